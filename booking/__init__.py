@@ -1,0 +1,84 @@
+"""The commune telemedicine-site booking platform."""
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+
+TEMPLATE_FOLDER = Path(__file__).resolve().parent.parent / "templates"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Create and configure the application."""
+    app = Flask(__name__, instance_relative_config=True, template_folder=str(TEMPLATE_FOLDER))
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from booking.config import from_environment, normalize_database_url
+
+    app.config.from_mapping(from_environment(app.instance_path))
+    if config:
+        app.config.from_mapping(config)
+        if "SQLALCHEMY_DATABASE_URI" in config:
+            app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # Writers wait for each other instead of failing at once with "database is locked".
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {"timeout": 30})
+    else:
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from booking import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
+    from booking.auth.login import init_login
+    from booking.database import init_database
+    from booking.extensions import csrf, db, limiter, migrate
+
+    db.init_app(app)
+    init_database(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True,
+                     compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    init_login(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from booking.auth.views import blueprint as auth
+    from booking.main.views import blueprint as main
+
+    app.register_blueprint(main)
+    app.register_blueprint(auth)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from booking.main.errors import init_error_handlers
+
+    init_error_handlers(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from booking.formatting import init_template_helpers
+
+    init_template_helpers(app)
+
+
+def register_commands(app: Flask) -> None:
+    from booking.auth.cli import users_cli
+    from booking.demo import demo_command
+    from booking.geo.cli import geo_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(geo_cli)
+    app.cli.add_command(demo_command)

@@ -1,0 +1,71 @@
+"""French formatting of dates, times and numbers for pages and messages."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from flask import Flask
+
+from booking.phones import format_phone
+
+LOCALE = "fr_FR"
+
+
+def local_time(moment: datetime, time_zone: str) -> datetime:
+    """Return an aware UTC instant in a site's local time."""
+    return moment.astimezone(ZoneInfo(time_zone))
+
+
+def format_hour(moment: datetime) -> str:
+    """Format a time the French way: 9 h 30, 14 h."""
+    return f"{moment.hour} h {moment.minute:02d}" if moment.minute else f"{moment.hour} h"
+
+
+def format_day(day: date | datetime, with_year: bool = True) -> str:
+    """Format a day as "mardi 3 mars 2027"."""
+    pattern = "EEEE d MMMM y" if with_year else "EEEE d MMMM"
+    return format_date(day, pattern, locale=LOCALE)
+
+
+def format_moment(moment: datetime, time_zone: str, with_year: bool = False) -> str:
+    """Format an instant in a site's time zone as "mardi 3 mars à 9 h 30"."""
+    local = local_time(moment, time_zone)
+    return f"{format_day(local, with_year)} à {format_hour(local)}"
+
+
+def format_number(value: int) -> str:
+    """Format an integer with French thousands separators (narrow no-break space)."""
+    return f"{value:,}".replace(",", "\u202f")
+
+
+def format_timestamp(moment: datetime, time_zone: str = "Europe/Paris") -> str:
+    """Format an instant as a short French date and time ("03/03/2027 09:30")."""
+    return format_datetime(local_time(moment, time_zone), "dd/MM/y HH:mm", locale=LOCALE)
+
+
+SITE_KIND_LABELS = {
+    "teleconsultation": "Point de téléconsultation",
+    "consultation_avancee": "Consultation avancée",
+    "permanence": "Permanence",
+}
+
+ROLE_LABELS = {
+    "resident": "Usager",
+    "agent": "Agent d’accueil",
+    "practitioner": "Praticien",
+    "commune_admin": "Référent santé de la commune",
+    "admin": "Administrateur",
+}
+
+
+def init_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        moment=format_moment,
+        day=format_day,
+        hour=format_hour,
+        phone=format_phone,
+        number=format_number,
+        timestamp=format_timestamp,
+        site_kind=lambda kind: SITE_KIND_LABELS.get(kind, kind),
+        role=lambda role: ROLE_LABELS.get(role, role),
+    )

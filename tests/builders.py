@@ -1,0 +1,131 @@
+"""Builder functions: rows with sensible defaults, overridden where a test cares."""
+
+import itertools
+from datetime import datetime, time, timedelta
+from types import SimpleNamespace
+
+from werkzeug.security import generate_password_hash
+
+from booking.appointments.models import Appointment, Patient
+from booking.appointments.rules import new_reference
+from booking.auth.models import User
+from booking.geo.models import Commune
+from booking.geo.rules import search_key
+from booking.sites.models import Practitioner, Room, Site, SitePractitioner
+from booking.slots.models import AvailabilityRule, Slot
+
+PASSWORD = "correct horse battery"
+# Hashing is deliberately slow; one hash serves every builder-made account.
+_PASSWORD_HASH = generate_password_hash(PASSWORD, method="scrypt")
+_sequence = itertools.count(1)
+
+COMMUNE_A = "15174"  # Saint-Bonnet-de-Salers, CC du Pays de Salers
+COMMUNE_B = "15120"  # Mauriac, CC du Pays de Mauriac
+EPCI_A = "241501139"
+
+
+def make_user(session, role="resident", communes=(), **overrides) -> User:
+    number = next(_sequence)
+    values = {"email": f"{role}{number}@example.test", "password_hash": _PASSWORD_HASH, "role": role,
+              "display_name": f"{role} {number}"}
+    values.update(overrides)
+    user = User(**values, communes=[session.get(Commune, code) for code in communes])
+    session.add(user)
+    session.flush()
+    return user
+
+
+def make_site(session, commune=COMMUNE_A, **overrides) -> Site:
+    values = {"kind": "teleconsultation", "name": f"Cabine {next(_sequence)}", "address": "Place de la mairie",
+              "postal_code": "15140", "commune_insee": commune, "time_zone": "Europe/Paris"}
+    if "operator_epci_siren" not in overrides:
+        values["operator_commune_insee"] = commune
+    values.update(overrides)
+    site = Site(**values)
+    if not site.rooms:
+        site.rooms = [Room(name="Salle 1")]
+    session.add(site)
+    session.flush()
+    return site
+
+
+def make_practitioner(session, sites=(), user=None, **overrides) -> Practitioner:
+    values = {"first_name": "Hélène", "last_name": f"Praticienne{next(_sequence)}",
+              "profession": "medecin_generaliste", "user": user}
+    values.update(overrides)
+    practitioner = Practitioner(**values)
+    session.add(practitioner)
+    for site in sites:
+        session.add(SitePractitioner(site=site, practitioner=practitioner, status="accepted"))
+    session.flush()
+    return practitioner
+
+
+def make_rule(session, practitioner, site, **overrides) -> AvailabilityRule:
+    values = {"rrule": "FREQ=WEEKLY;BYDAY=TU", "start_date": datetime(2027, 3, 2).date(),
+              "start_time": time(9), "end_time": time(12), "slot_minutes": 20, "room": site.rooms[0]}
+    values.update(overrides)
+    rule = AvailabilityRule(practitioner=practitioner, site=site, **values)
+    session.add(rule)
+    session.flush()
+    return rule
+
+
+def make_slot(session, practitioner, site, starts_at, minutes=20, **overrides) -> Slot:
+    values = {"starts_at": starts_at, "ends_at": starts_at + timedelta(minutes=minutes), "capacity": 1,
+              "room": site.rooms[0] if site.rooms else None}
+    values.update(overrides)
+    slot = Slot(practitioner=practitioner, site=site, **values)
+    session.add(slot)
+    session.flush()
+    return slot
+
+
+def make_patient(session, commune=COMMUNE_A, **overrides) -> Patient:
+    values = {"first_name": "Jeanne", "last_name": "Lefèvre", "birth_date": datetime(1944, 5, 2).date(),
+              "phone": "+33600000001", "phone_kind": "mobile", "sms_consent": True, "commune_insee": commune}
+    values.update(overrides)
+    values.setdefault("search_last_name", search_key(values["last_name"]))
+    patient = Patient(**values)
+    session.add(patient)
+    session.flush()
+    return patient
+
+
+def make_appointment(session, slot, patient, **overrides) -> Appointment:
+    values = {"reference": new_reference(), "seat": slot.booked_count + 1, "channel": "online", "status": "booked"}
+    values.update(overrides)
+    appointment = Appointment(slot=slot, patient=patient, **values)
+    if values["status"] != "cancelled":
+        slot.booked_count += 1
+    session.add(appointment)
+    session.flush()
+    return appointment
+
+
+def make_world(session, now: datetime) -> SimpleNamespace:
+    """Commune A and commune B (different EPCI), each with a site, staff, patients and an appointment."""
+    w = SimpleNamespace()
+    w.site_a = make_site(session, COMMUNE_A, name="Cabine de Saint-Bonnet")
+    w.site_b = make_site(session, COMMUNE_B, name="Cabine de Mauriac", postal_code="15200")
+    w.site_epci = make_site(session, "15202", operator_epci_siren=EPCI_A, name="Consultations avancées",
+                            kind="consultation_avancee")
+    w.admin = make_user(session, "admin")
+    w.agent_a = make_user(session, "agent", [COMMUNE_A])
+    w.agent_b = make_user(session, "agent", [COMMUNE_B])
+    w.commune_admin_a = make_user(session, "commune_admin", [COMMUNE_A])
+    w.commune_admin_b = make_user(session, "commune_admin", [COMMUNE_B])
+    w.resident_a = make_user(session, "resident")
+    w.resident_b = make_user(session, "resident")
+    w.practitioner_user_a = make_user(session, "practitioner")
+    w.practitioner_user_b = make_user(session, "practitioner")
+    w.practitioner_a = make_practitioner(session, [w.site_a], user=w.practitioner_user_a)
+    w.practitioner_b = make_practitioner(session, [w.site_b], user=w.practitioner_user_b)
+    w.patient_a = make_patient(session, COMMUNE_A, account_id=w.resident_a.id)
+    w.patient_b = make_patient(session, COMMUNE_B, first_name="Ève", last_name="d'Arcy", account_id=w.resident_b.id)
+    w.slot_a = make_slot(session, w.practitioner_a, w.site_a, now + timedelta(days=2))
+    w.slot_b = make_slot(session, w.practitioner_b, w.site_b, now + timedelta(days=2))
+    w.appointment_a = make_appointment(session, w.slot_a, w.patient_a)
+    w.appointment_b = make_appointment(session, w.slot_b, w.patient_b)
+    session.commit()
+    return w

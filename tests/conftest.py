@@ -1,0 +1,151 @@
+"""Fixtures: every database test runs on SQLite and on PostgreSQL, schema built by the migrations."""
+
+import os
+import secrets
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
+os.environ.setdefault("SMS_BACKEND", "log")
+
+from booking import create_app  # noqa: E402
+from booking.extensions import db  # noqa: E402
+from booking.models import ALL_METADATA  # noqa: E402
+from tests import builders  # noqa: E402
+
+GEO_FIXTURE = Path(__file__).parent / "fixtures" / "geo"
+GEO_TABLES = {"regions", "departements", "communes", "postal_codes", "former_communes", "epcis", "epci_members"}
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+BACKENDS = ["sqlite"] if os.environ.get("TEST_SKIP_POSTGRES") == "1" else ["sqlite", "postgresql"]
+NOW = datetime(2027, 3, 1, 9, 0, tzinfo=timezone.utc)
+
+
+def _create_postgres_database() -> tuple[str, str]:
+    name = f"booking_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{secrets.token_hex(4)}"
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return name, POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def _drop_postgres_database(name: str) -> None:
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def make_app(database_url: str, **overrides):
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "SERVER_NAME": "localhost",
+        "PUBLIC_BASE_URL": "http://localhost",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory):
+    """Yield a fresh database of each backend, migrated to head with the geo fixture loaded."""
+    from flask_migrate import upgrade
+
+    from booking.geo.services import import_reference_data
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+        name = None
+    else:
+        name, url = _create_postgres_database()
+    app = make_app(url)
+    with app.app_context():
+        upgrade()
+        import_reference_data(db.session, GEO_FIXTURE)
+        db.engine.dispose()
+    yield url
+    if name:
+        _drop_postgres_database(name)
+
+
+def _empty_tables(keep_geo: bool) -> None:
+    tables = [t for metadata in ALL_METADATA for t in metadata.sorted_tables]
+    if keep_geo:
+        tables = [t for t in tables if t.name not in GEO_TABLES]
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(tables):
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def app(database_url):
+    """An application on a clean database (reference data kept)."""
+    app = make_app(database_url)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_tables(keep_geo=True)
+        db.engine.dispose()
+
+
+@pytest.fixture
+def restore_geo(app):
+    """Reload the geo fixture after a test that changes reference data."""
+    from booking.geo.services import import_reference_data
+
+    yield
+    db.session.rollback()
+    _empty_tables(keep_geo=False)
+    import_reference_data(db.session, GEO_FIXTURE)
+
+
+@pytest.fixture
+def session(app):
+    return db.session
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def now():
+    return NOW
+
+
+@pytest.fixture
+def world(app):
+    """Two communes, each with a site, staff of every role, patients and appointments."""
+    return builders.make_world(db.session, NOW)
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, login: str, password: str = builders.PASSWORD):
+        return self._client.post("/connexion", data={"login": login, "password": password})
+
+    def logout(self):
+        return self._client.post("/deconnexion")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)

@@ -1,0 +1,115 @@
+"""Reference data import and commune lookup."""
+
+from sqlalchemy import func, select
+
+from booking.geo.models import Commune, Epci, FormerCommune, PostalCode, epci_members
+from booking.geo.services import import_reference_data, search_communes
+from tests.conftest import GEO_FIXTURE
+
+
+def _counts(session):
+    return {
+        "communes": session.scalar(select(func.count()).select_from(Commune)),
+        "postal_codes": session.scalar(select(func.count()).select_from(PostalCode)),
+        "former": session.scalar(select(func.count()).select_from(FormerCommune)),
+        "epcis": session.scalar(select(func.count()).select_from(Epci)),
+        "members": session.scalar(select(func.count()).select_from(epci_members)),
+    }
+
+
+def _codes(session, query):
+    return [commune.insee for commune in search_communes(session, query)]
+
+
+def test_import_twice_leaves_the_same_rows(session, restore_geo):
+    before = _counts(session)
+    report = import_reference_data(session, GEO_FIXTURE)
+    assert report.inserted == report.updated == report.deleted == 0
+    assert _counts(session) == before
+    assert before["communes"] > 250 and before["epcis"] == 11
+
+
+def test_import_updates_in_place(session, restore_geo):
+    salers = session.get(Commune, "15219")
+    salers.name, salers.population = "Salers (ancien nom)", 1
+    session.commit()
+    report = import_reference_data(session, GEO_FIXTURE)
+    assert report.updated == 1
+    session.expire_all()
+    assert session.get(Commune, "15219").name == "Salers"
+    assert session.get(Commune, "15219").population == 310
+
+
+def test_import_from_empty_and_from_the_tgz(session, restore_geo, tmp_path, runner):
+    import tarfile
+
+    archive = tmp_path / "decoupage.tgz"
+    with tarfile.open(archive, "w:gz") as tgz:
+        for path in GEO_FIXTURE.glob("*.json"):
+            tgz.add(path, arcname=f"package/data/{path.name}")
+    before = _counts(session)
+    session.execute(epci_members.delete())
+    session.execute(PostalCode.__table__.delete())
+    session.execute(FormerCommune.__table__.delete())
+    session.execute(Commune.__table__.delete())
+    session.commit()
+    result = runner.invoke(args=["geo", "import", str(archive)])
+    assert result.exit_code == 0, result.output
+    assert "Référentiel importé" in result.output
+    assert _counts(session) == before
+
+
+def test_import_command_reports_a_bad_folder(runner, tmp_path):
+    result = runner.invoke(args=["geo", "import", str(tmp_path)])
+    assert result.exit_code != 0
+    assert "communes.json" in result.output
+
+
+def test_search_by_name_without_accents(session):
+    assert _codes(session, "saint etienne")[0] == "42218"
+    assert _codes(session, "SAINT-ETIENNE")[0] == "42218"
+    assert _codes(session, "st etienne")[0] == "42218"
+    assert "15006" in _codes(session, "anglards de salers")
+
+
+def test_search_ranks_the_exact_name_first(session):
+    assert _codes(session, "salers")[0] == "15219"
+
+
+def test_search_by_postal_code_of_a_commune_with_several(session):
+    for code in ("42000", "42100", "42230"):
+        assert _codes(session, code) == ["42218"]
+    assert _codes(session, "13008") == ["13055"]
+
+
+def test_search_by_postal_code_shared_by_several_communes(session):
+    codes = _codes(session, "15140")
+    assert {"15174", "15219", "15202", "15070"} <= set(codes)
+
+
+def test_search_finds_corsica(session):
+    assert _codes(session, "ajaccio") == ["2A004"]
+    assert _codes(session, "20000") == ["2A004"]
+    assert _codes(session, "bastia") == ["2B033"]
+
+
+def test_search_finds_a_commune_deleguee_under_its_commune(session):
+    deleguee = session.scalar(select(FormerCommune).where(FormerCommune.kind == "deleguee",
+                                                          FormerCommune.insee != FormerCommune.commune_insee))
+    assert deleguee.commune_insee in _codes(session, deleguee.name)
+
+
+def test_search_finds_overseas_communes(session):
+    assert _codes(session, "abymes") == ["97101"]
+    assert _codes(session, "97142") == ["97101"]
+
+
+def test_search_of_nothing_finds_nothing(session):
+    assert search_communes(session, "   ") == []
+    assert search_communes(session, "--") == []
+    assert search_communes(session, "zzzzzz") == []
+
+
+def test_search_command(runner):
+    result = runner.invoke(args=["geo", "search", "saint etienne"])
+    assert "42218  Saint-Étienne (42000)" in result.output
