@@ -55,11 +55,13 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from booking.appointments.views import blueprint as appointments
     from booking.auth.views import blueprint as auth
     from booking.main.views import blueprint as main
+    from booking.sites.views import blueprint as sites
 
-    app.register_blueprint(main)
-    app.register_blueprint(auth)
+    for blueprint in (main, auth, sites, appointments):
+        app.register_blueprint(blueprint)
 
 
 def register_errorhandlers(app: Flask) -> None:

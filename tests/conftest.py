@@ -49,7 +49,17 @@ def make_app(database_url: str, **overrides):
         "PUBLIC_BASE_URL": "http://localhost",
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+
+    @app.before_request
+    def forget_previous_request_user():
+        # Tests keep one app context open across requests, so ``g`` outlives a
+        # request as it never does in production; start each request afresh.
+        from flask import g
+
+        g.pop("_login_user", None)
+
+    return app
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
