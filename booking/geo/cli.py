@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 
 from booking.errors import DomainError
 from booking.extensions import db
-from booking.geo.services import commune_label, import_reference_data, search_communes
+from booking.geo.services import commune_label, count_communes, import_reference_data, search_communes
 
 geo_cli = AppGroup("geo", help="Données de référence : communes, EPCI, départements.")
 
@@ -30,3 +30,9 @@ def search_command(query: str) -> None:
     """Find communes by name or postal code."""
     for commune in search_communes(db.session, query):
         click.echo(f"{commune.insee}  {commune_label(commune)}")
+
+
+@geo_cli.command("count")
+def count_command() -> None:
+    """Print how many communes are loaded."""
+    click.echo(count_communes(db.session))

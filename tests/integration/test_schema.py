@@ -87,3 +87,28 @@ def test_naive_datetimes_are_refused(session, world):
     with pytest.raises(Exception, match="naive"):
         session.flush()
     session.rollback()
+
+
+def test_upgrade_from_nothing_downgrade_and_upgrade_again(database_url, tmp_path):
+    """Build the schema with the real commands on a database of each backend that starts empty."""
+    import sqlalchemy as sa
+
+    from tests.conftest import _create_postgres_database, _drop_postgres_database, make_app
+
+    if database_url.startswith("sqlite"):
+        name, url = None, f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    else:
+        name, url = _create_postgres_database()
+    try:
+        app = make_app(url)
+        runner = app.test_cli_runner()
+        for command in (["db", "upgrade"], ["db", "downgrade", "base"], ["db", "upgrade"]):
+            result = runner.invoke(args=command)
+            assert result.exit_code == 0, result.output
+        with app.app_context():
+            tables = set(sa.inspect(db.engine).get_table_names())
+            db.engine.dispose()
+        assert {"communes", "sites", "slots", "appointments", "notifications", "users"} <= tables
+    finally:
+        if name:
+            _drop_postgres_database(name)
