@@ -4,7 +4,7 @@ from booking.appointments.models import Appointment, Patient
 from booking.auth.models import AuditEvent, User
 from booking.extensions import db
 from booking.geo.models import Commune, Departement, Epci, FormerCommune, PostalCode, Region
-from booking.sites.models import Practitioner, Room, Site, SitePractitioner
+from booking.sites.models import Practitioner, Room, Site, SiteInvitation, SitePractitioner
 from booking.slots.models import AvailabilityRule, Slot
 from notifications.models import Notification, metadata as notifications_metadata
 
@@ -13,5 +13,5 @@ ALL_METADATA = [db.metadata, notifications_metadata]
 __all__ = [
     "ALL_METADATA", "Appointment", "AuditEvent", "AvailabilityRule", "Commune", "Departement", "Epci",
     "FormerCommune", "Notification", "Patient", "PostalCode", "Practitioner", "Region", "Room", "Site",
-    "SitePractitioner", "Slot", "User",
+    "SiteInvitation", "SitePractitioner", "Slot", "User",
 ]

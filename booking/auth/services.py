@@ -40,6 +40,7 @@ def create_user(
     phone: str | None = None,
     display_name: str = "",
     commune_codes: list[str] | tuple[str, ...] = (),
+    commit: bool = True,
 ) -> User:
     """Create an account with a hashed password and the communes it acts for."""
     if role not in ROLES:
@@ -70,7 +71,10 @@ def create_user(
         communes=communes,
     )
     session.add(user)
-    session.commit()
+    if commit:
+        session.commit()
+    else:
+        session.flush()
     return user
 
 

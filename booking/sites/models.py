@@ -97,6 +97,8 @@ class Practitioner(db.Model):
     specialty: Mapped[str | None] = mapped_column(String(80))
     consults_remotely: Mapped[bool] = mapped_column(default=False)
     email: Mapped[str | None] = mapped_column(String(254))
+    # SHA-256 of the secret in the practitioner's iCalendar feed URL; None when no feed.
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     user: Mapped["User | None"] = relationship("User")
@@ -123,3 +125,21 @@ class SitePractitioner(db.Model):
 
     site: Mapped[Site] = relationship(back_populates="practitioner_links")
     practitioner: Mapped[Practitioner] = relationship(back_populates="site_links")
+
+
+class SiteInvitation(db.Model):
+    """An invitation, sent by email, for a practitioner to join a site."""
+
+    __tablename__ = "site_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    # SHA-256 of the secret in the link: a database leak does not hand out invitations.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    site: Mapped[Site] = relationship()

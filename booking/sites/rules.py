@@ -52,3 +52,34 @@ def clean_rpps(text: str) -> str:
 def profession_label(code: str) -> str:
     """Return the French label of a profession code."""
     return PROFESSIONS.get(code, code)
+
+
+EQUIPMENT = {
+    "tensiometre": "Tensiomètre",
+    "otoscope": "Otoscope connecté",
+    "stethoscope": "Stéthoscope connecté",
+    "dermatoscope": "Dermatoscope",
+    "ecg": "Électrocardiographe (ECG)",
+    "oxymetre": "Oxymètre",
+    "thermometre": "Thermomètre",
+    "balance": "Balance",
+    "retinographe": "Rétinographe",
+}
+
+ACCESSIBILITY = {
+    "pmr": "Accès en fauteuil roulant (PMR)",
+    "parking": "Parking à proximité",
+    "boucle": "Boucle magnétique",
+    "ascenseur": "Ascenseur",
+    "transport": "Desservi par un transport à la demande",
+}
+
+
+def labels(codes: list[str], choices: dict[str, str]) -> list[str]:
+    """Return the French labels of known codes, in the order given."""
+    return [choices[code] for code in codes if code in choices]
+
+
+def default_served_communes(operator_commune: str | None, epci_members: list[str]) -> list[str]:
+    """Return the communes a site serves when none are given: its commune, or every member of its EPCI."""
+    return [operator_commune] if operator_commune else list(epci_members)

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime, time
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booking.extensions import db
@@ -10,7 +10,9 @@ from booking.sites.models import Practitioner, Room, Site
 from notifications.sqltypes import UtcDateTime, utcnow
 
 MODALITIES = ("on_site", "remote")
-SLOT_STATUSES = ("open", "blocked")
+# withdrawn: taken out of the offer by a rule change but kept, because cancelled
+# appointments (history, statistics) still point at it.
+SLOT_STATUSES = ("open", "blocked", "withdrawn")
 
 
 class AvailabilityRule(db.Model):
@@ -53,13 +55,18 @@ class AvailabilityRule(db.Model):
 
 
 class Slot(db.Model):
-    """One bookable time span. ``booked_count`` never exceeds ``capacity``: the database checks it."""
+    """One bookable time span. ``booked_count`` never exceeds ``capacity``: the database checks it.
+
+    On PostgreSQL two exclusion constraints (migration a2ed94c7dd12) forbid
+    overlapping slots in one room and for one practitioner.
+    """
 
     __tablename__ = "slots"
     __table_args__ = (
-        # One practitioner starts at most one slot at a given instant: re-running
-        # the materialization can never duplicate a slot.
-        UniqueConstraint("practitioner_id", "starts_at"),
+        # One practitioner starts at most one live slot at a given instant:
+        # re-running the materialization can never duplicate a slot.
+        Index("uq_slots_practitioner_start", "practitioner_id", "starts_at", unique=True,
+              sqlite_where=text("status <> 'withdrawn'"), postgresql_where=text("status <> 'withdrawn'")),
         CheckConstraint(f"status IN {SLOT_STATUSES!r}", name="status"),
         CheckConstraint(f"modality IN {MODALITIES!r}", name="modality"),
         CheckConstraint("ends_at > starts_at", name="span"),
