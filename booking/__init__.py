@@ -80,7 +80,9 @@ def register_commands(app: Flask) -> None:
     from booking.auth.cli import users_cli
     from booking.demo import demo_command
     from booking.geo.cli import geo_cli
+    from booking.slots.cli import slots_cli
 
+    app.cli.add_command(slots_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(geo_cli)
     app.cli.add_command(demo_command)

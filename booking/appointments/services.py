@@ -6,8 +6,11 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+import notifications
 from booking.appointments.models import CHANNELS, Appointment, Patient
-from booking.appointments.rules import new_reference
+from booking.auth.permissions import Action, require
+from booking.auth.services import record_audit
+from booking.appointments.rules import is_late_cancellation, new_reference
 from booking.errors import Conflict, InvalidInput, NotFound
 from booking.slots.models import Slot
 
@@ -65,4 +68,44 @@ def book_slot(session: Session, *, slot_id: int, patient_id: int, channel: str, 
     except IntegrityError:
         session.rollback()
         raise SlotUnavailable() from None
+    return appointment
+
+
+CANCEL_REASONS = {
+    "patient": "À la demande du patient",
+    "practitioner": "Indisponibilité du praticien",
+    "site": "Fermeture ou indisponibilité du lieu",
+    "duplicate": "Rendez-vous en double",
+    "other": "Autre raison",
+}
+
+
+def cancel_appointment(session: Session, actor, appointment_id: int, reason: str, now: datetime) -> Appointment:
+    """Cancel a booked appointment, free its seat, withdraw its pending messages; commits."""
+    appointment = session.get(Appointment, appointment_id)
+    if appointment is None:
+        raise NotFound("Ce rendez-vous n’existe pas.")
+    require(actor, Action.CANCEL, appointment)
+    if reason not in CANCEL_REASONS:
+        raise InvalidInput("Motif d’annulation inconnu.")
+    if appointment.status != "booked":
+        raise Conflict("Ce rendez-vous n’est plus à venir : il ne peut pas être annulé.")
+    slot = appointment.slot
+    # Conditional on the status, so that two cancellations at once free one seat only.
+    changed = session.execute(
+        update(Appointment).where(Appointment.id == appointment.id, Appointment.status == "booked")
+        .values(status="cancelled", cancelled_at=now, cancelled_by_id=actor.id if actor else None,
+                cancel_reason=reason, cancelled_late=is_late_cancellation(slot.starts_at, now))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        session.rollback()
+        raise Conflict("Ce rendez-vous vient déjà d’être annulé.")
+    session.execute(update(Slot).where(Slot.id == slot.id, Slot.booked_count > 0)
+                    .values(booked_count=Slot.booked_count - 1).execution_options(synchronize_session=False))
+    notifications.cancel_group(session, f"appointment:{appointment.id}")
+    record_audit(session, user=actor, action="appointment.cancel", object_type="appointment",
+                 object_id=appointment.id, patient_id=appointment.patient_id, details={"reason": reason}, now=now)
+    session.commit()
+    session.refresh(appointment)
     return appointment

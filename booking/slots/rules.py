@@ -95,3 +95,50 @@ def expand(rrule: str, start_date: date, start_time: time, end_time: time, slot_
                 continue
             slots.append(SlotTime(instant, instant + length))
     return slots
+
+
+WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+WEEKDAY_LABELS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
+FREQUENCIES = {
+    "weekly": "Chaque semaine",
+    "biweekly": "Une semaine sur deux",
+    "monthly": "Une fois par mois (le 1er, 2e… jour de la semaine du mois)",
+}
+POSITIONS = {1: "premier", 2: "deuxième", 3: "troisième", 4: "quatrième", -1: "dernier"}
+
+
+def build_rrule(frequency: str, days: list[str], position: int | None = None) -> str:
+    """Build an RRULE from the choices of the publication form."""
+    days = [day for day in WEEKDAYS if day in days]
+    if not days:
+        raise InvalidInput("Choisissez au moins un jour de la semaine.")
+    if frequency == "weekly":
+        return f"FREQ=WEEKLY;BYDAY={','.join(days)}"
+    if frequency == "biweekly":
+        return f"FREQ=WEEKLY;INTERVAL=2;BYDAY={','.join(days)}"
+    if frequency == "monthly":
+        if position not in POSITIONS:
+            raise InvalidInput("Choisissez la semaine du mois (premier, deuxième… dernier).")
+        return "FREQ=MONTHLY;BYDAY=" + ",".join(f"{position}{day}" for day in days)
+    raise InvalidInput("Rythme inconnu.")
+
+
+def describe_rrule(rrule: str) -> str:
+    """Describe a rule in French ("chaque mardi", "le premier lundi du mois")."""
+    parts = dict(part.split("=", 1) for part in rrule.split(";") if "=" in part)
+    by_day = [d for d in parts.get("BYDAY", "").split(",") if d]
+
+    def day_name(code: str) -> str:
+        return WEEKDAY_LABELS[WEEKDAYS.index(code[-2:])] if code[-2:] in WEEKDAYS else code
+
+    names = [day_name(d) for d in by_day]
+    joined = ", ".join(names[:-1]) + (" et " if len(names) > 1 else "") + names[-1] if names else ""
+    if parts.get("FREQ") == "WEEKLY":
+        if parts.get("INTERVAL") == "2":
+            return f"un {joined} sur deux" if len(names) == 1 else f"une semaine sur deux, le {joined}"
+        return f"chaque {joined}"
+    if parts.get("FREQ") == "MONTHLY" and by_day:
+        position = by_day[0][:-2]
+        label = POSITIONS.get(int(position), position) if position.lstrip("-").isdigit() else ""
+        return f"le {label} {joined} du mois"
+    return rrule
