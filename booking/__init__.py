@@ -59,8 +59,9 @@ def register_blueprints(app: Flask) -> None:
     from booking.auth.views import blueprint as auth
     from booking.main.views import blueprint as main
     from booking.sites.views import blueprint as sites
+    from booking.slots.views import blueprint as slots
 
-    for blueprint in (main, auth, sites, appointments):
+    for blueprint in (main, auth, sites, slots, appointments):
         app.register_blueprint(blueprint)
 
 

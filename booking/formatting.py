@@ -59,8 +59,16 @@ ROLE_LABELS = {
 
 
 def init_template_helpers(app: Flask) -> None:
+    from booking.sites.rules import ACCESSIBILITY, EQUIPMENT, profession_label
+    from booking.slots.rules import describe_rrule
+
     app.jinja_env.filters.update(
+        profession=profession_label,
+        equipment=lambda codes: [EQUIPMENT.get(c, c) for c in codes or []],
+        accessibility=lambda codes: [ACCESSIBILITY.get(c, c) for c in codes or []],
+        rrule=describe_rrule,
         moment=format_moment,
+        clock=lambda moment, zone: format_hour(local_time(moment, zone)),
         day=format_day,
         hour=format_hour,
         phone=format_phone,

@@ -1,0 +1,86 @@
+"""iCalendar feeds parse back with icalendar and with vobject, and say nothing medical."""
+
+from datetime import datetime, timedelta, timezone
+
+import icalendar
+import pytest
+import vobject
+
+from booking.errors import NotFound
+from booking.slots.ical import new_calendar_token, practitioner_feed, revoke_calendar_token
+from tests import builders
+
+NOW = datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def feed_world(session, world):
+    world.appointment_a.reason = "douleurs thoraciques"
+    builders.make_slot(session, world.practitioner_a, world.site_a, NOW + timedelta(days=3), status="blocked")
+    builders.make_slot(session, world.practitioner_a, world.site_a, NOW + timedelta(days=3, minutes=20),
+                       status="blocked")
+    session.commit()
+    return world
+
+
+def test_practitioner_feed_parses_with_two_parsers(session, feed_world):
+    token = new_calendar_token(session, feed_world.practitioner_user_a, feed_world.practitioner_a.id)
+    body = practitioner_feed(session, token, NOW)
+    parsed = icalendar.Calendar.from_ical(body)
+    events = [c for c in parsed.walk("VEVENT")]
+    assert len(events) == 2
+    appointment = next(e for e in events if str(e["uid"]).startswith("appointment-"))
+    assert appointment.decoded("dtstart") == feed_world.slot_a.starts_at
+    assert str(appointment["summary"]) == "Consultation – Cabine de Saint-Bonnet"
+    assert feed_world.appointment_a.reference in str(appointment["description"])
+    assert "15140" in str(appointment["location"])
+    blocked = next(e for e in events if str(e["summary"]).startswith("Indisponible"))
+    assert blocked.decoded("dtend") - blocked.decoded("dtstart") == timedelta(minutes=40)
+
+    second = vobject.readOne(body.decode())
+    uids = sorted(event.uid.value for event in second.vevent_list)
+    assert uids == sorted(str(e["uid"]) for e in events)
+    assert second.vevent_list[0].dtstart.value.utcoffset() == timedelta(0)
+
+
+def test_feed_says_nothing_medical(session, feed_world):
+    token = new_calendar_token(session, feed_world.practitioner_user_a, feed_world.practitioner_a.id)
+    text = practitioner_feed(session, token, NOW).decode()
+    assert "douleurs" not in text
+    assert feed_world.patient_a.last_name not in text
+    assert "généraliste" not in text.lower()
+
+
+def test_uids_are_stable_between_fetches(session, feed_world):
+    token = new_calendar_token(session, feed_world.practitioner_user_a, feed_world.practitioner_a.id)
+    first = icalendar.Calendar.from_ical(practitioner_feed(session, token, NOW))
+    later = icalendar.Calendar.from_ical(practitioner_feed(session, token, NOW + timedelta(hours=1)))
+    assert [str(e["uid"]) for e in first.walk("VEVENT")] == [str(e["uid"]) for e in later.walk("VEVENT")]
+
+
+def test_a_new_token_revokes_the_old_one(session, feed_world, client):
+    old = new_calendar_token(session, feed_world.practitioner_user_a, feed_world.practitioner_a.id)
+    new = new_calendar_token(session, feed_world.practitioner_user_a, feed_world.practitioner_a.id)
+    assert client.get(f"/agenda/{old}.ics").status_code == 404
+    response = client.get(f"/agenda/{new}.ics")
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    revoke_calendar_token(session, feed_world.practitioner_user_a, feed_world.practitioner_a.id)
+    with pytest.raises(NotFound):
+        practitioner_feed(session, new, NOW)
+
+
+def test_another_practitioner_cannot_make_my_feed(session, feed_world):
+    with pytest.raises(NotFound):
+        new_calendar_token(session, feed_world.practitioner_user_b, feed_world.practitioner_a.id)
+
+
+def test_resident_downloads_their_appointment(client, auth, feed_world):
+    auth.login(feed_world.resident_a.email)
+    response = client.get(f"/rendez-vous/{feed_world.appointment_a.id}/calendrier.ics")
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    event = next(iter(icalendar.Calendar.from_ical(response.data).walk("VEVENT")))
+    assert feed_world.appointment_a.reference in str(event["description"])
+    assert "douleurs" not in response.get_data(as_text=True)
+    vobject.readOne(response.get_data(as_text=True))
+    assert client.get(f"/rendez-vous/{feed_world.appointment_b.id}/calendrier.ics").status_code == 404

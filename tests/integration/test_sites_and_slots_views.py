@@ -1,0 +1,171 @@
+"""The site and practitioner pages, through the Flask test client."""
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import time_machine
+from sqlalchemy import select
+
+from booking.sites.models import Practitioner, Site, SitePractitioner
+from booking.slots.models import AvailabilityRule, Slot
+from notifications.models import Notification
+from tests import builders
+
+NOW = datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc)
+
+SITE_FORM = {
+    "kind": "teleconsultation", "name": "Cabine de Salers", "address": "Mairie, place Tyssandier-d’Escous",
+    "commune_insee": "15219", "postal_code": "15140", "operator": "commune", "time_zone": "",
+    "phone": "04 71 40 00 00", "contact_email": "mairie@salers.example.com", "opening_hours": "Lundi 9 h – 12 h",
+    "instructions": "Sonnez à l’accueil.", "rooms": "Cabine\nBureau", "equipment": ["tensiometre", "otoscope"],
+    "accessibility": ["pmr"], "booking_open": "y", "max_future_bookings": "2", "reminder_hours_before": "24",
+}
+
+
+def test_a_commune_admin_registers_and_edits_a_site(client, auth, session):
+    admin = builders.make_user(session, "commune_admin", ["15219"])
+    session.commit()
+    auth.login(admin.email)
+    response = client.post("/gestion/sites/nouveau", data=SITE_FORM)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    site = session.scalar(select(Site).where(Site.name == "Cabine de Salers"))
+    assert site.operator_commune_insee == "15219" and site.time_zone == "Europe/Paris"
+    assert [c.insee for c in site.served_communes] == ["15219"]
+    assert site.phone == "+33471400000" and site.equipment == ["tensiometre", "otoscope"]
+    assert sorted(r.name for r in site.rooms) == ["Bureau", "Cabine"]
+    page = client.get(f"/gestion/sites/{site.id}").get_data(as_text=True)
+    assert "Otoscope connecté" in page and "04 71 40 00 00" in page
+
+    edited = dict(SITE_FORM, name="Cabine de téléconsultation de Salers", rooms="Cabine",
+                  operator="epci:241501139")
+    assert client.post(f"/gestion/sites/{site.id}/modifier", data=edited).status_code == 302
+    session.expire_all()
+    site = session.get(Site, site.id)
+    assert site.name == "Cabine de téléconsultation de Salers" and [r.name for r in site.rooms] == ["Cabine"]
+    assert site.operator_epci_siren == "241501139" and site.operator_commune_insee is None
+    assert len(site.served_communes) > 20  # every member of the CC du Pays de Salers
+
+
+def test_site_form_errors_are_french_and_nothing_is_saved(client, auth, session):
+    admin = builders.make_user(session, "commune_admin", ["15219"])
+    session.commit()
+    auth.login(admin.email)
+    response = client.post("/gestion/sites/nouveau", data=dict(SITE_FORM, postal_code="75001"))
+    assert response.status_code == 422
+    assert "n’est pas celui de Salers" in response.get_data(as_text=True)
+    response = client.post("/gestion/sites/nouveau", data=dict(SITE_FORM, name=""))
+    assert response.status_code == 422
+    assert session.scalar(select(Site)) is None
+
+
+def test_agents_and_other_communes_cannot_register_or_edit(client, auth, session, world):
+    auth.login(world.agent_a.email)
+    assert client.post("/gestion/sites/nouveau", data=SITE_FORM).status_code == 403
+    assert client.get(f"/gestion/sites/{world.site_a.id}/modifier").status_code == 403
+    auth.logout()
+    auth.login(world.commune_admin_b.email)
+    assert client.get(f"/gestion/sites/{world.site_a.id}/modifier").status_code == 404
+    response = client.post("/gestion/sites/nouveau", data=SITE_FORM)  # Salers is not commune B
+    assert response.status_code == 422
+    assert session.scalar(select(Site).where(Site.name == "Cabine de Salers")) is None
+
+
+def test_overseas_site_gets_its_time_zone(client, auth, session):
+    admin = builders.make_user(session, "admin")
+    session.commit()
+    auth.login(admin.email)
+    data = dict(SITE_FORM, commune_insee="97101", postal_code="97139", name="Cabine des Abymes",
+                phone="0590 82 00 00")
+    assert client.post("/gestion/sites/nouveau?commune=97101", data=data).status_code == 302
+    site = session.scalar(select(Site).where(Site.name == "Cabine des Abymes"))
+    assert site.time_zone == "America/Guadeloupe" and site.phone == "+590590820000"
+
+
+@time_machine.travel(NOW, tick=False)
+def test_invitation_to_published_slots_end_to_end(app, client, auth, session, world):
+    auth.login(world.commune_admin_a.email)
+    response = client.post(f"/gestion/sites/{world.site_a.id}/praticiens/inviter",
+                           data={"email": "Dr.Delmas@Example.com"})
+    assert response.status_code == 302
+    email = session.scalar(select(Notification).where(Notification.channel == "email"))
+    assert email.recipient == "dr.delmas@example.com" and email.status == "pending"
+    link = re.search(r"http://localhost(/invitation/\S+)", email.body).group(1)
+    auth.logout()
+
+    practitioner_client = app.test_client()
+    form = {"first_name": "Marc", "last_name": "Delmas", "profession": "ophtalmologue", "rpps": "10000000009",
+            "password": "un secret de praticien", "confirm": "un secret de praticien"}
+    bad = practitioner_client.post(link, data=dict(form, rpps="12345678901"))
+    assert "clé de contrôle" in bad.get_data(as_text=True)
+    assert practitioner_client.post(link, data=form).status_code == 302
+    practitioner = session.scalar(select(Practitioner).where(Practitioner.rpps == "10000000009"))
+    assert session.get(SitePractitioner, (world.site_a.id, practitioner.id)).status == "accepted"
+    assert practitioner_client.get(link).status_code == 404  # single use
+
+    response = practitioner_client.post("/praticien/disponibilites/nouvelle", data={
+        "site_id": world.site_a.id, "frequency": "monthly", "position": "1", "days": ["MO"],
+        "start_date": "2027-03-01", "start_time": "14:00", "end_time": "17:00", "slot_minutes": "20",
+        "buffer_minutes": "0", "capacity": "1", "modality": "on_site", "room_id": "0",
+        "opens_days_ahead": "60", "closes_hours_before": "2"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert "agenda?semaine=2027-03-01" in response.headers["Location"]
+    rule = session.scalar(select(AvailabilityRule).where(AvailabilityRule.practitioner_id == practitioner.id))
+    assert rule.rrule == "FREQ=MONTHLY;BYDAY=1MO"
+    page = practitioner_client.get("/praticien/agenda?semaine=2027-04-05").get_data(as_text=True)
+    assert "Cabine de Saint-Bonnet" in page
+    assert "14 h —" in page and "16 h 40 —" in page
+    assert "le premier lundi du mois" in page
+
+
+def _practitioner_client(app, world):
+    client = app.test_client()
+    client.post("/connexion", data={"login": world.practitioner_user_a.email, "password": builders.PASSWORD})
+    return client
+
+
+@time_machine.travel(NOW, tick=False)
+def test_publishing_a_conflicting_rule_shows_the_conflict(app, session, world):
+    other = builders.make_practitioner(session, [world.site_a])
+    builders.make_slot(session, other, world.site_a, datetime(2027, 3, 2, 9, 0, tzinfo=timezone.utc))
+    session.commit()
+    client = _practitioner_client(app, world)
+    response = client.post("/praticien/disponibilites/nouvelle", data={
+        "site_id": world.site_a.id, "frequency": "weekly", "position": "1", "days": ["TU"],
+        "start_date": "2027-03-02", "start_time": "09:00", "end_time": "12:00", "slot_minutes": "20",
+        "buffer_minutes": "0", "capacity": "1", "modality": "on_site", "room_id": "0",
+        "opens_days_ahead": "60", "closes_hours_before": "2"})
+    assert response.status_code == 422
+    assert "déjà occupée" in response.get_data(as_text=True)
+    assert session.scalar(select(AvailabilityRule)) is None
+
+
+@time_machine.travel(NOW, tick=False)
+def test_block_a_day_then_cancel_and_notify(app, session, world):
+    client = _practitioner_client(app, world)
+    day = world.slot_a.starts_at.date().isoformat()
+    free = builders.make_slot(session, world.practitioner_a, world.site_a, world.slot_a.starts_at + timedelta(hours=1))
+    session.commit()
+    page = client.post("/praticien/indisponibilites", data={"first_day": day, "last_day": day})
+    text = page.get_data(as_text=True)
+    assert "Des patients ont rendez-vous" in text and world.appointment_a.reference in text
+    assert client.post("/praticien/rendez-vous/annuler",
+                       data={"appointment_id": [str(world.appointment_a.id)]}).status_code == 302
+    session.expire_all()
+    assert session.get(Slot, free.id).status == "blocked"
+    assert session.get(type(world.appointment_a), world.appointment_a.id).status == "cancelled"
+
+
+def test_feed_link_is_shown_once_and_works(app, session, world):
+    client = _practitioner_client(app, world)
+    page = client.post("/praticien/calendrier").get_data(as_text=True)
+    url = re.search(r"<code>http://localhost(/agenda/[^<]+\.ics)</code>", page).group(1)
+    assert app.test_client().get(url).status_code == 200
+    assert "Désactiver le lien" in client.get("/praticien/agenda").get_data(as_text=True)
+    client.post("/praticien/calendrier/revoquer")
+    assert app.test_client().get(url).status_code == 404
+
+
+def test_practitioner_pages_are_for_practitioners(client, auth, world):
+    auth.login(world.agent_a.email)
+    assert client.get("/praticien/agenda").status_code == 403
+    assert client.get("/praticien/disponibilites/nouvelle").status_code == 403
