@@ -12,6 +12,7 @@ from booking.geo.models import Commune
 from booking.geo.rules import DEFAULT_TIME_ZONE, DEPARTEMENT_TIME_ZONES
 from booking.sites.forms import InviteForm, PractitionerProfileForm, SiteForm, options
 from booking.sites.models import Site
+from booking.slots.services import remote_rules_at
 from booking.sites.services import (PractitionerInput, SiteInput, accept_invitation, create_site,
                                     find_invitation, find_practitioners, get_site_for, invite_practitioner,
                                     link_practitioner, practitioners_at, revoke_practitioner, sites_visible_to,
@@ -38,7 +39,8 @@ def site_page(site_id: int):
     query = request.args.get("praticien", "").strip()[:100]
     found = find_practitioners(db.session, query) if manages and query else []
     return render_template("sites/site.html", site=site, manages=manages, links=practitioners_at(db.session, site),
-                           invite_form=InviteForm(), query=query, found=found)
+                           invite_form=InviteForm(), query=query, found=found,
+                           remote_rules=remote_rules_at(db.session, site))
 
 
 def _candidate_communes(site: Site | None) -> list[Commune]:

@@ -378,6 +378,12 @@ def practitioner_week(session: Session, practitioner: Practitioner, monday: date
     return {site: [AgendaDay(day, slots) for day, slots in sorted(days.items())] for site, days in week.items()}
 
 
+def remote_rules_at(session: Session, site: Site) -> list[AvailabilityRule]:
+    """Return the active remote rules of a site, whose video links the site's staff need."""
+    return list(session.scalars(select(AvailabilityRule).where(
+        AvailabilityRule.site_id == site.id, AvailabilityRule.active, AvailabilityRule.modality == "remote")))
+
+
 def active_rules(session: Session, practitioner: Practitioner) -> list[AvailabilityRule]:
     """Return a practitioner's active rules."""
     return list(session.scalars(select(AvailabilityRule).where(

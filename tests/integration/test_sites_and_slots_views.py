@@ -169,3 +169,14 @@ def test_practitioner_pages_are_for_practitioners(client, auth, world):
     auth.login(world.agent_a.email)
     assert client.get("/praticien/agenda").status_code == 403
     assert client.get("/praticien/disponibilites/nouvelle").status_code == 403
+
+
+def test_site_staff_see_the_video_links_of_remote_rules(app, client, auth, session, world):
+    builders.make_rule(session, world.practitioner_a, world.site_a, modality="remote",
+                       video_url="https://visio.example.com/dr-a")
+    session.commit()
+    auth.login(world.agent_a.email)
+    assert "https://visio.example.com/dr-a" in client.get(f"/gestion/sites/{world.site_a.id}").get_data(as_text=True)
+    auth.logout()
+    auth.login(world.admin.email)
+    assert "https://visio.example.com/dr-a" not in client.get(f"/gestion/sites/{world.site_b.id}").get_data(as_text=True)
