@@ -60,6 +60,16 @@ def get_site_for(session: Session, user: User, site_id: int, action: Action = Ac
     return site
 
 
+def get_practitioner_for(session: Session, user: User, practitioner_id: int,
+                         action: Action = Action.VIEW) -> Practitioner:
+    """Return a practitioner record the user may act on, or raise NotFound / Forbidden."""
+    practitioner = session.get(Practitioner, practitioner_id)
+    if practitioner is None:
+        raise NotFound("Praticien introuvable.")
+    require(user, action, practitioner)
+    return practitioner
+
+
 @dataclass
 class SiteInput:
     kind: str

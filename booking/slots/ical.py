@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from booking.appointments.models import Appointment
 from booking.auth.models import User
-from booking.auth.permissions import Action, require
+from booking.auth.permissions import Action
 from booking.errors import NotFound
 from booking.sites.models import Practitioner, Site
-from booking.sites.services import token_hash
+from booking.sites.services import get_practitioner_for, token_hash
 from booking.slots.models import Slot
 
 PRODID = "-//Rendez-vous sante des communes//FR"
@@ -51,10 +51,7 @@ def _event(uid: str, start: datetime, end: datetime, summary: str, stamp: dateti
 
 def new_calendar_token(session: Session, actor: User, practitioner_id: int) -> str:
     """Give a practitioner a new private feed secret (the old URL stops working); return it once."""
-    practitioner = session.get(Practitioner, practitioner_id)
-    if practitioner is None:
-        raise NotFound("Praticien introuvable.")
-    require(actor, Action.MANAGE, practitioner)
+    practitioner = get_practitioner_for(session, actor, practitioner_id, Action.MANAGE)
     token = secrets.token_urlsafe(24)
     practitioner.calendar_token_hash = token_hash(token)
     session.commit()
@@ -63,10 +60,7 @@ def new_calendar_token(session: Session, actor: User, practitioner_id: int) -> s
 
 def revoke_calendar_token(session: Session, actor: User, practitioner_id: int) -> None:
     """Turn a practitioner's feed off."""
-    practitioner = session.get(Practitioner, practitioner_id)
-    if practitioner is None:
-        raise NotFound("Praticien introuvable.")
-    require(actor, Action.MANAGE, practitioner)
+    practitioner = get_practitioner_for(session, actor, practitioner_id, Action.MANAGE)
     practitioner.calendar_token_hash = None
     session.commit()
 

@@ -16,6 +16,7 @@ from booking.auth.permissions import Action, require
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
 from booking.formatting import format_moment
 from booking.sites.models import Practitioner, Site
+from booking.sites.services import get_practitioner_for
 from booking.slots import rules
 from booking.slots.models import MODALITIES, AvailabilityRule, Slot
 
@@ -308,10 +309,7 @@ class BlockResult:
 def block_period(session: Session, actor: User, practitioner_id: int, first_day: date, last_day: date,
                  now: datetime) -> BlockResult:
     """Block a practitioner's free slots from first_day to last_day (local days) and list the booked ones."""
-    practitioner = session.get(Practitioner, practitioner_id)
-    if practitioner is None:
-        raise NotFound("Praticien introuvable.")
-    require(actor, Action.PUBLISH, practitioner)
+    practitioner = get_practitioner_for(session, actor, practitioner_id, Action.PUBLISH)
     if last_day < first_day:
         raise InvalidInput("La fin de la période précède son début.")
     if (last_day - first_day).days > 366:
@@ -332,10 +330,7 @@ def block_period(session: Session, actor: User, practitioner_id: int, first_day:
 def unblock_period(session: Session, actor: User, practitioner_id: int, first_day: date, last_day: date,
                    now: datetime) -> int:
     """Reopen the blocked slots of a period; return how many."""
-    practitioner = session.get(Practitioner, practitioner_id)
-    if practitioner is None:
-        raise NotFound("Praticien introuvable.")
-    require(actor, Action.PUBLISH, practitioner)
+    practitioner = get_practitioner_for(session, actor, practitioner_id, Action.PUBLISH)
     reopened = 0
     for slot in _slots_in_local_days(session, practitioner.id, first_day, last_day, now):
         if slot.status == "blocked":
