@@ -63,6 +63,18 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (main, auth, sites, slots, appointments):
         app.register_blueprint(blueprint)
+    register_notifications(app)
+
+
+def register_notifications(app: Flask) -> None:
+    from booking.appointments.sms_replies import answer_sms, flag_unreachable_phone
+    from booking.extensions import csrf, db
+    from notifications.dispatcher import Hooks
+    from notifications.setup import init_app
+
+    webhooks = init_app(app, session=lambda: db.session, hooks=Hooks(on_permanent_failure=flag_unreachable_phone),
+                        on_inbound=answer_sms)
+    csrf.exempt(webhooks)  # Twilio cannot send our CSRF token; its signature is checked instead
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -6,12 +6,12 @@ from booking.extensions import db
 from booking.geo.models import Commune, Departement, Epci, FormerCommune, PostalCode, Region
 from booking.sites.models import Practitioner, Room, Site, SiteInvitation, SitePractitioner
 from booking.slots.models import AvailabilityRule, Slot
-from notifications.models import Notification, metadata as notifications_metadata
+from notifications.models import InboundMessage, Notification, SmsOptOut, metadata as notifications_metadata
 
 ALL_METADATA = [db.metadata, notifications_metadata]
 
 __all__ = [
-    "ALL_METADATA", "Appointment", "AuditEvent", "AvailabilityRule", "Commune", "Departement", "Epci",
+    "ALL_METADATA", "Appointment", "InboundMessage", "SmsOptOut", "AuditEvent", "AvailabilityRule", "Commune", "Departement", "Epci",
     "FormerCommune", "Notification", "Patient", "PostalCode", "Practitioner", "Region", "Room", "Site",
     "SiteInvitation", "SitePractitioner", "Slot", "User",
 ]

@@ -1,7 +1,8 @@
 """Pure booking rules: references, lateness."""
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 # No 0/O, 1/I/L, 5/S, 8/B: read aloud at a desk or over the phone without confusion.
 REFERENCE_ALPHABET = "ACDEFGHJKMNPQRTUVWXYZ234679"
@@ -17,3 +18,37 @@ def new_reference() -> str:
 def is_late_cancellation(slot_start: datetime, cancelled_at: datetime) -> bool:
     """Tell whether a cancellation comes less than 24 hours before the slot."""
     return slot_start - cancelled_at < LATE_CANCELLATION
+
+
+QUIET_START_HOUR = 21
+QUIET_END_HOUR = 8
+
+
+def in_quiet_hours(moment: datetime, time_zone: str, start: int = QUIET_START_HOUR, end: int = QUIET_END_HOUR) -> bool:
+    """Tell whether an instant falls in the site's night, when no SMS goes out."""
+    hour = moment.astimezone(ZoneInfo(time_zone)).hour
+    return hour >= start or hour < end
+
+
+def reminder_due(slot_start: datetime, hours_before: int, time_zone: str, start: int = QUIET_START_HOUR,
+                 end: int = QUIET_END_HOUR) -> datetime:
+    """Return when a reminder goes out: ``hours_before`` the slot, or earlier, before the night."""
+    zone = ZoneInfo(time_zone)
+    due = (slot_start - timedelta(hours=hours_before)).astimezone(zone)
+    if due.hour >= start:
+        due = due.replace(hour=start - 1, minute=0, second=0, microsecond=0)
+    elif due.hour < end:
+        due = (due - timedelta(days=1)).replace(hour=start - 1, minute=0, second=0, microsecond=0)
+    # Built on the local wall clock, so a daylight-saving change between now and then is honoured.
+    return datetime.combine(due.date(), due.timetz().replace(tzinfo=None), tzinfo=zone).astimezone(timezone.utc)
+
+
+def morning_after(moment: datetime, time_zone: str, start: int = QUIET_START_HOUR,
+                  end: int = QUIET_END_HOUR) -> datetime:
+    """Return the instant itself, or the next morning's opening hour when it falls in the night."""
+    if not in_quiet_hours(moment, time_zone, start, end):
+        return moment
+    zone = ZoneInfo(time_zone)
+    local = moment.astimezone(zone)
+    day = local.date() + timedelta(days=1) if local.hour >= start else local.date()
+    return datetime.combine(day, time(end), tzinfo=zone).astimezone(timezone.utc)

@@ -6,7 +6,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-import notifications
+from booking.appointments.messages import plan_booking_messages, plan_cancellation_messages
 from booking.appointments.models import CHANNELS, Appointment, Patient
 from booking.auth.permissions import Action, require
 from booking.auth.services import record_audit
@@ -64,6 +64,8 @@ def book_slot(session: Session, *, slot_id: int, patient_id: int, channel: str, 
             consent_recorded_at=now if consent_recorded else None, created_at=now,
         )
         session.add(appointment)
+        session.flush()
+        plan_booking_messages(session, appointment, now)
         session.commit()
     except IntegrityError:
         session.rollback()
@@ -81,11 +83,16 @@ CANCEL_REASONS = {
 
 
 def cancel_appointment(session: Session, actor, appointment_id: int, reason: str, now: datetime) -> Appointment:
-    """Cancel a booked appointment, free its seat, withdraw its pending messages; commits."""
+    """Cancel a booked appointment as ``actor``, free its seat and tell the patient; commits."""
     appointment = session.get(Appointment, appointment_id)
     if appointment is None:
         raise NotFound("Ce rendez-vous n’existe pas.")
     require(actor, Action.CANCEL, appointment)
+    return cancel(session, appointment, actor, reason, now)
+
+
+def cancel(session: Session, appointment: Appointment, actor, reason: str, now: datetime) -> Appointment:
+    """Cancel an appointment whose caller is already authorised (account, signed link, SMS reply)."""
     if reason not in CANCEL_REASONS:
         raise InvalidInput("Motif d’annulation inconnu.")
     if appointment.status != "booked":
@@ -103,7 +110,7 @@ def cancel_appointment(session: Session, actor, appointment_id: int, reason: str
         raise Conflict("Ce rendez-vous vient déjà d’être annulé.")
     session.execute(update(Slot).where(Slot.id == slot.id, Slot.booked_count > 0)
                     .values(booked_count=Slot.booked_count - 1).execution_options(synchronize_session=False))
-    notifications.cancel_group(session, f"appointment:{appointment.id}")
+    plan_cancellation_messages(session, appointment, by_patient=reason == "patient", now=now)
     record_audit(session, user=actor, action="appointment.cancel", object_type="appointment",
                  object_id=appointment.id, patient_id=appointment.patient_id, details={"reason": reason}, now=now)
     session.commit()
