@@ -98,9 +98,16 @@ def _empty_tables(keep_geo: bool) -> None:
 
 
 @pytest.fixture
-def app(database_url):
-    """An application on a clean database (reference data kept)."""
-    app = make_app(database_url)
+def app(request, database_url):
+    """An application on a clean database (reference data kept).
+
+    Marked ``twilio``, it sends SMS through the real twilio client to the local stub.
+    """
+    overrides = {}
+    if request.node.get_closest_marker("twilio"):
+        stub = request.getfixturevalue("twilio_stub")
+        overrides = dict(SMS_BACKEND="twilio", TWILIO_API_BASE_URL=stub.url, **TWILIO)
+    app = make_app(database_url, **overrides)
     with app.app_context():
         yield app
         db.session.remove()
@@ -159,3 +166,48 @@ class AuthActions:
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
+
+
+TWILIO = {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "stub-auth-token",
+          "TWILIO_MESSAGING_SERVICE_SID": "MG" + "1" * 32}
+
+
+@pytest.fixture
+def twilio_stub():
+    from tests.twilio_stub import TwilioStub
+
+    stub = TwilioStub().start()
+    yield stub
+    stub.stop()
+
+
+@pytest.fixture
+def twilio_app(app):
+    return app
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on 127.0.0.1 that keeps what it receives."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    class Keep(Message):
+        def __init__(self):
+            super().__init__()
+            self.messages = []
+
+        def handle_message(self, message):
+            self.messages.append(message)
+
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = Keep()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    controller.messages = handler.messages
+    yield controller
+    controller.stop()

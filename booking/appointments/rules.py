@@ -32,15 +32,18 @@ def in_quiet_hours(moment: datetime, time_zone: str, start: int = QUIET_START_HO
 
 def reminder_due(slot_start: datetime, hours_before: int, time_zone: str, start: int = QUIET_START_HOUR,
                  end: int = QUIET_END_HOUR) -> datetime:
-    """Return when a reminder goes out: ``hours_before`` the slot, or earlier, before the night."""
+    """Return when a reminder goes out: ``hours_before`` the slot on the site's wall clock, or before the night.
+
+    "The day before at 9 h" stays 9 h on the clock even when a daylight-saving
+    change falls in between.
+    """
     zone = ZoneInfo(time_zone)
-    due = (slot_start - timedelta(hours=hours_before)).astimezone(zone)
-    if due.hour >= start:
-        due = due.replace(hour=start - 1, minute=0, second=0, microsecond=0)
-    elif due.hour < end:
-        due = (due - timedelta(days=1)).replace(hour=start - 1, minute=0, second=0, microsecond=0)
-    # Built on the local wall clock, so a daylight-saving change between now and then is honoured.
-    return datetime.combine(due.date(), due.timetz().replace(tzinfo=None), tzinfo=zone).astimezone(timezone.utc)
+    wall = slot_start.astimezone(zone).replace(tzinfo=None) - timedelta(hours=hours_before)
+    if wall.hour >= start:
+        wall = wall.replace(hour=start - 1, minute=0, second=0, microsecond=0)
+    elif wall.hour < end:
+        wall = (wall - timedelta(days=1)).replace(hour=start - 1, minute=0, second=0, microsecond=0)
+    return wall.replace(tzinfo=zone).astimezone(timezone.utc)
 
 
 def morning_after(moment: datetime, time_zone: str, start: int = QUIET_START_HOUR,

@@ -1,0 +1,307 @@
+"""The outbox, the dispatcher and the Twilio webhooks, against a local Twilio-compatible server."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+from twilio.request_validator import RequestValidator
+
+from booking.appointments.models import Appointment, Patient
+from booking.appointments.services import book_slot, cancel_appointment
+from booking.extensions import db
+from notifications.gsm import is_gsm7, segments
+from notifications.models import Notification, SmsOptOut
+from notifications.setup import run_dispatch
+from tests import builders
+from tests.conftest import TWILIO
+
+NOW = datetime(2027, 3, 1, 10, 0, tzinfo=timezone.utc)  # Monday, 11:00 in Paris
+
+
+def _book(session, world, days=3, patient=None, **slot_overrides):
+    slot = builders.make_slot(session, world.practitioner_a, world.site_a, NOW + timedelta(days=days),
+                              **slot_overrides)
+    session.commit()
+    return book_slot(session, slot_id=slot.id, patient_id=(patient or world.patient_a).id, channel="online", now=NOW)
+
+
+def _messages(session, **filters):
+    query = select(Notification).order_by(Notification.due_at, Notification.id)
+    for name, value in filters.items():
+        query = query.where(getattr(Notification, name) == value)
+    return list(session.scalars(query))
+
+
+def test_booking_queues_a_confirmation_and_reminders_in_its_transaction(app, session, world):
+    appointment = _book(session, world)
+    kinds = [m.dedupe_key.rsplit(":", 1)[1] for m in _messages(session, group_key=f"appointment:{appointment.id}")]
+    assert kinds == ["confirmation", "reminder", "reminder-short"]
+    confirmation = _messages(session)[0]
+    assert confirmation.recipient == "+33600000001" and confirmation.due_at == NOW
+
+
+def test_sms_say_when_where_and_how_to_cancel_but_nothing_medical(app, session, world):
+    world.practitioner_a.profession, world.practitioner_a.specialty = "ophtalmologue", "rétine"
+    appointment = _book(session, world)
+    appointment.reason = "baisse de la vue"
+    session.commit()
+    for message in _messages(session, group_key=f"appointment:{appointment.id}"):
+        body = message.body
+        assert appointment.reference in body and "mars" in body and "Cabine de Saint-Bonnet" in body
+        assert "http://localhost/a/" in body
+        for secret in ("vue", "ophtalmo", "rétine", world.practitioner_a.last_name, world.patient_a.last_name):
+            assert secret.lower() not in body.lower()
+        assert is_gsm7(body) and segments(body) == 1, body
+
+
+def test_no_sms_without_a_mobile_or_consent(app, session, world):
+    landline = builders.make_patient(session, phone="+33471400000", phone_kind="landline")
+    no_consent = builders.make_patient(session, sms_consent=False)
+    no_phone = builders.make_patient(session, phone=None, phone_kind=None)
+    for days, patient in enumerate((landline, no_consent, no_phone), start=3):
+        _book(session, world, days=days, patient=patient)
+    assert _messages(session) == []
+
+
+@pytest.mark.twilio
+def test_the_request_twilio_gets(twilio_app, twilio_stub, session, world):
+    _book(session, world)
+    report = run_dispatch(NOW)
+    assert report.sent == 1
+    (request,) = twilio_stub.posts()
+    assert request.path == f"/2010-04-01/Accounts/{TWILIO['TWILIO_ACCOUNT_SID']}/Messages.json"
+    assert request.auth == (TWILIO["TWILIO_ACCOUNT_SID"], TWILIO["TWILIO_AUTH_TOKEN"])
+    assert request.form["To"] == "+33600000001"
+    assert request.form["MessagingServiceSid"] == TWILIO["TWILIO_MESSAGING_SERVICE_SID"]
+    assert request.form["StatusCallback"] == "http://localhost/notifications/twilio/status"
+    assert request.form["Body"].startswith("RDV confirmé")
+    sent = _messages(session, status="sent")[0]
+    assert sent.provider_id.startswith("SM") and sent.attempts == 1
+
+
+@pytest.mark.twilio
+def test_dispatch_twice_sends_each_message_once(twilio_app, twilio_stub, session, world):
+    _book(session, world)
+    run_dispatch(NOW)
+    run_dispatch(NOW)
+    later = NOW + timedelta(days=3)
+    run_dispatch(later)
+    run_dispatch(later)
+    bodies = [r.form["Body"] for r in twilio_stub.posts()]
+    assert len(bodies) == 3 and len(set(bodies)) == 2  # confirmation and two identical-text reminders
+    assert {m.status for m in _messages(session)} == {"sent"}
+
+
+@pytest.mark.twilio
+def test_two_dispatchers_at_once_send_each_message_once(twilio_app, twilio_stub, session, world):
+    for days in range(3, 13):
+        _book(session, world, days=days, patient=builders.make_patient(session, phone=f"+336000000{days:02d}"))
+    session.remove() if hasattr(session, "remove") else None
+    twilio_stub.delay_seconds = 0.01
+    errors = []
+
+    def run():
+        try:
+            with twilio_app.app_context():
+                run_dispatch(NOW)
+                db.session.remove()
+        except Exception as error:  # pragma: no cover - surfaced by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    recipients = [r.form["To"] for r in twilio_stub.posts()]
+    assert len(recipients) == 10 and len(set(recipients)) == 10
+    assert db.session.scalar(select(func.count()).select_from(Notification).where(Notification.status == "sent")) == 10
+
+
+@pytest.mark.twilio
+def test_a_server_error_is_retried_and_sent_once(twilio_app, twilio_stub, session, world):
+    twilio_stub.responses = [(500, {"code": 20500, "message": "Internal", "status": 500})]
+    _book(session, world)
+    report = run_dispatch(NOW)
+    assert report.retried == 1 and report.sent == 0
+    message = _messages(session)[0]
+    assert message.status == "pending" and message.due_at == NOW + timedelta(minutes=1)
+    assert run_dispatch(NOW + timedelta(seconds=30)).sent == 0  # not before its backoff
+    assert run_dispatch(NOW + timedelta(minutes=1)).sent == 1
+    assert len(twilio_stub.posts()) == 2
+    assert session.get(Notification, message.id).status == "sent"
+
+
+@pytest.mark.twilio
+def test_too_many_transient_failures_end_in_failed(twilio_app, twilio_stub, session, world):
+    twilio_stub.responses = [(503, {"code": 20503, "message": "Unavailable", "status": 503})] * 10
+    _book(session, world)
+    moment = NOW
+    for _ in range(8):
+        run_dispatch(moment)
+        moment += timedelta(hours=1)
+    confirmation = _messages(session, dedupe_key=f"appointment:{_messages(session)[0].group_key.split(':')[1]}:confirmation")[0]
+    assert confirmation.status == "failed" and confirmation.attempts == 6
+
+
+@pytest.mark.twilio
+def test_an_invalid_number_fails_at_once_and_is_flagged(twilio_app, twilio_stub, session, world):
+    twilio_stub.responses = [(400, {"code": 21211, "message": "Invalid 'To' Phone Number", "status": 400})]
+    _book(session, world)
+    report = run_dispatch(NOW)
+    assert report.failed == 1 and report.retried == 0
+    message = _messages(session)[0]
+    assert message.status == "failed" and message.error_code == "21211"
+    assert "code 21211" in session.get(Patient, world.patient_a.id).phone_problem
+    assert len(twilio_stub.posts()) == 1
+
+
+@pytest.mark.twilio
+def test_a_cancelled_appointments_reminder_is_never_sent(twilio_app, twilio_stub, session, world):
+    appointment = _book(session, world)
+    run_dispatch(NOW)
+    cancel_appointment(session, world.resident_a, appointment.id, "patient", NOW + timedelta(minutes=5))
+    run_dispatch(NOW + timedelta(days=5))
+    bodies = [r.form["Body"] for r in twilio_stub.posts()]
+    assert [b.split()[0] for b in bodies] == ["RDV", "Votre"]  # confirmation, then the cancellation
+    assert "est bien annulé" in bodies[1]
+
+
+@pytest.mark.twilio
+def test_logs_hold_no_full_number_no_body_no_token(twilio_app, twilio_stub, session, world, caplog):
+    twilio_stub.responses = [(400, {"code": 21211, "message": "bad", "status": 400})]
+    appointment = _book(session, world)
+    caplog.set_level("DEBUG")
+    run_dispatch(NOW)
+    text = caplog.text
+    assert "+33600000001" not in text and appointment.reference not in text and "/a/" not in text
+
+
+def _signed_post(client, path, form, token=TWILIO["TWILIO_AUTH_TOKEN"]):
+    url = "http://localhost" + path
+    signature = RequestValidator(token).compute_signature(url, form)
+    return client.post(path, data=form, headers={"X-Twilio-Signature": signature})
+
+
+@pytest.mark.twilio
+def test_signed_status_callbacks_are_applied_and_others_refused(twilio_app, twilio_stub, session, world):
+    _book(session, world)
+    run_dispatch(NOW)
+    sid = _messages(session, status="sent")[0].provider_id
+    client = twilio_app.test_client()
+    form = {"MessageSid": sid, "MessageStatus": "delivered"}
+    assert client.post("/notifications/twilio/status", data=form).status_code == 403
+    assert _signed_post(client, "/notifications/twilio/status", form, token="wrong").status_code == 403
+    assert _signed_post(client, "/notifications/twilio/status", form).status_code == 204
+    assert _signed_post(client, "/notifications/twilio/status", {"MessageSid": sid, "MessageStatus": "sent"}).status_code == 204
+    assert _messages(session, provider_id=sid)[0].status == "delivered"  # a late "sent" does not step back
+
+
+@pytest.mark.twilio
+def test_an_undelivered_callback_with_a_permanent_code_flags_the_phone(twilio_app, twilio_stub, session, world):
+    _book(session, world)
+    run_dispatch(NOW)
+    sid = _messages(session, status="sent")[0].provider_id
+    form = {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "30006"}
+    assert _signed_post(twilio_app.test_client(), "/notifications/twilio/status", form).status_code == 204
+    assert "30006" in session.get(Patient, world.patient_a.id).phone_problem
+
+
+@pytest.mark.twilio
+def test_annuler_cancels_the_next_appointment_once(twilio_app, session, world):
+    first = _book(session, world, days=3)
+    second = _book(session, world, days=10)
+    client = twilio_app.test_client()
+    form = {"MessageSid": "SMinbound1", "From": "+33600000001", "Body": "  annuler "}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("notifications.webhooks.datetime", _FrozenDatetime)
+        reply = _signed_post(client, "/notifications/twilio/inbound", form)
+        again = _signed_post(client, "/notifications/twilio/inbound", form)
+    assert reply.mimetype == "text/xml" and "est bien annulé" in reply.get_data(as_text=True)
+    assert again.get_data() == reply.get_data()
+    session.expire_all()
+    # The world's appointment (in two days) is the patient's next one.
+    assert session.get(Appointment, world.appointment_a.id).status == "cancelled"
+    assert session.get(Appointment, first.id).status == "booked"
+    assert session.get(Appointment, second.id).status == "booked"
+
+
+@pytest.mark.twilio
+def test_stop_opts_out_and_anything_else_gets_help(twilio_app, session, world):
+    _book(session, world)
+    client = twilio_app.test_client()
+    help_reply = _signed_post(client, "/notifications/twilio/inbound",
+                              {"MessageSid": "SM1", "From": "+33600000001", "Body": "Bonjour ?"})
+    assert "ANNULER" in help_reply.get_data(as_text=True)
+    stop = _signed_post(client, "/notifications/twilio/inbound", {"MessageSid": "SM2", "From": "+33600000001",
+                                                                   "Body": "Arrêt"})
+    assert "plus de SMS" in stop.get_data(as_text=True)
+    assert session.get(SmsOptOut, "+33600000001") is not None
+    assert session.get(Patient, world.patient_a.id).sms_opted_out_at is not None
+    assert {m.status for m in _messages(session)} == {"cancelled"}
+
+
+class _FrozenDatetime(datetime):
+    @classmethod
+    def now(cls, tz=None):
+        return NOW
+
+
+def test_email_goes_through_a_real_smtp_server(database_url, smtp_server, session):
+    import notifications
+    from tests.conftest import make_app
+
+    app = make_app(database_url, MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port,
+                   MAIL_SENDER="Rendez-vous santé <rdv@example.com>")
+    with app.app_context():
+        notifications.enqueue(db.session, channel="email", recipient="dr.delmas@example.com", subject="Invitation",
+                              body="Bonjour, voici l’invitation.", due_at=NOW, dedupe_key="invitation:1")
+        db.session.commit()
+        assert run_dispatch(NOW).sent == 1
+        assert run_dispatch(NOW).sent == 0
+        db.session.remove()
+        db.session.execute(Notification.__table__.delete())
+        db.session.commit()
+        db.engine.dispose()
+    (message,) = smtp_server.messages
+    assert message["To"] == "dr.delmas@example.com" and message["Subject"] == "Invitation"
+    assert "l’invitation" in message.get_payload(decode=True).decode()
+
+
+@pytest.mark.twilio
+def test_a_dispatcher_killed_mid_send_causes_no_duplicate(twilio_app, twilio_stub, session, world, database_url,
+                                                           tmp_path):
+    _book(session, world)
+    confirmation_id = _messages(session)[0].id
+    twilio_stub.delay_seconds = 30  # "Twilio" has accepted the message but has not answered yet
+    env = dict(os.environ, DATABASE_URL=database_url, SMS_BACKEND="twilio", TWILIO_API_BASE_URL=twilio_stub.url,
+               PUBLIC_BASE_URL="http://localhost", FLASK_APP="booking", **TWILIO)
+    command = [sys.executable, "-m", "flask", "notifications", "dispatch", "--now", NOW.isoformat()]
+    session.commit()  # end our transaction: on SQLite it holds the write lock
+    log = tmp_path / "dispatcher.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while not twilio_stub.posts() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert twilio_stub.posts(), log.read_text()
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    twilio_stub.delay_seconds = 0
+    session.expire_all()
+    assert session.get(Notification, confirmation_id).status == "sending"
+    assert run_dispatch(NOW + timedelta(minutes=1)).sent == 0  # still within the claim's lease: left alone
+    report = run_dispatch(NOW + timedelta(minutes=10))
+    assert report.recovered == 1
+    message = session.get(Notification, confirmation_id)
+    assert message.status == "sent" and message.provider_id == twilio_stub.accepted[0]["sid"]
+    assert len(twilio_stub.posts()) == 1

@@ -1,0 +1,90 @@
+"""A Twilio-compatible HTTP server for the tests: records what the official client sends."""
+
+import base64
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    form: dict
+    auth: tuple[str, str] | None
+
+
+@dataclass
+class TwilioStub:
+    """Answers Messages.json like Twilio; ``responses`` scripts the next answers (status, body)."""
+
+    responses: list = field(default_factory=list)
+    delay_seconds: float = 0.0
+    received: list = field(default_factory=list)
+    accepted: list = field(default_factory=list)  # the messages "Twilio" accepted
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self) -> "TwilioStub":
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _auth(self):
+                header = self.headers.get("Authorization", "")
+                if not header.startswith("Basic "):
+                    return None
+                user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+                return user, password
+
+            def _reply(self, status: int, payload: dict):
+                body = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                with stub.lock:
+                    stub.received.append(Received("POST", self.path, form, self._auth()))
+                    scripted = stub.responses.pop(0) if stub.responses else None
+                status, payload = scripted or (201, None)
+                if status == 201:
+                    payload = {"sid": "SM" + secrets.token_hex(16), "to": form.get("To"), "body": form.get("Body"),
+                               "status": "queued", "date_created": "Mon, 01 Mar 2027 08:00:00 +0000"}
+                    with stub.lock:
+                        stub.accepted.append(payload)
+                if stub.delay_seconds:
+                    time.sleep(stub.delay_seconds)
+                self._reply(status, payload)
+
+            def do_GET(self):
+                url = urlsplit(self.path)
+                query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                with stub.lock:
+                    stub.received.append(Received("GET", self.path, query, self._auth()))
+                    messages = [m for m in stub.accepted if m["to"] == query.get("To", m["to"])]
+                self._reply(200, {"messages": messages, "next_page_uri": None, "previous_page_uri": None,
+                                  "first_page_uri": url.path, "uri": url.path, "page": 0, "page_size": 50,
+                                  "start": 0, "end": len(messages)})
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def posts(self) -> list[Received]:
+        with self.lock:
+            return [r for r in self.received if r.method == "POST"]
