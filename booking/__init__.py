@@ -93,7 +93,10 @@ def register_commands(app: Flask) -> None:
     from booking.auth.cli import users_cli
     from booking.demo import demo_command
     from booking.geo.cli import geo_cli
+    from booking.jobs.scheduler import scheduler_command
     from booking.slots.cli import slots_cli
+
+    app.cli.add_command(scheduler_command)
 
     app.cli.add_command(slots_cli)
     app.cli.add_command(users_cli)

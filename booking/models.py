@@ -3,6 +3,7 @@
 from booking.appointments.models import Appointment, Patient
 from booking.auth.models import AuditEvent, User
 from booking.extensions import db
+from booking.jobs.models import JobLease
 from booking.geo.models import Commune, Departement, Epci, FormerCommune, PostalCode, Region
 from booking.sites.models import Practitioner, Room, Site, SiteInvitation, SitePractitioner
 from booking.slots.models import AvailabilityRule, Slot
@@ -12,6 +13,6 @@ ALL_METADATA = [db.metadata, notifications_metadata]
 
 __all__ = [
     "ALL_METADATA", "Appointment", "InboundMessage", "SmsOptOut", "AuditEvent", "AvailabilityRule", "Commune", "Departement", "Epci",
-    "FormerCommune", "Notification", "Patient", "PostalCode", "Practitioner", "Region", "Room", "Site",
+    "FormerCommune", "JobLease", "Notification", "Patient", "PostalCode", "Practitioner", "Region", "Room", "Site",
     "SiteInvitation", "SitePractitioner", "Slot", "User",
 ]

@@ -398,3 +398,24 @@ def slot_has_bookings(session: Session, slot_id: int) -> bool:
     """Tell whether a slot holds a live appointment."""
     return bool(session.scalar(select(exists().where(Appointment.slot_id == slot_id,
                                                      Appointment.status == "booked"))))
+
+
+def next_free_slots(session: Session, site: Site, now: datetime, per_practitioner: int = 5,
+                    days: int = 60) -> dict[Practitioner, list[Slot]]:
+    """Return, for each practitioner of a site, their next bookable slots (booking window respected)."""
+    rows = session.scalars(
+        select(Slot).join(AvailabilityRule, Slot.rule_id == AvailabilityRule.id, isouter=True)
+        .options(selectinload(Slot.practitioner))
+        .where(Slot.site_id == site.id, Slot.status == "open", Slot.booked_count < Slot.capacity,
+               Slot.starts_at > now, Slot.starts_at < now + timedelta(days=days))
+        .order_by(Slot.starts_at))
+    found: dict[Practitioner, list[Slot]] = {}
+    for slot in rows:
+        rule = slot.rule
+        if rule is not None and not (now + timedelta(hours=rule.closes_hours_before) <= slot.starts_at
+                                     <= now + timedelta(days=rule.opens_days_ahead)):
+            continue
+        bucket = found.setdefault(slot.practitioner, [])
+        if len(bucket) < per_practitioner:
+            bucket.append(slot)
+    return found

@@ -305,3 +305,58 @@ def test_a_dispatcher_killed_mid_send_causes_no_duplicate(twilio_app, twilio_stu
     message = session.get(Notification, confirmation_id)
     assert message.status == "sent" and message.provider_id == twilio_stub.accepted[0]["sid"]
     assert len(twilio_stub.posts()) == 1
+
+
+def test_the_sms_cancel_link_works_once_without_login(app, session, world):
+    from booking.appointments.messages import cancel_url
+
+    appointment = _book(session, world)
+    path = cancel_url(appointment).removeprefix("http://localhost")
+    client = app.test_client()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("booking.appointments.views.now", lambda: NOW)
+        page = client.get(path)
+        assert page.status_code == 200 and page.headers["Referrer-Policy"] == "no-referrer"
+        assert appointment.reference in page.get_data(as_text=True)
+        done = client.post(path)
+        assert "Votre rendez-vous est annulé" in done.get_data(as_text=True)
+        assert client.get(path).status_code == 404  # single use
+        assert client.get(path[:-3] + "xyz").status_code == 404  # forged
+    session.expire_all()
+    assert session.get(Appointment, appointment.id).status == "cancelled"
+    assert session.get(Appointment, appointment.id).cancel_reason == "patient"
+
+
+def test_the_cancel_link_dies_when_the_appointment_begins(app, session, world):
+    from booking.appointments.messages import cancel_url
+
+    appointment = _book(session, world)
+    path = cancel_url(appointment).removeprefix("http://localhost")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("booking.appointments.views.now", lambda: appointment.slot.starts_at)
+        assert app.test_client().get(path).status_code == 404
+
+
+@pytest.mark.twilio
+def test_a_booking_succeeds_while_the_sms_provider_is_down(twilio_app, twilio_stub, session, world):
+    twilio_stub.stop()
+    appointment = _book(session, world)
+    assert appointment.status == "booked"
+    report = run_dispatch(NOW)
+    assert report.retried == 1 and report.sent == 0
+    assert _messages(session)[0].status == "pending"
+
+
+def test_the_commune_outbox_page(app, client, auth, session, world):
+    appointment = _book(session, world)
+    message = _messages(session)[0]
+    message.status, message.error_code, message.last_error = "failed", "21211", "HTTP 400 (21211)"
+    world.patient_a.phone_problem = "SMS impossible (code 21211) : numéro à vérifier."
+    session.commit()
+    auth.login(world.agent_a.email)
+    page = client.get(f"/gestion/communes/{world.site_a.commune_insee}/messages").get_data(as_text=True)
+    assert appointment.reference in page and "code 21211" in page and world.patient_a.full_name in page
+    assert "06 00 00 00 01" in page
+    auth.logout()
+    auth.login(world.agent_b.email)
+    assert client.get(f"/gestion/communes/{world.site_a.commune_insee}/messages").status_code == 404

@@ -1,0 +1,96 @@
+"""`flask scheduler`: the one process that runs every periodic job.
+
+Several may be started (one per server, for resilience): only the holder of
+the lease runs jobs; when it dies, another takes over within the lease time.
+"""
+
+import logging
+import os
+import secrets
+import socket
+
+import click
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import current_app
+from flask.cli import with_appcontext
+
+from booking.clock import now
+from booking.extensions import db
+from booking.jobs.services import LEASE_SECONDS, acquire_lease, release_lease
+
+log = logging.getLogger(__name__)
+
+
+def dispatch_job():
+    from notifications.setup import run_dispatch
+
+    report = run_dispatch(now())
+    if report.sent or report.failed or report.recovered:
+        log.info("Messages : %s envoyés, %s en échec, %s repris", report.sent, report.failed, report.recovered)
+
+
+def extend_slots_job():
+    from booking.slots.services import extend_horizon
+
+    log.info("Horizon des créneaux : %s créés", extend_horizon(db.session, now()))
+
+
+# name -> (function, APScheduler trigger arguments)
+JOBS = {
+    "dispatch": (dispatch_job, {"trigger": "interval", "seconds": 60}),
+    "extend_slots": (extend_slots_job, {"trigger": "cron", "hour": 2, "minute": 30}),
+}
+
+
+def run_if_leader(app, holder: str, name: str) -> bool:
+    """Run one job in an app context if this process holds the lease; return whether it ran."""
+    with app.app_context():
+        try:
+            if not acquire_lease(db.session, holder, now()):
+                return False
+            JOBS[name][0]()
+            return True
+        except Exception:
+            log.exception("La tâche %s a échoué", name)
+            db.session.rollback()
+            return False
+        finally:
+            db.session.remove()
+
+
+def heartbeat(app, holder: str) -> None:
+    with app.app_context():
+        try:
+            acquire_lease(db.session, holder, now())
+        finally:
+            db.session.remove()
+
+
+@click.command("scheduler")
+@click.option("--once", is_flag=True, help="Lancer chaque tâche une fois (si ce processus a le bail) puis s’arrêter.")
+@with_appcontext
+def scheduler_command(once: bool) -> None:
+    """Run the periodic jobs (dispatch, slot horizon…) in this process."""
+    app = current_app._get_current_object()
+    holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+    if once:
+        for name in JOBS:
+            ran = run_if_leader(app, holder, name)
+            click.echo(f"{name} : {'fait' if ran else 'non (un autre planificateur tient le bail)'}")
+        with app.app_context():
+            release_lease(db.session, holder)
+        return
+    scheduler = BlockingScheduler(timezone="UTC")
+    for name, (_, trigger) in JOBS.items():
+        scheduler.add_job(run_if_leader, args=(app, holder, name), id=name, max_instances=1, coalesce=True,
+                          misfire_grace_time=300, **trigger)
+    scheduler.add_job(heartbeat, "interval", seconds=LEASE_SECONDS // 3, args=(app, holder), id="heartbeat")
+    click.echo(f"Planificateur {holder} démarré (bail de {LEASE_SECONDS} s).")
+    heartbeat(app, holder)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        with app.app_context():
+            release_lease(db.session, holder)
