@@ -16,9 +16,6 @@ from booking.appointments.rules import morning_after, reminder_due
 from booking.formatting import format_moment
 from notifications.gsm import to_gsm7
 
-SECOND_REMINDER_HOURS = 2
-
-
 def can_receive_sms(patient: Patient) -> bool:
     """Tell whether the patient may get SMS: a mobile, consent, no STOP, no known fault."""
     return bool(patient.phone and patient.phone_kind == "mobile" and patient.sms_consent
@@ -76,8 +73,8 @@ def plan_booking_messages(session: Session, appointment: Appointment, now: datet
     site = appointment.slot.site
     start = appointment.slot.starts_at
     _sms(session, appointment, "confirmation", confirmation_text(appointment), morning_after(now, site.time_zone))
-    for kind, hours in (("reminder", site.reminder_hours_before), ("reminder-short", SECOND_REMINDER_HOURS)):
-        if kind == "reminder-short" and hours >= site.reminder_hours_before:
+    for kind, hours in (("reminder", site.reminder_hours_before), ("reminder-short", site.second_reminder_hours)):
+        if hours is None or (kind == "reminder-short" and hours >= site.reminder_hours_before):
             continue
         due = reminder_due(start, hours, site.time_zone)
         # A reminder already due is pointless just after the confirmation.

@@ -47,6 +47,8 @@ class SiteForm(FlaskForm):
                                        validators=[NumberRange(1, 20)])
     reminder_hours_before = IntegerField("Rappel par SMS, en heures avant le rendez-vous", default=24,
                                          validators=[NumberRange(1, 72)])
+    second_reminder_hours = IntegerField("Second rappel, en heures avant (laisser vide : pas de second rappel)",
+                                         default=2, validators=[Optional(), NumberRange(1, 71)])
 
 
 class InviteForm(FlaskForm):

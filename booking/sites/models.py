@@ -52,6 +52,8 @@ class Site(db.Model):
     drop_in_only: Mapped[bool] = mapped_column(default=False)
     max_future_bookings: Mapped[int] = mapped_column(default=2)
     reminder_hours_before: Mapped[int] = mapped_column(default=24)
+    # A second, short reminder (hours before); None turns it off.
+    second_reminder_hours: Mapped[int | None] = mapped_column(default=2)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     commune: Mapped[Commune] = relationship(foreign_keys=[commune_insee])

@@ -91,6 +91,7 @@ class SiteInput:
     drop_in_only: bool = False
     max_future_bookings: int = 2
     reminder_hours_before: int = 24
+    second_reminder_hours: int | None = 2
 
 
 def _text(value: str | None, label: str, limit: int, required: bool = False) -> str | None:
@@ -133,6 +134,8 @@ def _apply_site_input(session: Session, site: Site, data: SiteInput) -> None:
         raise InvalidInput("Indiquez au moins une salle : une salle accueille une consultation à la fois.")
     if not 1 <= data.max_future_bookings <= 20 or not 1 <= data.reminder_hours_before <= 72:
         raise InvalidInput("Les limites de réservation ou de rappel sont hors des bornes permises.")
+    if data.second_reminder_hours is not None and not 1 <= data.second_reminder_hours < data.reminder_hours_before:
+        raise InvalidInput("Le second rappel doit partir après le premier (entre 1 heure et le premier rappel).")
 
     site.kind = data.kind
     site.name = _text(data.name, "Nom", 200, required=True)
@@ -153,6 +156,7 @@ def _apply_site_input(session: Session, site: Site, data: SiteInput) -> None:
     site.drop_in_only = data.drop_in_only
     site.max_future_bookings = data.max_future_bookings
     site.reminder_hours_before = data.reminder_hours_before
+    site.second_reminder_hours = data.second_reminder_hours
     _sync_rooms(session, site, room_names)
 
 

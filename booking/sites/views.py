@@ -79,6 +79,7 @@ def _site_input(form: SiteForm) -> SiteInput:
         accessibility=form.accessibility.data or [], rooms=(form.rooms.data or "").splitlines(),
         booking_open=form.booking_open.data, drop_in_only=form.drop_in_only.data,
         max_future_bookings=form.max_future_bookings.data, reminder_hours_before=form.reminder_hours_before.data,
+        second_reminder_hours=form.second_reminder_hours.data,
     )
 
 

@@ -360,3 +360,20 @@ def test_the_commune_outbox_page(app, client, auth, session, world):
     auth.logout()
     auth.login(world.agent_b.email)
     assert client.get(f"/gestion/communes/{world.site_a.commune_insee}/messages").status_code == 404
+
+
+def test_reminder_for_a_slot_just_after_the_spring_change(app, session, world):
+    # Sunday 28 March 2027, 09:00 in Paris, hours after the clocks went forward.
+    slot_start = datetime(2027, 3, 28, 7, 0, tzinfo=timezone.utc)
+    slot = builders.make_slot(session, world.practitioner_a, world.site_a, slot_start)
+    session.commit()
+    appointment = book_slot(session, slot_id=slot.id, patient_id=world.patient_a.id, channel="online", now=NOW)
+    reminder = _messages(session, dedupe_key=f"appointment:{appointment.id}:reminder")[0]
+    assert reminder.due_at == datetime(2027, 3, 27, 8, 0, tzinfo=timezone.utc)  # Saturday 09:00 in Paris
+
+
+def test_the_second_reminder_is_optional(app, session, world):
+    world.site_a.second_reminder_hours = None
+    appointment = _book(session, world)
+    kinds = [m.dedupe_key.rsplit(":", 1)[1] for m in _messages(session, group_key=f"appointment:{appointment.id}")]
+    assert kinds == ["confirmation", "reminder"]
