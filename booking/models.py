@@ -1,6 +1,6 @@
 """Import every model so that metadata is complete (for Alembic and the tests)."""
 
-from booking.appointments.models import Appointment, Patient
+from booking.appointments.models import Appointment, Patient, PhoneVerification, UnmetDemand, WaitlistEntry
 from booking.auth.models import AuditEvent, User
 from booking.extensions import db
 from booking.jobs.models import JobLease
@@ -14,5 +14,5 @@ ALL_METADATA = [db.metadata, notifications_metadata]
 __all__ = [
     "ALL_METADATA", "Appointment", "InboundMessage", "SmsOptOut", "AuditEvent", "AvailabilityRule", "Commune", "Departement", "Epci",
     "FormerCommune", "JobLease", "Notification", "Patient", "PostalCode", "Practitioner", "Region", "Room", "Site",
-    "SiteInvitation", "SitePractitioner", "Slot", "User",
+    "PhoneVerification", "SiteInvitation", "SitePractitioner", "Slot", "UnmetDemand", "User", "WaitlistEntry",
 ]

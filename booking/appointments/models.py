@@ -93,3 +93,60 @@ class Appointment(db.Model):
     slot: Mapped[Slot] = relationship()
     patient: Mapped[Patient] = relationship()
     booked_by: Mapped[User | None] = relationship(foreign_keys=[booked_by_id])
+
+
+WAITLIST_STATUSES = ("waiting", "offered", "booked", "expired", "cancelled")
+
+
+class WaitlistEntry(db.Model):
+    """A patient waiting for a slot of a profession at a site over a range of days."""
+
+    __tablename__ = "waitlist_entries"
+    __table_args__ = (
+        CheckConstraint(f"status IN {WAITLIST_STATUSES!r}", name="status"),
+        CheckConstraint("last_day >= first_day", name="days"),
+        Index("ix_waitlist_entries_match", "site_id", "profession", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    profession: Mapped[str] = mapped_column(String(40))
+    first_day: Mapped[date]
+    last_day: Mapped[date]
+    status: Mapped[str] = mapped_column(String(10), default="waiting")
+    offered_slot_id: Mapped[int | None] = mapped_column(ForeignKey("slots.id", ondelete="SET NULL"))
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    patient: Mapped[Patient] = relationship()
+    offered_slot: Mapped[Slot | None] = relationship(foreign_keys=[offered_slot_id])
+
+
+class PhoneVerification(db.Model):
+    """A 6-digit code sent by SMS to prove a resident's phone."""
+
+    __tablename__ = "phone_verifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class UnmetDemand(db.Model):
+    """A search that found no free slot within 30 days: anonymous by construction."""
+
+    __tablename__ = "unmet_demands"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_insee: Mapped[str] = mapped_column(ForeignKey("communes.insee"), index=True)
+    profession: Mapped[str | None] = mapped_column(String(40))
+    site_kind: Mapped[str | None] = mapped_column(String(30))
+    searched_on: Mapped[date] = mapped_column(index=True)

@@ -97,7 +97,8 @@ def _patient_decision(user: User, action: Action, patient: Patient) -> Scope:
         return Scope.ALLOWED if action in (Action.VIEW, Action.BOOK, Action.MANAGE) else Scope.DENIED
     if user.role in ("agent", "commune_admin"):
         communes = _staff_communes(user)
-        in_scope = patient.commune_insee in communes
+        # Ours: a resident of our communes, a patient we registered, or one booked at our sites.
+        in_scope = patient.commune_insee in communes or patient.created_by_id == user.id
         if not in_scope:
             # A patient from elsewhere booked at one of our sites is ours to receive.
             in_scope = bool(communes) and bool(session.scalar(select(exists().where(

@@ -35,9 +35,18 @@ def extend_slots_job():
     log.info("Horizon des créneaux : %s créés", extend_horizon(db.session, now()))
 
 
+def waitlist_job():
+    from booking.appointments.waitlist import expire_offers
+
+    expired = expire_offers(db.session, now())
+    if expired:
+        log.info("Liste d’attente : %s propositions expirées", expired)
+
+
 # name -> (function, APScheduler trigger arguments)
 JOBS = {
     "dispatch": (dispatch_job, {"trigger": "interval", "seconds": 60}),
+    "waitlist": (waitlist_job, {"trigger": "interval", "seconds": 60}),
     "extend_slots": (extend_slots_job, {"trigger": "cron", "hour": 2, "minute": 30}),
 }
 

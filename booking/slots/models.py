@@ -87,6 +87,13 @@ class Slot(db.Model):
     capacity: Mapped[int] = mapped_column(default=1)
     booked_count: Mapped[int] = mapped_column(default=0)
     status: Mapped[str] = mapped_column(String(10), default="open")
+    # The booking window, copied from the rule so that searches filter in SQL (None: no limit).
+    opens_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closes_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Held for a waiting-list offer until then: nobody else may book it meanwhile.
+    held_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    held_for_id: Mapped[int | None] = mapped_column(ForeignKey("waitlist_entries.id", ondelete="SET NULL",
+                                                               use_alter=True))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     rule: Mapped[AvailabilityRule | None] = relationship()

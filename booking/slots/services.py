@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -175,7 +175,7 @@ def _materialize(session: Session, rule: AvailabilityRule, times: list[rules.Slo
                                f"{_describe(taken)} ({taken.practitioner.full_name}).")
         slot = Slot(rule_id=rule.id, practitioner_id=rule.practitioner_id, site_id=site.id, room_id=room.id,
                     starts_at=slot_time.starts_at, ends_at=slot_time.ends_at, modality=rule.modality,
-                    capacity=rule.capacity, status="open")
+                    capacity=rule.capacity, status="open", **booking_window(rule, slot_time.starts_at))
         slot.site, slot.room, slot.practitioner = site, room, rule.practitioner
         session.add(slot)
         mine.add(slot)
@@ -183,6 +183,12 @@ def _materialize(session: Session, rule: AvailabilityRule, times: list[rules.Slo
         created += 1
     session.flush()
     return created
+
+
+def booking_window(rule: AvailabilityRule, starts_at: datetime) -> dict:
+    """Return when a slot of this rule opens for booking and when booking closes."""
+    return {"opens_at": starts_at - timedelta(days=rule.opens_days_ahead),
+            "closes_at": starts_at - timedelta(hours=rule.closes_hours_before)}
 
 
 def _times(rule: AvailabilityRule, start: datetime, end: datetime) -> list[rules.SlotTime]:
@@ -218,6 +224,9 @@ def publish_rule(session: Session, actor: User, practitioner_id: int, data: Rule
     created = _materialize(session, rule, _times(rule, now, now + timedelta(days=horizon_days)),
                            skip_conflicts=False)
     _commit_or_conflict(session)
+    from booking.appointments.waitlist import offer_new_slots  # new slots may serve people waiting
+
+    offer_new_slots(session, site.id, now)
     return RuleResult(rule, created=created)
 
 
@@ -262,6 +271,7 @@ def update_rule(session: Session, actor: User, rule_id: int, data: RuleInput, no
         if (slot.starts_at, slot.ends_at) in wanted:
             slot.capacity = max(rule.capacity, slot.booked_count)
             slot.modality = rule.modality
+            slot.opens_at, slot.closes_at = booking_window(rule, slot.starts_at).values()
     removed = _withdraw_free(session, stale_free)
     created = _materialize(session, rule, sorted(_times(rule, now, now + timedelta(days=horizon_days)),
                                                  key=lambda t: t.starts_at), skip_conflicts=False)
@@ -400,22 +410,34 @@ def slot_has_bookings(session: Session, slot_id: int) -> bool:
                                                      Appointment.status == "booked"))))
 
 
+def bookable(now: datetime):
+    """SQL condition: a slot that can be booked at ``now`` (open, not full, in its window, not held)."""
+    return and_(Slot.status == "open", Slot.booked_count < Slot.capacity, Slot.starts_at > now,
+                or_(Slot.opens_at.is_(None), Slot.opens_at <= now),
+                or_(Slot.closes_at.is_(None), Slot.closes_at > now),
+                or_(Slot.held_until.is_(None), Slot.held_until <= now))
+
+
 def next_free_slots(session: Session, site: Site, now: datetime, per_practitioner: int = 5,
-                    days: int = 60) -> dict[Practitioner, list[Slot]]:
-    """Return, for each practitioner of a site, their next bookable slots (booking window respected)."""
-    rows = session.scalars(
-        select(Slot).join(AvailabilityRule, Slot.rule_id == AvailabilityRule.id, isouter=True)
-        .options(selectinload(Slot.practitioner))
-        .where(Slot.site_id == site.id, Slot.status == "open", Slot.booked_count < Slot.capacity,
-               Slot.starts_at > now, Slot.starts_at < now + timedelta(days=days))
-        .order_by(Slot.starts_at))
+                    days: int = 60, profession: str | None = None) -> dict[Practitioner, list[Slot]]:
+    """Return, for each practitioner of a site, their next bookable slots."""
+    query = (select(Slot).options(selectinload(Slot.practitioner))
+             .where(Slot.site_id == site.id, bookable(now), Slot.starts_at < now + timedelta(days=days))
+             .order_by(Slot.starts_at))
+    if profession:
+        query = query.join(Practitioner, Slot.practitioner_id == Practitioner.id).where(
+            Practitioner.profession == profession)
     found: dict[Practitioner, list[Slot]] = {}
-    for slot in rows:
-        rule = slot.rule
-        if rule is not None and not (now + timedelta(hours=rule.closes_hours_before) <= slot.starts_at
-                                     <= now + timedelta(days=rule.opens_days_ahead)):
-            continue
+    for slot in session.scalars(query):
         bucket = found.setdefault(slot.practitioner, [])
         if len(bucket) < per_practitioner:
             bucket.append(slot)
     return found
+
+
+def free_slots_between(session: Session, site: Site, start: datetime, end: datetime, now: datetime) -> list[Slot]:
+    """Return a site's bookable slots between two instants, in time order."""
+    return list(session.scalars(
+        select(Slot).options(selectinload(Slot.practitioner))
+        .where(Slot.site_id == site.id, bookable(now), Slot.starts_at >= start, Slot.starts_at < end)
+        .order_by(Slot.starts_at, Slot.practitioner_id)))
