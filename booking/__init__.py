@@ -56,12 +56,14 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from booking.appointments.views import blueprint as appointments
+    from booking.appointments.views_public import blueprint as public
+    from booking.appointments.views_reception import blueprint as reception
     from booking.auth.views import blueprint as auth
     from booking.main.views import blueprint as main
     from booking.sites.views import blueprint as sites
     from booking.slots.views import blueprint as slots
 
-    for blueprint in (main, auth, sites, slots, appointments):
+    for blueprint in (main, auth, sites, slots, appointments, public, reception):
         app.register_blueprint(blueprint)
     register_notifications(app)
 

@@ -41,6 +41,8 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
+        # WTForms' own French messages (BaseForm.Meta.locales) rather than Flask-Babel's.
+        "WTF_I18N_ENABLED": False,
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 1024 * 1024)),
         "STAFF_IDLE_MINUTES": int(os.environ.get("STAFF_IDLE_MINUTES", 30)),
         # Notifications (used by the notifications package).

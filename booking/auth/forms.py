@@ -1,18 +1,18 @@
 """Login and password forms."""
 
-from flask_wtf import FlaskForm
+from booking.forms import BaseForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     login = StringField("Adresse e-mail ou numéro de mobile", validators=[DataRequired(), Length(max=254)],
                         render_kw={"autocomplete": "username"})
     password = PasswordField("Mot de passe", validators=[DataRequired(), Length(max=256)],
                              render_kw={"autocomplete": "current-password"})
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(BaseForm):
     current = PasswordField("Mot de passe actuel", validators=[DataRequired(), Length(max=256)],
                             render_kw={"autocomplete": "current-password"})
     new = PasswordField("Nouveau mot de passe (10 caractères au moins)",

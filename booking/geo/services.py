@@ -199,3 +199,20 @@ def commune_label(commune: Commune) -> str:
 def count_communes(session: Session) -> int:
     """Return how many communes are loaded."""
     return session.scalar(select(func.count()).select_from(Commune)) or 0
+
+
+def resolve_commune(session: Session, text: str) -> Commune:
+    """Return the one commune a typed name, postal code or INSEE code designates, or raise InvalidInput."""
+    text = (text or "").strip()
+    if len(text) == 5 and session.get(Commune, text.upper()) is not None and not text.isdigit():
+        return session.get(Commune, text.upper())
+    matches = search_communes(session, text, limit=6)
+    if not matches and session.get(Commune, text.upper()) is not None:
+        return session.get(Commune, text.upper())
+    if not matches:
+        raise InvalidInput(f"Aucune commune ne correspond à « {text} ».")
+    exact = [c for c in matches if c.search_name == search_key(text)]
+    if len(matches) == 1 or len(exact) == 1:
+        return exact[0] if exact else matches[0]
+    listed = ", ".join(commune_label(c) for c in matches[:4])
+    raise InvalidInput(f"Plusieurs communes correspondent ({listed}…) : précisez avec le code postal.")

@@ -1,6 +1,6 @@
 """Forms of the site pages."""
 
-from flask_wtf import FlaskForm
+from booking.forms import BaseForm
 from wtforms import (BooleanField, EmailField, IntegerField, PasswordField, SelectField, SelectMultipleField,
                      StringField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
@@ -22,7 +22,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class SiteForm(FlaskForm):
+class SiteForm(BaseForm):
     kind = SelectField("Type de lieu", choices=options((k, SITE_KIND_LABELS[k]) for k in SITE_KINDS))
     name = StringField("Nom du lieu", validators=[DataRequired(), Length(max=200)])
     address = StringField("Adresse (numéro, rue, bâtiment)", validators=[DataRequired(), Length(max=300)])
@@ -51,12 +51,12 @@ class SiteForm(FlaskForm):
                                          default=2, validators=[Optional(), NumberRange(1, 71)])
 
 
-class InviteForm(FlaskForm):
+class InviteForm(BaseForm):
     email = EmailField("E-mail du praticien", validators=[DataRequired(), Email("Adresse e-mail invalide."),
                                                           Length(max=254)])
 
 
-class PractitionerProfileForm(FlaskForm):
+class PractitionerProfileForm(BaseForm):
     first_name = StringField("Prénom", validators=[DataRequired(), Length(max=100)])
     last_name = StringField("Nom", validators=[DataRequired(), Length(max=100)])
     profession = SelectField("Profession", choices=options(PROFESSIONS.items()))

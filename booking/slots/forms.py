@@ -1,6 +1,6 @@
 """Forms of the practitioner pages."""
 
-from flask_wtf import FlaskForm
+from booking.forms import BaseForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TimeField, URLField
 from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 
@@ -8,7 +8,7 @@ from booking.sites.forms import CheckboxesField, options
 from booking.slots.rules import FREQUENCIES, POSITIONS, WEEKDAY_LABELS, WEEKDAYS
 
 
-class RuleForm(FlaskForm):
+class RuleForm(BaseForm):
     site_id = SelectField("Lieu de soins", coerce=int, choices=[])
     frequency = SelectField("Rythme", choices=options(FREQUENCIES.items()))
     days = CheckboxesField("Jours", choices=options((code, label.capitalize()) for code, label in zip(WEEKDAYS, WEEKDAY_LABELS)))
@@ -36,18 +36,18 @@ class RuleForm(FlaskForm):
             raise ValidationError("Choisissez au moins un jour.")
 
 
-class BlockForm(FlaskForm):
+class BlockForm(BaseForm):
     first_day = DateField("Du", validators=[DataRequired("Indiquez une date.")])
     last_day = DateField("Au (inclus)", validators=[DataRequired("Indiquez une date.")])
 
 
-class CancelForm(FlaskForm):
+class CancelForm(BaseForm):
     """Only the CSRF token: the appointment ids come as a list."""
 
 
-class FeedForm(FlaskForm):
+class FeedForm(BaseForm):
     """Only the CSRF token."""
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(BaseForm):
     reason = StringField()
