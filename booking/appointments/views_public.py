@@ -244,3 +244,32 @@ def offer(token: str):
     else:
         response = render_template("public/offer.html", entry=entry, form=ConfirmForm())
     return response, 200, {"Referrer-Policy": "no-referrer"}
+
+
+@blueprint.route("/rendez-vous/<int:appointment_id>/deplacer", methods=["GET", "POST"])
+@login_required
+def move(appointment_id: int):
+    """Move an appointment to another free slot of the same site and profession, in one step."""
+    from booking.appointments.queries import read_appointment
+    from booking.appointments.services import reschedule
+
+    appointment = read_appointment(db.session, current_user, appointment_id, now())
+    slot = appointment.slot
+    choices = next_free_slots(db.session, slot.site, now(), per_practitioner=8,
+                              profession=slot.practitioner.profession)
+    form = ConfirmForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            moved = reschedule(db.session, current_user, appointment.id, request.form.get("slot_id", type=int) or 0,
+                               now())
+        except DomainError as failure:
+            db.session.rollback()
+            error = failure.message
+        else:
+            flash(f"Rendez-vous déplacé. Nouvelle référence : {moved.reference}.", "success")
+            if current_user.role == "resident":
+                return redirect(url_for("public.confirmation", appointment_id=moved.id))
+            return redirect(url_for("reception.booked", appointment_id=moved.id))
+    return render_template("public/move.html", appointment=appointment, choices=choices, form=form,
+                           error=error), 409 if error else 200

@@ -8,13 +8,12 @@ from flask_login import current_user
 
 from booking.appointments.forms import CancelReasonForm, ConfirmForm, FindPatientForm, PatientForm
 from booking.appointments.messages import can_receive_sms
-from booking.appointments.models import Appointment, Patient
+from booking.appointments.models import Appointment
 from booking.appointments.queries import read_appointment, read_patient
 from booking.appointments.services import (BookingLimitReached, PatientInput, SlotUnavailable, book,
                                            cancel_appointment, check_in, create_patient, find_patients,
                                            mark_attendance)
 from booking.auth.decorators import staff_required
-from booking.auth.permissions import Action
 from booking.clock import now
 from booking.errors import DomainError, InvalidInput
 from booking.extensions import db
@@ -181,3 +180,28 @@ def cancel_by_staff(appointment_id: int):
         flash("Rendez-vous annulé ; le patient est prévenu s’il reçoit les SMS.", "success")
         return redirect(url_for("reception.day_sheet", site_id=appointment.slot.site_id))
     return render_template("reception/cancel.html", appointment=appointment, form=form)
+
+
+@blueprint.route("/accueil/patients/<int:patient_id>/attente", methods=["GET", "POST"])
+@staff_required
+def waitlist_for(patient_id: int):
+    """Put a patient on the waiting list of one of the desk's sites."""
+    from booking.appointments.forms import WaitlistForm
+    from booking.appointments.waitlist import join_waitlist
+    from booking.sites.forms import options
+
+    actor = _desk()
+    patient, _ = read_patient(db.session, actor, patient_id, now())
+    form = WaitlistForm()
+    form.site_id.choices = options((s.id, s.name) for s in sites_visible_to(db.session, actor))
+    if form.validate_on_submit():
+        try:
+            join_waitlist(db.session, actor, patient.id, form.site_id.data, form.profession.data,
+                          form.first_day.data, form.last_day.data, now())
+        except DomainError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            flash(f"{patient.full_name} est inscrit(e) sur la liste d’attente.", "success")
+            return redirect(url_for("reception.home"))
+    return render_template("public/waitlist.html", form=form, patients=[patient], patient_id=patient.id)

@@ -138,3 +138,88 @@ def test_site_week_grid_lists_free_slots_as_links(client, session, world):
         page = _text(client.get(f"/lieux/{world.site_a.id}/creneaux?semaine=2027-03-01"))
     assert f"/reserver/{slot.id}" in page and "9 h ·" in page
     assert f"/reserver/{world.slot_a.id}" not in page  # full
+
+
+def test_phone_code_expires_has_five_tries_and_a_resend_throttle(app, session):
+    import pytest
+
+    from booking.appointments.accounts import SignupInput, TooSoon, send_code, sign_up, verify_code
+    from booking.errors import InvalidInput
+
+    user = sign_up(session, SignupInput("Zoé", "Lefèvre-N'Diaye", datetime(1990, 1, 1).date(), "15174",
+                                        "un mot de passe sûr", phone="06 00 00 00 77"), NOW)
+    with pytest.raises(TooSoon):
+        send_code(session, user, NOW + timedelta(seconds=30))
+    for attempt in range(5):
+        with pytest.raises(InvalidInput, match="incorrect"):
+            verify_code(session, user, "999999" if attempt % 2 else "888888", NOW + timedelta(minutes=1))
+    with pytest.raises(InvalidInput, match="Trop d’essais"):
+        verify_code(session, user, "123456", NOW + timedelta(minutes=1))
+    send_code(session, user, NOW + timedelta(minutes=2))
+    body = session.scalars(select(Notification.body).where(Notification.dedupe_key.like("verification:%"))
+                           .order_by(Notification.id.desc())).first()
+    code = re.search(r"(\d{6})", body).group(1)
+    with pytest.raises(InvalidInput, match="expiré"):
+        verify_code(session, user, code, NOW + timedelta(minutes=13))
+    send_code(session, user, NOW + timedelta(minutes=14))
+    body = session.scalars(select(Notification.body).where(Notification.dedupe_key.like("verification:%"))
+                           .order_by(Notification.id.desc())).first()
+    verify_code(session, user, re.search(r"(\d{6})", body).group(1), NOW + timedelta(minutes=15))
+    assert user.phone_verified_at == NOW + timedelta(minutes=15)
+    assert user.display_name == "Zoé Lefèvre-N'Diaye"
+
+
+@time_machine.travel(NOW, tick=False)
+def test_reschedule_page_moves_in_one_step(client, auth, session, world):
+    world.site_a.max_future_bookings = 5
+    target = builders.make_slot(session, world.practitioner_a, world.site_a, NOW + timedelta(days=6))
+    session.commit()
+    auth.login(world.resident_a.email)
+    page = client.get(f"/rendez-vous/{world.appointment_a.id}/deplacer")
+    assert f'value="{target.id}"' in _text(page)
+    moved = client.post(f"/rendez-vous/{world.appointment_a.id}/deplacer", data={"slot_id": target.id})
+    assert moved.status_code == 302
+    assert session.get(Appointment, world.appointment_a.id).status == "cancelled"
+    assert session.scalar(select(Appointment).where(Appointment.slot_id == target.id)).status == "booked"
+    auth.logout()
+    auth.login(world.resident_b.email)
+    assert client.get(f"/rendez-vous/{world.appointment_a.id}/deplacer").status_code == 404
+
+
+@time_machine.travel(NOW, tick=False)
+def test_an_agent_puts_a_patient_on_the_waiting_list(client, auth, session, world):
+    from booking.appointments.models import WaitlistEntry
+
+    auth.login(world.agent_a.email)
+    response = client.post(f"/accueil/patients/{world.patient_a.id}/attente", data={
+        "site_id": world.site_a.id, "profession": "medecin_generaliste", "first_day": "2027-03-02",
+        "last_day": "2027-03-20"})
+    assert response.status_code == 302
+    entry = session.scalar(select(WaitlistEntry))
+    assert entry.patient_id == world.patient_a.id and entry.created_by_id == world.agent_a.id
+    assert client.get(f"/accueil/patients/{world.patient_b.id}/attente").status_code == 404
+
+
+def test_the_offer_link_books_the_held_slot(app, session, world):
+    from booking.appointments.services import book_slot, cancel_appointment
+    from booking.appointments.waitlist import join_waitlist
+
+    slot = builders.make_slot(session, world.practitioner_a, world.site_a, NOW + timedelta(days=4))
+    taker = builders.make_patient(session, first_name="Paul", phone=None, phone_kind=None)
+    session.commit()
+    taken = book_slot(session, slot_id=slot.id, patient_id=taker.id, channel="reception", now=NOW)
+    join_waitlist(session, world.resident_a, world.patient_a.id, world.site_a.id, "medecin_generaliste",
+                  slot.starts_at.date(), slot.starts_at.date(), NOW)
+    cancel_appointment(session, world.agent_a, taken.id, "patient", NOW)
+    offer = session.scalar(select(Notification).where(Notification.dedupe_key.like("waitlist:%")))
+    path = re.search(r"http://localhost(/attente/\S+)", offer.body).group(1)
+    client = app.test_client()
+    with time_machine.travel(NOW + timedelta(minutes=10), tick=False):
+        page = client.get(path)
+        assert page.status_code == 200 and page.headers["Referrer-Policy"] == "no-referrer"
+        done = client.post(path)
+        assert world.patient_a.first_name in _text(page) and "Rendez-vous confirmé" in _text(done)
+    booked = session.scalar(select(Appointment).where(Appointment.slot_id == slot.id, Appointment.status == "booked"))
+    assert booked.patient_id == world.patient_a.id
+    with time_machine.travel(NOW + timedelta(minutes=11), tick=False):
+        assert client.get(path).status_code == 404
