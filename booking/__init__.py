@@ -61,9 +61,11 @@ def register_blueprints(app: Flask) -> None:
     from booking.auth.views import blueprint as auth
     from booking.main.views import blueprint as main
     from booking.sites.views import blueprint as sites
+    from booking.api.views import blueprint as api
     from booking.slots.views import blueprint as slots
+    from booking.stats.views import blueprint as stats
 
-    for blueprint in (main, auth, sites, slots, appointments, public, reception):
+    for blueprint in (main, auth, sites, slots, appointments, public, reception, stats, api):
         app.register_blueprint(blueprint)
     register_notifications(app)
 
@@ -77,6 +79,9 @@ def register_notifications(app: Flask) -> None:
     webhooks = init_app(app, session=lambda: db.session, hooks=Hooks(on_permanent_failure=flag_unreachable_phone),
                         on_inbound=answer_sms)
     csrf.exempt(webhooks)  # Twilio cannot send our CSRF token; its signature is checked instead
+    from booking.api.views import blueprint as api
+
+    csrf.exempt(api)  # bearer tokens, never cookies: no CSRF possible
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -96,7 +101,13 @@ def register_commands(app: Flask) -> None:
     from booking.demo import demo_command
     from booking.geo.cli import geo_cli
     from booking.jobs.scheduler import scheduler_command
+    from booking.api.cli import tokens_cli
     from booking.slots.cli import slots_cli
+    from booking.stats.cli import reports_cli, stats_cli
+
+    app.cli.add_command(tokens_cli)
+    app.cli.add_command(reports_cli)
+    app.cli.add_command(stats_cli)
 
     app.cli.add_command(scheduler_command)
 

@@ -62,7 +62,10 @@ def init_template_helpers(app: Flask) -> None:
     from booking.sites.rules import ACCESSIBILITY, EQUIPMENT, profession_label
     from booking.slots.rules import describe_rrule
 
+    from booking.stats.rules import format_cell
+
     app.jinja_env.filters.update(
+        cell=format_cell,
         profession=profession_label,
         equipment=lambda codes: [EQUIPMENT.get(c, c) for c in codes or []],
         accessibility=lambda codes: [ACCESSIBILITY.get(c, c) for c in codes or []],

@@ -133,7 +133,8 @@ def dispatch(session: Session, now: datetime, *, sms_backend, mail_backend, stat
             if message.channel == "sms":
                 result = sms_backend.send(message.recipient, message.body or "", status_callback)
             else:
-                result = mail_backend.send(message.recipient, message.subject or "", message.body or "")
+                result = mail_backend.send(message.recipient, message.subject or "", message.body or "",
+                                           message.html_body, message.attachments)
             _finish(session, message, result, now, hooks, report)
             session.commit()
             if not result.ok:

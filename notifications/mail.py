@@ -1,5 +1,6 @@
 """Email backends: the log (development) and SMTP."""
 
+import base64
 import logging
 import smtplib
 import ssl
@@ -13,7 +14,8 @@ log = logging.getLogger(__name__)
 class LogMailBackend:
     name = "log"
 
-    def send(self, recipient: str, subject: str, body: str) -> SendResult:
+    def send(self, recipient: str, subject: str, body: str, html: str | None = None,
+             attachments: list | None = None) -> SendResult:
         log.info("E-mail (journal) vers %s : %s", recipient.split("@")[-1], subject)
         return SendResult()
 
@@ -27,10 +29,17 @@ class SmtpMailBackend:
         self.use_tls, self.use_ssl = use_tls, use_ssl
         self.username, self.password, self.timeout = username, password, timeout
 
-    def send(self, recipient: str, subject: str, body: str) -> SendResult:
+    def send(self, recipient: str, subject: str, body: str, html: str | None = None,
+             attachments: list | None = None) -> SendResult:
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = self.sender, recipient, subject
         message.set_content(body)
+        if html:
+            message.add_alternative(html, subtype="html")
+        for attachment in attachments or []:
+            maintype, _, subtype = attachment["content_type"].partition("/")
+            message.add_attachment(base64.b64decode(attachment["data"]), maintype=maintype, subtype=subtype,
+                                   filename=attachment["filename"])
         try:
             connection_class = smtplib.SMTP_SSL if self.use_ssl else smtplib.SMTP
             with connection_class(self.server, self.port, timeout=self.timeout) as smtp:

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Index, MetaData, String, Text
+from sqlalchemy import JSON, CheckConstraint, Index, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from notifications.sqltypes import UtcDateTime, utcnow
@@ -39,6 +39,9 @@ class Notification(NotificationBase):
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[str | None] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
+    # Email attachments: [{"filename", "content_type", "data" (base64)}].
+    attachments: Mapped[list | None] = mapped_column(JSON)
     due_at: Mapped[datetime] = mapped_column(UtcDateTime)
     status: Mapped[str] = mapped_column(String(12), default="pending")
     # Unique: the same message (e.g. one reminder of one appointment) can exist only once.

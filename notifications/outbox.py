@@ -1,5 +1,6 @@
 """Add and withdraw messages in the caller's transaction."""
 
+import base64
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -19,6 +20,8 @@ def enqueue(
     dedupe_key: str,
     group_key: str | None = None,
     subject: str | None = None,
+    html_body: str | None = None,
+    attachments: list[tuple[str, str, bytes]] | None = None,
 ) -> Notification:
     """Add a message to the outbox, or return the one already there with that dedupe key."""
     if channel not in CHANNELS:
@@ -31,6 +34,9 @@ def enqueue(
         recipient=recipient,
         body=body,
         subject=subject,
+        html_body=html_body,
+        attachments=[{"filename": name, "content_type": kind, "data": base64.b64encode(data).decode()}
+                     for name, kind, data in attachments] if attachments else None,
         due_at=due_at,
         dedupe_key=dedupe_key,
         group_key=group_key,

@@ -43,11 +43,27 @@ def waitlist_job():
         log.info("Liste d’attente : %s propositions expirées", expired)
 
 
+def monthly_report_job():
+    from booking.stats.report import previous_month, send_monthly_reports
+
+    year, month = previous_month(now().date())
+    log.info("Rapports mensuels : %s", len(send_monthly_reports(db.session, year, month, now())))
+
+
+def delay_sample_job():
+    from booking.stats.services import sample_next_slot_delays
+
+    sample_next_slot_delays(db.session, now())
+
+
 # name -> (function, APScheduler trigger arguments)
 JOBS = {
     "dispatch": (dispatch_job, {"trigger": "interval", "seconds": 60}),
     "waitlist": (waitlist_job, {"trigger": "interval", "seconds": 60}),
     "extend_slots": (extend_slots_job, {"trigger": "cron", "hour": 2, "minute": 30}),
+    "delay_samples": (delay_sample_job, {"trigger": "cron", "hour": 6, "minute": 0}),
+    # Re-run safely each hour of the first day: a report is sent once per commune and month.
+    "monthly_reports": (monthly_report_job, {"trigger": "cron", "day": 1, "hour": "7-20", "minute": 5}),
 }
 
 

@@ -1,0 +1,54 @@
+"""Create, check and revoke API tokens."""
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from booking.api.models import ApiToken
+from booking.auth.models import User
+from booking.auth.services import normalize_email
+from booking.errors import NotFound
+
+PREFIX = "rvs_"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, email: str, name: str, now: datetime) -> str:
+    """Create a token for the account with this email; return it (it is never shown again)."""
+    user = session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None:
+        raise NotFound(f"Aucun compte pour {email}.")
+    token = PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=_hash(token), name=name, created_at=now))
+    session.commit()
+    return token
+
+
+def revoke_tokens(session: Session, email: str, now: datetime) -> int:
+    """Revoke every live token of an account; return how many."""
+    user = session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None:
+        raise NotFound(f"Aucun compte pour {email}.")
+    tokens = list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))))
+    for token in tokens:
+        token.revoked_at = now
+    session.commit()
+    return len(tokens)
+
+
+def user_for_token(session: Session, token: str, now: datetime) -> User | None:
+    """Return the active user of a live token, or None."""
+    if not token.startswith(PREFIX):
+        return None
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(token)))
+    if row is None or row.revoked_at is not None or not row.user.active:
+        return None
+    row.last_used_at = now
+    session.commit()
+    return row.user
