@@ -170,7 +170,7 @@ def compute(session: Session, commune_insee: str, start: date, end: date, now: d
     ranked = appointments(lead, func.row_number().over(order_by=lead).label("rank"),
                           func.count().over().label("n")).where(Appointment.status != "cancelled").subquery()
     lead_rows = session.execute(select(ranked.c.lead, ranked.c.rank, ranked.c.n).where(or_(
-        ranked.c.rank == (ranked.c.n * 50 + 99) / 100, ranked.c.rank == (ranked.c.n * 90 + 99) / 100))).all()
+        ranked.c.rank == (ranked.c.n * 50 + 99) // 100, ranked.c.rank == (ranked.c.n * 90 + 99) // 100))).all()
     n = lead_rows[0].n if lead_rows else 0
     by_rank = {row.rank: float(row.lead) for row in lead_rows}
     median = round(by_rank[nearest_rank(n, 50)] / 24, 1) if n >= threshold else None

@@ -1,0 +1,233 @@
+"""A small world whose every figure was counted by hand; all views must show exactly those figures.
+
+Commune A (Saint-Bonnet-de-Salers, 246 inhabitants), its cabin, March 2027, now = 18 March 12:00 UTC.
+- 20 open slots of 20 min, 2–21 March at 09:00 UTC, and 2 blocked ones: 22 published, 2 blocked, 6.7 h of care.
+- Appointments, one per slot (slot n on March n+1):
+  1–8 attended (1–5 online, 6–8 at the desk), 9–13 no-show (desk), 14 past and unmarked (phone),
+  15 cancelled by the patient 3 days before, 16 cancelled by the patient 2 hours before (late),
+  17 cancelled by the practitioner 3 days before (desk), 18–19 booked, still to come (online).
+  → bookings 19 (online 9, desk 9, phone 1); seats taken on open slots 16 of 20: occupancy 80.0 %;
+    no-show rate 5 / 13 = 38.5 %.
+- Lead times of the 16 non-cancelled appointments: 1, 2 … 16 days → median (8th) 8.0, 90th percentile (15th) 15.0.
+- Patients of the 16: 10 live in Saint-Bonnet, 6 in Salers (310 inhabitants); born 2015 (2), 1980 (5),
+  1960 (4), 1940 (5); 3 of them came in February (returning), 13 are new.
+  → per 1,000 inhabitants: Saint-Bonnet 10/246 = 40.7, Salers 6/310 = 19.4.
+- Reminders delivered to 1–8 (all came), none to 9–13 (none came): 0.0 % vs 100.0 %.
+- Two searches from Saint-Bonnet found nothing in March (one from Salers, not counted).
+- Delay samples: 2 and 4 days → 3.0.
+"""
+
+import csv
+import io
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+import time_machine
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from booking.api.services import create_token
+from booking.appointments.models import Appointment, UnmetDemand
+from booking.geo.models import Commune
+from booking.stats.models import DelaySample
+from booking.stats.rules import Table, format_cell, suppress_table
+from booking.stats.services import compute
+from notifications.models import Notification
+from tests import builders
+
+NOW = datetime(2027, 3, 18, 12, 0, tzinfo=timezone.utc)
+MARCH = (date(2027, 3, 1), date(2027, 4, 1))
+
+
+@pytest.fixture
+def counted(session, world):
+    site, practitioner = world.site_a, world.practitioner_a
+    site.served_communes = [session.get(Commune, "15174"), session.get(Commune, "15219")]
+    # The world fixture's own slot and appointment fall on 3 March: move them out of the way.
+    world.slot_a.starts_at, world.slot_a.ends_at = NOW + timedelta(days=60), NOW + timedelta(days=60, minutes=20)
+    births = [date(2015, 5, 5)] * 2 + [date(1980, 5, 5)] * 5 + [date(1960, 5, 5)] * 4 + [date(1940, 5, 5)] * 5
+    slots = [builders.make_slot(session, practitioner, site, datetime(2027, 3, n + 1, 9, 0, tzinfo=timezone.utc))
+             for n in range(1, 21)]
+    for day in (22, 23):
+        builders.make_slot(session, practitioner, site, datetime(2027, 3, day, 9, 0, tzinfo=timezone.utc),
+                           status="blocked")
+    plan = ([("attended", "online")] * 5 + [("attended", "reception")] * 3 + [("no_show", "reception")] * 5
+            + [("booked", "phone")] + [("cancelled", "online")] * 2 + [("cancelled", "reception")]
+            + [("booked", "online")] * 2)
+    kept = 0
+    for number, (status, channel) in enumerate(plan, start=1):
+        slot = slots[number - 1]
+        if status != "cancelled":
+            kept += 1
+            patient = builders.make_patient(session, first_name=f"P{number}", birth_date=births[kept - 1],
+                                            commune_insee="15174" if kept <= 10 else "15219")
+            created = slot.starts_at - timedelta(days=kept)
+        else:
+            patient = builders.make_patient(session, first_name=f"C{number}", commune_insee="15174")
+            created = slot.starts_at - timedelta(days=10)
+        appointment = builders.make_appointment(session, slot, patient, status=status, channel=channel,
+                                                created_at=created)
+        if status == "cancelled":
+            hours = 2 if number == 16 else 72
+            appointment.cancelled_at = slot.starts_at - timedelta(hours=hours)
+            appointment.cancelled_late = number == 16
+            appointment.cancel_reason = "practitioner" if number == 17 else "patient"
+        if number <= 8:
+            session.add(Notification(channel="sms", recipient="+33600000001", body="Rappel", due_at=created,
+                                     status="delivered", dedupe_key=f"appointment:{appointment.id}:reminder"))
+        if kept in (1, 2, 3) and status != "cancelled":
+            earlier = builders.make_slot(session, practitioner, site,
+                                         datetime(2027, 2, 10 + kept, 9, 0, tzinfo=timezone.utc))
+            builders.make_appointment(session, earlier, patient, status="attended")
+    session.add_all([UnmetDemand(commune_insee="15174", profession="ophtalmologue", searched_on=date(2027, 3, 4)),
+                     UnmetDemand(commune_insee="15174", profession=None, searched_on=date(2027, 3, 9)),
+                     UnmetDemand(commune_insee="15219", profession=None, searched_on=date(2027, 3, 9)),
+                     DelaySample(day=date(2027, 3, 5), site_id=site.id, profession="medecin_generaliste", days=2.0),
+                     DelaySample(day=date(2027, 3, 6), site_id=site.id, profession="medecin_generaliste", days=4.0)])
+    session.commit()
+    return world
+
+
+EXPECTED = {
+    "headline": {"Rendez-vous pris": 19, "Taux d’occupation (%)": 80.0, "Taux d’absence (%)": 38.5,
+                 "Délai médian (jours)": 8.0, "Demandes non satisfaites": "< 5"},
+    "offer": [["Médecin généraliste", "Point de téléconsultation", 22, 2, 6.7]],
+    "demand": [["Réservations — En ligne", 9], ["Réservations — À l’accueil de la mairie", 9],
+               ["Réservations — Par téléphone", "< 5"], ["Réservations — total", 19],
+               ["Recherches sans créneau libre à 30 jours (demande non satisfaite)", "< 5"],
+               ["Inscriptions en liste d’attente", 0], ["… dont ont obtenu un rendez-vous", 0]],
+    "outcome": [["Nombre", 8, 5, "< 5", "< 5", "< 5", "< 5", "< 5", 0, 19]],
+    "age": [["Patients", "< 5", 5, "< 5", 5, 0, 16]],
+    "loyalty": [["Patients", "< 5", "< 5", 16]],
+    "reach": [["Saint-Bonnet-de-Salers", 10, 40.7], ["Salers", 6, 19.4]],
+    "reminders": [["Rappel reçu", 8, 0, 0.0], ["Sans rappel", 0, 5, 100.0]],
+}
+
+
+def _check(stats_headline: dict, tables: dict):
+    assert stats_headline == EXPECTED["headline"]
+    for key, rows in EXPECTED.items():
+        if key != "headline":
+            assert tables[key] == rows, key
+
+
+def test_the_computation_gives_the_hand_counted_figures(session, counted):
+    stats = compute(session, "15174", *MARCH, NOW)
+    _check(stats.headline, {t.key: t.rows for t in stats.tables})
+    delays = stats.table("delays").rows
+    assert delays[0][1] == 8.0 and delays[1][1] == 15.0 and delays[2][1] == 3.0
+    assert stats.table("residence").rows == [["Saint-Bonnet-de-Salers", 10], ["Salers", 6]]
+    trend = {row[0]: row[1:] for row in stats.table("trend").rows}
+    assert trend["mars 2027"] == [22, 16, 8, 5] and trend["février 2027"] == ["< 5", "< 5", "< 5", 0]
+    assert len(trend) == 12
+
+
+def test_the_same_figures_in_the_api_csv_dashboard_and_pdf(app, client, auth, session, counted):
+    expected_cells = [format_cell(v) for v in EXPECTED["headline"].values()]
+    query = {"du": "2027-03-01", "au": "2027-03-31"}
+    with time_machine.travel(NOW, tick=False):
+        token = create_token(session, counted.commune_admin_a.email, "tableau", NOW)
+        api = client.get("/api/v1/communes/15174/stats", query_string={"from": "2027-03-01", "to": "2027-03-31"},
+                         headers={"Authorization": f"Bearer {token}"}).get_json()
+        auth.login(counted.commune_admin_a.email)
+        page = client.get("/gestion/communes/15174/statistiques", query_string=query).get_data(as_text=True)
+        raw_csv = client.get("/gestion/communes/15174/statistiques.csv", query_string=query).data
+        pdf_response = client.get("/gestion/communes/15174/rapport.pdf", query_string=query)
+        assert pdf_response.status_code == 200, pdf_response.get_data(as_text=True)[-3000:]
+        pdf = pdf_response.data
+    _check(api["headline"], {t["key"]: t["rows"] for t in api["tables"]})
+
+    assert raw_csv.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw_csv.decode("utf-8-sig")), delimiter=";"))
+    assert ["Taux d’absence (%)", "38,5"] in rows and ["Délai médian (jours)", "8,0"] in rows
+    assert ["Nombre", "8", "5", "< 5", "< 5", "< 5", "< 5", "< 5", "0", "19"] in rows
+    assert ["Saint-Bonnet-de-Salers", "10", "40,7"] in rows
+
+    for cell in expected_cells:
+        assert f">{cell}<" in page.replace("&lt;", "<")
+    assert "<td>40,7</td>" in page and "<td>19,4</td>" in page and "Chiffres clés" in page
+
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Saint-Bonnet-de-Salers" in text
+    for cell in expected_cells + ["40,7", "19,4", "100,0"]:
+        assert cell in text, cell
+
+
+def test_no_name_birth_date_or_reason_in_any_export(app, client, auth, session, counted):
+    appointment = session.scalar(select(Appointment).limit(1))
+    appointment.reason = "douleur confidentielle"
+    session.commit()
+    with time_machine.travel(NOW, tick=False):
+        auth.login(counted.commune_admin_a.email)
+        outputs = [client.get(f"/gestion/communes/15174/{path}", query_string={"du": "2027-03-01",
+                                                                            "au": "2027-03-31"}).data
+                   for path in ("statistiques", "statistiques.csv", "rapport.pdf")]
+    pdf_text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(outputs[2])).pages)
+    for text in (outputs[0].decode(), outputs[1].decode("utf-8-sig"), pdf_text):
+        assert "douleur" not in text and "Lefèvre" not in text and "1940" not in text
+
+
+def test_commune_a_admin_cannot_read_commune_b(app, client, auth, session, counted):
+    token = create_token(session, counted.commune_admin_b.email, "b", NOW)
+    response = client.get("/api/v1/communes/15174/stats", query_string={"from": "2027-03-01", "to": "2027-03-31"},
+                          headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
+    auth.login(counted.commune_admin_b.email)
+    for path in ("statistiques", "statistiques.csv", "rapport.pdf"):
+        assert client.get(f"/gestion/communes/15174/{path}").status_code == 404
+    auth.logout()
+    auth.login(counted.agent_a.email)  # an agent of commune A: not the figures
+    assert client.get("/gestion/communes/15174/statistiques").status_code == 403
+
+
+def test_the_api_refuses_sessions_missing_and_revoked_tokens(app, client, auth, session, counted, runner):
+    query = {"from": "2027-03-01", "to": "2027-03-31"}
+    auth.login(counted.commune_admin_a.email)
+    assert client.get("/api/v1/communes/15174/stats", query_string=query).status_code == 401
+    result = runner.invoke(args=["tokens", "create", "--email", counted.commune_admin_a.email])
+    token = result.output.strip().splitlines()[-1]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/communes/15174/stats", query_string=query, headers=headers).status_code == 200
+    assert client.get("/api/v1/communes/15174/stats", query_string={"from": "mars"}, headers=headers).status_code == 422
+    runner.invoke(args=["tokens", "revoke", "--email", counted.commune_admin_a.email])
+    assert client.get("/api/v1/communes/15174/stats", query_string=query, headers=headers).status_code == 401
+
+
+def test_small_count_suppression_hides_a_second_cell():
+    table = Table("t", "T", ["", "a", "b", "c", "Total"], [["x", 3, 12, 20, 35], ["y", 0, 9, 6, 15],
+                                                            ["z", 2, 3, 30, 35], ["w", 4, 0, 0, 4]], additive=True)
+    rows = suppress_table(table, 5).rows
+    assert rows[0] == ["x", "< 5", "< 5", 20, 35]      # 3 hidden, and 12 too: 35 − 20 − 12 would give it back
+    assert rows[1] == ["y", 0, 9, 6, 15]               # zeros and counts of 5 or more stay
+    assert rows[2] == ["z", "< 5", "< 5", 30, 35]      # two hidden already: nothing to add
+    assert rows[3] == ["w", "< 5", 0, 0, "< 5"]        # only zeros left: the total itself is hidden
+    plain = Table("p", "P", ["", "n"], [["x", 3]], sensitive=False)
+    assert suppress_table(plain, 5).rows == [["x", 3]]
+
+
+def test_the_report_email_arrives_once_with_its_pdf_and_csv(database_url, smtp_server, session, counted, runner):
+    from booking.extensions import db
+    from notifications.setup import run_dispatch
+    from tests.conftest import make_app
+
+    counted.site_a.contact_email = "mairie@saint-bonnet.example.com"
+    session.commit()
+    for _ in range(2):
+        result = runner.invoke(args=["reports", "send", "--month", "2027-03", "--now", "2027-04-01T06:00:00Z"])
+        assert result.exit_code == 0, result.output
+    assert session.scalar(select(Notification).where(Notification.dedupe_key == "report:15174:2027-03")) is not None
+    session.commit()  # end our transaction: on SQLite it holds the write lock
+    mailer = make_app(database_url, MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
+    with mailer.app_context():
+        run_dispatch(datetime(2027, 4, 1, 6, 1, tzinfo=timezone.utc))
+        run_dispatch(datetime(2027, 4, 1, 7, 1, tzinfo=timezone.utc))
+        db.session.remove()
+        db.engine.dispose()
+    (message,) = smtp_server.messages
+    assert message["To"] == "mairie@saint-bonnet.example.com" and "mars 2027" in message["Subject"]
+    parts = {part.get_filename(): part for part in message.walk() if part.get_filename()}
+    assert set(parts) == {"consultations-15174-2027-03.pdf", "consultations-15174-2027-03.csv"}
+    assert parts["consultations-15174-2027-03.pdf"].get_payload(decode=True).startswith(b"%PDF")
+    assert "38,5" in parts["consultations-15174-2027-03.csv"].get_payload(decode=True).decode("utf-8-sig")
+    html = next(p for p in message.walk() if p.get_content_type() == "text/html").get_payload(decode=True).decode()
+    assert "Mois précédent" in html and "Il y a un an" in html and "38,5" in html
