@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from booking.auth.decorators import staff_required
@@ -50,6 +50,14 @@ def dashboard(insee: str):
     return render_template("stats/dashboard.html", stats=stats, period=period_label(stats), sites=sites,
                            professions=PROFESSIONS, last_day=stats.end - timedelta(days=1),
                            month=f"{stats.start:%Y-%m}")
+
+
+@blueprint.route("/gestion/statistiques")
+@staff_required
+def pick_commune():
+    """Go to the dashboard of the commune typed in (platform admins)."""
+    insee = (request.args.get("insee") or "").strip().upper()[:5]
+    return redirect(url_for("stats.dashboard", insee=insee or "00000"))
 
 
 @blueprint.route("/gestion/communes/<insee>/statistiques.csv")
