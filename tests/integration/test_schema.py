@@ -112,3 +112,45 @@ def test_upgrade_from_nothing_downgrade_and_upgrade_again(database_url, tmp_path
     finally:
         if name:
             _drop_postgres_database(name)
+
+
+def test_upgrade_keeps_existing_data(database_url, tmp_path):
+    """Upgrading a database that already holds sites, slots and appointments works and keeps them."""
+    import sqlalchemy as sa
+
+    from tests.conftest import GEO_FIXTURE, _create_postgres_database, _drop_postgres_database, make_app
+
+    if database_url.startswith("sqlite"):
+        name, url = None, f"sqlite:///{tmp_path / 'old.sqlite'}"
+    else:
+        name, url = _create_postgres_database()
+    try:
+        app = make_app(url)
+        runner = app.test_cli_runner()
+        assert runner.invoke(args=["db", "upgrade", "db47c3951e01"]).exit_code == 0
+        assert runner.invoke(args=["geo", "import", str(GEO_FIXTURE)]).exit_code == 0
+        with app.app_context():
+            with db.engine.begin() as connection:
+                connection.execute(sa.text(
+                    "INSERT INTO sites (id, kind, name, address, postal_code, commune_insee, operator_commune_insee,"
+                    " time_zone, equipment, accessibility, booking_open, drop_in_only, max_future_bookings,"
+                    " reminder_hours_before, created_at) VALUES (1, 'teleconsultation', 'Cabine', 'Mairie', '15140',"
+                    " '15174', '15174', 'Europe/Paris', '[]', '[]', true, false, 2, 24, '2027-01-01 00:00:00')"))
+                connection.execute(sa.text(
+                    "INSERT INTO practitioners (id, first_name, last_name, profession, consults_remotely, created_at)"
+                    " VALUES (1, 'Hélène', 'Vidal', 'medecin_generaliste', false, '2027-01-01 00:00:00')"))
+                connection.execute(sa.text(
+                    "INSERT INTO slots (id, practitioner_id, site_id, starts_at, ends_at, modality, capacity,"
+                    " booked_count, status, created_at) VALUES (1, 1, 1, '2027-03-02 08:00:00',"
+                    " '2027-03-02 08:20:00', 'on_site', 1, 0, 'open', '2027-01-01 00:00:00')"))
+            db.engine.dispose()
+        result = runner.invoke(args=["db", "upgrade"])
+        assert result.exit_code == 0, result.output
+        with app.app_context():
+            with db.engine.connect() as connection:
+                assert connection.execute(sa.text("SELECT count(*) FROM slots")).scalar() == 1
+                assert connection.execute(sa.text("SELECT second_reminder_hours FROM sites")).scalar() == 2
+            db.engine.dispose()
+    finally:
+        if name:
+            _drop_postgres_database(name)
