@@ -27,6 +27,11 @@ def format_day(day: date | datetime, with_year: bool = True) -> str:
     return format_date(day, pattern, locale=LOCALE)
 
 
+def format_birth_date(day: date) -> str:
+    """Format a birth date without its weekday: "2 mai 1944"."""
+    return format_date(day, "d MMMM y", locale=LOCALE)
+
+
 def format_moment(moment: datetime, time_zone: str, with_year: bool = False) -> str:
     """Format an instant in a site's time zone as "mardi 3 mars à 9 h 30"."""
     local = local_time(moment, time_zone)
@@ -73,6 +78,7 @@ def init_template_helpers(app: Flask) -> None:
         moment=format_moment,
         clock=lambda moment, zone: format_hour(local_time(moment, zone)),
         day=format_day,
+        birthday=format_birth_date,
         hour=format_hour,
         phone=format_phone,
         number=format_number,

@@ -1,6 +1,6 @@
 """Forms of the booking pages."""
 
-from booking.forms import BaseForm
+from booking.forms import BaseForm, FrenchDateField
 from wtforms import BooleanField, DateField, EmailField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
@@ -32,8 +32,8 @@ class SignupForm(BaseForm):
                              render_kw={"autocomplete": "given-name"})
     last_name = StringField("Nom", validators=[DataRequired(), Length(max=100)],
                             render_kw={"autocomplete": "family-name"})
-    birth_date = DateField("Date de naissance", validators=[DataRequired("Indiquez votre date de naissance.")],
-                           render_kw={"autocomplete": "bday"})
+    birth_date = FrenchDateField("Date de naissance", validators=[DataRequired("Indiquez votre date de naissance.")],
+                                 render_kw={"autocomplete": "bday"})
     commune = StringField("Commune de résidence (nom ou code postal)", validators=[DataRequired(), Length(max=100)])
     phone = StringField("Numéro de mobile (pour recevoir les rappels)", validators=[Optional(), Length(max=30)],
                         render_kw={"autocomplete": "tel", "inputmode": "tel"})
@@ -55,7 +55,7 @@ class CodeForm(BaseForm):
 class PatientForm(BaseForm):
     first_name = StringField("Prénom", validators=[DataRequired(), Length(max=100)])
     last_name = StringField("Nom", validators=[DataRequired(), Length(max=100)])
-    birth_date = DateField("Date de naissance", validators=[DataRequired("Indiquez la date de naissance.")])
+    birth_date = FrenchDateField("Date de naissance", validators=[DataRequired("Indiquez la date de naissance.")])
     commune = StringField("Commune de résidence (nom, code postal ou code INSEE)", validators=[DataRequired(),
                                                                                             Length(max=100)])
     phone = StringField("Téléphone (mobile, fixe, ou vide)", validators=[Optional(), Length(max=30)],
@@ -81,7 +81,7 @@ class FindPatientForm(BaseForm):
         csrf = False
 
     last_name = StringField("Nom", validators=[DataRequired("Indiquez le nom."), Length(max=100)])
-    birth_date = DateField("Date de naissance", validators=[Optional()])
+    birth_date = FrenchDateField("Date de naissance", validators=[Optional()])
 
 
 class WaitlistForm(BaseForm):

@@ -1,0 +1,159 @@
+"""Browser tests: the app served on 127.0.0.1 by a thread, Debian's Chromium driven by Playwright, axe-core."""
+
+import os
+import socket
+import threading
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from booking.extensions import db
+from tests.conftest import GEO_FIXTURE, make_app
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "demo-rendez-vous"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _world(now: datetime) -> None:
+    """The demo world, plus what the journeys need: a known elderly patient, a new GP, a past appointment."""
+    from werkzeug.security import generate_password_hash
+
+    from booking.appointments.models import Appointment, Patient
+    from booking.appointments.rules import new_reference
+    from booking.auth.models import User
+    from booking.demo import build_demo
+    from booking.geo.rules import search_key
+    from booking.sites.models import Practitioner, Room, Site, SitePractitioner
+    from booking.slots.models import Slot
+
+    build_demo(now)
+    session = db.session
+    cabin = session.query(Site).filter_by(kind="teleconsultation").one()
+    cabin.rooms.append(Room(name="Bureau"))
+    user = User(role="practitioner", email="dr.aymar@demo.test", display_name="Dr Paul Aymar",
+                password_hash=generate_password_hash(PASSWORD, method="scrypt"))
+    practitioner = Practitioner(first_name="Paul", last_name="Aymar", profession="medecin_generaliste", user=user)
+    session.add(SitePractitioner(site=cabin, practitioner=practitioner, status="accepted", accepted_at=now))
+    session.add(Patient(first_name="Odette", last_name="Vermenouze", search_last_name=search_key("Vermenouze"),
+                        birth_date=date(1944, 11, 2), phone="+33471401234", phone_kind="landline",
+                        commune_insee="15174", sms_consent=False))
+    yesterday = (now - timedelta(days=1)).date()
+    start = datetime.combine(yesterday, time(15), tzinfo=timezone.utc)
+    past = Slot(practitioner=practitioner, site=cabin, room=cabin.rooms[-1], starts_at=start,
+                ends_at=start + timedelta(minutes=20), booked_count=1)
+    patient = session.query(Patient).filter(Patient.phone_kind == "mobile").first()
+    session.add(Appointment(reference=new_reference(), slot=past, patient=patient, seat=1, channel="reception",
+                            status="booked", created_at=now - timedelta(days=5)))
+    session.commit()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """Serve a demo world on a free port for the whole browser session."""
+    from flask_migrate import upgrade
+
+    from booking.geo.services import import_reference_data
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.sqlite'}"
+    app = make_app(url, TESTING=False, WTF_CSRF_ENABLED=True, SERVER_NAME=None,
+                   PUBLIC_BASE_URL="http://127.0.0.1")
+    with app.app_context():
+        upgrade()
+        import_reference_data(db.session, GEO_FIXTURE)
+        _world(datetime.now(timezone.utc))
+        db.session.remove()
+    port = _free_port()
+    app.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    app.base_url = f"http://127.0.0.1:{port}"
+    yield app
+    server.shutdown()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: apt-get install chromium (done by .ci/run)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            # Date fields follow the browser's own locale, as on a mairie's French computer.
+            env={**os.environ, "LANG": "fr_FR.UTF-8", "LANGUAGE": "fr_FR:fr"},
+            args=["--no-sandbox", "--disable-gpu", "--lang=fr-FR", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"])
+        yield browser
+        browser.close()
+
+
+class Visit:
+    """A browser page that checks every page it reaches with axe and counts page loads."""
+
+    def __init__(self, page, base_url: str):
+        self.page, self.base_url = page, base_url
+        self.loads = 0
+        self.checked: dict[str, list] = {}
+        page.on("load", lambda _page: self._loaded())
+
+    def _loaded(self):
+        self.loads += 1
+
+    def goto(self, path: str):
+        return self.page.goto(self.base_url + path)
+
+    def axe(self, label: str) -> list:
+        """Run axe-core on the current page; return its serious and critical violations."""
+        if not AXE.exists():
+            pytest.fail("axe-core is missing: scripts/setup installs it with npm")
+        self.page.add_script_tag(path=str(AXE))
+        violations = self.page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']}))
+            .violations.filter(v => ['serious', 'critical'].includes(v.impact))
+            .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', '))""")
+        self.checked[label] = violations
+        return violations
+
+    def shot(self, name: str):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def visit(browser, live_server, request):
+    mobile = request.node.get_closest_marker("mobile") is not None
+    context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", accept_downloads=True,
+                                  viewport={"width": 390, "height": 844} if mobile else {"width": 1280, "height": 900},
+                                  device_scale_factor=1)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield Visit(page, live_server.base_url)
+    context.close()
+
+
+def outbox(app, like: str) -> list:
+    """Read messages from the outbox (the SMS the journeys must follow)."""
+    from sqlalchemy import select
+
+    from notifications.models import Notification
+
+    with app.app_context():
+        rows = db.session.scalars(select(Notification).where(Notification.dedupe_key.like(like))
+                                  .order_by(Notification.id)).all()
+        result = [(row.recipient, row.body) for row in rows]
+        db.session.remove()
+    return result

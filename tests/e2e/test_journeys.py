@@ -1,0 +1,217 @@
+"""The four journeys of the pages issue, in a real browser, with axe on every page visited."""
+
+import re
+from datetime import date, timedelta
+
+import pytest
+
+from tests.e2e.conftest import PASSWORD, outbox
+
+
+def _no_violations(visit, label):
+    assert visit.axe(label) == [], f"{label}: {visit.checked[label]}"
+
+
+@pytest.mark.mobile
+def test_resident_on_a_phone_books_for_her_father_and_cancels_from_the_sms(visit, live_server):
+    page = visit.page
+    visit.goto("/")
+    _no_violations(visit, "accueil")
+    visit.shot("1-accueil-mobile")
+    page.get_by_label("Votre commune ou code postal").fill("Saint-Bonnet-de-Salers")
+    page.get_by_role("button", name="Trouver un rendez-vous").click()
+    page.wait_for_selector("text=Dans votre commune")
+    _no_violations(visit, "recherche")
+    visit.shot("2-recherche-mobile")
+    page.locator("article", has_text="Cabine de téléconsultation").get_by_role("link").nth(1).click()
+    # Not signed in: the booking page sends her to sign in, from there to sign up.
+    page.wait_for_selector("text=Se connecter")
+    _no_violations(visit, "connexion")
+    page.get_by_role("link", name="Créer un compte", exact=True).last.click()
+    _no_violations(visit, "inscription")
+    page.get_by_label("Prénom").fill("Camille")
+    page.get_by_label("Nom", exact=True).fill("Lefèvre-N'Diaye")
+    page.get_by_label("Date de naissance").fill("1979-04-12")
+    page.get_by_label("Commune de résidence").fill("Saint-Bonnet-de-Salers")
+    page.get_by_label("Numéro de mobile").fill("06 00 00 12 34")
+    page.get_by_label("Mot de passe (10 caractères au moins)").fill("un mot de passe sûr")
+    page.get_by_label("Confirmez le mot de passe").fill("un mot de passe sûr")
+    page.get_by_role("button", name="Créer mon compte").click()
+    page.wait_for_selector("text=Vérifier mon numéro")
+    _no_violations(visit, "code SMS")
+    code = re.search(r"(\d{6})", outbox(live_server, "verification:%")[-1][1]).group(1)
+    page.get_by_label("Code reçu par SMS").fill(code)
+    page.get_by_role("button", name="Vérifier").click()
+    page.wait_for_selector("text=Réserver le")
+    booking_url = page.url
+    # Her father first: the account holds relatives.
+    visit.goto("/compte")
+    _no_violations(visit, "compte")
+    page.locator("#proche-first_name").fill("Émile")
+    page.locator("#proche-last_name").fill("Lefèvre")
+    page.locator("#proche-birth_date").fill("1941-02-03")
+    page.locator("#proche-commune").fill("15174")
+    page.locator("#proche-relationship_label").fill("père")
+    page.get_by_role("button", name="Ajouter").click()
+    page.wait_for_selector("text=Proche ajouté")
+    page.goto(booking_url)
+    _no_violations(visit, "réserver")
+    page.get_by_label("Émile Lefèvre (père)").check()
+    page.get_by_label(re.compile("Motif")).fill("renouvellement d’ordonnance")
+    visit.shot("3-reserver-mobile")
+    page.get_by_role("button", name="Confirmer le rendez-vous").click()
+    page.wait_for_selector("text=Rendez-vous confirmé")
+    _no_violations(visit, "confirmation")
+    visit.shot("4-confirmation-mobile")
+    reference = page.locator(".reference strong").inner_text()
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile(r"\.ics")).first.click()
+    assert download.value.suggested_filename == f"rendez-vous-{reference}.ics"
+    # Later, from the SMS, without being signed in.
+    sms = [body for _, body in outbox(live_server, "appointment:%:confirmation") if reference in body][-1]
+    assert "renouvellement" not in sms
+    link = re.search(r"https?://\S+/a/\S+", sms).group(0)
+    page.context.clear_cookies()
+    page.goto(link)
+    _no_violations(visit, "annuler par SMS")
+    page.get_by_role("button", name="Oui, annuler ce rendez-vous").click()
+    page.wait_for_selector("text=Votre rendez-vous est annulé")
+    visit.shot("5-annulation-mobile")
+
+
+def test_reception_agent_books_for_a_known_patient_by_keyboard(visit, live_server):
+    page = visit.page
+    visit.goto("/connexion")
+    keys = 0
+
+    def type_text(text):
+        nonlocal keys
+        page.keyboard.type(text)
+        keys += len(text)
+
+    def press(key):
+        nonlocal keys
+        page.keyboard.press(key)
+        keys += 1
+
+    page.get_by_label("Adresse e-mail ou numéro de mobile").focus()
+    type_text("accueil@saint-bonnet.demo.test")
+    press("Tab")
+    type_text(PASSWORD)
+    press("Enter")
+    page.wait_for_selector("text=Vous êtes connecté")
+    keys_before, loads_before = keys, visit.loads
+    visit.goto("/accueil")  # the desk's start page, bookmarked
+    _no_violations(visit, "accueil mairie")
+    page.get_by_label("Nom").focus()
+    type_text("vermenouze")
+    press("Tab")
+    type_text("02111944")  # the date field takes digits: jj mm aaaa
+    press("Enter")
+    page.wait_for_selector("text=1 patient trouvé")
+    _no_violations(visit, "recherche patient")
+    visit.shot("6-accueil-recherche")
+    press("Tab")  # the first result is the next focusable element after the search button? go there directly
+    page.get_by_role("link", name=re.compile("Odette Vermenouze")).focus()
+    press("Enter")
+    page.wait_for_selector("text=Réserver pour Odette Vermenouze")
+    page.get_by_label("Profession").focus()
+    page.get_by_label("Profession").select_option("ophtalmologue")
+    keys += 1
+    press("Tab")
+    press("Enter")
+    page.wait_for_selector("text=Consultations avancées du Pays de Salers")
+    _no_violations(visit, "choix du créneau")
+    page.locator("input[name=slot_id]").first.focus()
+    press("Space")
+    page.get_by_label("Le patient accepte ce rendez-vous").focus()
+    press("Space")
+    visit.shot("7-accueil-creneau")
+    press("Enter")
+    page.wait_for_selector("text=Rendez-vous pris pour Odette Vermenouze")
+    _no_violations(visit, "rendez-vous pris")
+    assert page.get_by_text("imprimez et remettez-lui la convocation").is_visible()
+    visit.shot("8-accueil-pris")
+    press("Enter")  # the convocation link has the focus
+    page.wait_for_selector("text=Votre rendez-vous")
+    _no_violations(visit, "convocation")
+    visit.shot("9-convocation")
+    assert "carte Vitale" in page.content()
+    # A known patient: at most this many keystrokes and page loads from the desk's start page.
+    assert keys - keys_before <= 30, keys - keys_before
+    assert visit.loads - loads_before <= 6, visit.loads - loads_before
+
+
+def _login(visit, email):
+    page = visit.page
+    visit.goto("/connexion")
+    page.get_by_label("Adresse e-mail ou numéro de mobile").fill(email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_selector("text=Vous êtes connecté")
+
+
+def test_practitioner_publishes_tuesday_mornings_blocks_a_day_and_marks_attendance(visit, live_server):
+    page = visit.page
+    _login(visit, "dr.aymar@demo.test")
+    visit.goto("/praticien/disponibilites/nouvelle")
+    _no_violations(visit, "publier")
+    page.get_by_label("Lieu de soins").select_option(label="Cabine de téléconsultation de Saint-Bonnet")
+    page.get_by_label("Rythme", exact=True).select_option("weekly")
+    page.get_by_label("Mardi").check()
+    page.get_by_label("De", exact=True).fill("09:00")
+    page.get_by_label("À", exact=True).fill("12:00")
+    visit.shot("10-praticien-publier")
+    page.get_by_role("button", name="Publier").click()
+    page.wait_for_selector("text=Disponibilités publiées")
+    _no_violations(visit, "agenda")
+    visit.shot("11-praticien-agenda")
+    assert "chaque mardi" in page.content()
+    page.get_by_role("link", name="Semaine suivante →").click()
+    _no_violations(visit, "agenda semaine suivante")
+    first_day = page.locator("input#first_day")
+    monday = re.search(r"semaine=(\d{4}-\d{2}-\d{2})", page.url).group(1)
+    day_off = (date.fromisoformat(monday) + timedelta(days=1)).isoformat()
+    first_day.fill(day_off)
+    page.locator("input#last_day").fill(day_off)
+    page.get_by_role("button", name="Bloquer").click()
+    page.wait_for_selector("text=créneaux libres bloqués")
+    _no_violations(visit, "jour bloqué")
+    assert "bloqué" in page.content()
+    # After yesterday's session: mark attendance on the site's day sheet.
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    visit.goto("/espace")
+    _no_violations(visit, "espace praticien")
+    page.get_by_role("link", name=re.compile("Journée du lieu")).first.click()
+    page.goto(page.url + f"?jour={yesterday}")
+    _no_violations(visit, "journée")
+    page.get_by_role("button", name="Venu").first.click()
+    page.wait_for_selector("text=Présence enregistrée")
+    assert "venu" in page.content()
+    visit.shot("12-praticien-presences")
+
+
+def test_commune_admin_reads_the_dashboard_and_downloads_the_report(visit, live_server):
+    page = visit.page
+    _login(visit, "referente@saint-bonnet.demo.test")
+    visit.goto("/espace")
+    _no_violations(visit, "espace référent")
+    page.get_by_role("link", name=re.compile("Statistiques de")).click()
+    page.wait_for_selector("text=Chiffres clés")
+    page.wait_for_function("() => document.querySelectorAll('canvas.chart').length === 2")
+    _no_violations(visit, "tableau de bord")
+    visit.shot("13-tableau-de-bord")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Télécharger le rapport (PDF)").click()
+    with open(download.value.path(), "rb") as pdf:
+        assert pdf.read(4) == b"%PDF"
+
+
+def test_error_pages_are_french_and_accessible(visit, live_server):
+    response = visit.goto("/cette-page-n-existe-pas")
+    assert response.status == 404 and "Page introuvable" in visit.page.content()
+    _no_violations(visit, "404")
+    _login(visit, "usager@demo.test")
+    response = visit.goto("/accueil")
+    assert response.status == 403 and "Accès refusé" in visit.page.content()
+    _no_violations(visit, "403")
