@@ -52,6 +52,9 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     init_login(app)
+    from booking.auth.security import init_security
+
+    init_security(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_required, login_user, logout_user
 
 from booking.auth.forms import LoginForm, PasswordChangeForm
+from booking.auth.security import failed_login, login_account_key
 from booking.auth.services import authenticate, change_password, end_sessions
 from booking.clock import now
 from booking.errors import InvalidInput
@@ -26,6 +27,8 @@ def safe_next(target: str | None) -> str | None:
 
 @blueprint.route("/connexion", methods=["GET", "POST"])
 @limiter.limit("20 per minute", methods=["POST"])
+# ASVS 2.2.1: at most 100 failed attempts an hour on one account, from any number of IPs.
+@limiter.limit("100 per hour", key_func=login_account_key, methods=["POST"], deduct_when=failed_login)
 def login():
     """Sign in with email or phone and password."""
     if current_user.is_authenticated:

@@ -136,7 +136,8 @@ class Visit:
 @pytest.fixture
 def visit(browser, live_server, request):
     mobile = request.node.get_closest_marker("mobile") is not None
-    context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", accept_downloads=True,
+    # bypass_csp only lets axe-core be injected; the pages themselves run under the real policy.
+    context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", accept_downloads=True, bypass_csp=True,
                                   viewport={"width": 390, "height": 844} if mobile else {"width": 1280, "height": 900},
                                   device_scale_factor=1)
     page = context.new_page()

@@ -215,3 +215,19 @@ def test_error_pages_are_french_and_accessible(visit, live_server):
     response = visit.goto("/accueil")
     assert response.status == 403 and "Accès refusé" in visit.page.content()
     _no_violations(visit, "403")
+
+
+def test_pages_run_under_the_real_content_security_policy(browser, live_server):
+    context = browser.new_context(locale="fr-FR")  # no bypass: the policy as users get it
+    page = context.new_page()
+    violations = []
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    page.goto(live_server.base_url + "/connexion")
+    page.get_by_label("Adresse e-mail ou numéro de mobile").fill("referente@saint-bonnet.demo.test")
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.goto(live_server.base_url + "/gestion/communes/15174/statistiques")
+    page.wait_for_function("() => window.Chart && Object.keys(Chart.instances).length === 2")
+    assert violations == []
+    context.close()

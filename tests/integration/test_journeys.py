@@ -45,7 +45,7 @@ def test_reception_journey_find_or_create_consent_book_print(client, auth, sessi
     after = _text(client.get(booked.headers["Location"]))
     assert "imprimez et remettez-lui la convocation" in after and appointment.reference in after
     convocation = _text(client.get(f"/rendez-vous/{appointment.id}/convocation?format=A5"))
-    assert "carte Vitale" in convocation and "size: A5" in convocation and appointment.reference in convocation
+    assert "carte Vitale" in convocation and "paper-a5.css" in convocation and appointment.reference in convocation
     assert "04 71" in convocation or "Saint-Bonnet" in convocation
     assert "yeux" not in convocation
     assert session.scalar(select(Notification)) is None  # no SMS to a landline

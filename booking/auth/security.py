@@ -1,0 +1,49 @@
+"""Cross-cutting protections: security headers, idle staff sessions, login throttling."""
+
+from datetime import datetime, timezone
+
+from flask import Flask, flash, redirect, request, session, url_for
+from flask_login import current_user, logout_user
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def failed_login(response) -> bool:
+    """A login attempt that did not sign in (the form came back instead of a redirect)."""
+    return response.status_code == 200
+
+
+def login_account_key() -> str:
+    """Rate-limit key of a login attempt: the account typed in, whatever the IP."""
+    return "login-account:" + (request.form.get("login") or "").strip().lower()[:254]
+
+
+def init_security(app: Flask) -> None:
+    @app.before_request
+    def end_idle_staff_sessions():
+        # Reception desks are shared computers: a staff session left alone ends.
+        if not current_user.is_authenticated or request.endpoint == "static":
+            return None
+        now = datetime.now(timezone.utc).timestamp()
+        last_seen = session.get("last_seen")
+        idle_limit = app.config["STAFF_IDLE_MINUTES"] * 60
+        if current_user.is_staff and last_seen is not None and now - last_seen > idle_limit:
+            logout_user()
+            session.clear()
+            flash("Votre session a expiré après une période d’inactivité. Reconnectez-vous.", "info")
+            return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+        session["last_seen"] = now
+        return None
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.path.startswith(("/compte", "/gestion", "/accueil", "/praticien", "/rendez-vous", "/api/")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
