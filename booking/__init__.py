@@ -95,8 +95,10 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from booking.formatting import init_template_helpers
+    from booking.typography import init_typography
 
     init_template_helpers(app)
+    init_typography(app)
 
 
 def register_commands(app: Flask) -> None:

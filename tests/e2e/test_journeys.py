@@ -76,6 +76,7 @@ def test_resident_on_a_phone_books_for_her_father_and_cancels_from_the_sms(visit
     _no_violations(visit, "annuler par SMS")
     page.get_by_role("button", name="Oui, annuler ce rendez-vous").click()
     page.wait_for_selector("text=Votre rendez-vous est annulé")
+    _no_violations(visit, "annulé")
     visit.shot("5-annulation-mobile")
 
 
