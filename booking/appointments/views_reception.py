@@ -52,8 +52,10 @@ def new_patient():
     form = PatientForm()
     if request.method == "GET":
         form.last_name.data = request.args.get("nom", "")
-        if request.args.get("naissance"):
-            form.birth_date.data = date.fromisoformat(request.args["naissance"])
+        try:
+            form.birth_date.data = date.fromisoformat(request.args.get("naissance", ""))
+        except ValueError:
+            form.birth_date.data = None
         if actor.communes:
             form.commune.data = actor.communes[0].insee
     if form.validate_on_submit():
