@@ -103,6 +103,9 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from booking.auth.cli import users_cli
+    from booking.auth.privacy_cli import privacy_cli
+
+    app.cli.add_command(privacy_cli)
     from booking.demo import demo_command
     from booking.geo.cli import geo_cli
     from booking.jobs.scheduler import scheduler_command

@@ -56,11 +56,18 @@ def delay_sample_job():
     sample_next_slot_delays(db.session, now())
 
 
+def retention_job():
+    from booking.auth.privacy import Retention, purge
+
+    log.info("Purge des données : %s", purge(db.session, now(), Retention.from_config(current_app.config)).counts)
+
+
 # name -> (function, APScheduler trigger arguments)
 JOBS = {
     "dispatch": (dispatch_job, {"trigger": "interval", "seconds": 60}),
     "waitlist": (waitlist_job, {"trigger": "interval", "seconds": 60}),
     "extend_slots": (extend_slots_job, {"trigger": "cron", "hour": 2, "minute": 30}),
+    "retention": (retention_job, {"trigger": "cron", "hour": 3, "minute": 0}),
     "delay_samples": (delay_sample_job, {"trigger": "cron", "hour": 6, "minute": 0}),
     # Re-run safely each hour of the first day: a report is sent once per commune and month.
     "monthly_reports": (monthly_report_job, {"trigger": "cron", "day": 1, "hour": "7-20", "minute": 5}),
@@ -105,6 +112,8 @@ def scheduler_command(once: bool) -> None:
         with app.app_context():
             release_lease(db.session, holder)
         return
+    # One line a minute per job would drown the useful ones.
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     scheduler = BlockingScheduler(timezone="UTC")
     for name, (_, trigger) in JOBS.items():
         scheduler.add_job(run_if_leader, args=(app, holder, name), id=name, max_instances=1, coalesce=True,

@@ -231,3 +231,14 @@ def test_the_report_email_arrives_once_with_its_pdf_and_csv(database_url, smtp_s
     assert "38,5" in parts["consultations-15174-2027-03.csv"].get_payload(decode=True).decode("utf-8-sig")
     html = next(p for p in message.walk() if p.get_content_type() == "text/html").get_payload(decode=True).decode()
     assert "Mois précédent" in html and "Il y a un an" in html and "38,5" in html
+
+
+def test_erasing_every_patient_leaves_the_figures_unchanged(session, counted):
+    from booking.appointments.models import Patient
+    from booking.auth.privacy import erase_patient
+
+    before = compute(session, "15174", *MARCH, NOW).as_dict()
+    for patient_id in session.scalars(select(Patient.id)).all():
+        erase_patient(session, patient_id, NOW)
+    after = compute(session, "15174", *MARCH, NOW).as_dict()
+    assert after == before

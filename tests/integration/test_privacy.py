@@ -1,0 +1,70 @@
+"""Retention purge and erasure."""
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, select
+
+from booking.appointments.models import Appointment, Patient, PhoneVerification
+from booking.auth.models import AuditEvent
+from booking.auth.privacy import Retention, erase_patient, purge
+from notifications.models import InboundMessage, Notification
+from tests import builders
+
+NOW = datetime(2030, 6, 1, 3, 0, tzinfo=timezone.utc)
+
+
+def _count(session, model):
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def test_purge_keeps_each_kind_for_its_period_only(session, world):
+    old, recent = NOW - timedelta(days=40), NOW - timedelta(hours=1)
+    for sent in (old, recent):
+        session.add(PhoneVerification(user_id=world.resident_a.id, phone="+33600000001", code_hash="x",
+                                      sent_at=sent, expires_at=sent))
+        # Not a patient's number: inactive patients (the world's, by 2030) have their own purge.
+        session.add(Notification(channel="sms", recipient="+33600000077", body="RDV lundi", status="sent",
+                                 due_at=sent, dedupe_key=f"k{sent:%j}", updated_at=sent, created_at=sent))
+        session.add(InboundMessage(provider_id=f"SM{sent:%j}", keyword="ANNULER", reply="ok", at=sent))
+    session.add(Notification(channel="sms", recipient="+33600000002", body="pas encore envoyé", status="pending",
+                             due_at=old, dedupe_key="pending", updated_at=old, created_at=old))
+    session.add(AuditEvent(at=NOW - timedelta(days=6 * 365), action="patient.read", object_type="patient"))
+    session.commit()
+    report = purge(session, NOW, Retention())
+    assert report.counts["verification_codes"] == 1 and _count(session, PhoneVerification) == 1
+    assert report.counts["inbound_messages"] == 1 and _count(session, InboundMessage) == 1
+    assert report.counts["audit_events"] == 1
+    bodies = dict(session.execute(select(Notification.dedupe_key, Notification.body)).all())
+    assert bodies[f"k{old:%j}"] is None and bodies[f"k{recent:%j}"] == "RDV lundi"
+    assert bodies["pending"] == "pas encore envoyé"  # never blank a message still to send
+    masked = session.scalar(select(Notification.recipient).where(Notification.dedupe_key == f"k{old:%j}"))
+    assert masked == "+33•••••••77"
+    assert purge(session, NOW, Retention()).counts["verification_codes"] == 0  # idempotent
+
+
+def test_inactive_patients_lose_their_identity_after_three_years(session, world):
+    quiet = builders.make_patient(session, first_name="Gérard", last_name="Puech",
+                                  created_at=NOW - timedelta(days=4 * 365))
+    session.commit()
+    report = purge(session, NOW, Retention())
+    erased = session.get(Patient, quiet.id)
+    assert report.counts["inactive_patients"] >= 1
+    assert erased.last_name == "effacé" and erased.phone is None and erased.erased_at == NOW
+
+
+def test_erasure_removes_identity_contact_and_reasons_but_keeps_outcomes(session, world):
+    world.appointment_a.reason = "douleurs"
+    world.appointment_a.status = "attended"
+    session.commit()
+    erase_patient(session, world.patient_a.id, NOW)
+    patient = session.get(Patient, world.patient_a.id)
+    assert (patient.first_name, patient.last_name, patient.phone, patient.email, patient.account_id) == (
+        "Patient", "effacé", None, None, None)
+    appointment = session.get(Appointment, world.appointment_a.id)
+    assert appointment.status == "attended" and appointment.reason is None
+    assert patient.birth_date is not None and patient.commune_insee == builders.COMMUNE_A
+
+
+def test_purge_command(runner, session):
+    result = runner.invoke(args=["privacy", "purge", "--now", "2030-06-01T03:00:00Z"])
+    assert result.exit_code == 0 and "verification_codes : 0" in result.output
