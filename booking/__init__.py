@@ -61,6 +61,7 @@ def register_blueprints(app: Flask) -> None:
     from booking.appointments.views import blueprint as appointments
     from booking.appointments.views_public import blueprint as public
     from booking.appointments.views_reception import blueprint as reception
+    from booking.auth.privacy_views import blueprint as privacy
     from booking.auth.views import blueprint as auth
     from booking.main.views import blueprint as main
     from booking.sites.views import blueprint as sites
@@ -68,7 +69,7 @@ def register_blueprints(app: Flask) -> None:
     from booking.slots.views import blueprint as slots
     from booking.stats.views import blueprint as stats
 
-    for blueprint in (main, auth, sites, slots, appointments, public, reception, stats, api):
+    for blueprint in (main, auth, sites, slots, appointments, public, reception, stats, api, privacy):
         app.register_blueprint(blueprint)
     register_notifications(app)
 

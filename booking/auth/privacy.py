@@ -4,7 +4,7 @@ The durations and their reasons are written in docs/privacy.md; change both toge
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -103,3 +103,47 @@ def purge(session: Session, now: datetime, retention: Retention) -> PurgeReport:
     report.counts["inactive_patients"] = len(inactive)
     session.commit()
     return report
+
+
+def export_patient(session: Session, patient_id: int) -> dict:
+    """Everything the platform holds about a patient, as JSON-ready data (right of access)."""
+    patient = session.get(Patient, patient_id)
+    appointments = session.scalars(select(Appointment).where(Appointment.patient_id == patient_id)
+                                   .order_by(Appointment.created_at))
+    reads = session.scalars(select(AuditEvent).where(AuditEvent.patient_id == patient_id).order_by(AuditEvent.at))
+    return {
+        "patient": {"first_name": patient.first_name, "last_name": patient.last_name,
+                    "birth_date": patient.birth_date.isoformat() if patient.birth_date else None,
+                    "phone": patient.phone, "email": patient.email, "commune_insee": patient.commune_insee,
+                    "sms_consent": patient.sms_consent, "created_at": patient.created_at.isoformat()},
+        "appointments": [{"reference": a.reference, "start": a.slot.starts_at.isoformat(), "site": a.slot.site.name,
+                          "practitioner": a.slot.practitioner.full_name, "status": a.status, "channel": a.channel,
+                          "reason": a.reason, "booked_at": a.created_at.isoformat(),
+                          "cancelled_at": a.cancelled_at.isoformat() if a.cancelled_at else None}
+                         for a in appointments],
+        "access_log": [{"at": e.at.isoformat(), "action": e.action, "role": e.role,
+                        "by": e.user.display_name if e.user else None} for e in reads],
+    }
+
+
+def record_readers(session: Session, patient_ids: list[int], limit: int = 50) -> list[AuditEvent]:
+    """Return the staff reads and changes of these patients' records, newest first."""
+    if not patient_ids:
+        return []
+    return list(session.scalars(select(AuditEvent).where(
+        AuditEvent.patient_id.in_(patient_ids), AuditEvent.role.in_(("agent", "practitioner", "commune_admin", "admin")))
+        .order_by(AuditEvent.at.desc()).limit(limit)))
+
+
+def audit_log(session: Session, *, patient_id: int | None = None, user_id: int | None = None,
+              day: date | None = None, limit: int = 200) -> list[AuditEvent]:
+    """Filter the audit log for platform admins."""
+    query = select(AuditEvent).order_by(AuditEvent.at.desc()).limit(limit)
+    if patient_id:
+        query = query.where(AuditEvent.patient_id == patient_id)
+    if user_id:
+        query = query.where(AuditEvent.user_id == user_id)
+    if day:
+        start = datetime.combine(day, datetime.min.time()).replace(tzinfo=timezone.utc)
+        query = query.where(AuditEvent.at >= start, AuditEvent.at < start + timedelta(days=1))
+    return list(session.scalars(query))

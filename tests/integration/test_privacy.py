@@ -68,3 +68,31 @@ def test_erasure_removes_identity_contact_and_reasons_but_keeps_outcomes(session
 def test_purge_command(runner, session):
     result = runner.invoke(args=["privacy", "purge", "--now", "2030-06-01T03:00:00Z"])
     assert result.exit_code == 0 and "verification_codes : 0" in result.output
+
+
+def test_a_patient_sees_who_opened_their_record_and_exports_it(app, client, auth, session, world):
+    staff = app.test_client()
+    staff.post("/connexion", data={"login": world.agent_a.email, "password": builders.PASSWORD})
+    staff.get(f"/gestion/patients/{world.patient_a.id}")
+    auth.login(world.resident_a.email)
+    page = client.get("/compte/acces").get_data(as_text=True)
+    assert world.agent_a.display_name in page and "a ouvert le dossier" in page
+    exported = client.get(f"/compte/export/{world.patient_a.id}.json").get_json()
+    assert exported["patient"]["last_name"] == world.patient_a.last_name
+    assert exported["appointments"][0]["reference"] == world.appointment_a.reference
+    assert any(e["action"] == "patient.read" for e in exported["access_log"])
+    assert client.get(f"/compte/export/{world.patient_b.id}.json").status_code == 404
+
+
+def test_admins_filter_the_audit_log(app, client, auth, session, world):
+    session.add_all([AuditEvent(at=NOW, user_id=world.agent_a.id, role="agent", action="patient.read",
+                                object_type="patient", object_id=str(world.patient_a.id), patient_id=world.patient_a.id),
+                     AuditEvent(at=NOW, user_id=world.agent_b.id, role="agent", action="patient.read",
+                                object_type="patient", object_id=str(world.patient_b.id), patient_id=world.patient_b.id)])
+    session.commit()
+    auth.login(world.admin.email)
+    page = client.get("/admin/journal", query_string={"patient": world.patient_a.id}).get_data(as_text=True)
+    assert world.agent_a.display_name in page and world.agent_b.display_name not in page
+    auth.logout()
+    auth.login(world.commune_admin_a.email)
+    assert client.get("/admin/journal").status_code == 403
