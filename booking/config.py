@@ -62,6 +62,10 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "Rendez-vous santé <no-reply@localhost>"),
         # Rate limits: in memory unless a shared store is configured.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Lets several platforms (or test runs) share one Redis without mixing their counters.
+        # A moving window: "20 a minute" means any 60 seconds, not the calendar minute.
+        "RATELIMIT_STRATEGY": os.environ.get("RATELIMIT_STRATEGY", "moving-window"),
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "rdv-sante"),
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
     }
 
