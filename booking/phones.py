@@ -49,10 +49,3 @@ def format_phone(e164: str | None) -> str:
     if number.country_code == 33:
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-
-
-def mask_phone(e164: str | None) -> str:
-    """Hide all but the last two digits, for logs."""
-    if not e164:
-        return ""
-    return e164[:3] + "•" * max(0, len(e164) - 5) + e164[-2:]

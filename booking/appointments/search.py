@@ -110,8 +110,3 @@ def _next_slots(session: Session, site_ids: list[int], start: datetime, now: dat
                                              & (Slot.practitioner_id == first.c.practitioner_id)
                                              & (Slot.starts_at == first.c.starts_at)))
     return {(slot.site_id, slot.practitioner_id): slot for slot in rows}
-
-
-def accepted_practitioners(site: Site) -> list[Practitioner]:
-    """Return the practitioners accepted at a site."""
-    return [link.practitioner for link in site.practitioner_links if link.status == "accepted"]

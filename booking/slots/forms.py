@@ -1,7 +1,7 @@
 """Forms of the practitioner pages."""
 
 from booking.forms import BaseForm
-from wtforms import DateField, IntegerField, SelectField, StringField, TimeField, URLField
+from wtforms import DateField, IntegerField, SelectField, TimeField, URLField
 from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 
 from booking.sites.forms import CheckboxesField, options
@@ -47,7 +47,3 @@ class CancelForm(BaseForm):
 
 class FeedForm(BaseForm):
     """Only the CSRF token."""
-
-
-class ReasonForm(BaseForm):
-    reason = StringField()

@@ -100,7 +100,3 @@ class Slot(db.Model):
     practitioner: Mapped[Practitioner] = relationship()
     site: Mapped[Site] = relationship()
     room: Mapped[Room | None] = relationship()
-
-    @property
-    def remaining(self) -> int:
-        return 0 if self.status != "open" else self.capacity - self.booked_count

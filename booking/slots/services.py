@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -402,12 +402,6 @@ def booked_appointments(session: Session, slot_ids: list[int]) -> list[Appointme
         return []
     return list(session.scalars(select(Appointment).where(Appointment.slot_id.in_(slot_ids),
                                                           Appointment.status == "booked")))
-
-
-def slot_has_bookings(session: Session, slot_id: int) -> bool:
-    """Tell whether a slot holds a live appointment."""
-    return bool(session.scalar(select(exists().where(Appointment.slot_id == slot_id,
-                                                     Appointment.status == "booked"))))
 
 
 def bookable(now: datetime):

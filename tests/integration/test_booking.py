@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from booking.appointments.models import Appointment, Patient, WaitlistEntry
+from booking.appointments.models import Appointment, WaitlistEntry
 from booking.appointments.services import (BookingLimitReached, PatientInput, SlotUnavailable, book, book_slot,
                                            cancel_appointment, check_in, create_patient, find_patients,
                                            mark_attendance, reschedule)

@@ -3,7 +3,6 @@
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-import pytest
 
 from booking.appointments.links import cancel_token, read_cancel_token
 from booking.appointments.rules import in_quiet_hours, morning_after, reminder_due

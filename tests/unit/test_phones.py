@@ -1,7 +1,8 @@
 import pytest
 
 from booking.errors import InvalidInput
-from booking.phones import format_phone, mask_phone, parse_phone
+from booking.phones import format_phone, parse_phone
+from notifications.sms import mask
 
 
 @pytest.mark.parametrize("typed", ["06 12 34 56 78", "+33612345678", "0033 6 12 34 56 78", "06.12.34.56.78"])
@@ -34,4 +35,4 @@ def test_nonsense_is_refused_in_french(typed):
 
 def test_numbers_are_shown_the_french_way_and_masked_in_logs():
     assert format_phone("+33612345678") == "06 12 34 56 78"
-    assert mask_phone("+33612345678") == "+33•••••••78"
+    assert mask("+33612345678") == "+33•••••••78"
