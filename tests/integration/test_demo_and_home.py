@@ -36,7 +36,8 @@ def test_demo_does_not_load_twice(runner, session):
 
 
 def test_home_page_lists_the_sites_in_french(runner, client):
-    runner.invoke(args=["demo", "--now", "2027-03-01T08:00:00Z"])
+    result = runner.invoke(args=["demo", "--now", "2027-03-01T08:00:00Z"])
+    assert result.exit_code == 0, result.output
     page = client.get("/").get_data(as_text=True)
     assert '<html lang="fr">' in page
     assert "Cabine de téléconsultation de Saint-Bonnet" in page
