@@ -65,12 +65,14 @@ def register_blueprints(app: Flask) -> None:
     from booking.auth.views import blueprint as auth
     from booking.main.views import blueprint as main
     from booking.sites.views import blueprint as sites
-    from booking.api.views import blueprint as api
     from booking.slots.views import blueprint as slots
     from booking.stats.views import blueprint as stats
 
-    for blueprint in (main, auth, sites, slots, appointments, public, reception, stats, api, privacy):
+    for blueprint in (main, auth, sites, slots, appointments, public, reception, stats, privacy):
         app.register_blueprint(blueprint)
+    from booking.api.docs import init_api
+
+    init_api(app)
     register_notifications(app)
 
 
@@ -83,9 +85,6 @@ def register_notifications(app: Flask) -> None:
     webhooks = init_app(app, session=lambda: db.session, hooks=Hooks(on_permanent_failure=flag_unreachable_phone),
                         on_inbound=answer_sms)
     csrf.exempt(webhooks)  # Twilio cannot send our CSRF token; its signature is checked instead
-    from booking.api.views import blueprint as api
-
-    csrf.exempt(api)  # bearer tokens, never cookies: no CSRF possible
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -58,6 +58,7 @@ def make_app(database_url: str, **overrides):
         from flask import g
 
         g.pop("_login_user", None)
+        g.pop("api_user", None)
 
     return app
 

@@ -1,17 +1,48 @@
-"""JSON API v1 (bearer tokens only; browser sessions are not accepted)."""
+"""JSON API v1. Bearer tokens only: a browser session is never accepted here."""
 
-from datetime import date, timedelta
-from functools import wraps
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, g, jsonify, request
+import hashlib
 
+from flask import current_app, g, request
+from flask_smorest import Blueprint
+
+from booking.api import present
+from booking.api import schemas as s
+from booking.api.pagination import after_of, encode_cursor, offset_of, offset_page
 from booking.api.services import user_for_token
+from booking.appointments.accounts import add_relative
+from booking.appointments.messages import can_receive_sms
+from booking.appointments.queries import read_appointment
+from booking.appointments.search import search
+from booking.appointments.services import (PatientInput, book, cancel_appointment, create_patient, find_patients,
+                                           mark_attendance)
+from booking.auth.models import User
 from booking.clock import now
-from booking.errors import DomainError, InvalidInput
-from booking.extensions import db
+from booking.errors import DomainError, Forbidden, InvalidInput, NotFound
+from booking.extensions import db, limiter
+from booking.geo.models import Commune
+from booking.geo.services import search_communes
+from booking.sites.models import Site
+from booking.sites.services import practitioners_at
+from booking.slots.services import RuleInput, list_slots, publish_rule
 from booking.stats.services import statistics_for
 
-blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1", description="API v1 de la prise de rendez-vous.")
+BEARER = [{"bearerAuth": []}]
+PUBLIC = [{}, {"bearerAuth": []}]
+MAX_SLOT_DAYS = 92
+
+
+def _rate_key() -> str:
+    header = request.headers.get("Authorization", "")
+    if header:
+        return "api-token:" + hashlib.sha256(header.encode()).hexdigest()[:32]
+    return "api-ip:" + (request.remote_addr or "")
+
+
+limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_rate_key)(blueprint)
 
 
 class Unauthorized(DomainError):
@@ -19,33 +50,226 @@ class Unauthorized(DomainError):
     code = "unauthorized"
 
 
-def token_required(view):
-    @wraps(view)
-    def wrapped(*args, **kwargs):
+def api_user(required: bool = True) -> User | None:
+    """The user of the request's bearer token; a token that is sent must be valid even where none is needed."""
+    if "api_user" not in g:
         header = request.headers.get("Authorization", "")
-        token = header[7:].strip() if header.startswith("Bearer ") else ""
-        user = user_for_token(db.session, token, now()) if token else None
-        if user is None:
-            raise Unauthorized("Jeton d’API absent, invalide ou révoqué.")
+        user = None
+        if header:
+            token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+            user = user_for_token(db.session, token, now()) if token else None
+            if user is None:
+                raise Unauthorized("Jeton d’API invalide ou révoqué.")
         g.api_user = user
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
-def _day(name: str) -> date:
-    try:
-        return date.fromisoformat(request.args[name])
-    except (KeyError, ValueError):
-        raise InvalidInput(f"Paramètre « {name} » attendu au format AAAA-MM-JJ.") from None
+    if required and g.api_user is None:
+        raise Unauthorized("Jeton d’API absent : envoyez « Authorization: Bearer <jeton> ».")
+    return g.api_user
 
 
-@blueprint.route("/communes/<insee>/stats")
-@token_required
-def commune_stats(insee: str):
-    """The statistics of a commune over [from, to] (inclusive days)."""
-    start, last = _day("from"), _day("to")
-    stats = statistics_for(db.session, g.api_user, insee, start, last + timedelta(days=1), now(),
-                           site_id=request.args.get("site_id", type=int),
-                           profession=request.args.get("profession") or None)
-    return jsonify(stats.as_dict())
+def _staff(user: User) -> User:
+    if user.role not in ("agent", "commune_admin", "admin"):
+        raise Forbidden("Réservé aux agents des communes.")
+    return user
+
+
+def _local_midnight(day: date, zone: str) -> datetime:
+    return datetime.combine(day, time(), tzinfo=ZoneInfo(zone))
+
+
+# --- Public reference data ------------------------------------------------------------------------------
+
+@blueprint.get("/communes")
+@blueprint.arguments(s.CommuneArgsSchema, location="query")
+@blueprint.response(200, s.page_of(s.CommuneSchema, "CommunePage"))
+@blueprint.doc(security=PUBLIC)
+def communes(args):
+    """Communes by name (accents and case ignored, former names too) or postal code."""
+    api_user(required=False)
+    offset = offset_of(args.get("cursor"))
+    found = search_communes(db.session, args["q"], limit=offset + args["limit"] + 1)[offset:]
+    return offset_page([present.commune(c) for c in found], offset, args["limit"])
+
+
+@blueprint.get("/sites")
+@blueprint.arguments(s.SiteArgsSchema, location="query")
+@blueprint.response(200, s.page_of(s.SiteSummarySchema, "SiteSummaryPage"))
+@blueprint.doc(security=PUBLIC)
+def sites(args):
+    """The places of care serving a commune, then its intercommunality, then its département."""
+    api_user(required=False)
+    if db.session.get(Commune, args["commune"]) is None:
+        raise NotFound("Commune inconnue.")
+    offset = offset_of(args.get("cursor"))
+    result = search(db.session, "", now(), profession=args.get("profession"), kind=args.get("kind"),
+                    commune_insee=args["commune"], record_demand=False)
+    items = []
+    for found in result.sites[offset:offset + args["limit"] + 1]:
+        slots = [slot for _, slot in found.practitioners if slot is not None]
+        items.append(present.site_summary(found.site, found.tier, min(slots, key=lambda x: x.starts_at, default=None)))
+    return offset_page(items, offset, args["limit"])
+
+
+@blueprint.get("/sites/<int:site_id>")
+@blueprint.response(200, s.SiteSchema)
+@blueprint.doc(security=PUBLIC)
+def site(site_id: int):
+    """One place of care, with its practical information and practitioners."""
+    api_user(required=False)
+    found = db.session.get(Site, site_id)
+    if found is None:
+        raise NotFound("Ce lieu de soins n’existe pas.")
+    return present.site(found)
+
+
+@blueprint.get("/practitioners")
+@blueprint.arguments(s.PractitionerArgsSchema, location="query")
+@blueprint.response(200, s.page_of(s.PractitionerSchema, "PractitionerPage"))
+@blueprint.doc(security=PUBLIC)
+def practitioners(args):
+    """The practitioners accepted at a site."""
+    api_user(required=False)
+    found = db.session.get(Site, args["site_id"])
+    if found is None:
+        raise NotFound("Ce lieu de soins n’existe pas.")
+    offset = offset_of(args.get("cursor"))
+    people = [link.practitioner for link in practitioners_at(db.session, found)
+              if link.status == "accepted" and args.get("profession") in (None, link.practitioner.profession)]
+    return offset_page([present.practitioner(p) for p in people[offset:offset + args["limit"] + 1]],
+                       offset, args["limit"])
+
+
+@blueprint.get("/slots")
+@blueprint.arguments(s.SlotArgsSchema, location="query")
+@blueprint.response(200, s.page_of(s.SlotSchema, "SlotPage"))
+@blueprint.doc(security=PUBLIC)
+def slots(args):
+    """Free slots; with the token of someone working at the site, every slot with its status."""
+    user = api_user(required=False)
+    if args.get("site_id") is None and args.get("practitioner_id") is None:
+        raise InvalidInput("Indiquez « site_id » ou « practitioner_id ».")
+    zone = "Europe/Paris"
+    if args.get("site_id") is not None:
+        found = db.session.get(Site, args["site_id"])
+        if found is None:
+            raise NotFound("Ce lieu de soins n’existe pas.")
+        zone = found.time_zone
+    moment = now()
+    first = args.get("from_") or moment.astimezone(ZoneInfo(zone)).date()
+    last = args.get("to") or first + timedelta(days=13)
+    if last < first or (last - first).days >= MAX_SLOT_DAYS:
+        raise InvalidInput(f"La période va de « from » à « to » inclus, {MAX_SLOT_DAYS} jours au plus.")
+    found_slots = list_slots(db.session, user, start=_local_midnight(first, zone),
+                             end=_local_midnight(last + timedelta(days=1), zone), now=moment,
+                             site_id=args.get("site_id"), practitioner_id=args.get("practitioner_id"),
+                             profession=args.get("profession"), after=after_of(args.get("cursor")),
+                             limit=args["limit"])
+    page = found_slots[:args["limit"]]
+    cursor = None
+    if len(found_slots) > args["limit"]:
+        cursor = encode_cursor({"start": page[-1].starts_at.isoformat(), "id": page[-1].id})
+    return {"items": [present.slot(slot) for slot in page], "next_cursor": cursor}
+
+
+# --- Practitioners publish ------------------------------------------------------------------------------
+
+@blueprint.post("/practitioners/<int:practitioner_id>/rules")
+@blueprint.arguments(s.RuleInputSchema)
+@blueprint.response(201, s.RuleCreatedSchema)
+@blueprint.doc(security=BEARER)
+def publish(data, practitioner_id: int):
+    """Publish an availability rule; its slots are created up to the horizon (409 names a conflict)."""
+    result = publish_rule(db.session, api_user(), practitioner_id, RuleInput(**data), now())
+    return {"id": result.rule.id, "slots_created": result.created}
+
+
+# --- Patients -------------------------------------------------------------------------------------------
+
+@blueprint.get("/patients")
+@blueprint.arguments(s.PatientArgsSchema, location="query")
+@blueprint.response(200, s.page_of(s.PatientSchema, "PatientPage"))
+@blueprint.doc(security=BEARER)
+def patients(args):
+    """Find a patient by last name and birth date (accents and case ignored; close spellings follow)."""
+    user = _staff(api_user())
+    offset = offset_of(args.get("cursor"))
+    matches = find_patients(db.session, user, args["last_name"], args["birth_date"], now())
+    found = matches.exact + matches.suggestions
+    return offset_page([present.patient(p) for p in found[offset:offset + args["limit"] + 1]], offset, args["limit"])
+
+
+@blueprint.post("/patients")
+@blueprint.arguments(s.PatientInputSchema)
+@blueprint.response(201, s.PatientSchema)
+@blueprint.doc(security=BEARER)
+def new_patient(data):
+    """Record a patient (name, birth date, commune; a mobile, a landline or no phone at all)."""
+    user = _staff(api_user())
+    return present.patient(create_patient(db.session, user, PatientInput(**data), now()))
+
+
+# --- Appointments ---------------------------------------------------------------------------------------
+
+@blueprint.post("/appointments")
+@blueprint.arguments(s.BookingInputSchema)
+@blueprint.response(201, s.AppointmentSchema)
+@blueprint.doc(security=BEARER)
+def new_appointment(data):
+    """Book a slot for a patient (an existing ``patient_id`` or a new ``patient``); 409 when the slot is full."""
+    user = api_user()
+    if ("patient_id" in data) == ("patient" in data):
+        raise InvalidInput("Indiquez soit « patient_id », soit « patient ».")
+    if user.role == "resident" and user.phone and not user.phone_verified_at:
+        raise Forbidden("Confirmez d’abord votre numéro de téléphone depuis votre compte.")
+    if user.role not in ("resident", "agent", "commune_admin", "admin"):
+        raise Forbidden("Votre rôle ne permet pas de réserver.")
+    patient_id = data.get("patient_id")
+    if "patient" in data:
+        details = PatientInput(**data["patient"])
+        created = (add_relative(db.session, user, details, now()) if user.role == "resident"
+                   else create_patient(db.session, user, details, now()))
+        patient_id = created.id
+    booked = book(db.session, user, slot_id=data["slot_id"], patient_id=patient_id, now=now(),
+                  channel=data["channel"], reason=data.get("reason"), consent=data["consent"])
+    return present.appointment(booked.appointment, booked.sms)
+
+
+@blueprint.get("/appointments/<int:appointment_id>")
+@blueprint.response(200, s.AppointmentSchema)
+@blueprint.doc(security=BEARER)
+def appointment(appointment_id: int):
+    """One appointment, for its patient's account, its site's staff and its practitioner."""
+    found = read_appointment(db.session, api_user(), appointment_id, now())
+    return present.appointment(found, can_receive_sms(found.patient))
+
+
+@blueprint.post("/appointments/<int:appointment_id>/cancel")
+@blueprint.arguments(s.CancelInputSchema)
+@blueprint.response(200, s.AppointmentSchema)
+@blueprint.doc(security=BEARER)
+def cancel(data, appointment_id: int):
+    """Cancel an appointment with a reason category; the patient is told and the seat offered again."""
+    found = cancel_appointment(db.session, api_user(), appointment_id, data["reason"], now())
+    return present.appointment(found, can_receive_sms(found.patient))
+
+
+@blueprint.post("/appointments/<int:appointment_id>/attendance")
+@blueprint.arguments(s.AttendanceInputSchema)
+@blueprint.response(200, s.AppointmentSchema)
+@blueprint.doc(security=BEARER)
+def attendance(data, appointment_id: int):
+    """Mark a begun appointment attended or no-show."""
+    found = mark_attendance(db.session, api_user(), appointment_id, data["status"], now())
+    return present.appointment(found, can_receive_sms(found.patient))
+
+
+# --- Statistics -----------------------------------------------------------------------------------------
+
+@blueprint.get("/communes/<insee>/stats")
+@blueprint.arguments(s.StatsArgsSchema, location="query")
+@blueprint.response(200, s.StatsSchema)
+@blueprint.doc(security=BEARER)
+def commune_stats(args, insee: str):
+    """A commune's statistics over [from, to] (local days); counts of 1 to 4 people are shown as « < 5 »."""
+    stats = statistics_for(db.session, api_user(), insee, args["from_"], args["to"] + timedelta(days=1), now(),
+                           site_id=args.get("site_id"), profession=args.get("profession"))
+    return stats.as_dict()

@@ -35,7 +35,7 @@ class SearchResult:
 
 
 def search(session: Session, query: str, now: datetime, profession: str | None = None, kind: str | None = None,
-           from_day: date | None = None, commune_insee: str | None = None) -> SearchResult:
+           from_day: date | None = None, commune_insee: str | None = None, record_demand: bool = True) -> SearchResult:
     """Find the sites serving a commune (then its EPCI, then its département) and their next free slots."""
     profession = profession if profession in PROFESSIONS else None
     kind = kind if kind in SITE_KINDS else None
@@ -59,7 +59,8 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
         query_sites = query_sites.where(Site.kind == kind)
     sites = list(session.scalars(query_sites))
     here = set(session.scalars(served_here))
-    near = set(session.scalars(served_epci)) | {s.id for s in sites if s.operator_epci_siren in set(session.scalars(epcis))}
+    own_epcis = set(session.scalars(epcis))
+    near = set(session.scalars(served_epci)) | {s.id for s in sites if s.operator_epci_siren in own_epcis}
     start = max(now, datetime.combine(from_day, time(), tzinfo=ZoneInfo("Europe/Paris"))) if from_day else now
     nexts = _next_slots(session, [s.id for s in sites], start, now, profession)
     results = []
@@ -76,7 +77,7 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
     results.sort(key=lambda r: (r.tier, _first_start(r), r.site.name))
     horizon = now + timedelta(days=UNMET_DEMAND_DAYS)
     found = any(slot is not None and slot.starts_at <= horizon for r in results for _, slot in r.practitioners)
-    if not found:
+    if not found and record_demand:
         # Anonymous by construction: which commune, which profession, which day — nobody's name.
         session.add(UnmetDemand(commune_insee=commune.insee, profession=profession, site_kind=kind,
                                 searched_on=now.date()))

@@ -25,7 +25,7 @@ def init_security(app: Flask) -> None:
     @app.before_request
     def end_idle_staff_sessions():
         # Reception desks are shared computers: a staff session left alone ends.
-        if not current_user.is_authenticated or request.endpoint == "static":
+        if request.endpoint == "static" or request.path.startswith("/api/") or not current_user.is_authenticated:
             return None
         now = datetime.now(timezone.utc).timestamp()
         last_seen = session.get("last_seen")

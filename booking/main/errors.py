@@ -1,6 +1,7 @@
 """French error pages, and JSON errors under /api."""
 
 import logging
+import re
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -31,10 +32,56 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_response(status: int, message: str | None = None, code: str | None = None):
+CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+         413: "too_large", 415: "unsupported_media_type", 422: "invalid_input", 429: "too_many_requests",
+         500: "server_error"}
+
+# Marshmallow's messages, in French for the people who read our API errors.
+FIELD_MESSAGES = [
+    (re.compile(r"^Missing data for required field\.$"), "Champ obligatoire."),
+    (re.compile(r"^Unknown field\.$"), "Champ inconnu."),
+    (re.compile(r"^Field may not be null\.$"), "Ce champ ne peut pas être nul."),
+    (re.compile(r"^Not a valid integer\.$"), "Nombre entier attendu."),
+    (re.compile(r"^Not a valid boolean\.$"), "Booléen attendu (true ou false)."),
+    (re.compile(r"^Not a valid string\.$"), "Texte attendu."),
+    (re.compile(r"^Not a valid date\.$"), "Date attendue au format AAAA-MM-JJ."),
+    (re.compile(r"^Not a valid time\.$"), "Heure attendue au format HH:MM."),
+    (re.compile(r"^Not a valid list\.$"), "Liste attendue."),
+    (re.compile(r"^Invalid input type\.$"), "Type de donnée incorrect."),
+    (re.compile(r"^Invalid JSON body\.$"), "Corps JSON illisible."),
+    (re.compile(r"^Must be one of: (.*)\.$"), r"Valeur attendue parmi : \1."),
+    (re.compile(r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$"),
+     r"Valeur attendue entre \1 et \2."),
+    (re.compile(r"^Longer than maximum length (\d+)\.$"), r"\1 caractères au plus."),
+    (re.compile(r"^Length must be between (\d+) and (\d+)\.$"), r"Entre \1 et \2 caractères."),
+]
+
+
+def _french(message: str) -> str:
+    for pattern, replacement in FIELD_MESSAGES:
+        if pattern.match(message):
+            return pattern.sub(replacement, message)
+    return message
+
+
+def _flatten(messages, prefix: str = "") -> dict[str, str]:
+    """webargs' nested {location: {field: [messages]}} as {"field.sub": "message"}."""
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return {prefix or "_": " ".join(_french(m) for m in messages)}
+    flat = {}
+    items = messages.items() if isinstance(messages, dict) else enumerate(messages or [])
+    for key, value in items:
+        name = str(key) if key not in ("json", "query", "path", "form", "_schema") else ""
+        flat.update(_flatten(value, ".".join(part for part in (prefix, name) if part)))
+    return flat
+
+
+def error_response(status: int, message: str | None = None, code: str | None = None, fields: dict | None = None):
     title, default_message = MESSAGES.get(status, MESSAGES[400 if status < 500 else 500])
     if wants_json():
-        body = {"error": {"code": code or title.lower().replace(" ", "_"), "message": message or default_message}}
+        body = {"error": {"code": code or CODES.get(status, "error"), "message": message or default_message}}
+        if fields:
+            body["error"]["fields"] = fields
         return jsonify(body), status
     return render_template("errors/error.html", status=status, title=title,
                            message=message or default_message), status
@@ -53,6 +100,12 @@ def init_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        data = getattr(error, "data", None) or {}
+        if wants_json() and data.get("messages"):
+            fields = _flatten(data["messages"])
+            named = ", ".join(sorted(name for name in fields if name != "_"))
+            message = (f"Données incorrectes : {named}." if named else fields.get("_", MESSAGES[422][1]))
+            return error_response(error.code or 422, message, fields=fields)
         return error_response(error.code or 500)
 
     @app.errorhandler(Exception)

@@ -435,3 +435,39 @@ def free_slots_between(session: Session, site: Site, start: datetime, end: datet
         select(Slot).options(selectinload(Slot.practitioner))
         .where(Slot.site_id == site.id, bookable(now), Slot.starts_at >= start, Slot.starts_at < end)
         .order_by(Slot.starts_at, Slot.practitioner_id)))
+
+
+def _staff_site_ids(session: Session, user: User | None):
+    """The sites whose every slot (blocked, full, withdrawn) this user sees; None means every site."""
+    from booking.sites.services import sites_visible_to
+
+    if user is None or user.role == "resident":
+        return []
+    if user.role == "admin":
+        return None
+    return [site.id for site in sites_visible_to(session, user)]
+
+
+def list_slots(session: Session, user: User | None, *, start: datetime, end: datetime, now: datetime,
+               site_id: int | None = None, practitioner_id: int | None = None, profession: str | None = None,
+               after: tuple[datetime, int] | None = None, limit: int = 50) -> list[Slot]:
+    """Slots starting in [start, end): bookable ones for everyone, every status at the sites a staff user works at.
+
+    Returns up to ``limit + 1`` slots in (start, id) order, resuming after ``after``.
+    """
+    open_sites = select(Site.id).where(Site.booking_open, Site.drop_in_only.is_(False))
+    visible = and_(bookable(now), Slot.site_id.in_(open_sites))
+    staff_sites = _staff_site_ids(session, user)
+    query = select(Slot).options(selectinload(Slot.site)).where(Slot.starts_at >= start, Slot.starts_at < end)
+    if staff_sites is not None:
+        query = query.where(or_(visible, Slot.site_id.in_(staff_sites)) if staff_sites else visible)
+    if site_id is not None:
+        query = query.where(Slot.site_id == site_id)
+    if practitioner_id is not None:
+        query = query.where(Slot.practitioner_id == practitioner_id)
+    if profession:
+        query = query.where(Slot.practitioner_id.in_(select(Practitioner.id).where(
+            Practitioner.profession == profession)))
+    if after is not None:
+        query = query.where(or_(Slot.starts_at > after[0], and_(Slot.starts_at == after[0], Slot.id > after[1])))
+    return list(session.scalars(query.order_by(Slot.starts_at, Slot.id).limit(limit + 1)))
