@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 TEMPLATE_FOLDER = Path(__file__).resolve().parent.parent / "templates"
 
@@ -57,7 +58,16 @@ def register_extensions(app: Flask) -> None:
     init_security(app)
 
 
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every URL: ids beyond a 32-bit integer are simply not found (the databases would refuse them)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def register_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter
     from booking.appointments.views import blueprint as appointments
     from booking.appointments.views_public import blueprint as public
     from booking.appointments.views_reception import blueprint as reception

@@ -1,4 +1,7 @@
-"""JSON API v1. Bearer tokens only: a browser session is never accepted here."""
+"""JSON API v1. Bearer tokens only: a browser session is never accepted here.
+
+The docstrings of the operations are French: they are the published API reference.
+"""
 
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -83,7 +86,7 @@ def _local_midnight(day: date, zone: str) -> datetime:
 @blueprint.response(200, s.page_of(s.CommuneSchema, "CommunePage"))
 @blueprint.doc(security=PUBLIC)
 def communes(args):
-    """Communes by name (accents and case ignored, former names too) or postal code."""
+    """Communes par nom (accents et majuscules indifférents, anciens noms compris) ou par code postal."""
     api_user(required=False)
     offset = offset_of(args.get("cursor"))
     found = search_communes(db.session, args["q"], limit=offset + args["limit"] + 1)[offset:]
@@ -95,7 +98,7 @@ def communes(args):
 @blueprint.response(200, s.page_of(s.SiteSummarySchema, "SiteSummaryPage"))
 @blueprint.doc(security=PUBLIC)
 def sites(args):
-    """The places of care serving a commune, then its intercommunality, then its département."""
+    """Lieux de soins qui servent une commune, puis son intercommunalité, puis son département."""
     api_user(required=False)
     if db.session.get(Commune, args["commune"]) is None:
         raise NotFound("Commune inconnue.")
@@ -113,7 +116,7 @@ def sites(args):
 @blueprint.response(200, s.SiteSchema)
 @blueprint.doc(security=PUBLIC)
 def site(site_id: int):
-    """One place of care, with its practical information and practitioners."""
+    """Un lieu de soins, avec ses informations pratiques et ses praticiens."""
     api_user(required=False)
     found = db.session.get(Site, site_id)
     if found is None:
@@ -126,7 +129,7 @@ def site(site_id: int):
 @blueprint.response(200, s.page_of(s.PractitionerSchema, "PractitionerPage"))
 @blueprint.doc(security=PUBLIC)
 def practitioners(args):
-    """The practitioners accepted at a site."""
+    """Praticiens acceptés sur un lieu de soins."""
     api_user(required=False)
     found = db.session.get(Site, args["site_id"])
     if found is None:
@@ -143,7 +146,7 @@ def practitioners(args):
 @blueprint.response(200, s.page_of(s.SlotSchema, "SlotPage"))
 @blueprint.doc(security=PUBLIC)
 def slots(args):
-    """Free slots; with the token of someone working at the site, every slot with its status."""
+    """Créneaux libres ; avec le jeton de quelqu’un qui travaille sur le lieu, tous les créneaux et leur statut."""
     user = api_user(required=False)
     if args.get("site_id") is None and args.get("practitioner_id") is None:
         raise InvalidInput("Indiquez « site_id » ou « practitioner_id ».")
@@ -177,7 +180,7 @@ def slots(args):
 @blueprint.response(201, s.RuleCreatedSchema)
 @blueprint.doc(security=BEARER)
 def publish(data, practitioner_id: int):
-    """Publish an availability rule; its slots are created up to the horizon (409 names a conflict)."""
+    """Publier une règle de disponibilité : ses créneaux sont créés sur 90 jours (409 nomme le conflit)."""
     result = publish_rule(db.session, api_user(), practitioner_id, RuleInput(**data), now())
     return {"id": result.rule.id, "slots_created": result.created}
 
@@ -189,7 +192,7 @@ def publish(data, practitioner_id: int):
 @blueprint.response(200, s.page_of(s.PatientSchema, "PatientPage"))
 @blueprint.doc(security=BEARER)
 def patients(args):
-    """Find a patient by last name and birth date (accents and case ignored; close spellings follow)."""
+    """Retrouver un patient par nom et date de naissance (accents indifférents ; orthographes proches ensuite)."""
     user = _staff(api_user())
     offset = offset_of(args.get("cursor"))
     matches = find_patients(db.session, user, args["last_name"], args["birth_date"], now())
@@ -202,7 +205,7 @@ def patients(args):
 @blueprint.response(201, s.PatientSchema)
 @blueprint.doc(security=BEARER)
 def new_patient(data):
-    """Record a patient (name, birth date, commune; a mobile, a landline or no phone at all)."""
+    """Enregistrer un patient (nom, date de naissance, commune ; un mobile, un fixe ou aucun téléphone)."""
     user = _staff(api_user())
     return present.patient(create_patient(db.session, user, PatientInput(**data), now()))
 
@@ -214,7 +217,7 @@ def new_patient(data):
 @blueprint.response(201, s.AppointmentSchema)
 @blueprint.doc(security=BEARER)
 def new_appointment(data):
-    """Book a slot for a patient (an existing ``patient_id`` or a new ``patient``); 409 when the slot is full."""
+    """Réserver un créneau pour un patient (``patient_id`` existant ou nouveau ``patient``) ; 409 si le créneau est pris."""
     user = api_user()
     if ("patient_id" in data) == ("patient" in data):
         raise InvalidInput("Indiquez soit « patient_id », soit « patient ».")
@@ -237,7 +240,7 @@ def new_appointment(data):
 @blueprint.response(200, s.AppointmentSchema)
 @blueprint.doc(security=BEARER)
 def appointment(appointment_id: int):
-    """One appointment, for its patient's account, its site's staff and its practitioner."""
+    """Un rendez-vous : pour le compte du patient, le personnel du lieu et le praticien."""
     found = read_appointment(db.session, api_user(), appointment_id, now())
     return present.appointment(found, can_receive_sms(found.patient))
 
@@ -247,7 +250,7 @@ def appointment(appointment_id: int):
 @blueprint.response(200, s.AppointmentSchema)
 @blueprint.doc(security=BEARER)
 def cancel(data, appointment_id: int):
-    """Cancel an appointment with a reason category; the patient is told and the seat offered again."""
+    """Annuler un rendez-vous avec un motif : le patient est prévenu et la place proposée à nouveau."""
     found = cancel_appointment(db.session, api_user(), appointment_id, data["reason"], now())
     return present.appointment(found, can_receive_sms(found.patient))
 
@@ -257,7 +260,7 @@ def cancel(data, appointment_id: int):
 @blueprint.response(200, s.AppointmentSchema)
 @blueprint.doc(security=BEARER)
 def attendance(data, appointment_id: int):
-    """Mark a begun appointment attended or no-show."""
+    """Noter la présence (« attended ») ou l’absence (« no_show ») une fois le rendez-vous commencé."""
     found = mark_attendance(db.session, api_user(), appointment_id, data["status"], now())
     return present.appointment(found, can_receive_sms(found.patient))
 
@@ -269,7 +272,7 @@ def attendance(data, appointment_id: int):
 @blueprint.response(200, s.StatsSchema)
 @blueprint.doc(security=BEARER)
 def commune_stats(args, insee: str):
-    """A commune's statistics over [from, to] (local days); counts of 1 to 4 people are shown as « < 5 »."""
+    """Statistiques d’une commune du jour « from » au jour « to » inclus ; les effectifs de 1 à 4 personnes valent « < 5 »."""
     stats = statistics_for(db.session, api_user(), insee, args["from_"], args["to"] + timedelta(days=1), now(),
                            site_id=args.get("site_id"), profession=args.get("profession"))
     return stats.as_dict()

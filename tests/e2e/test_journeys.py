@@ -232,3 +232,20 @@ def test_pages_run_under_the_real_content_security_policy(browser, live_server):
     page.wait_for_function("() => window.Chart && Object.keys(Chart.instances).length === 2")
     assert violations == []
     context.close()
+
+
+def test_the_api_reference_renders_offline_under_its_policy(browser, live_server):
+    context = browser.new_context(locale="fr-FR")  # no bypass: the policy as users get it
+    page = context.new_page()
+    problems = []
+    page.on("console", lambda message: problems.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    page.on("request", lambda request: problems.append(request.url)
+            if not request.url.startswith(live_server.base_url) and not request.url.startswith("data:") else None)
+    page.goto(live_server.base_url + "/api/docs")
+    page.wait_for_selector(".opblock-summary-path", timeout=15000)
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert "/api/v1/appointments" in " ".join(paths) and len(paths) >= 13
+    assert problems == []
+    page.screenshot(path="docs/screenshots/14-api-docs.png", full_page=False)
+    context.close()

@@ -180,6 +180,9 @@ def test_bad_requests_get_json_errors_never_html(client, session, world, travel)
                   422)["code"] == "invalid_input"
     assert _error(client.delete("/api/v1/sites/1"), 405)["code"] == "method_not_allowed"
     assert _error(client.get("/api/v1/nowhere"), 404)["code"] == "not_found"
+    # Beyond a 32-bit id the databases would fail (SQLite overflows, PostgreSQL refuses): simply not found.
+    assert _error(agent.get("/appointments/99999999999999999999"), 404)["code"] == "not_found"
+    assert client.get("/rendez-vous/99999999999999999999").status_code == 404
     huge = client.post("/api/v1/patients", data="x" * (2 * 1024 * 1024), content_type="application/json",
                        headers=agent.headers)
     assert huge.status_code == 413 and huge.get_json()["error"]["code"] == "too_large"
