@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.e2e.conftest import PASSWORD, outbox
+from tests.e2e.conftest import PASSWORD, SCREENSHOTS, outbox
 
 
 def _no_violations(visit, label):
@@ -218,12 +218,18 @@ def test_error_pages_are_french_and_accessible(visit, live_server):
     _no_violations(visit, "403")
 
 
-def test_pages_run_under_the_real_content_security_policy(browser, live_server):
-    context = browser.new_context(locale="fr-FR")  # no bypass: the policy as users get it
+def _page_under_the_real_policy(browser):
+    """A page without bypass_csp, and the list that collects its policy violations."""
+    context = browser.new_context(locale="fr-FR")
     page = context.new_page()
     violations = []
     page.on("console", lambda message: violations.append(message.text)
             if "Content Security Policy" in message.text else None)
+    return context, page, violations
+
+
+def test_pages_run_under_the_real_content_security_policy(browser, live_server):
+    context, page, violations = _page_under_the_real_policy(browser)
     page.goto(live_server.base_url + "/connexion")
     page.get_by_label("Adresse e-mail ou numéro de mobile").fill("referente@saint-bonnet.demo.test")
     page.get_by_label("Mot de passe").fill(PASSWORD)
@@ -235,11 +241,7 @@ def test_pages_run_under_the_real_content_security_policy(browser, live_server):
 
 
 def test_the_api_reference_renders_offline_under_its_policy(browser, live_server):
-    context = browser.new_context(locale="fr-FR")  # no bypass: the policy as users get it
-    page = context.new_page()
-    problems = []
-    page.on("console", lambda message: problems.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    context, page, problems = _page_under_the_real_policy(browser)
     page.on("request", lambda request: problems.append(request.url)
             if not request.url.startswith(live_server.base_url) and not request.url.startswith("data:") else None)
     page.goto(live_server.base_url + "/api/docs")
@@ -247,5 +249,5 @@ def test_the_api_reference_renders_offline_under_its_policy(browser, live_server
     paths = page.locator(".opblock-summary-path").all_inner_texts()
     assert "/api/v1/appointments" in " ".join(paths) and len(paths) >= 13
     assert problems == []
-    page.screenshot(path="docs/screenshots/14-api-docs.png", full_page=False)
+    page.screenshot(path=str(SCREENSHOTS / "14-api-docs.png"), full_page=False)
     context.close()
