@@ -2,7 +2,7 @@
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -49,6 +49,8 @@ def user_for_token(session: Session, token: str, now: datetime) -> User | None:
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(token)))
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
-    row.last_used_at = now
-    session.commit()
+    # Recorded to the minute at most: a write per request would cost a commit on every API call.
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+        row.last_used_at = now
+        session.commit()
     return row.user

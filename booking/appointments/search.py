@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 from booking.appointments.models import UnmetDemand
 from booking.geo.models import Commune, epci_members
 from booking.geo.services import search_communes
-from booking.sites.models import SITE_KINDS, Practitioner, Site, site_served_communes
+from booking.sites.models import SITE_KINDS, Practitioner, Site, SitePractitioner, site_served_communes
 from booking.sites.rules import PROFESSIONS
 from booking.slots.models import Slot
 from booking.slots.services import bookable
@@ -51,7 +51,8 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
         site_served_communes.c.commune_insee == commune.insee).union(
         select(Site.id).where(or_(Site.commune_insee == commune.insee, Site.operator_commune_insee == commune.insee)))
     served_epci = select(site_served_communes.c.site_id).where(site_served_communes.c.commune_insee.in_(epci_communes))
-    query_sites = (select(Site).options(selectinload(Site.commune))
+    query_sites = (select(Site).options(selectinload(Site.commune), selectinload(Site.practitioner_links)
+                                        .selectinload(SitePractitioner.practitioner))
                    .join(Commune, Site.commune_insee == Commune.insee)
                    .where(or_(Site.id.in_(served_here), Site.id.in_(served_epci), Site.operator_epci_siren.in_(epcis),
                               Commune.departement_code == commune.departement_code)))

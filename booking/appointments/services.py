@@ -82,8 +82,11 @@ def _new_appointment(session: Session, *, slot_id: int, patient_id: int, seat: i
 
 def book_slot(session: Session, *, slot_id: int, patient_id: int, channel: str, now: datetime,
               booked_by_id: int | None = None, reason: str | None = None, consent_recorded: bool = False,
-              hold_entry_id: int | None = None) -> Appointment:
-    """Book one seat of a slot for a patient, or raise SlotUnavailable; commits on success."""
+              hold_entry_id: int | None = None, actor: User | None = None) -> Appointment:
+    """Book one seat of a slot for a patient, or raise SlotUnavailable; commits on success.
+
+    With an ``actor``, the audit event is written in the same transaction as the booking.
+    """
     if channel not in CHANNELS:
         raise InvalidInput(f"Canal de réservation inconnu : {channel}.")
     if session.get(Patient, patient_id) is None:
@@ -98,6 +101,9 @@ def book_slot(session: Session, *, slot_id: int, patient_id: int, channel: str, 
                                        now=now, reference=reference, booked_by_id=booked_by_id, reason=reason,
                                        consent=consent_recorded)
         plan_booking_messages(session, appointment, now)
+        if actor is not None:
+            record_audit(session, user=actor, action="appointment.book", object_type="appointment",
+                         object_id=appointment.id, patient_id=patient_id, details={"channel": channel}, now=now)
         session.commit()
     except (IntegrityError, SlotUnavailable):
         session.rollback()
@@ -150,10 +156,7 @@ def book(session: Session, actor: User, *, slot_id: int, patient_id: int, now: d
     _check_bookable(session, slot, patient, now)
     appointment = book_slot(session, slot_id=slot.id, patient_id=patient.id, channel=channel, now=now,
                             booked_by_id=actor.id, reason=reason, consent_recorded=consent,
-                            hold_entry_id=hold_entry_id)
-    record_audit(session, user=actor, action="appointment.book", object_type="appointment",
-                 object_id=appointment.id, patient_id=patient.id, details={"channel": channel}, now=now)
-    session.commit()
+                            hold_entry_id=hold_entry_id, actor=actor)
     return Booked(appointment, can_receive_sms(patient))
 
 

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, and_, case, cast, distinct, exists, func, literal, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from booking.appointments.models import Appointment, Patient, UnmetDemand, WaitlistEntry
 from booking.auth.models import User
@@ -208,14 +208,14 @@ def compute(session: Session, commune_insee: str, start: date, end: date, now: d
                 (Patient.birth_date > limits[1], 1), (Patient.birth_date > limits[2], 2), else_=3)
     bands = dict(session.execute(select(band, func.count(Patient.id)).where(
         Patient.id.in_(select(patients.c.patient_id))).group_by(band)).all())
-    earlier = aliased(Appointment)
-    earlier_slot = aliased(Slot)
-    returning = exists().where(earlier.patient_id == Patient.id, earlier.slot_id == earlier_slot.id,
-                               earlier.status.in_(ACTIVE), earlier_slot.starts_at < t0,
-                               earlier_slot.site_id.in_(site_ids_run_by({commune.insee})))
-    new_returning = session.execute(select(func.sum(case((returning, 0), else_=1)), func.sum(case((returning, 1),
-                                                                                                  else_=0)))
-                                    .where(Patient.id.in_(select(patients.c.patient_id)))).one()
+    # A patient is back when their first visit to these sites came before the period: one grouped pass.
+    first_visit = (select(func.min(Slot.starts_at).label("first")).select_from(Appointment)
+                   .join(Slot, Slot.id == Appointment.slot_id)
+                   .where(Appointment.status.in_(ACTIVE), Slot.site_id.in_(sites),
+                          Appointment.patient_id.in_(select(patients.c.patient_id)))
+                   .group_by(Appointment.patient_id).subquery())
+    new_returning = session.execute(select(func.sum(case((first_visit.c.first >= t0, 1), else_=0)),
+                                           func.sum(case((first_visit.c.first < t0, 1), else_=0)))).one()
     stats.tables.append(Table("residence", "Patients par commune de résidence", ["Commune", "Patients"],
                               [[name or "Commune non renseignée", count] for name, _, count in residence]))
     stats.tables.append(Table("age", "Patients par âge", ["", *AGE_BANDS, "Total"],
