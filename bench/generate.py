@@ -128,6 +128,7 @@ def generate(scale: Scale, url: str, today: date) -> dict:
     with app.app_context():
         with timer.step("schéma (migrations)"):
             upgrade()
+        log.disabled = False  # Alembic's logging configuration turns existing loggers off
         with timer.step("référentiel géographique"):
             import_reference_data(db.session, GEO_FIXTURE if scale.departements else None)
         engine = db.engine

@@ -67,6 +67,9 @@ def from_environment(instance_path: str) -> dict:
         "RATELIMIT_STRATEGY": os.environ.get("RATELIMIT_STRATEGY", "moving-window"),
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "rdv-sante"),
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
+        # The scheduler lease: another scheduler takes over this long after the holder dies.
+        "SCHEDULER_LEASE_SECONDS": int(os.environ.get("SCHEDULER_LEASE_SECONDS", 90)),
+        "SCHEDULER_DISPATCH_SECONDS": int(os.environ.get("SCHEDULER_DISPATCH_SECONDS", 60)),
         # Per token (or per IP without one): enough for an integration, not for scraping the slots.
         "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "300 per minute"),
     }

@@ -74,11 +74,15 @@ JOBS = {
 }
 
 
+def _lease_seconds(app) -> int:
+    return app.config.get("SCHEDULER_LEASE_SECONDS", LEASE_SECONDS)
+
+
 def run_if_leader(app, holder: str, name: str) -> bool:
     """Run one job in an app context if this process holds the lease; return whether it ran."""
     with app.app_context():
         try:
-            if not acquire_lease(db.session, holder, now()):
+            if not acquire_lease(db.session, holder, now(), seconds=_lease_seconds(app)):
                 return False
             JOBS[name][0]()
             return True
@@ -93,7 +97,7 @@ def run_if_leader(app, holder: str, name: str) -> bool:
 def heartbeat(app, holder: str) -> None:
     with app.app_context():
         try:
-            acquire_lease(db.session, holder, now())
+            acquire_lease(db.session, holder, now(), seconds=_lease_seconds(app))
         finally:
             db.session.remove()
 
@@ -115,11 +119,14 @@ def scheduler_command(once: bool) -> None:
     # One line a minute per job would drown the useful ones.
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     scheduler = BlockingScheduler(timezone="UTC")
+    lease = _lease_seconds(app)
     for name, (_, trigger) in JOBS.items():
+        if name == "dispatch":
+            trigger = {**trigger, "seconds": app.config.get("SCHEDULER_DISPATCH_SECONDS", trigger["seconds"])}
         scheduler.add_job(run_if_leader, args=(app, holder, name), id=name, max_instances=1, coalesce=True,
                           misfire_grace_time=300, **trigger)
-    scheduler.add_job(heartbeat, "interval", seconds=LEASE_SECONDS // 3, args=(app, holder), id="heartbeat")
-    click.echo(f"Planificateur {holder} démarré (bail de {LEASE_SECONDS} s).")
+    scheduler.add_job(heartbeat, "interval", seconds=max(1, lease // 3), args=(app, holder), id="heartbeat")
+    click.echo(f"Planificateur {holder} démarré (bail de {lease} s).")
     heartbeat(app, holder)
     try:
         scheduler.start()
