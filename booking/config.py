@@ -45,6 +45,9 @@ def from_environment(instance_path: str) -> dict:
         "WTF_I18N_ENABLED": False,
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 1024 * 1024)),
         "STAFF_IDLE_MINUTES": int(os.environ.get("STAFF_IDLE_MINUTES", 30)),
+        # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For/-Proto are believed, so that
+        # rate limits count each client, not the proxy; 0 believes no such header.
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", 0)),
         # Notifications (used by the notifications package).
         "SMS_BACKEND": os.environ.get("SMS_BACKEND", "log"),
         "TWILIO_ACCOUNT_SID": os.environ.get("TWILIO_ACCOUNT_SID"),

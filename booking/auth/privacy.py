@@ -59,6 +59,11 @@ def erase_patient(session: Session, patient_id: int, now: datetime) -> None:
                     .execution_options(synchronize_session=False))
     for address in filter(None, (phone, email)):
         _blank_messages(session, Notification.recipient == address)
+    # The erasure itself is kept (no identity in it): after restoring a backup, the log says what to erase again.
+    from booking.auth.services import record_audit
+
+    record_audit(session, user=None, action="patient.erase", object_type="patient", object_id=patient_id,
+                 patient_id=patient_id, now=now)
     session.commit()
 
 

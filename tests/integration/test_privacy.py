@@ -63,6 +63,8 @@ def test_erasure_removes_identity_contact_and_reasons_but_keeps_outcomes(session
     appointment = session.get(Appointment, world.appointment_a.id)
     assert appointment.status == "attended" and appointment.reason is None
     assert patient.birth_date is not None and patient.commune_insee == builders.COMMUNE_A
+    erased = session.scalars(select(AuditEvent).where(AuditEvent.action == "patient.erase")).all()
+    assert [(e.patient_id, e.user_id) for e in erased] == [(world.patient_a.id, None)]
 
 
 def test_purge_command(runner, session):

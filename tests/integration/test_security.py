@@ -80,3 +80,22 @@ def test_login_is_throttled_per_ip_and_per_account(database_url):
         db.session.execute(user.__table__.delete())
         db.session.commit()
         db.engine.dispose()
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_login_budget(database_url):
+    from booking.extensions import limiter
+
+    app = make_app(database_url, RATELIMIT_ENABLED=True, TRUSTED_PROXIES=1)
+    with app.app_context():
+        limiter.reset()
+        client = app.test_client()
+
+        def attempt(address):
+            return client.post("/connexion", data={"login": "personne@example.test", "password": "faux"},
+                               headers={"X-Forwarded-For": address}).status_code
+
+        assert [attempt("203.0.113.7") for _ in range(21)][-1] == 429
+        assert attempt("198.51.100.20") == 200  # another resident behind the same proxy
+        limiter.reset()
+        db.session.remove()
+        db.engine.dispose()
