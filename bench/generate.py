@@ -259,12 +259,12 @@ def _insert_patients(connection, scale, communes: list[str], now, search_key) ->
         SELECT (CAST(:first AS text[]))[1 + (i * 7) % :nf],
                (CAST(:last AS text[]))[1 + (i * 13) % :nl],
                (CAST(:keys AS text[]))[1 + (i * 13) % :nl],
-               date '1930-01-01' + (i * 7919) % 33000,
+               date '1930-01-01' + CAST((i * 7919) % 33000 AS integer),
                CASE WHEN i % 5 = 0 THEN NULL ELSE '+3363998' || lpad((i % 10000)::text, 4, '0') END,
                CASE WHEN i % 5 = 0 THEN NULL ELSE 'mobile' END,
                (CAST(:communes AS text[]))[1 + (i * 31) % :nc],
                i % 5 <> 0, :now
-        FROM generate_series(1, :total) AS i
+        FROM generate_series(CAST(1 AS bigint), :total) AS i
     """), {"first": FIRST_NAMES, "last": LAST_NAMES, "keys": [search_key(n) for n in LAST_NAMES],
            "nf": len(FIRST_NAMES), "nl": len(LAST_NAMES), "communes": communes, "nc": len(communes),
            "now": now, "total": total})
@@ -278,7 +278,7 @@ def _insert_appointments(connection, scale, now) -> int:
         INSERT INTO appointments (reference, slot_id, seat, patient_id, channel, status, created_at, cancelled_at,
                                   cancel_reason, cancelled_late, consent_recorded_at, attendance_marked_at)
         SELECT 'B' || lpad(upper(to_hex(s.id)), 7, '0'), s.id, 1,
-               :first_patient + (s.id * 2654435761) % :regular,
+               :first_patient + CAST((CAST(s.id AS bigint) * 2654435761) % :regular AS integer),
                (ARRAY['online', 'reception', 'phone'])[1 + s.id % 3],
                CASE WHEN s.starts_at >= :now THEN 'booked'
                     WHEN h.v < 6 THEN 'cancelled' WHEN h.v < 14 THEN 'no_show' ELSE 'attended' END,
@@ -289,7 +289,7 @@ def _insert_appointments(connection, scale, now) -> int:
                CASE WHEN s.id % 3 <> 0 THEN s.starts_at - (1 + s.id % 21) * interval '1 day' END,
                CASE WHEN s.starts_at < :now AND h.v >= 6 THEN s.starts_at + interval '1 hour' END
         FROM slots s
-        CROSS JOIN LATERAL (SELECT (s.id * 40503) % 100 AS v) h
+        CROSS JOIN LATERAL (SELECT (CAST(s.id AS bigint) * 40503) % 100 AS v) h
         WHERE (s.starts_at < :now AND h.v < 75) OR (s.starts_at >= :now AND h.v < 30)
     """), {"now": now, "first_patient": bounds[0], "regular": regular})
     connection.execute(sa.text("""

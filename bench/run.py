@@ -301,7 +301,10 @@ class Bench:
             row.notes.append(f"{booked} réservations ; {result['conflicts']} refus 409 ; "
                              f"ratio au plafond PostgreSQL {result['requests'] / result['seconds'] / db_ceiling:.2f}")
             self.rows.append(row)
-            self.booking_rate = result["requests"] / result["seconds"]
+            per_core = booked / result["seconds"] / CORES
+            self.facts["Cœurs pour 333 réservations/s (pic national du 12 juillet 2021)"] = (
+                f"{333 / per_core:.1f} cœurs de cette machine ({per_core:.0f} réservations/s par cœur, avec wrk et "
+                f"PostgreSQL sur les mêmes cœurs)" if per_core else "—")
 
             contended_script = (LUA_COMMON + f"token = {json.dumps(token)}\nslots = {_lua_list(contended)}\n"
                                 f"patients = {_lua_list(patients[half:])}\n" + LUA_BOOK)
