@@ -70,9 +70,9 @@ def send_monthly_reports(session: Session, year: int, month: int, now: datetime,
             continue
         current = compute(session, insee, start, end, now)
         py, pm = (year - 1, 12) if month == 1 else (year, month - 1)
-        previous = compute(session, insee, _month_start(py, pm), _next_month(py, pm), now, with_trend=False)
+        previous = compute(session, insee, _month_start(py, pm), _next_month(py, pm), now, headline_only=True)
         last_year = compute(session, insee, _month_start(year - 1, month), _next_month(year - 1, month), now,
-                            with_trend=False)
+                            headline_only=True)
         text = "\n".join([f"Consultations — {commune.name}, {month_label(year, month)}", ""]
                          + [f"{k} : {format_cell(v) or '—'}" for k, v in current.headline.items()]
                          + ["", "Le rapport complet (PDF) et les chiffres (CSV) sont joints."])

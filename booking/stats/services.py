@@ -63,8 +63,11 @@ def _bounds(day: date, zone: str) -> datetime:
 
 def compute(session: Session, commune_insee: str, start: date, end: date, now: datetime, *,
             site_id: int | None = None, profession: str | None = None, threshold: int = 5,
-            with_trend: bool = True) -> Statistics:
-    """Compute every figure of a commune's sites for [start, end) (local days)."""
+            with_trend: bool = True, headline_only: bool = False) -> Statistics:
+    """Compute every figure of a commune's sites for [start, end) (local days).
+
+    ``headline_only`` stops once the key figures are known (the monthly report's comparisons need no more).
+    """
     commune = session.get(Commune, commune_insee)
     if commune is None:
         raise NotFound("Commune inconnue.")
@@ -176,6 +179,8 @@ def compute(session: Session, commune_insee: str, start: date, end: date, now: d
     median = round(by_rank[nearest_rank(n, 50)] / 24, 1) if n >= threshold else None
     p90 = round(by_rank[nearest_rank(n, 90)] / 24, 1) if n >= threshold else None
     raw.update(lead_median_days=median, lead_p90_days=p90)
+    if headline_only:
+        return _finish(stats, raw, bookings, median, unmet, threshold)
     delays = session.execute(
         select(DelaySample.profession, func.avg(DelaySample.days), func.count(DelaySample.id),
                func.sum(case((DelaySample.days.is_(None), 1), else_=0)))
@@ -249,6 +254,11 @@ def compute(session: Session, commune_insee: str, start: date, end: date, now: d
     if with_trend:
         stats.tables.append(_trend(session, commune, sites, profession, end, zone))
 
+    return _finish(stats, raw, bookings, median, unmet, threshold)
+
+
+def _finish(stats: Statistics, raw: dict, bookings: int, median, unmet: int, threshold: int) -> Statistics:
+    """Set the key figures, then suppress small counts everywhere."""
     stats.headline = {
         "Rendez-vous pris": bookings, "Taux d’occupation (%)": raw["occupancy"],
         "Taux d’absence (%)": raw["no_show_rate"], "Délai médian (jours)": median,

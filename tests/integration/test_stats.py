@@ -122,6 +122,12 @@ def test_the_computation_gives_the_hand_counted_figures(session, counted):
     assert len(trend) == 12
 
 
+def test_the_key_figures_alone_are_the_same_key_figures(session, counted):
+    quick = compute(session, "15174", *MARCH, NOW, headline_only=True)
+    assert quick.headline == EXPECTED["headline"] and quick.tables[0].key == "offer"
+    assert "reach" not in {t.key for t in quick.tables}
+
+
 def test_the_same_figures_in_the_api_csv_dashboard_and_pdf(app, client, auth, session, counted):
     expected_cells = [format_cell(v) for v in EXPECTED["headline"].values()]
     query = {"du": "2027-03-01", "au": "2027-03-31"}
