@@ -431,9 +431,9 @@ class Bench:
 
     # --- report ------------------------------------------------------------------------------------------
 
-    def write(self, world: dict, command: str, started: float) -> Path:
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        path = RESULTS / f"{self.scale.name}.md"
+    def write(self, world: dict, command: str, started: float, folder: Path = RESULTS) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{self.scale.name}.md"
         cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                     if line.startswith("model name")), platform.processor())
         lines = [f"# Banc d’essai — échelle « {self.scale.name} »", "",
@@ -472,6 +472,7 @@ def main(argv=None) -> None:
     parser.add_argument("--reuse", action="store_true", help="Garder la base déjà générée.")
     parser.add_argument("--seconds", type=int, default=10, help="Durée de chaque scénario de charge.")
     parser.add_argument("--messages", type=int, default=3000, help="SMS envoyés par le dispatcher.")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="Dossier du tableau produit.")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     for tool in ("wrk", "pgbench"):
@@ -494,7 +495,7 @@ def main(argv=None) -> None:
     bench.in_process()
     bench.scheduler_memory()
     command = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
-    path = bench.write(world, command.strip(), started)
+    path = bench.write(world, command.strip(), started, args.output)
     print(path.read_text())
 
 
