@@ -1,6 +1,5 @@
 """Create, check and revoke API tokens."""
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 
@@ -11,12 +10,9 @@ from booking.api.models import ApiToken
 from booking.auth.models import User
 from booking.auth.services import normalize_email
 from booking.errors import NotFound
+from booking.sites.services import token_hash
 
 PREFIX = "rvs_"
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def create_token(session: Session, email: str, name: str, now: datetime) -> str:
@@ -25,7 +21,7 @@ def create_token(session: Session, email: str, name: str, now: datetime) -> str:
     if user is None:
         raise NotFound(f"Aucun compte pour {email}.")
     token = PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=_hash(token), name=name, created_at=now))
+    session.add(ApiToken(user_id=user.id, token_hash=token_hash(token), name=name, created_at=now))
     session.commit()
     return token
 
@@ -46,7 +42,7 @@ def user_for_token(session: Session, token: str, now: datetime) -> User | None:
     """Return the active user of a live token, or None."""
     if not token.startswith(PREFIX):
         return None
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(token)))
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token)))
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
     # Recorded to the minute at most: a write per request would cost a commit on every API call.

@@ -5,9 +5,14 @@ import hashlib
 import hmac
 
 
-def _signature(secret: str, appointment_id: int, reference: str) -> str:
-    digest = hmac.new(secret.encode(), f"cancel:{appointment_id}:{reference}".encode(), hashlib.sha256).digest()
+def sign(secret: str, message: str) -> str:
+    """A short HMAC-SHA256 of ``message``: 16 URL-safe characters (96 bits), short enough for an SMS."""
+    digest = hmac.new(secret.encode(), message.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode()[:16]
+
+
+def _signature(secret: str, appointment_id: int, reference: str) -> str:
+    return sign(secret, f"cancel:{appointment_id}:{reference}")
 
 
 def cancel_token(secret: str, appointment_id: int, reference: str) -> str:

@@ -22,8 +22,13 @@ def can_receive_sms(patient: Patient) -> bool:
                 and patient.sms_opted_out_at is None and patient.erased_at is None)
 
 
+def public_url(path: str = "") -> str:
+    """An absolute link to a page of the platform, as it is written in SMS and emails."""
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+
+
 def _base_url() -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return public_url()
 
 
 def cancel_url(appointment: Appointment) -> str:

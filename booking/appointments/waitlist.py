@@ -1,7 +1,5 @@
 """The waiting list: a freed slot is offered by SMS to the first person waiting, held for 30 minutes."""
 
-import base64
-import hashlib
 import hmac
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -11,7 +9,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 import notifications
-from booking.appointments.messages import can_receive_sms
+from booking.appointments.links import sign
+from booking.appointments.messages import can_receive_sms, public_url
 from booking.appointments.models import Patient, WaitlistEntry
 from booking.auth.models import User
 from booking.auth.permissions import Action, require
@@ -28,9 +27,7 @@ OFFER_MINUTES = 30
 
 
 def _signature(entry_id: int, slot_id: int) -> str:
-    secret = current_app.config["SECRET_KEY"].encode()
-    digest = hmac.new(secret, f"offer:{entry_id}:{slot_id}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode()[:16]
+    return sign(current_app.config["SECRET_KEY"], f"offer:{entry_id}:{slot_id}")
 
 
 def offer_token(entry: WaitlistEntry) -> str:
@@ -89,7 +86,7 @@ def offer_freed_slot(session: Session, slot_id: int, now: datetime, skip_entry_i
             return None
         entry.status, entry.offered_slot_id, entry.offer_expires_at = "offered", slot.id, expires
         session.flush()
-        url = f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/attente/{offer_token(entry)}"
+        url = public_url(f"/attente/{offer_token(entry)}")
         when = format_moment(slot.starts_at, slot.site.time_zone)
         notifications.enqueue(
             session, channel="sms", recipient=entry.patient.phone, due_at=now,
