@@ -232,6 +232,15 @@ def _insert_world(connection, communes, scale, today, now, password_hash, search
     return site_ids
 
 
+# Which slots are booked, and how it ended: a hash of (practitioner, start) in 0..99, the same in both inserts,
+# so that each slot is written once with its final booked_count (updating millions of rows afterwards is slow).
+def _draw(practitioner: str, start: str) -> str:
+    return f"(abs(hashtext({practitioner}::text || '@' || CAST(extract(epoch FROM {start}) AS bigint)::text)) % 100)"
+
+
+BOOKED = "(({start} < :now AND {draw} BETWEEN 6 AND 74) OR ({start} >= :now AND {draw} < 30))"
+
+
 def _insert_slots(connection, scale, now) -> int:
     """Every occurrence of every rule, from a year ago to the horizon, as PostgreSQL computes it."""
     weeks = scale.past_weeks + scale.future_days // 7 + 1
@@ -239,7 +248,8 @@ def _insert_slots(connection, scale, now) -> int:
         INSERT INTO slots (rule_id, practitioner_id, site_id, room_id, starts_at, ends_at, modality, capacity,
                            booked_count, status, opens_at, closes_at, created_at)
         SELECT r.id, r.practitioner_id, r.site_id, r.room_id, t.starts_at, t.starts_at + interval '20 minutes',
-               'on_site', 1, 0, 'open', t.starts_at - interval '60 days', t.starts_at - interval '2 hours', :now
+               'on_site', 1, CASE WHEN {booked} THEN 1 ELSE 0 END, 'open',
+               t.starts_at - interval '60 days', t.starts_at - interval '2 hours', :now
         FROM availability_rules r
         JOIN sites s ON s.id = r.site_id
         CROSS JOIN generate_series(0, :weeks) AS w
@@ -247,7 +257,8 @@ def _insert_slots(connection, scale, now) -> int:
         CROSS JOIN LATERAL (SELECT ((r.start_date + w * 7) + r.start_time + k * interval '20 minutes')
                                    AT TIME ZONE s.time_zone AS starts_at) t
         WHERE t.starts_at < :horizon
-    """), {"weeks": weeks, "now": now, "horizon": now + timedelta(days=scale.future_days)})
+    """.format(booked=BOOKED.format(start="t.starts_at", draw=_draw("r.practitioner_id", "t.starts_at")))),
+        {"weeks": weeks, "now": now, "horizon": now + timedelta(days=scale.future_days)})
     return connection.execute(sa.text("SELECT count(*) FROM slots")).scalar()
 
 
@@ -289,13 +300,10 @@ def _insert_appointments(connection, scale, now) -> int:
                CASE WHEN s.id % 3 <> 0 THEN s.starts_at - (1 + s.id % 21) * interval '1 day' END,
                CASE WHEN s.starts_at < :now AND h.v >= 6 THEN s.starts_at + interval '1 hour' END
         FROM slots s
-        CROSS JOIN LATERAL (SELECT (CAST(s.id AS bigint) * 40503) % 100 AS v) h
+        CROSS JOIN LATERAL (SELECT {draw} AS v) h
         WHERE (s.starts_at < :now AND h.v < 75) OR (s.starts_at >= :now AND h.v < 30)
-    """), {"now": now, "first_patient": bounds[0], "regular": regular})
-    connection.execute(sa.text("""
-        UPDATE slots SET booked_count = 1
-        WHERE id IN (SELECT slot_id FROM appointments WHERE status <> 'cancelled')
-    """))
+    """.format(draw=_draw("s.practitioner_id", "s.starts_at"))), {"now": now, "first_patient": bounds[0],
+                                                                   "regular": regular})
     return connection.execute(sa.text("SELECT count(*) FROM appointments")).scalar()
 
 
