@@ -12,6 +12,7 @@ import argparse
 import json
 import logging
 import os
+import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -25,7 +26,6 @@ GEO_FIXTURE = ROOT / "tests" / "fixtures" / "geo"
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 ADMIN_EMAIL = "bench-admin@bench.test"
 PASSWORD = "bench-mot-de-passe"
-log = logging.getLogger("bench.generate")
 
 
 @dataclass(frozen=True)
@@ -82,13 +82,14 @@ class Timer:
         timer = self
 
         class Step:
+            # print, not logging: Alembic's logging configuration silences INFO once the migrations ran.
             def __enter__(self):
                 self.start = time.perf_counter()
-                log.info("%s…", name)
+                print(f"{datetime.now():%H:%M:%S} {name}…", file=sys.stderr, flush=True)
 
             def __exit__(self, *exc):
                 timer.steps[name] = time.perf_counter() - self.start
-                log.info("%s : %.1f s", name, timer.steps[name])
+                print(f"{datetime.now():%H:%M:%S} {name} : {timer.steps[name]:.1f} s", file=sys.stderr, flush=True)
 
         return Step()
 
@@ -128,7 +129,6 @@ def generate(scale: Scale, url: str, today: date) -> dict:
     with app.app_context():
         with timer.step("schéma (migrations)"):
             upgrade()
-        log.disabled = False  # Alembic's logging configuration turns existing loggers off
         with timer.step("référentiel géographique"):
             import_reference_data(db.session, GEO_FIXTURE if scale.departements else None)
         engine = db.engine
