@@ -31,7 +31,11 @@ import sqlalchemy as sa
 
 from bench.generate import ADMIN_EMAIL, ROOT, SCALES, database_url, generate
 
-log = logging.getLogger("bench.run")
+
+
+def _say(text: str) -> None:
+    print(f"{datetime.now():%H:%M:%S} {text}", file=sys.stderr, flush=True)
+
 RESULTS = ROOT / "docs" / "benchmarks"
 CORES = os.cpu_count() or 2
 THREADS_PER_WORKER = 4
@@ -484,14 +488,14 @@ def main(argv=None) -> None:
         generate(SCALES[args.scale], bench.url, datetime.now(timezone.utc).date())
     logging.getLogger("booking").setLevel(logging.WARNING)
     world = bench.world()
-    log.info("Plafonds…")
+    _say("Plafonds…")
     flask_ceiling, db_ceiling = bench.ceilings()
     targets, token = bench.targets(), bench.token()
-    log.info("Charge HTTP…")
+    _say("Charge HTTP…")
     bench.web(targets, token, flask_ceiling, db_ceiling)
-    log.info("Dispatcher…")
+    _say("Dispatcher…")
     bench.dispatcher(args.messages)
-    log.info("Statistiques, rapports, horizon…")
+    _say("Statistiques, rapports, horizon…")
     bench.in_process()
     bench.scheduler_memory()
     command = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
