@@ -77,9 +77,10 @@ def compute(session: Session, commune_insee: str, start: date, end: date, now: d
         raise InvalidInput("Profession inconnue.")
     zone = time_zone_for_departement(commune.departement_code)
     t0, t1 = _bounds(start, zone), _bounds(end, zone)
-    sites = site_ids_run_by({commune.insee})
+    # The handful of site ids, resolved first: every query below then filters on known values.
+    sites = list(session.scalars(site_ids_run_by({commune.insee})))
     if site_id is not None:
-        sites = select(Site.id).where(Site.id == site_id, Site.id.in_(sites))
+        sites = [site_id] if site_id in sites else []
 
     def slot_filter(query):
         query = query.where(Slot.site_id.in_(sites), Slot.starts_at >= t0, Slot.starts_at < t1)
