@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, union
 from sqlalchemy.orm import Session, selectinload
 
 from booking.appointments.models import UnmetDemand
@@ -51,11 +51,14 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
         site_served_communes.c.commune_insee == commune.insee).union(
         select(Site.id).where(or_(Site.commune_insee == commune.insee, Site.operator_commune_insee == commune.insee)))
     served_epci = select(site_served_communes.c.site_id).where(site_served_communes.c.commune_insee.in_(epci_communes))
+    in_departement = select(Site.id).join(Commune, Site.commune_insee == Commune.insee).where(
+        Commune.departement_code == commune.departement_code)
+    # One UNION of small id lists: an OR across them made PostgreSQL read every commune of France.
+    candidates = union(served_here, served_epci, select(Site.id).where(Site.operator_epci_siren.in_(epcis)),
+                       in_departement)
     query_sites = (select(Site).options(selectinload(Site.commune), selectinload(Site.practitioner_links)
                                         .selectinload(SitePractitioner.practitioner))
-                   .join(Commune, Site.commune_insee == Commune.insee)
-                   .where(or_(Site.id.in_(served_here), Site.id.in_(served_epci), Site.operator_epci_siren.in_(epcis),
-                              Commune.departement_code == commune.departement_code)))
+                   .where(Site.id.in_(candidates)))
     if kind:
         query_sites = query_sites.where(Site.kind == kind)
     sites = list(session.scalars(query_sites))
@@ -63,7 +66,9 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
     own_epcis = set(session.scalars(epcis))
     near = set(session.scalars(served_epci)) | {s.id for s in sites if s.operator_epci_siren in own_epcis}
     start = max(now, datetime.combine(from_day, time(), tzinfo=ZoneInfo("Europe/Paris"))) if from_day else now
-    nexts = _next_slots(session, [s.id for s in sites], start, now, profession)
+    wanted = sorted({link.practitioner_id for site in sites for link in site.practitioner_links
+                     if link.status == "accepted" and profession in (None, link.practitioner.profession)})
+    nexts = _next_slots(session, [s.id for s in sites], wanted, start, now)
     results = []
     for site in sites:
         tier = 0 if site.id in here else 1 if site.id in near else 2
@@ -97,17 +102,15 @@ def _first_start(result: SiteResult) -> datetime:
     return min(starts) if starts else datetime.max.replace(tzinfo=ZoneInfo("UTC"))
 
 
-def _next_slots(session: Session, site_ids: list[int], start: datetime, now: datetime,
-                profession: str | None) -> dict[tuple[int, int], Slot]:
-    if not site_ids:
+def _next_slots(session: Session, site_ids: list[int], practitioner_ids: list[int], start: datetime,
+                now: datetime) -> dict[tuple[int, int], Slot]:
+    """The first bookable slot of each of these practitioners at each of these sites, in one GROUP BY."""
+    if not site_ids or not practitioner_ids:
         return {}
     first = (select(Slot.site_id, Slot.practitioner_id, func.min(Slot.starts_at).label("starts_at"))
-             .where(Slot.site_id.in_(site_ids), bookable(now), Slot.starts_at >= start)
-             .group_by(Slot.site_id, Slot.practitioner_id))
-    if profession:
-        first = first.join(Practitioner, Slot.practitioner_id == Practitioner.id).where(
-            Practitioner.profession == profession)
-    first = first.subquery()
+             .where(Slot.site_id.in_(site_ids), Slot.practitioner_id.in_(practitioner_ids), bookable(now),
+                    Slot.starts_at >= start)
+             .group_by(Slot.site_id, Slot.practitioner_id)).subquery()
     rows = session.scalars(select(Slot).join(first, (Slot.site_id == first.c.site_id)
                                              & (Slot.practitioner_id == first.c.practitioner_id)
                                              & (Slot.starts_at == first.c.starts_at)))
