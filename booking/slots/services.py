@@ -22,6 +22,7 @@ from booking.slots.models import MODALITIES, AvailabilityRule, Slot
 
 log = logging.getLogger(__name__)
 DEFAULT_HORIZON_DAYS = 90
+EXTEND_BATCH = 200
 LIVE = ("open", "blocked")
 
 
@@ -293,13 +294,31 @@ def delete_rule(session: Session, actor: User, rule_id: int, now: datetime) -> R
 
 def extend_horizon(session: Session, now: datetime, horizon_days: int = DEFAULT_HORIZON_DAYS) -> int:
     """Create the slots of every active rule up to the horizon; safe to run any number of times."""
-    created = 0
-    rule_ids = list(session.scalars(select(AvailabilityRule.id).where(AvailabilityRule.active)))
-    for rule_id in rule_ids:
-        rule = session.get(AvailabilityRule, rule_id)
-        created += _materialize(session, rule, _times(rule, now, now + timedelta(days=horizon_days)),
-                                skip_conflicts=True)
-        session.commit()
+    created = pending = 0
+    rules = list(session.scalars(select(AvailabilityRule).options(selectinload(AvailabilityRule.site))
+                                 .where(AvailabilityRule.active).order_by(AvailabilityRule.id)))
+    end = now + timedelta(days=horizon_days)
+    for rule in rules:
+        times = _times(rule, now, end)
+        if not times:
+            continue
+        # Most nights only the last day is new: compare start times (one light query) before loading any slot.
+        existing = set(session.scalars(select(Slot.starts_at).where(
+            Slot.practitioner_id == rule.practitioner_id, Slot.status.in_(LIVE),
+            Slot.starts_at >= times[0].starts_at, Slot.starts_at <= times[-1].starts_at)))
+        missing = [slot_time for slot_time in times if slot_time.starts_at not in existing]
+        if not missing:
+            continue
+        try:
+            with session.begin_nested():  # a clash with a concurrent publication costs this rule, not the batch
+                created += _materialize(session, rule, missing, skip_conflicts=True)
+        except IntegrityError:
+            log.warning("Horizon : règle %s ignorée cette nuit (publication concurrente).", rule.id)
+        pending += 1
+        if pending >= EXTEND_BATCH:  # one commit (one disk flush) per batch of rules, not per rule
+            session.commit()
+            pending = 0
+    session.commit()
     return created
 
 
