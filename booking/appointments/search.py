@@ -47,14 +47,16 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
         commune = matches[0]
     epcis = select(epci_members.c.epci_siren).where(epci_members.c.commune_insee == commune.insee)
     epci_communes = select(epci_members.c.commune_insee).where(epci_members.c.epci_siren.in_(epcis))
-    served_here = select(site_served_communes.c.site_id).where(
-        site_served_communes.c.commune_insee == commune.insee).union(
-        select(Site.id).where(or_(Site.commune_insee == commune.insee, Site.operator_commune_insee == commune.insee)))
+    here_parts = (select(site_served_communes.c.site_id).where(site_served_communes.c.commune_insee == commune.insee),
+                  select(Site.id).where(or_(Site.commune_insee == commune.insee,
+                                            Site.operator_commune_insee == commune.insee)))
+    served_here = union(*here_parts)
     served_epci = select(site_served_communes.c.site_id).where(site_served_communes.c.commune_insee.in_(epci_communes))
     in_departement = select(Site.id).join(Commune, Site.commune_insee == Commune.insee).where(
         Commune.departement_code == commune.departement_code)
     # One UNION of small id lists: an OR across them made PostgreSQL read every commune of France.
-    candidates = union(served_here, served_epci, select(Site.id).where(Site.operator_epci_siren.in_(epcis)),
+    # Flat, because SQLite takes no UNION nested in another.
+    candidates = union(*here_parts, served_epci, select(Site.id).where(Site.operator_epci_siren.in_(epcis)),
                        in_departement)
     query_sites = (select(Site).options(selectinload(Site.commune), selectinload(Site.practitioner_links)
                                         .selectinload(SitePractitioner.practitioner))
