@@ -118,6 +118,11 @@ class Row:
     notes: list[str] = field(default_factory=list)
 
 
+def _n(number: int) -> str:
+    """A count with French digit grouping."""
+    return f"{number:,}".replace(",", "\u202f")
+
+
 def _lua_list(values) -> str:
     return "{" + ", ".join(json.dumps(v) if isinstance(v, str) else str(v) for v in values) + "}"
 
@@ -447,8 +452,9 @@ class Bench:
                  f"- Commande : `{command}`",
                  f"- Serveur : gunicorn, {CORES} workers × {THREADS_PER_WORKER} threads (gthread) ; charge : wrk "
                  f"sur la même machine ; {self.seconds} s par scénario",
-                 f"- Données : {world['communes']} communes, {world['sites']} lieux, {world['practitioners']} praticiens, "
-                 f"{world['slots']:,} créneaux, {world['appointments']:,} rendez-vous".replace(",", " "),
+                 f"- Données : {_n(world['communes'])} communes, {_n(world['sites'])} lieux, "
+                 f"{_n(world['practitioners'])} praticiens, {_n(world['slots'])} créneaux, "
+                 f"{_n(world['appointments'])} rendez-vous",
                  f"- Durée totale du banc : {time.monotonic() - started:.0f} s", "",
                  "| scénario | requêtes | débit (/s) | p50 (ms) | p95 (ms) | p99 (ms) | erreurs | ratio au plafond "
                  "| objectif | verdict |",
