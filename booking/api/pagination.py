@@ -12,6 +12,9 @@ class BadCursor(DomainError):
     http_status = 400
     code = "bad_cursor"
 
+    def __init__(self):
+        super().__init__("Curseur de pagination invalide : reprenez la valeur « next_cursor » de la page précédente.")
+
 
 def encode_cursor(position: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(position, separators=(",", ":")).encode()).decode().rstrip("=")
@@ -26,21 +29,22 @@ def decode_cursor(cursor: str | None, *keys: str) -> dict | None:
     except (binascii.Error, ValueError, UnicodeDecodeError):
         position = None
     if not isinstance(position, dict) or set(position) != set(keys):
-        raise BadCursor("Curseur de pagination invalide : reprenez la valeur « next_cursor » de la page précédente.")
+        raise BadCursor()
     return position
 
 
-def offset_page(items: list, offset: int, limit: int) -> dict:
-    """A page from a list fetched with ``limit + 1`` rows after ``offset``."""
-    more = len(items) > limit
-    return {"items": items[:limit], "next_cursor": encode_cursor({"offset": offset + limit}) if more else None}
+def offset_page(items: list, offset: int, limit: int, present) -> dict:
+    """The page of ``items`` (the whole list from its first row) that starts at ``offset``, each item presented."""
+    more = len(items) > offset + limit
+    return {"items": [present(item) for item in items[offset:offset + limit]],
+            "next_cursor": encode_cursor({"offset": offset + limit}) if more else None}
 
 
 def offset_of(cursor: str | None) -> int:
     position = decode_cursor(cursor, "offset")
     offset = position["offset"] if position else 0
     if not isinstance(offset, int) or not 0 <= offset <= 100_000:
-        raise BadCursor("Curseur de pagination invalide : reprenez la valeur « next_cursor » de la page précédente.")
+        raise BadCursor()
     return offset
 
 
@@ -54,5 +58,5 @@ def after_of(cursor: str | None) -> tuple[datetime, int] | None:
         if start.tzinfo is None or not isinstance(position["id"], int):
             raise ValueError
     except (TypeError, ValueError):
-        raise BadCursor("Curseur de pagination invalide : reprenez la valeur « next_cursor » de la page précédente.") from None
+        raise BadCursor() from None
     return start, position["id"]

@@ -4,6 +4,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from booking.appointments.models import Appointment, Patient
+from booking.appointments.search import SiteResult
 from booking.geo.models import Commune
 from booking.sites.models import Practitioner, Site
 from booking.slots.models import Slot
@@ -43,9 +44,11 @@ def _site_base(site: Site) -> dict:
             "professions": sorted({p.profession for p in _accepted(site)})}
 
 
-def site_summary(site: Site, tier: int, next_slot: Slot | None) -> dict:
-    return {**_site_base(site), "distance_tier": TIERS[tier],
-            "next_free_slot": instant(next_slot.starts_at) if next_slot else None}
+def site_summary(result: SiteResult) -> dict:
+    """A site found by the search, with how near it is and its first free slot."""
+    starts = [slot.starts_at for _, slot in result.practitioners if slot is not None]
+    return {**_site_base(result.site), "distance_tier": TIERS[result.tier],
+            "next_free_slot": instant(min(starts)) if starts else None}
 
 
 def site(item: Site) -> dict:

@@ -6,8 +6,6 @@ The docstrings of the operations are French: they are the published API referenc
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import hashlib
-
 from flask import current_app, g, request
 from flask_smorest import Blueprint
 
@@ -28,7 +26,7 @@ from booking.extensions import db, limiter
 from booking.geo.models import Commune
 from booking.geo.services import search_communes
 from booking.sites.models import Site
-from booking.sites.services import practitioners_at
+from booking.sites.services import practitioners_at, token_hash
 from booking.slots.services import RuleInput, list_slots, publish_rule
 from booking.stats.services import statistics_for
 
@@ -41,7 +39,7 @@ MAX_SLOT_DAYS = 92
 def _rate_key() -> str:
     header = request.headers.get("Authorization", "")
     if header:
-        return "api-token:" + hashlib.sha256(header.encode()).hexdigest()[:32]
+        return "api-token:" + token_hash(header)[:32]
     return "api-ip:" + (request.remote_addr or "")
 
 
@@ -89,8 +87,8 @@ def communes(args):
     """Communes par nom (accents et majuscules indifférents, anciens noms compris) ou par code postal."""
     api_user(required=False)
     offset = offset_of(args.get("cursor"))
-    found = search_communes(db.session, args["q"], limit=offset + args["limit"] + 1)[offset:]
-    return offset_page([present.commune(c) for c in found], offset, args["limit"])
+    found = search_communes(db.session, args["q"], limit=offset + args["limit"] + 1)
+    return offset_page(found, offset, args["limit"], present.commune)
 
 
 @blueprint.get("/sites")
@@ -105,11 +103,7 @@ def sites(args):
     offset = offset_of(args.get("cursor"))
     result = search(db.session, "", now(), profession=args.get("profession"), kind=args.get("kind"),
                     commune_insee=args["commune"], record_demand=False)
-    items = []
-    for found in result.sites[offset:offset + args["limit"] + 1]:
-        slots = [slot for _, slot in found.practitioners if slot is not None]
-        items.append(present.site_summary(found.site, found.tier, min(slots, key=lambda x: x.starts_at, default=None)))
-    return offset_page(items, offset, args["limit"])
+    return offset_page(result.sites, offset, args["limit"], present.site_summary)
 
 
 @blueprint.get("/sites/<int:site_id>")
@@ -137,8 +131,7 @@ def practitioners(args):
     offset = offset_of(args.get("cursor"))
     people = [link.practitioner for link in practitioners_at(db.session, found)
               if link.status == "accepted" and args.get("profession") in (None, link.practitioner.profession)]
-    return offset_page([present.practitioner(p) for p in people[offset:offset + args["limit"] + 1]],
-                       offset, args["limit"])
+    return offset_page(people, offset, args["limit"], present.practitioner)
 
 
 @blueprint.get("/slots")
@@ -196,8 +189,7 @@ def patients(args):
     user = _staff(api_user())
     offset = offset_of(args.get("cursor"))
     matches = find_patients(db.session, user, args["last_name"], args["birth_date"], now())
-    found = matches.exact + matches.suggestions
-    return offset_page([present.patient(p) for p in found[offset:offset + args["limit"] + 1]], offset, args["limit"])
+    return offset_page(matches.exact + matches.suggestions, offset, args["limit"], present.patient)
 
 
 @blueprint.post("/patients")
