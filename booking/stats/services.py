@@ -63,7 +63,7 @@ def _bounds(day: date, zone: str) -> datetime:
 
 def compute(session: Session, commune_insee: str, start: date, end: date, now: datetime, *,
             site_id: int | None = None, profession: str | None = None, threshold: int = 5,
-            with_trend: bool = True, headline_only: bool = False) -> Statistics:
+            headline_only: bool = False) -> Statistics:
     """Compute every figure of a commune's sites for [start, end) (local days).
 
     ``headline_only`` stops once the key figures are known (the monthly report's comparisons need no more).
@@ -181,7 +181,7 @@ def compute(session: Session, commune_insee: str, start: date, end: date, now: d
     p90 = round(by_rank[nearest_rank(n, 90)] / 24, 1) if n >= threshold else None
     raw.update(lead_median_days=median, lead_p90_days=p90)
     if headline_only:
-        return _finish(stats, raw, bookings, median, unmet, threshold)
+        return _finish(stats, raw, threshold)
     delays = session.execute(
         select(DelaySample.profession, func.avg(DelaySample.days), func.count(DelaySample.id),
                func.sum(case((DelaySample.days.is_(None), 1), else_=0)))
@@ -252,18 +252,16 @@ def compute(session: Session, commune_insee: str, start: date, end: date, now: d
         ["Sans rappel", na, nn, rate(nn, na + nn, threshold)],
     ]))
 
-    if with_trend:
-        stats.tables.append(_trend(session, commune, sites, profession, end, zone))
-
-    return _finish(stats, raw, bookings, median, unmet, threshold)
+    stats.tables.append(_trend(session, commune, sites, profession, end, zone))
+    return _finish(stats, raw, threshold)
 
 
-def _finish(stats: Statistics, raw: dict, bookings: int, median, unmet: int, threshold: int) -> Statistics:
+def _finish(stats: Statistics, raw: dict, threshold: int) -> Statistics:
     """Set the key figures, then suppress small counts everywhere."""
     stats.headline = {
-        "Rendez-vous pris": bookings, "Taux d’occupation (%)": raw["occupancy"],
-        "Taux d’absence (%)": raw["no_show_rate"], "Délai médian (jours)": median,
-        "Demandes non satisfaites": unmet,
+        "Rendez-vous pris": raw["bookings"], "Taux d’occupation (%)": raw["occupancy"],
+        "Taux d’absence (%)": raw["no_show_rate"], "Délai médian (jours)": raw["lead_median_days"],
+        "Demandes non satisfaites": raw["unmet"],
     }
     stats.tables = [suppress_table(t, threshold) for t in stats.tables]
     stats.headline = {k: ("< 5" if isinstance(v, int) and 0 < v < threshold else v) for k, v in stats.headline.items()}
