@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import platform
-import resource
 import shutil
 import socket
 import statistics
@@ -23,18 +22,13 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
 from bench.generate import ADMIN_EMAIL, ROOT, SCALES, database_url, generate
-
-
-
-def _say(text: str) -> None:
-    print(f"{datetime.now():%H:%M:%S} {text}", file=sys.stderr, flush=True)
 
 RESULTS = ROOT / "docs" / "benchmarks"
 CORES = os.cpu_count() or 2
@@ -116,6 +110,10 @@ class Row:
     target: str = ""
     verdict: str = ""
     notes: list[str] = field(default_factory=list)
+
+
+def _say(text: str) -> None:
+    print(f"{datetime.now():%H:%M:%S} {text}", file=sys.stderr, flush=True)
 
 
 def _n(number: int) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from booking.appointments.models import Appointment, Patient, PhoneVerification, WaitlistEntry
 from booking.auth.models import AuditEvent
+from booking.auth.services import record_audit
 from booking.slots.models import Slot
 from notifications.models import InboundMessage, Notification
 from notifications.sms import mask
@@ -60,8 +61,6 @@ def erase_patient(session: Session, patient_id: int, now: datetime) -> None:
     for address in filter(None, (phone, email)):
         _blank_messages(session, Notification.recipient == address)
     # The erasure itself is kept (no identity in it): after restoring a backup, the log says what to erase again.
-    from booking.auth.services import record_audit
-
     record_audit(session, user=None, action="patient.erase", object_type="patient", object_id=patient_id,
                  patient_id=patient_id, now=now)
     session.commit()

@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -10,8 +11,6 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-
-import signal
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -28,6 +27,8 @@ from notifications.models import Notification
 from tests import builders
 from tests.conftest import TWILIO
 
+ROOT = Path(__file__).resolve().parents[2]
+GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 SERVER = """
 import sys
 from werkzeug.serving import make_server
@@ -60,35 +61,6 @@ def _post(port: int, login: str) -> int:
         return error.code
 
 
-def test_login_limits_are_shared_between_two_servers(database_url, tmp_path):
-    if not _redis_up():
-        pytest.fail("Redis is not running on 127.0.0.1:6379 (.ci/run starts it)")
-    prefix = f"test-{uuid.uuid4().hex}"
-    env = dict(os.environ, DATABASE_URL=database_url, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379",
-               RATELIMIT_KEY_PREFIX=prefix, SECRET_KEY="shared-secret")
-    ports = [_port(), _port()]
-    servers = [subprocess.Popen([sys.executable, "-c", SERVER, str(port)], env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL) for port in ports]
-    try:
-        for port in ports:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    time.sleep(0.1)
-        # 20 failed logins a minute per IP: ten on each server, then the next one is refused by either.
-        statuses = [_post(ports[i % 2], f"personne{i}@example.test") for i in range(20)]
-        assert statuses == [200] * 20
-        assert _post(ports[0], "encore@example.test") == 429
-        assert _post(ports[1], "encore@example.test") == 429
-    finally:
-        for server in servers:
-            server.terminate()
-            server.wait(timeout=10)
-
-
 def _start(command: list[str], env: dict, log: Path) -> subprocess.Popen:
     with log.open("w") as output:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, cwd=ROOT)
@@ -106,8 +78,27 @@ def _wait_for_port(port: int, process: subprocess.Popen, seconds: float = 60) ->
     raise AssertionError(f"nothing listens on {port}")
 
 
-ROOT = Path(__file__).resolve().parents[2]
-GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+def test_login_limits_are_shared_between_two_servers(database_url, tmp_path):
+    if not _redis_up():
+        pytest.fail("Redis is not running on 127.0.0.1:6379 (.ci/run starts it)")
+    prefix = f"test-{uuid.uuid4().hex}"
+    env = dict(os.environ, DATABASE_URL=database_url, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379",
+               RATELIMIT_KEY_PREFIX=prefix, SECRET_KEY="shared-secret")
+    ports = [_port(), _port()]
+    servers = [subprocess.Popen([sys.executable, "-c", SERVER, str(port)], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL) for port in ports]
+    try:
+        for port, server in zip(ports, servers):
+            _wait_for_port(port, server)
+        # 20 failed logins a minute per IP: ten on each server, then the next one is refused by either.
+        statuses = [_post(ports[i % 2], f"personne{i}@example.test") for i in range(20)]
+        assert statuses == [200] * 20
+        assert _post(ports[0], "encore@example.test") == 429
+        assert _post(ports[1], "encore@example.test") == 429
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=10)
 
 
 def _book(port: int, token: str, slot_id: int, patient_id: int) -> int:
