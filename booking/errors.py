@@ -7,9 +7,10 @@ class DomainError(Exception):
     http_status = 400
     code = "bad_request"
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.message = message
+        self.field = field  # the input field at fault, named in the API's ``fields``
 
 
 class InvalidInput(DomainError):

@@ -1,17 +1,25 @@
 """The base of every form: CSRF from Flask-WTF, messages in French from WTForms' own catalogue."""
 
+import re
+from datetime import date
+
 from flask_wtf import FlaskForm
+from wtforms import StringField
+
+from booking.errors import DomainError
 
 
 class BaseForm(FlaskForm):
     class Meta:
         locales = ("fr_FR", "fr")
 
-
-import re  # noqa: E402
-from datetime import date  # noqa: E402
-
-from wtforms import StringField  # noqa: E402
+    def add_domain_error(self, error: DomainError) -> None:
+        """Show a use case's refusal beside the field it names, or above the form."""
+        field = self._fields.get(error.field) if error.field else None
+        if field is not None:
+            field.errors = [*field.errors, error.message]
+        else:
+            self.form_errors.append(error.message)
 
 
 class FrenchDateField(StringField):

@@ -76,7 +76,7 @@ def signup():
                 email=form.email.data, phone=form.phone.data, sms_consent=form.sms_consent.data), now())
         except DomainError as error:
             db.session.rollback()
-            form.form_errors.append(error.message)
+            form.add_domain_error(error)
         else:
             login_user(user)
             if user.phone:
@@ -138,7 +138,7 @@ def account():
                 form.email.data, form.sms_consent.data, form.relationship_label.data), now())
         except DomainError as error:
             db.session.rollback()
-            form.form_errors.append(error.message)
+            form.add_domain_error(error)
         else:
             flash("Proche ajouté.", "success")
             return redirect(url_for("public.account"))
@@ -186,13 +186,13 @@ def book_page(slot_id: int):
                           reason=form.reason.data)
         except (SlotUnavailable, BookingLimitReached) as error:
             db.session.rollback()
-            form.form_errors.append(error.message)
+            form.add_domain_error(error)
             if isinstance(error, SlotUnavailable):
                 found = next_free_slots(db.session, slot.site, now(), per_practitioner=5)
                 alternatives = found.get(slot.practitioner, [])
         except DomainError as error:
             db.session.rollback()
-            form.form_errors.append(error.message)
+            form.add_domain_error(error)
         else:
             return redirect(url_for("public.confirmation", appointment_id=booked.appointment.id))
     status = 409 if alternatives or (form.form_errors and request.method == "POST") else 200
@@ -225,7 +225,7 @@ def waitlist():
                           form.last_day.data, now())
         except DomainError as error:
             db.session.rollback()
-            form.form_errors.append(error.message)
+            form.add_domain_error(error)
         else:
             flash("Inscrit sur la liste d’attente : un SMS vous préviendra si une place se libère.", "success")
             return redirect(url_for("public.account"))

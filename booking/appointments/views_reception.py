@@ -66,7 +66,7 @@ def new_patient():
                 form.email.data, form.sms_consent.data), now())
         except DomainError as error:
             db.session.rollback()
-            form.form_errors.append(error.message)
+            form.add_domain_error(error)
         else:
             return redirect(url_for("reception.book_for", patient_id=patient.id))
     return render_template("reception/new_patient.html", form=form), 422 if form.errors or form.form_errors else 200
@@ -202,7 +202,7 @@ def waitlist_for(patient_id: int):
                           form.first_day.data, form.last_day.data, now())
         except DomainError as error:
             db.session.rollback()
-            form.form_errors.append(error.message)
+            form.add_domain_error(error)
         else:
             flash(f"{patient.full_name} est inscrit(e) sur la liste d’attente.", "success")
             return redirect(url_for("reception.home"))

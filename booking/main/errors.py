@@ -91,7 +91,8 @@ def init_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         db.session.rollback()
-        return error_response(error.http_status, error.message, error.code)
+        fields = {error.field: error.message} if error.field else None
+        return error_response(error.http_status, error.message, error.code, fields=fields)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):

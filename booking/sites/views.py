@@ -101,7 +101,7 @@ def _site_form_page(site: Site | None):
                      else update_site(db.session, current_user, site.id, data))
         except DomainError as error:
             db.session.rollback()
-            form.form_errors.append(error.message)
+            form.add_domain_error(error)
         else:
             flash("Le lieu de soins est enregistré.", "success")
             return redirect(url_for("sites.site_page", site_id=saved.id))

@@ -3,7 +3,7 @@
 from datetime import date, datetime, time
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from booking.extensions import db
 from booking.sites.models import Practitioner, Room, Site
@@ -52,6 +52,12 @@ class AvailabilityRule(db.Model):
     practitioner: Mapped[Practitioner] = relationship()
     site: Mapped[Site] = relationship()
     room: Mapped[Room | None] = relationship()
+
+    @validates("rrule")
+    def _bounded_rhythm(self, _key: str, value: str) -> str:
+        from booking.slots.rules import validate_rrule
+
+        return validate_rrule(value)
 
 
 class Slot(db.Model):

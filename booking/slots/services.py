@@ -58,8 +58,10 @@ class RuleResult:
     booked_outside: list[Slot] = field(default_factory=list)
 
 
-def _validate(data: RuleInput, site: Site) -> str:
+def _validate(data: RuleInput, site: Site, now: datetime, published_start: date | None = None) -> str:
     rrule = rules.validate_rrule(data.rrule)
+    # A rhythm that has run for more than a year may still be edited: its start is kept.
+    rules.check_rule_dates(data.start_date, data.until, now.date(), start_kept=data.start_date == published_start)
     rules.day_slot_starts(data.start_time, data.end_time, data.slot_minutes, data.buffer_minutes)
     if data.modality not in MODALITIES:
         raise InvalidInput("Modalité inconnue : sur place ou à distance.")
@@ -217,7 +219,7 @@ def publish_rule(session: Session, actor: User, practitioner_id: int, data: Rule
         raise NotFound("Praticien ou lieu introuvable.")
     require(actor, Action.PUBLISH, practitioner)
     _check_publisher(session, actor, practitioner, site)
-    rrule = _validate(data, site)
+    rrule = _validate(data, site, now)
     rule = AvailabilityRule(practitioner=practitioner, site=site, created_at=now, updated_at=now)
     _apply(rule, data, rrule)
     session.add(rule)
@@ -260,7 +262,7 @@ def update_rule(session: Session, actor: User, rule_id: int, data: RuleInput, no
     rule = _get_rule_for(session, actor, rule_id)
     if data.site_id != rule.site_id:
         raise InvalidInput("Une règle reste attachée à son lieu : supprimez-la et publiez-en une autre.")
-    rrule = _validate(data, rule.site)
+    rrule = _validate(data, rule.site, now, published_start=rule.start_date)
     _apply(rule, data, rrule)
     rule.updated_at = now
     wanted = {(t.starts_at, t.ends_at) for t in _times(rule, now, now + timedelta(days=horizon_days))}
@@ -299,7 +301,11 @@ def extend_horizon(session: Session, now: datetime, horizon_days: int = DEFAULT_
                                  .where(AvailabilityRule.active).order_by(AvailabilityRule.id)))
     end = now + timedelta(days=horizon_days)
     for rule in rules:
-        times = _times(rule, now, end)
+        try:
+            times = _times(rule, now, end)
+        except InvalidInput:  # a rule stored before the rhythms were bounded
+            log.warning("Horizon : règle %s ignorée, sa récurrence n’est plus permise.", rule.id)
+            continue
         if not times:
             continue
         # Most nights only the last day is new: compare start times (one light query) before loading any slot.

@@ -99,7 +99,7 @@ def new_rule():
             result = publish_rule(db.session, current_user, practitioner.id, _rule_input(form), now())
         except DomainError as error:
             db.session.rollback()
-            form.form_errors.append(error.message)
+            form.add_domain_error(error)
         else:
             flash(f"Disponibilités publiées : {result.created} créneaux ouverts.", "success")
             return redirect(url_for("slots.agenda", semaine=result.rule.start_date.isoformat()))
@@ -121,7 +121,7 @@ def edit_rule(rule_id: int):
             result = update_rule(db.session, current_user, rule.id, _rule_input(form), now())
         except DomainError as error:
             db.session.rollback()
-            form.form_errors.append(error.message)
+            form.add_domain_error(error)
         else:
             flash(f"Règle modifiée : {result.created} créneaux ajoutés, {result.removed} retirés.", "success")
             return _outside_page(result.booked_outside, "La règle a changé")

@@ -99,3 +99,34 @@ def test_unreadable_recurrences_are_refused_in_french(text):
 def test_hours_must_be_in_order():
     with pytest.raises(InvalidInput, match="heure de fin"):
         day_slot_starts(time(12), time(9), 20, 0)
+
+
+@pytest.mark.parametrize("rrule", ["FREQ=SECONDLY", "FREQ=MINUTELY", "FREQ=HOURLY", "FREQ=YEARLY",
+                                   "FREQ=WEEKLY;BYSECOND=1", "FREQ=WEEKLY;INTERVAL=0;BYDAY=MO",
+                                   "FREQ=WEEKLY;INTERVAL=5;BYDAY=MO", "FREQ=MONTHLY", "FREQ=WEEKLY;;BYDAY=MO",
+                                   "FREQ=WEEKLY;BYDAY=MO;BYDAY=TU", "FREQ=DAILY;COUNT=0"])
+def test_only_the_rhythms_of_the_form_are_allowed(rrule):
+    with pytest.raises(InvalidInput) as refused:
+        validate_rrule(rrule)
+    assert refused.value.field == "rrule"
+
+
+def test_rule_dates_are_bounded_around_today():
+    from booking.slots.rules import check_rule_dates
+
+    today = date(2027, 3, 1)
+    check_rule_dates(date(2026, 3, 1), date(2029, 2, 28), today)
+    for start, until, field in ((date(1, 1, 1), None, "start_date"), (date(9999, 12, 31), None, "start_date"),
+                                (date(2027, 3, 1), date(9999, 12, 31), "until")):
+        with pytest.raises(InvalidInput) as refused:
+            check_rule_dates(start, until, today)
+        assert refused.value.field == field
+    check_rule_dates(date(2001, 1, 1), None, today, start_kept=True)  # editing a long-running rule
+
+
+def test_expansion_walks_only_to_the_window():
+    # A rule that started a year ago: only the window's days are produced.
+    slots = expand("FREQ=DAILY", date(2026, 3, 1), time(9), time(9, 20), 20, "Europe/Paris",
+                   window_start=datetime(2027, 3, 1, tzinfo=timezone.utc),
+                   window_end=datetime(2027, 3, 4, tzinfo=timezone.utc))
+    assert _local(slots) == ["2027-03-01 09:00", "2027-03-02 09:00", "2027-03-03 09:00"]
