@@ -30,6 +30,7 @@ def _scenarios(app, session) -> dict:
         "ORDER BY id DESC LIMIT 2"), {"now": now, "later": now + timedelta(hours=1)}).scalars().all()
     patient_ids = session.execute(sa.text("SELECT id FROM patients ORDER BY id DESC LIMIT 2")).scalars().all()
     token = create_token(session, ADMIN_EMAIL, "plans", now)
+    session.commit()  # the token must exist for the requests below
     headers = {"Authorization": f"Bearer {token}"}
     today = now.date()
     bookings = [{"slot_id": slot, "patient_id": patient, "channel": "phone", "consent": True}

@@ -222,10 +222,12 @@ class Bench:
 
     def token(self) -> str:
         from booking.api.services import create_token
+        from booking.database import unit_of_work
         from booking.extensions import db
 
         with self.app().app_context():
-            token = create_token(db.session, ADMIN_EMAIL, "banc d’essai", datetime.now(timezone.utc))
+            with unit_of_work():
+                token = create_token(db.session, ADMIN_EMAIL, "banc d’essai", datetime.now(timezone.utc))
             db.engine.dispose()
         return token
 

@@ -89,6 +89,16 @@ def register_blueprints(app: Flask) -> None:
 
     init_api(app)
     register_notifications(app)
+    register_reactions(app)
+
+
+def register_reactions(app: Flask) -> None:
+    """Subscribe the reactions that run after a committed change (booking.reactions)."""
+    from booking.appointments.waitlist import offer_freed_slot, offer_new_slots
+    from booking.reactions import SLOT_FREED, SLOTS_PUBLISHED, subscribe
+
+    subscribe(app, SLOT_FREED, offer_freed_slot)
+    subscribe(app, SLOTS_PUBLISHED, offer_new_slots)
 
 
 def register_notifications(app: Flask) -> None:

@@ -4,14 +4,26 @@ import re
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import StringField, TextAreaField
 
 from booking.errors import DomainError
+from booking.text import text_problem
 
 
 class BaseForm(FlaskForm):
     class Meta:
         locales = ("fr_FR", "fr")
+
+    def validate(self, extra_validators=None) -> bool:
+        """Validate as WTForms does, and refuse control characters in every text field (line breaks in text areas)."""
+        valid = super().validate(extra_validators)
+        for field in self:
+            problem = text_problem(field.data, multiline=isinstance(field, TextAreaField)) \
+                if isinstance(field, StringField) else None
+            if problem:
+                field.errors = [*field.errors, problem]
+                valid = False
+        return valid
 
     def add_domain_error(self, error: DomainError) -> None:
         """Show a use case's refusal beside the field it names, or above the form."""

@@ -26,6 +26,7 @@ from notifications.sms import SendResult, mask
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
+UNSENDABLE = "unsendable"  # the message itself is at fault (a header with a line break…), not the recipient
 STUCK_AFTER = timedelta(minutes=5)
 BATCH = 200
 
@@ -88,7 +89,7 @@ def _finish(session: Session, message: Notification, result: SendResult, now: da
     else:
         message.status, message.error_code, message.last_error = "failed", result.error_code, result.error
         report.failed += 1
-        if not result.transient and hooks.on_permanent_failure:
+        if not result.transient and result.error_code != UNSENDABLE and hooks.on_permanent_failure:
             hooks.on_permanent_failure(session, message)
 
 
@@ -130,11 +131,15 @@ def dispatch(session: Session, now: datetime, *, sms_backend, mail_backend, stat
                 report.skipped += 1
                 session.commit()
                 continue
-            if message.channel == "sms":
-                result = sms_backend.send(message.recipient, message.body or "", status_callback)
-            else:
-                result = mail_backend.send(message.recipient, message.subject or "", message.body or "",
-                                           message.html_body, message.attachments)
+            try:
+                if message.channel == "sms":
+                    result = sms_backend.send(message.recipient, message.body or "", status_callback)
+                else:
+                    result = mail_backend.send(message.recipient, message.subject or "", message.body or "",
+                                               message.html_body, message.attachments)
+            except Exception as error:  # one unsendable message must not hold back the rest of the batch
+                log.exception("Message %s impossible à envoyer", message.id)
+                result = SendResult(error_code=UNSENDABLE, error=f"Message impossible à envoyer : {error}"[:500])
             _finish(session, message, result, now, hooks, report)
             session.commit()
             if not result.ok:

@@ -5,6 +5,7 @@ from flask.cli import AppGroup
 
 from booking.api.services import create_token, revoke_tokens
 from booking.clock import now
+from booking.database import unit_of_work
 from booking.errors import DomainError
 from booking.extensions import db
 
@@ -17,7 +18,8 @@ tokens_cli = AppGroup("tokens", help="Jetons de l’API.")
 def create_command(email, name):
     """Create a token; it is printed once, alone on the last line."""
     try:
-        token = create_token(db.session, email, name, now())
+        with unit_of_work():
+            token = create_token(db.session, email, name, now())
     except DomainError as error:
         raise click.ClickException(error.message) from None
     click.echo("Jeton créé. Conservez-le : il ne sera plus affiché.")
@@ -29,7 +31,8 @@ def create_command(email, name):
 def revoke_command(email):
     """Revoke every token of an account."""
     try:
-        count = revoke_tokens(db.session, email, now())
+        with unit_of_work():
+            count = revoke_tokens(db.session, email, now())
     except DomainError as error:
         raise click.ClickException(error.message) from None
     click.echo(f"{count} jeton(s) révoqué(s).")

@@ -4,12 +4,13 @@ Marshmallow (through flask-smorest) both parses requests and feeds apispec, so
 a field documented here is exactly a field checked here.
 """
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from booking.appointments.services import CANCEL_REASONS
 from booking.sites.models import SITE_KINDS
 from booking.sites.rules import PROFESSIONS
 from booking.slots.models import MODALITIES
+from booking.text import text_problem
 
 PROFESSION = validate.OneOf(sorted(PROFESSIONS))
 INSEE = validate.Regexp(r"^[0-9][0-9AB][0-9]{3}$", error="Code INSEE à 5 caractères attendu.")
@@ -20,8 +21,16 @@ INSTANT = {"format": "date-time", "description": "Instant UTC, ISO 8601 avec « 
 LOCAL = {"format": "date-time", "description": "Heure locale du lieu, avec son décalage (ISO 8601)."}
 
 
-def _text(limit: int, minimum: int = 0, **kwargs) -> fields.String:
-    return fields.String(validate=validate.Length(min=minimum or None, max=limit), **kwargs)
+def _typed_text(multiline: bool):
+    def check(value: str) -> None:
+        problem = text_problem(value, multiline=multiline)
+        if problem:
+            raise ValidationError(problem)
+    return check
+
+
+def _text(limit: int, minimum: int = 0, multiline: bool = False, **kwargs) -> fields.String:
+    return fields.String(validate=[validate.Length(min=minimum or None, max=limit), _typed_text(multiline)], **kwargs)
 
 
 class ErrorSchema(Schema):
@@ -194,7 +203,7 @@ class BookingInputSchema(Schema):
     slot_id = fields.Integer(required=True, **ID)
     patient_id = fields.Integer(**ID)
     patient = fields.Nested(PatientInputSchema, metadata={"description": "Un nouveau patient, à la place de patient_id."})
-    reason = _text(500, allow_none=True)
+    reason = _text(500, allow_none=True, multiline=True)
     channel = fields.String(load_default="reception", validate=validate.OneOf(["online", "reception", "phone"]))
     consent = fields.Boolean(load_default=False, metadata={
         "description": "Pour un agent : le patient a donné son accord pour ce rendez-vous (obligatoire)."})

@@ -22,7 +22,7 @@ def create_token(session: Session, email: str, name: str, now: datetime) -> str:
         raise NotFound(f"Aucun compte pour {email}.")
     token = PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(user_id=user.id, token_hash=token_hash(token), name=name, created_at=now))
-    session.commit()
+    session.flush()
     return token
 
 
@@ -34,7 +34,7 @@ def revoke_tokens(session: Session, email: str, now: datetime) -> int:
     tokens = list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))))
     for token in tokens:
         token.revoked_at = now
-    session.commit()
+    session.flush()
     return len(tokens)
 
 
@@ -48,5 +48,5 @@ def user_for_token(session: Session, token: str, now: datetime) -> User | None:
     # Recorded to the minute at most: a write per request would cost a commit on every API call.
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
         row.last_used_at = now
-        session.commit()
+        session.flush()
     return row.user

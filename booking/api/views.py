@@ -21,6 +21,7 @@ from booking.appointments.services import (PatientInput, book, cancel_appointmen
                                            mark_attendance)
 from booking.auth.models import User
 from booking.clock import now
+from booking.database import unit_of_work
 from booking.errors import DomainError, Forbidden, InvalidInput, NotFound
 from booking.extensions import db, limiter
 from booking.geo.models import Commune
@@ -58,7 +59,9 @@ def api_user(required: bool = True) -> User | None:
         user = None
         if header:
             token = header[7:].strip() if header[:7].lower() == "bearer " else ""
-            user = user_for_token(db.session, token, now()) if token else None
+            if token:
+                with unit_of_work():  # the token's last use is recorded even by a read
+                    user = user_for_token(db.session, token, now())
             if user is None:
                 raise Unauthorized("Jeton d’API invalide ou révoqué.")
         g.api_user = user
@@ -95,6 +98,7 @@ def communes(args):
 @blueprint.arguments(s.SiteArgsSchema, location="query")
 @blueprint.response(200, s.page_of(s.SiteSummarySchema, "SiteSummaryPage"))
 @blueprint.doc(security=PUBLIC)
+@unit_of_work()
 def sites(args):
     """Lieux de soins qui servent une commune, puis son intercommunalité, puis son département."""
     api_user(required=False)
@@ -172,6 +176,7 @@ def slots(args):
 @blueprint.arguments(s.RuleInputSchema)
 @blueprint.response(201, s.RuleCreatedSchema)
 @blueprint.doc(security=BEARER)
+@unit_of_work()
 def publish(data, practitioner_id: int):
     """Publier une règle de disponibilité : ses créneaux sont créés sur 90 jours (409 nomme le conflit)."""
     result = publish_rule(db.session, api_user(), practitioner_id, RuleInput(**data), now())
@@ -184,6 +189,7 @@ def publish(data, practitioner_id: int):
 @blueprint.arguments(s.PatientArgsSchema, location="query")
 @blueprint.response(200, s.page_of(s.PatientSchema, "PatientPage"))
 @blueprint.doc(security=BEARER)
+@unit_of_work()
 def patients(args):
     """Retrouver un patient par nom et date de naissance (accents indifférents ; orthographes proches ensuite)."""
     user = _staff(api_user())
@@ -196,6 +202,7 @@ def patients(args):
 @blueprint.arguments(s.PatientInputSchema)
 @blueprint.response(201, s.PatientSchema)
 @blueprint.doc(security=BEARER)
+@unit_of_work()
 def new_patient(data):
     """Enregistrer un patient (nom, date de naissance, commune ; un mobile, un fixe ou aucun téléphone)."""
     user = _staff(api_user())
@@ -208,6 +215,7 @@ def new_patient(data):
 @blueprint.arguments(s.BookingInputSchema)
 @blueprint.response(201, s.AppointmentSchema)
 @blueprint.doc(security=BEARER)
+@unit_of_work()
 def new_appointment(data):
     """Réserver un créneau pour un patient (``patient_id`` existant ou nouveau ``patient``) ; 409 si le créneau est pris."""
     user = api_user()
@@ -231,6 +239,7 @@ def new_appointment(data):
 @blueprint.get("/appointments/<int:appointment_id>")
 @blueprint.response(200, s.AppointmentSchema)
 @blueprint.doc(security=BEARER)
+@unit_of_work()
 def appointment(appointment_id: int):
     """Un rendez-vous : pour le compte du patient, le personnel du lieu et le praticien."""
     found = read_appointment(db.session, api_user(), appointment_id, now())
@@ -241,6 +250,7 @@ def appointment(appointment_id: int):
 @blueprint.arguments(s.CancelInputSchema)
 @blueprint.response(200, s.AppointmentSchema)
 @blueprint.doc(security=BEARER)
+@unit_of_work()
 def cancel(data, appointment_id: int):
     """Annuler un rendez-vous avec un motif : le patient est prévenu et la place proposée à nouveau."""
     found = cancel_appointment(db.session, api_user(), appointment_id, data["reason"], now())
@@ -251,6 +261,7 @@ def cancel(data, appointment_id: int):
 @blueprint.arguments(s.AttendanceInputSchema)
 @blueprint.response(200, s.AppointmentSchema)
 @blueprint.doc(security=BEARER)
+@unit_of_work()
 def attendance(data, appointment_id: int):
     """Noter la présence (« attended ») ou l’absence (« no_show ») une fois le rendez-vous commencé."""
     found = mark_attendance(db.session, api_user(), appointment_id, data["status"], now())

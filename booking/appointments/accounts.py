@@ -16,6 +16,7 @@ from booking.appointments.services import PatientInput, create_patient
 from booking.auth.models import User
 from booking.auth.services import create_user
 from booking.errors import Conflict, InvalidInput
+from booking.phones import parse_phone
 from notifications.gsm import to_gsm7
 
 CODE_MINUTES = 10
@@ -49,14 +50,9 @@ def sign_up(session: Session, data: SignupInput, now: datetime) -> User:
     if not (data.email or "").strip() and not (data.phone or "").strip():
         raise InvalidInput("Indiquez une adresse e-mail ou un numéro de mobile.")
     user = create_user(session, role="resident", password=data.password, email=data.email, phone=data.phone,
-                       display_name=f"{data.first_name} {data.last_name}".strip(), commit=False)
-    if user.phone:
-        from booking.phones import parse_phone
-
-        if parse_phone(user.phone).kind != "mobile":
-            session.rollback()
-            raise InvalidInput("Ce numéro n’est pas un mobile : il ne peut pas recevoir de SMS.")
-    session.commit()
+                       display_name=f"{data.first_name} {data.last_name}".strip())
+    if user.phone and parse_phone(user.phone).kind != "mobile":
+        raise InvalidInput("Ce numéro n’est pas un mobile : il ne peut pas recevoir de SMS.", field="phone")
     create_patient(session, user, PatientInput(data.first_name, data.last_name, data.birth_date, data.commune_insee,
                                                phone=user.phone, email=user.email, sms_consent=data.sms_consent),
                    now, account=user)
@@ -83,27 +79,31 @@ def send_code(session: Session, user: User, now: datetime) -> None:
     notifications.enqueue(session, channel="sms", recipient=user.phone, due_at=now,
                           body=to_gsm7(f"Votre code de vérification : {code}. Il expire dans {CODE_MINUTES} minutes."),
                           dedupe_key=f"verification:{verification.id}", group_key=f"user:{user.id}")
-    session.commit()
+    session.flush()
 
 
-def verify_code(session: Session, user: User, code: str, now: datetime) -> None:
-    """Check the code typed by the resident; 5 tries, 10 minutes."""
+def verify_code(session: Session, user: User, code: str, now: datetime) -> str | None:
+    """Check the code typed by the resident (5 tries, 10 minutes); return why it was refused, None when verified.
+
+    A wrong code is an answer, not an error: the try it cost must be saved with the caller's commit.
+    """
     verification = session.scalar(select(PhoneVerification).where(
         PhoneVerification.user_id == user.id, PhoneVerification.verified_at.is_(None))
         .order_by(PhoneVerification.sent_at.desc()).limit(1))
     if verification is None or verification.expires_at <= now:
-        raise InvalidInput("Ce code a expiré. Demandez-en un nouveau.")
+        return "Ce code a expiré. Demandez-en un nouveau."
     if verification.attempts >= CODE_TRIES:
-        raise InvalidInput("Trop d’essais. Demandez un nouveau code.")
+        return "Trop d’essais. Demandez un nouveau code."
     verification.attempts += 1
     if not hmac.compare_digest(verification.code_hash, _code_hash(user.id, (code or "").strip())):
-        session.commit()
+        session.flush()
         left = CODE_TRIES - verification.attempts
-        raise InvalidInput(f"Code incorrect. Il vous reste {left} essai{'s' if left > 1 else ''}." if left
-                           else "Code incorrect. Demandez un nouveau code.")
+        return (f"Code incorrect. Il vous reste {left} essai{'s' if left > 1 else ''}." if left
+                else "Code incorrect. Demandez un nouveau code.")
     verification.verified_at = now
     user.phone_verified_at = now
-    session.commit()
+    session.flush()
+    return None
 
 
 def account_patients(session: Session, user: User) -> list[Patient]:

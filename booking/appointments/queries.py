@@ -26,7 +26,7 @@ def read_patient(session: Session, user: User, patient_id: int, now: datetime) -
     ))
     record_audit(session, user=user, action="patient.read", object_type="patient", object_id=patient.id,
                  patient_id=patient.id, now=now)
-    session.commit()
+    session.flush()
     return patient, appointments
 
 
@@ -39,7 +39,7 @@ def read_appointment(session: Session, user: User, appointment_id: int, now: dat
     if user.is_staff:
         record_audit(session, user=user, action="appointment.read", object_type="appointment",
                      object_id=appointment.id, patient_id=appointment.patient_id, now=now)
-        session.commit()
+        session.flush()
     return appointment
 
 

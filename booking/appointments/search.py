@@ -89,7 +89,7 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
         # Anonymous by construction: which commune, which profession, which day — nobody's name.
         session.add(UnmetDemand(commune_insee=commune.insee, profession=profession, site_kind=kind,
                                 searched_on=now.date()))
-        session.commit()
+        session.flush()
     return SearchResult(commune, [], results, found)
 
 

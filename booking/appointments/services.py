@@ -6,6 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from booking.appointments.messages import can_receive_sms, plan_booking_messages, plan_cancellation_messages
 from booking.appointments.models import CHANNELS, Appointment, Patient
@@ -17,6 +18,7 @@ from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
 from booking.geo.models import Commune
 from booking.geo.rules import search_key
 from booking.phones import parse_phone
+from booking.reactions import SLOT_FREED, announce
 from booking.sites.models import Practitioner
 from booking.slots.models import Slot
 
@@ -63,9 +65,17 @@ def _take_seat(session: Session, slot_id: int, now: datetime, hold_entry_id: int
     ).first()
     if taken is None:
         raise SlotUnavailable()
+    _forget_loaded_slot(session, slot_id)
     held = set(session.scalars(select(Appointment.seat).where(
         Appointment.slot_id == slot_id, Appointment.status != "cancelled")))
     return min(set(range(1, taken.capacity + 1)) - held)
+
+
+def _forget_loaded_slot(session: Session, slot_id: int) -> None:
+    """Let a slot already loaded in this session be read again after a conditional update changed its row."""
+    loaded = session.identity_map.get(identity_key(Slot, slot_id))
+    if loaded is not None:
+        session.expire(loaded)
 
 
 def _new_appointment(session: Session, *, slot_id: int, patient_id: int, seat: int, channel: str, now: datetime,
@@ -83,7 +93,7 @@ def _new_appointment(session: Session, *, slot_id: int, patient_id: int, seat: i
 def book_slot(session: Session, *, slot_id: int, patient_id: int, channel: str, now: datetime,
               booked_by_id: int | None = None, reason: str | None = None, consent_recorded: bool = False,
               hold_entry_id: int | None = None, actor: User | None = None) -> Appointment:
-    """Book one seat of a slot for a patient, or raise SlotUnavailable; commits on success.
+    """Book one seat of a slot for a patient, or raise SlotUnavailable (the caller then rolls back).
 
     With an ``actor``, the audit event is written in the same transaction as the booking.
     """
@@ -104,9 +114,8 @@ def book_slot(session: Session, *, slot_id: int, patient_id: int, channel: str, 
         if actor is not None:
             record_audit(session, user=actor, action="appointment.book", object_type="appointment",
                          object_id=appointment.id, patient_id=patient_id, details={"channel": channel}, now=now)
-        session.commit()
-    except (IntegrityError, SlotUnavailable):
-        session.rollback()
+        session.flush()
+    except IntegrityError:
         raise SlotUnavailable() from None
     return appointment
 
@@ -161,7 +170,7 @@ def book(session: Session, actor: User, *, slot_id: int, patient_id: int, now: d
 
 
 def cancel_appointment(session: Session, actor, appointment_id: int, reason: str, now: datetime) -> Appointment:
-    """Cancel a booked appointment as ``actor``, free its seat and tell the patient; commits."""
+    """Cancel a booked appointment as ``actor``, free its seat and tell the patient."""
     appointment = session.get(Appointment, appointment_id)
     if appointment is None:
         raise NotFound("Ce rendez-vous n’existe pas.")
@@ -187,27 +196,22 @@ def _release(session: Session, appointment: Appointment, actor, reason: str, now
         # The practitioner or the site cannot hold it: the freed slot must not be offered again.
         session.execute(update(Slot).where(Slot.id == appointment.slot_id, Slot.booked_count == 0)
                         .values(status="blocked").execution_options(synchronize_session=False))
+    _forget_loaded_slot(session, appointment.slot_id)
+    session.expire(appointment)
 
 
 def cancel(session: Session, appointment: Appointment, actor, reason: str, now: datetime) -> Appointment:
     """Cancel an appointment whose caller is already authorised (account, signed link, SMS reply)."""
-    from booking.appointments.waitlist import offer_freed_slot
-
     if reason not in CANCEL_REASONS:
         raise InvalidInput("Motif d’annulation inconnu.")
     if appointment.status != "booked":
         raise Conflict("Ce rendez-vous n’est plus à venir : il ne peut pas être annulé.")
-    try:
-        _release(session, appointment, actor, reason, now)
-    except Conflict:
-        session.rollback()
-        raise
+    _release(session, appointment, actor, reason, now)
     plan_cancellation_messages(session, appointment, by_patient=reason == "patient", now=now)
     record_audit(session, user=actor, action="appointment.cancel", object_type="appointment",
                  object_id=appointment.id, patient_id=appointment.patient_id, details={"reason": reason}, now=now)
-    session.commit()
-    session.refresh(appointment)
-    offer_freed_slot(session, appointment.slot_id, now)
+    session.flush()
+    announce(session, SLOT_FREED, slot_id=appointment.slot_id, now=now)
     return appointment
 
 
@@ -238,13 +242,10 @@ def reschedule(session: Session, actor: User, appointment_id: int, new_slot_id: 
         plan_booking_messages(session, moved, now)
         record_audit(session, user=actor, action="appointment.reschedule", object_type="appointment",
                      object_id=moved.id, patient_id=old.patient_id, details={"from": old.id}, now=now)
-        session.commit()
-    except (IntegrityError, SlotUnavailable, Conflict) as error:
-        session.rollback()
-        raise error if isinstance(error, Conflict) else SlotUnavailable() from None
-    from booking.appointments.waitlist import offer_freed_slot
-
-    offer_freed_slot(session, old.slot_id, now)
+        session.flush()
+    except IntegrityError:
+        raise SlotUnavailable() from None
+    announce(session, SLOT_FREED, slot_id=old.slot_id, now=now)
     return moved
 
 
@@ -259,7 +260,7 @@ def check_in(session: Session, actor: User, appointment_id: int, now: datetime) 
     appointment.checked_in_at = appointment.checked_in_at or now
     record_audit(session, user=actor, action="appointment.check_in", object_type="appointment",
                  object_id=appointment.id, patient_id=appointment.patient_id, now=now)
-    session.commit()
+    session.flush()
     return appointment
 
 
@@ -279,7 +280,7 @@ def mark_attendance(session: Session, actor: User, appointment_id: int, status: 
     appointment.attendance_marked_by_id = actor.id
     record_audit(session, user=actor, action=f"appointment.{status}", object_type="appointment",
                  object_id=appointment.id, patient_id=appointment.patient_id, now=now)
-    session.commit()
+    session.flush()
     return appointment
 
 
@@ -331,7 +332,7 @@ def create_patient(session: Session, actor: User, data: PatientInput, now: datet
     session.flush()
     record_audit(session, user=actor, action="patient.create", object_type="patient", object_id=patient.id,
                  patient_id=patient.id, now=now)
-    session.commit()
+    session.flush()
     return patient
 
 
@@ -372,7 +373,7 @@ def find_patients(session: Session, actor: User, last_name: str, birth_date: dat
     for patient in exact:
         record_audit(session, user=actor, action="patient.search_hit", object_type="patient", object_id=patient.id,
                      patient_id=patient.id, now=now)
-    session.commit()
+    session.flush()
     return PatientMatches(exact, close[:10])
 
 

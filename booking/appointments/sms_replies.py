@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from booking.appointments.messages import cancelled_by_patient_text
 from booking.appointments.models import Appointment, Patient
+from booking.database import unit_of_work
 from booking.slots.models import Slot
 from notifications.gsm import to_gsm7
 from notifications.models import Notification
@@ -39,6 +40,8 @@ def answer_sms(session: Session, phone: str, keyword: str, now: datetime) -> str
             .order_by(Slot.starts_at).limit(1))
         if appointment is None:
             return to_gsm7("Aucun rendez-vous à venir n'est associé à ce numéro.")
-        cancel(session, appointment, None, "patient", now)
+        # Committed here with the inbound message already recorded, so that the freed slot goes to the waiting list.
+        with unit_of_work(session):
+            cancel(session, appointment, None, "patient", now)
         return cancelled_by_patient_text(appointment)
     return to_gsm7(HELP)

@@ -8,6 +8,7 @@ from booking.appointments.forms import ConfirmForm
 from booking.appointments.services import cancel
 from booking.auth.decorators import staff_required
 from booking.clock import now
+from booking.database import unit_of_work
 from booking.extensions import db
 
 blueprint = Blueprint("appointments", __name__)
@@ -15,6 +16,7 @@ blueprint = Blueprint("appointments", __name__)
 
 @blueprint.route("/gestion/patients/<int:patient_id>")
 @staff_required
+@unit_of_work()
 def patient_page(patient_id: int):
     """Show a patient's record and appointments to the staff allowed to see it."""
     patient, appointments = read_patient(db.session, current_user, patient_id, now())
@@ -23,6 +25,7 @@ def patient_page(patient_id: int):
 
 @blueprint.route("/rendez-vous/<int:appointment_id>")
 @login_required
+@unit_of_work()
 def appointment_page(appointment_id: int):
     """Show one appointment to its patient's account, its site's staff or its practitioner."""
     appointment = read_appointment(db.session, current_user, appointment_id, now())
@@ -37,6 +40,7 @@ def outbox(insee: str):
 
 
 @blueprint.route("/a/<token>", methods=["GET", "POST"])
+@unit_of_work()
 def cancel_by_link(token: str):
     """Let a patient cancel from the link in their SMS, without an account."""
     appointment = appointment_from_link(db.session, current_app.config["SECRET_KEY"], token, now())

@@ -16,6 +16,7 @@ from booking.appointments.services import (BookingLimitReached, PatientInput, Sl
                                            cancel_appointment)
 from booking.appointments.waitlist import accept_offer, entry_from_offer, join_waitlist
 from booking.clock import now
+from booking.database import unit_of_work
 from booking.errors import DomainError
 from booking.extensions import db, limiter
 from booking.geo.services import resolve_commune
@@ -29,6 +30,7 @@ blueprint = Blueprint("public", __name__)
 
 @blueprint.route("/recherche")
 @limiter.limit("60 per minute")
+@unit_of_work()
 def search_page():
     """Find the places of care near a commune (works without JavaScript)."""
     form = SearchForm(request.args)
@@ -70,12 +72,12 @@ def signup():
     form = SignupForm()
     if form.validate_on_submit():
         try:
-            commune = resolve_commune(db.session, form.commune.data)
-            user = sign_up(db.session, SignupInput(
-                form.first_name.data, form.last_name.data, form.birth_date.data, commune.insee, form.password.data,
-                email=form.email.data, phone=form.phone.data, sms_consent=form.sms_consent.data), now())
+            with unit_of_work():
+                commune = resolve_commune(db.session, form.commune.data)
+                user = sign_up(db.session, SignupInput(
+                    form.first_name.data, form.last_name.data, form.birth_date.data, commune.insee, form.password.data,
+                    email=form.email.data, phone=form.phone.data, sms_consent=form.sms_consent.data), now())
         except DomainError as error:
-            db.session.rollback()
             form.add_domain_error(error)
         else:
             login_user(user)
@@ -96,6 +98,7 @@ def _relative(target: str | None) -> bool:
 @blueprint.route("/compte/telephone", methods=["GET", "POST"])
 @login_required
 @limiter.limit("20 per hour", methods=["POST"])
+@unit_of_work()
 def verify_phone():
     """Type the 6-digit code sent by SMS, or ask for another one."""
     form = CodeForm()
@@ -107,10 +110,9 @@ def verify_phone():
             flash(error.message, "error")
         return redirect(url_for("public.verify_phone", next=request.args.get("next")))
     if form.validate_on_submit():
-        try:
-            verify_code(db.session, current_user, form.code.data, now())
-        except DomainError as error:
-            form.code.errors.append(error.message)
+        refused = verify_code(db.session, current_user, form.code.data, now())
+        if refused:
+            form.code.errors.append(refused)
         else:
             flash("Votre numéro est vérifié.", "success")
             target = request.args.get("next")
@@ -132,12 +134,12 @@ def account():
     form = PatientForm(prefix="proche")
     if form.validate_on_submit():
         try:
-            commune = resolve_commune(db.session, form.commune.data)
-            add_relative(db.session, user, PatientInput(
-                form.first_name.data, form.last_name.data, form.birth_date.data, commune.insee, form.phone.data,
-                form.email.data, form.sms_consent.data, form.relationship_label.data), now())
+            with unit_of_work():
+                commune = resolve_commune(db.session, form.commune.data)
+                add_relative(db.session, user, PatientInput(
+                    form.first_name.data, form.last_name.data, form.birth_date.data, commune.insee, form.phone.data,
+                    form.email.data, form.sms_consent.data, form.relationship_label.data), now())
         except DomainError as error:
-            db.session.rollback()
             form.add_domain_error(error)
         else:
             flash("Proche ajouté.", "success")
@@ -151,6 +153,7 @@ def account():
 
 @blueprint.route("/compte/rendez-vous/<int:appointment_id>/annuler", methods=["POST"])
 @login_required
+@unit_of_work()
 def cancel_own(appointment_id: int):
     """Cancel one of the account's appointments."""
     _resident()
@@ -182,16 +185,15 @@ def book_page(slot_id: int):
     alternatives = []
     if form.validate_on_submit():
         try:
-            booked = book(db.session, current_user, slot_id=slot.id, patient_id=form.patient_id.data, now=now(),
-                          reason=form.reason.data)
+            with unit_of_work():
+                booked = book(db.session, current_user, slot_id=slot.id, patient_id=form.patient_id.data, now=now(),
+                              reason=form.reason.data)
         except (SlotUnavailable, BookingLimitReached) as error:
-            db.session.rollback()
             form.add_domain_error(error)
             if isinstance(error, SlotUnavailable):
                 found = next_free_slots(db.session, slot.site, now(), per_practitioner=5)
                 alternatives = found.get(slot.practitioner, [])
         except DomainError as error:
-            db.session.rollback()
             form.add_domain_error(error)
         else:
             return redirect(url_for("public.confirmation", appointment_id=booked.appointment.id))
@@ -201,6 +203,7 @@ def book_page(slot_id: int):
 
 @blueprint.route("/rendez-vous/<int:appointment_id>/confirmation")
 @login_required
+@unit_of_work()
 def confirmation(appointment_id: int):
     """Show the reference, the place and its instructions, and the .ics file."""
     from booking.appointments.queries import read_appointment
@@ -221,10 +224,10 @@ def waitlist():
     patient_id = request.values.get("patient_id", type=int) or (patients[0].id if patients else None)
     if form.validate_on_submit():
         try:
-            join_waitlist(db.session, user, patient_id, form.site_id.data, form.profession.data, form.first_day.data,
-                          form.last_day.data, now())
+            with unit_of_work():
+                join_waitlist(db.session, user, patient_id, form.site_id.data, form.profession.data, form.first_day.data,
+                              form.last_day.data, now())
         except DomainError as error:
-            db.session.rollback()
             form.add_domain_error(error)
         else:
             flash("Inscrit sur la liste d’attente : un SMS vous préviendra si une place se libère.", "success")
@@ -233,6 +236,7 @@ def waitlist():
 
 
 @blueprint.route("/attente/<token>", methods=["GET", "POST"])
+@unit_of_work()
 def offer(token: str):
     """Take the slot offered by SMS to the person waiting (held 30 minutes)."""
     entry = entry_from_offer(db.session, token, now())
@@ -261,10 +265,10 @@ def move(appointment_id: int):
     error = None
     if form.validate_on_submit():
         try:
-            moved = reschedule(db.session, current_user, appointment.id, request.form.get("slot_id", type=int) or 0,
-                               now())
+            with unit_of_work():
+                moved = reschedule(db.session, current_user, appointment.id, request.form.get("slot_id", type=int) or 0,
+                                   now())
         except DomainError as failure:
-            db.session.rollback()
             error = failure.message
         else:
             flash(f"Rendez-vous déplacé. Nouvelle référence : {moved.reference}.", "success")

@@ -15,6 +15,7 @@ from booking.appointments.services import (BookingLimitReached, PatientInput, Sl
                                            mark_attendance)
 from booking.auth.decorators import staff_required
 from booking.clock import now
+from booking.database import unit_of_work
 from booking.errors import DomainError, InvalidInput
 from booking.extensions import db
 from booking.geo.services import resolve_commune
@@ -34,6 +35,7 @@ def _desk():
 
 @blueprint.route("/accueil")
 @staff_required
+@unit_of_work()
 def home():
     """Find a patient by last name and birth date."""
     actor = _desk()
@@ -60,12 +62,12 @@ def new_patient():
             form.commune.data = actor.communes[0].insee
     if form.validate_on_submit():
         try:
-            commune = resolve_commune(db.session, form.commune.data)
-            patient = create_patient(db.session, actor, PatientInput(
-                form.first_name.data, form.last_name.data, form.birth_date.data, commune.insee, form.phone.data,
-                form.email.data, form.sms_consent.data), now())
+            with unit_of_work():
+                commune = resolve_commune(db.session, form.commune.data)
+                patient = create_patient(db.session, actor, PatientInput(
+                    form.first_name.data, form.last_name.data, form.birth_date.data, commune.insee, form.phone.data,
+                    form.email.data, form.sms_consent.data), now())
         except DomainError as error:
-            db.session.rollback()
             form.add_domain_error(error)
         else:
             return redirect(url_for("reception.book_for", patient_id=patient.id))
@@ -87,16 +89,16 @@ def book_for(patient_id: int):
         if not ConfirmForm().validate_on_submit():
             abort(400)
         try:
-            slot_id = request.form.get("slot_id", type=int)
-            if not slot_id:
-                raise InvalidInput("Choisissez un créneau.")
-            if request.form.get("sms_consent") and not patient.sms_consent and patient.phone_kind == "mobile":
-                patient.sms_consent = True
-            booked = book(db.session, actor, slot_id=slot_id, patient_id=patient.id, now=now(),
-                          channel=request.form.get("channel", "reception"), reason=request.form.get("reason"),
-                          consent=bool(request.form.get("consent")))
+            with unit_of_work():
+                slot_id = request.form.get("slot_id", type=int)
+                if not slot_id:
+                    raise InvalidInput("Choisissez un créneau.")
+                if request.form.get("sms_consent") and not patient.sms_consent and patient.phone_kind == "mobile":
+                    patient.sms_consent = True
+                booked = book(db.session, actor, slot_id=slot_id, patient_id=patient.id, now=now(),
+                              channel=request.form.get("channel", "reception"), reason=request.form.get("reason"),
+                              consent=bool(request.form.get("consent")))
         except (SlotUnavailable, BookingLimitReached, DomainError) as error:
-            db.session.rollback()
             errors.append(error.message)
         else:
             return redirect(url_for("reception.booked", appointment_id=booked.appointment.id))
@@ -106,6 +108,7 @@ def book_for(patient_id: int):
 
 @blueprint.route("/accueil/rendez-vous/<int:appointment_id>")
 @staff_required
+@unit_of_work()
 def booked(appointment_id: int):
     """After booking at the desk: the reference, whether an SMS will follow, the convocation to print."""
     appointment = read_appointment(db.session, _desk(), appointment_id, now())
@@ -114,6 +117,7 @@ def booked(appointment_id: int):
 
 @blueprint.route("/rendez-vous/<int:appointment_id>/convocation")
 @staff_required
+@unit_of_work()
 def convocation(appointment_id: int):
     """A printable convocation in large type (A4 or A5)."""
     appointment = read_appointment(db.session, current_user, appointment_id, now())
@@ -151,6 +155,7 @@ def _back(appointment: Appointment):
 
 @blueprint.route("/rendez-vous/<int:appointment_id>/arrivee", methods=["POST"])
 @staff_required
+@unit_of_work()
 def arrived(appointment_id: int):
     """Check the patient in."""
     if not ConfirmForm().validate_on_submit():
@@ -162,6 +167,7 @@ def arrived(appointment_id: int):
 
 @blueprint.route("/rendez-vous/<int:appointment_id>/presence", methods=["POST"])
 @staff_required
+@unit_of_work()
 def attendance(appointment_id: int):
     """Mark attended or no-show after the slot."""
     if not ConfirmForm().validate_on_submit():
@@ -173,6 +179,7 @@ def attendance(appointment_id: int):
 
 @blueprint.route("/rendez-vous/<int:appointment_id>/annuler", methods=["GET", "POST"])
 @staff_required
+@unit_of_work()
 def cancel_by_staff(appointment_id: int):
     """Cancel with a reason category; the patient is told."""
     appointment = read_appointment(db.session, current_user, appointment_id, now())
@@ -198,10 +205,10 @@ def waitlist_for(patient_id: int):
     form.site_id.choices = options((s.id, s.name) for s in sites_visible_to(db.session, actor))
     if form.validate_on_submit():
         try:
-            join_waitlist(db.session, actor, patient.id, form.site_id.data, form.profession.data,
-                          form.first_day.data, form.last_day.data, now())
+            with unit_of_work():
+                join_waitlist(db.session, actor, patient.id, form.site_id.data, form.profession.data,
+                              form.first_day.data, form.last_day.data, now())
         except DomainError as error:
-            db.session.rollback()
             form.add_domain_error(error)
         else:
             flash(f"{patient.full_name} est inscrit(e) sur la liste d’attente.", "success")

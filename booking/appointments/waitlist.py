@@ -12,10 +12,13 @@ import notifications
 from booking.appointments.links import sign
 from booking.appointments.messages import can_receive_sms, public_url
 from booking.appointments.models import Patient, WaitlistEntry
+from booking.appointments.services import book_slot
 from booking.auth.models import User
 from booking.auth.permissions import Action, require
 from booking.auth.services import record_audit
-from booking.errors import Conflict, InvalidInput, NotFound
+from booking.database import unit_of_work
+from booking.extensions import db
+from booking.errors import InvalidInput, NotFound
 from booking.formatting import format_moment
 from booking.sites.models import Practitioner, Site
 from booking.sites.rules import PROFESSIONS
@@ -55,7 +58,7 @@ def join_waitlist(session: Session, actor: User, patient_id: int, site_id: int, 
     session.flush()
     record_audit(session, user=actor, action="waitlist.join", object_type="waitlist", object_id=entry.id,
                  patient_id=patient.id, now=now)
-    session.commit()
+    session.flush()
     return entry
 
 
@@ -82,7 +85,6 @@ def offer_freed_slot(session: Session, slot_id: int, now: datetime, skip_entry_i
             .values(held_until=expires, held_for_id=entry.id).execution_options(synchronize_session=False)
         ).rowcount
         if held != 1:
-            session.rollback()
             return None
         entry.status, entry.offered_slot_id, entry.offer_expires_at = "offered", slot.id, expires
         session.flush()
@@ -92,23 +94,31 @@ def offer_freed_slot(session: Session, slot_id: int, now: datetime, skip_entry_i
             session, channel="sms", recipient=entry.patient.phone, due_at=now,
             body=to_gsm7(f"Une place se libère {when}, {slot.site.name}. Gardée pour vous {OFFER_MINUTES} min : {url}"),
             dedupe_key=f"waitlist:{entry.id}:offer:{slot.id}", group_key=f"waitlist:{entry.id}")
-        session.commit()
+        session.flush()
         return entry
     return None
 
 
-def expire_offers(session: Session, now: datetime) -> int:
-    """End the offers nobody took in time and pass each slot to the next person waiting; return how many."""
-    expired = list(session.scalars(select(WaitlistEntry).where(
-        WaitlistEntry.status == "offered", WaitlistEntry.offer_expires_at <= now)))
-    for entry in expired:
-        slot_id = entry.offered_slot_id
-        entry.status = "expired"
-        session.execute(update(Slot).where(Slot.id == slot_id, Slot.held_for_id == entry.id)
-                        .values(held_until=None, held_for_id=None).execution_options(synchronize_session=False))
-        session.commit()
-        offer_freed_slot(session, slot_id, now, skip_entry_ids=(entry.id,))
+def expire_offers(now: datetime) -> int:
+    """End the offers nobody took in time, each in its own unit of work (the waiting-list job); return how many."""
+    expired = list(db.session.scalars(select(WaitlistEntry.id).where(
+        WaitlistEntry.status == "offered", WaitlistEntry.offer_expires_at <= now).order_by(WaitlistEntry.id)))
+    for entry_id in expired:
+        with unit_of_work():
+            expire_offer(db.session, entry_id, now)
     return len(expired)
+
+
+def expire_offer(session: Session, entry_id: int, now: datetime) -> None:
+    """End an offer nobody took in time and pass its slot to the next person waiting."""
+    entry = session.get(WaitlistEntry, entry_id)
+    if entry is None or entry.status != "offered":
+        return
+    slot_id = entry.offered_slot_id
+    entry.status = "expired"
+    session.execute(update(Slot).where(Slot.id == slot_id, Slot.held_for_id == entry.id)
+                    .values(held_until=None, held_for_id=None).execution_options(synchronize_session=False))
+    offer_freed_slot(session, slot_id, now, skip_entry_ids=(entry.id,))
 
 
 def entry_from_offer(session: Session, token: str, now: datetime) -> WaitlistEntry:
@@ -123,28 +133,14 @@ def entry_from_offer(session: Session, token: str, now: datetime) -> WaitlistEnt
 
 def accept_offer(session: Session, token: str, now: datetime):
     """Book the held slot for the patient of the offer."""
-    from booking.appointments.services import book_slot
-
     entry = entry_from_offer(session, token, now)
     appointment = book_slot(session, slot_id=entry.offered_slot_id, patient_id=entry.patient_id, channel="online",
                             now=now, hold_entry_id=entry.id, consent_recorded=True)
     entry.status, entry.appointment_id = "booked", appointment.id
     record_audit(session, user=None, action="waitlist.accept", object_type="appointment", object_id=appointment.id,
                  patient_id=entry.patient_id, now=now)
-    session.commit()
+    session.flush()
     return appointment
-
-
-def cancel_entry(session: Session, actor: User, entry_id: int) -> None:
-    """Take a patient off the waiting list."""
-    entry = session.get(WaitlistEntry, entry_id)
-    if entry is None:
-        raise NotFound("Inscription introuvable.")
-    require(actor, Action.BOOK, entry.patient)
-    if entry.status not in ("waiting", "offered"):
-        raise Conflict("Cette inscription est déjà close.")
-    entry.status = "cancelled"
-    session.commit()
 
 
 def offer_new_slots(session: Session, site_id: int, now: datetime) -> int:

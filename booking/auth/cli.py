@@ -5,6 +5,7 @@ from flask.cli import AppGroup
 
 from booking.auth.models import ROLES
 from booking.auth.services import create_user
+from booking.database import unit_of_work
 from booking.errors import DomainError
 from booking.extensions import db
 
@@ -22,8 +23,9 @@ users_cli = AppGroup("users", help="Comptes utilisateurs.")
 def create_command(email, phone, role, communes, display_name, password) -> None:
     """Create an account."""
     try:
-        user = create_user(db.session, role=role, password=password, email=email, phone=phone,
-                           display_name=display_name, commune_codes=list(communes))
+        with unit_of_work():
+            user = create_user(db.session, role=role, password=password, email=email, phone=phone,
+                               display_name=display_name, commune_codes=list(communes))
     except DomainError as error:
         raise click.ClickException(error.message) from None
     click.echo(f"Compte créé : n° {user.id}, {user.email or user.phone}, rôle {role}.")

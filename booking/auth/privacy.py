@@ -63,7 +63,7 @@ def erase_patient(session: Session, patient_id: int, now: datetime) -> None:
     # The erasure itself is kept (no identity in it): after restoring a backup, the log says what to erase again.
     record_audit(session, user=None, action="patient.erase", object_type="patient", object_id=patient_id,
                  patient_id=patient_id, now=now)
-    session.commit()
+    session.flush()
 
 
 def _blank_messages(session: Session, condition) -> int:

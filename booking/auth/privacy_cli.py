@@ -6,6 +6,7 @@ from flask.cli import AppGroup
 
 from booking.auth.privacy import Retention, erase_patient, purge
 from booking.clock import parse_now
+from booking.database import unit_of_work
 from booking.extensions import db
 
 privacy_cli = AppGroup("privacy", help="Données personnelles : durées de conservation, effacement.")
@@ -25,5 +26,6 @@ def purge_command(now_text):
 @click.option("--now", "now_text", help="Instant de référence (ISO 8601).")
 def erase_command(patient_id, now_text):
     """Erase a patient's identity and contact details (outcomes stay, anonymous)."""
-    erase_patient(db.session, patient_id, parse_now(now_text))
+    with unit_of_work():
+        erase_patient(db.session, patient_id, parse_now(now_text))
     click.echo(f"Patient {patient_id} effacé.")

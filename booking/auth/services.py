@@ -40,7 +40,6 @@ def create_user(
     phone: str | None = None,
     display_name: str = "",
     commune_codes: list[str] | tuple[str, ...] = (),
-    commit: bool = True,
 ) -> User:
     """Create an account with a hashed password and the communes it acts for."""
     if role not in ROLES:
@@ -71,10 +70,7 @@ def create_user(
         communes=communes,
     )
     session.add(user)
-    if commit:
-        session.commit()
-    else:
-        session.flush()
+    session.flush()
     return user
 
 
@@ -99,14 +95,14 @@ def authenticate(session: Session, login: str, password: str, now: datetime) -> 
     if not check_password_hash(user.password_hash, password or "") or not user.active:
         return None
     user.last_login_at = now
-    session.commit()
+    session.flush()
     return user
 
 
 def end_sessions(session: Session, user: User) -> None:
     """Invalidate every session of the user (logout, password change)."""
     user.session_token = new_session_token()
-    session.commit()
+    session.flush()
 
 
 def change_password(session: Session, user: User, current: str, new: str) -> None:
@@ -116,7 +112,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     check_password_strength(new)
     user.password_hash = generate_password_hash(new, method=PASSWORD_METHOD)
     user.session_token = new_session_token()
-    session.commit()
+    session.flush()
 
 
 def load_user_from_session(session: Session, session_id: str) -> User | None:

@@ -9,6 +9,7 @@ from booking.auth.forms import LoginForm, PasswordChangeForm
 from booking.auth.security import failed_login, login_account_key
 from booking.auth.services import authenticate, change_password, end_sessions
 from booking.clock import now
+from booking.database import unit_of_work
 from booking.errors import InvalidInput
 from booking.extensions import db, limiter
 
@@ -29,6 +30,7 @@ def safe_next(target: str | None) -> str | None:
 @limiter.limit("20 per minute", methods=["POST"])
 # ASVS 2.2.1: at most 100 failed attempts an hour on one account, from any number of IPs.
 @limiter.limit("100 per hour", key_func=login_account_key, methods=["POST"], deduct_when=failed_login)
+@unit_of_work()
 def login():
     """Sign in with email or phone and password."""
     if current_user.is_authenticated:
@@ -48,6 +50,7 @@ def login():
 
 @blueprint.route("/deconnexion", methods=["POST"])
 @login_required
+@unit_of_work()
 def logout():
     """Sign out everywhere this session was copied."""
     end_sessions(db.session, current_user._get_current_object())
@@ -59,6 +62,7 @@ def logout():
 
 @blueprint.route("/compte/mot-de-passe", methods=["GET", "POST"])
 @login_required
+@unit_of_work()
 def password():
     """Change one's own password."""
     form = PasswordChangeForm()

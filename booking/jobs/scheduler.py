@@ -15,6 +15,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from booking.clock import now
+from booking.database import unit_of_work
 from booking.extensions import db
 from booking.jobs.services import LEASE_SECONDS, acquire_lease, release_lease
 
@@ -38,7 +39,7 @@ def extend_slots_job():
 def waitlist_job():
     from booking.appointments.waitlist import expire_offers
 
-    expired = expire_offers(db.session, now())
+    expired = expire_offers(now())
     if expired:
         log.info("Liste d’attente : %s propositions expirées", expired)
 
@@ -53,7 +54,8 @@ def monthly_report_job():
 def delay_sample_job():
     from booking.stats.services import sample_next_slot_delays
 
-    sample_next_slot_delays(db.session, now())
+    with unit_of_work():
+        sample_next_slot_delays(db.session, now())
 
 
 def retention_job():

@@ -193,7 +193,7 @@ def create_site(session: Session, actor: User, data: SiteInput) -> Site:
     site = Site()
     _apply_site_input(session, site, data)
     session.add(site)
-    session.commit()
+    session.flush()
     return site
 
 
@@ -202,7 +202,7 @@ def update_site(session: Session, actor: User, site_id: int, data: SiteInput) ->
     site = get_site_for(session, actor, site_id, Action.MANAGE)
     _check_operator(session, actor, data)
     _apply_site_input(session, site, data)
-    session.commit()
+    session.flush()
     return site
 
 
@@ -264,7 +264,7 @@ def link_practitioner(session: Session, actor: User, site_id: int, practitioner_
         link = SitePractitioner(site_id=site.id, practitioner_id=practitioner.id)
         session.add(link)
     link.status, link.accepted_at = "accepted", now
-    session.commit()
+    session.flush()
 
 
 def revoke_practitioner(session: Session, actor: User, site_id: int, practitioner_id: int) -> None:
@@ -274,7 +274,7 @@ def revoke_practitioner(session: Session, actor: User, site_id: int, practitione
     if link is None:
         raise NotFound("Ce praticien n’est pas rattaché à ce lieu.")
     link.status = "revoked"
-    session.commit()
+    session.flush()
 
 
 def invite_practitioner(session: Session, actor: User, site_id: int, email: str, now: datetime,
@@ -301,7 +301,7 @@ def invite_practitioner(session: Session, actor: User, site_id: int, email: str,
               f"(valable {INVITATION_DAYS} jours) :\n{accept_url.format(token=token)}\n\n"
               f"Si vous ne connaissez pas ce lieu, ignorez ce message."),
     )
-    session.commit()
+    session.flush()
     return invitation
 
 
@@ -322,7 +322,7 @@ def accept_invitation(session: Session, token: str, now: datetime, *, user: User
             raise InvalidInput("Complétez votre profil pour accepter l’invitation.")
         user = create_user(session, role="practitioner", email=invitation.email, password=password,
                            display_name=f"{practitioner_data.first_name} {practitioner_data.last_name}".strip(),
-                           commit=False)
+                           )
         practitioner_data.email = invitation.email
         practitioner = create_practitioner(session, practitioner_data, user=user)
     else:
@@ -337,7 +337,7 @@ def accept_invitation(session: Session, token: str, now: datetime, *, user: User
         session.add(link)
     link.status, link.accepted_at, link.invited_email = "accepted", now, invitation.email
     invitation.accepted_at = now
-    session.commit()
+    session.flush()
     return user
 
 

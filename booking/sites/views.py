@@ -6,6 +6,7 @@ from flask_login import current_user, login_user
 from booking.auth.decorators import staff_required
 from booking.auth.permissions import Action, can
 from booking.clock import now
+from booking.database import unit_of_work
 from booking.errors import DomainError
 from booking.extensions import db
 from booking.geo.models import Commune
@@ -96,11 +97,11 @@ def _site_form_page(site: Site | None):
         return render_template("sites/pick_commune.html")
     if form.validate_on_submit():
         try:
-            data = _site_input(form)
-            saved = (create_site(db.session, current_user, data) if site is None
-                     else update_site(db.session, current_user, site.id, data))
+            with unit_of_work():
+                data = _site_input(form)
+                saved = (create_site(db.session, current_user, data) if site is None
+                         else update_site(db.session, current_user, site.id, data))
         except DomainError as error:
-            db.session.rollback()
             form.add_domain_error(error)
         else:
             flash("Le lieu de soins est enregistré.", "success")
@@ -125,6 +126,7 @@ def edit_site(site_id: int):
 
 @blueprint.route("/gestion/sites/<int:site_id>/praticiens/inviter", methods=["POST"])
 @staff_required
+@unit_of_work()
 def invite(site_id: int):
     """Invite a practitioner by email."""
     form = InviteForm()
@@ -139,6 +141,7 @@ def invite(site_id: int):
 
 @blueprint.route("/gestion/sites/<int:site_id>/praticiens/<int:practitioner_id>/accepter", methods=["POST"])
 @staff_required
+@unit_of_work()
 def link(site_id: int, practitioner_id: int):
     """Accept an existing practitioner at the site."""
     link_practitioner(db.session, current_user, site_id, practitioner_id, now())
@@ -148,6 +151,7 @@ def link(site_id: int, practitioner_id: int):
 
 @blueprint.route("/gestion/sites/<int:site_id>/praticiens/<int:practitioner_id>/retirer", methods=["POST"])
 @staff_required
+@unit_of_work()
 def revoke(site_id: int, practitioner_id: int):
     """Stop a practitioner from publishing at the site."""
     revoke_practitioner(db.session, current_user, site_id, practitioner_id)
@@ -163,17 +167,17 @@ def accept(token: str):
     form = PractitionerProfileForm()
     if request.method == "POST" and (signed_in or form.validate_on_submit()):
         try:
-            if signed_in:
-                user = accept_invitation(db.session, token, now(), user=current_user._get_current_object())
-            else:
-                user = accept_invitation(db.session, token, now(), password=form.password.data,
-                                         practitioner_data=PractitionerInput(
-                                             first_name=form.first_name.data, last_name=form.last_name.data,
-                                             profession=form.profession.data, rpps=form.rpps.data,
-                                             specialty=form.specialty.data,
-                                             consults_remotely=form.consults_remotely.data))
+            with unit_of_work():
+                if signed_in:
+                    user = accept_invitation(db.session, token, now(), user=current_user._get_current_object())
+                else:
+                    user = accept_invitation(db.session, token, now(), password=form.password.data,
+                                             practitioner_data=PractitionerInput(
+                                                 first_name=form.first_name.data, last_name=form.last_name.data,
+                                                 profession=form.profession.data, rpps=form.rpps.data,
+                                                 specialty=form.specialty.data,
+                                                 consults_remotely=form.consults_remotely.data))
         except DomainError as error:
-            db.session.rollback()
             flash(error.message, "error")
         else:
             login_user(user)

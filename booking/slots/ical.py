@@ -54,7 +54,7 @@ def new_calendar_token(session: Session, actor: User, practitioner_id: int) -> s
     practitioner = get_practitioner_for(session, actor, practitioner_id, Action.MANAGE)
     token = secrets.token_urlsafe(24)
     practitioner.calendar_token_hash = token_hash(token)
-    session.commit()
+    session.flush()
     return token
 
 
@@ -62,7 +62,7 @@ def revoke_calendar_token(session: Session, actor: User, practitioner_id: int) -
     """Turn a practitioner's feed off."""
     practitioner = get_practitioner_for(session, actor, practitioner_id, Action.MANAGE)
     practitioner.calendar_token_hash = None
-    session.commit()
+    session.flush()
 
 
 def practitioner_feed(session: Session, token: str, now: datetime) -> bytes:

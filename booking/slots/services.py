@@ -15,6 +15,7 @@ from booking.auth.models import User
 from booking.auth.permissions import Action, require
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
 from booking.formatting import format_moment
+from booking.reactions import SLOTS_PUBLISHED, announce
 from booking.sites.models import Practitioner, Site
 from booking.sites.services import get_practitioner_for
 from booking.slots import rules
@@ -200,12 +201,11 @@ def _times(rule: AvailabilityRule, start: datetime, end: datetime) -> list[rules
                         count=rule.count, window_start=start, window_end=end)
 
 
-def _commit_or_conflict(session: Session) -> None:
+def _materialize_or_conflict(session: Session, rule: AvailabilityRule, times: list[rules.SlotTime]) -> int:
     try:
-        session.commit()
+        return _materialize(session, rule, times, skip_conflicts=False)
     except IntegrityError:
         # PostgreSQL's exclusion constraints caught a concurrent publication.
-        session.rollback()
         raise SlotConflict("Conflit : un autre créneau vient d’être publié sur ces horaires. "
                            "Rechargez l’agenda et réessayez.") from None
 
@@ -224,12 +224,8 @@ def publish_rule(session: Session, actor: User, practitioner_id: int, data: Rule
     _apply(rule, data, rrule)
     session.add(rule)
     session.flush()
-    created = _materialize(session, rule, _times(rule, now, now + timedelta(days=horizon_days)),
-                           skip_conflicts=False)
-    _commit_or_conflict(session)
-    from booking.appointments.waitlist import offer_new_slots  # new slots may serve people waiting
-
-    offer_new_slots(session, site.id, now)
+    created = _materialize_or_conflict(session, rule, _times(rule, now, now + timedelta(days=horizon_days)))
+    announce(session, SLOTS_PUBLISHED, site_id=site.id, now=now)  # new slots may serve people waiting
     return RuleResult(rule, created=created)
 
 
@@ -276,9 +272,8 @@ def update_rule(session: Session, actor: User, rule_id: int, data: RuleInput, no
             slot.modality = rule.modality
             slot.opens_at, slot.closes_at = booking_window(rule, slot.starts_at).values()
     removed = _withdraw_free(session, stale_free)
-    created = _materialize(session, rule, sorted(_times(rule, now, now + timedelta(days=horizon_days)),
-                                                 key=lambda t: t.starts_at), skip_conflicts=False)
-    _commit_or_conflict(session)
+    created = _materialize_or_conflict(session, rule, sorted(_times(rule, now, now + timedelta(days=horizon_days)),
+                                                             key=lambda t: t.starts_at))
     return RuleResult(rule, created=created, removed=removed, booked_outside=booked_outside)
 
 
@@ -290,7 +285,7 @@ def delete_rule(session: Session, actor: User, rule_id: int, now: datetime) -> R
     removed = _withdraw_free(session, [s for s in future if s.booked_count == 0])
     rule.active = False
     rule.updated_at = now
-    session.commit()
+    session.flush()
     return RuleResult(rule, removed=removed, booked_outside=[s for s in future if s.booked_count > 0])
 
 
@@ -355,7 +350,7 @@ def block_period(session: Session, actor: User, practitioner_id: int, first_day:
         if slot.status == "open" and slot.booked_count == 0:
             slot.status = "blocked"
             blocked += 1
-    session.commit()
+    session.flush()
     booked = list(session.scalars(
         select(Appointment).where(Appointment.slot_id.in_([s.id for s in slots]), Appointment.status == "booked")
         .order_by(Appointment.slot_id)))
@@ -371,7 +366,7 @@ def unblock_period(session: Session, actor: User, practitioner_id: int, first_da
         if slot.status == "blocked":
             slot.status = "open"
             reopened += 1
-    session.commit()
+    session.flush()
     return reopened
 
 

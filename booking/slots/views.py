@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from booking.appointments.queries import read_appointment
 from booking.appointments.services import cancel_appointment
 from booking.clock import now
+from booking.database import unit_of_work
 from booking.errors import DomainError
 from booking.extensions import db
 from booking.formatting import local_time
@@ -96,9 +97,9 @@ def new_rule():
         return redirect(url_for("slots.agenda"))
     if form.validate_on_submit():
         try:
-            result = publish_rule(db.session, current_user, practitioner.id, _rule_input(form), now())
+            with unit_of_work():
+                result = publish_rule(db.session, current_user, practitioner.id, _rule_input(form), now())
         except DomainError as error:
-            db.session.rollback()
             form.add_domain_error(error)
         else:
             flash(f"Disponibilités publiées : {result.created} créneaux ouverts.", "success")
@@ -118,9 +119,9 @@ def edit_rule(rule_id: int):
     form.site_id.choices = options([(rule.site_id, rule.site.name)])
     if form.validate_on_submit():
         try:
-            result = update_rule(db.session, current_user, rule.id, _rule_input(form), now())
+            with unit_of_work():
+                result = update_rule(db.session, current_user, rule.id, _rule_input(form), now())
         except DomainError as error:
-            db.session.rollback()
             form.add_domain_error(error)
         else:
             flash(f"Règle modifiée : {result.created} créneaux ajoutés, {result.removed} retirés.", "success")
@@ -130,6 +131,7 @@ def edit_rule(rule_id: int):
 
 @blueprint.route("/praticien/disponibilites/<int:rule_id>/supprimer", methods=["POST"])
 @login_required
+@unit_of_work()
 def remove_rule(rule_id: int):
     """Stop a rule; its bookings stay and are listed."""
     practitioner = _practitioner()
@@ -154,6 +156,7 @@ def _outside_page(slots, title: str):
 
 @blueprint.route("/praticien/indisponibilites", methods=["POST"])
 @login_required
+@unit_of_work()
 def block():
     """Block a day or a range; list the bookings it touches with a cancel-and-notify button."""
     practitioner = _practitioner()
@@ -171,6 +174,7 @@ def block():
 
 @blueprint.route("/praticien/rendez-vous/annuler", methods=["POST"])
 @login_required
+@unit_of_work()
 def cancel_many():
     """Cancel the chosen appointments and let the patients know."""
     _practitioner()
@@ -187,6 +191,7 @@ def cancel_many():
 
 @blueprint.route("/praticien/calendrier", methods=["POST"])
 @login_required
+@unit_of_work()
 def new_feed():
     """Create (or replace) the private iCalendar feed URL."""
     practitioner = _practitioner()
@@ -199,6 +204,7 @@ def new_feed():
 
 @blueprint.route("/praticien/calendrier/revoquer", methods=["POST"])
 @login_required
+@unit_of_work()
 def revoke_feed():
     """Turn the iCalendar feed off."""
     practitioner = _practitioner()
@@ -221,6 +227,7 @@ def feed(token: str):
 
 @blueprint.route("/rendez-vous/<int:appointment_id>/calendrier.ics")
 @login_required
+@unit_of_work()
 def appointment_file(appointment_id: int):
     """Download one appointment as an .ics file."""
     appointment = read_appointment(db.session, current_user, appointment_id, now())

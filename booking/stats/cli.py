@@ -4,6 +4,7 @@ import click
 from flask.cli import AppGroup
 
 from booking.clock import parse_now
+from booking.database import unit_of_work
 from booking.extensions import db
 from booking.stats.report import previous_month, send_monthly_reports
 from booking.stats.services import sample_next_slot_delays
@@ -40,4 +41,6 @@ def send_command(month, commune, dry_run, now_text):
 @click.option("--now", "now_text", help="Instant de référence (ISO 8601).")
 def sample_command(now_text):
     """Record today's delay to the next free slot for every site and profession."""
-    click.echo(f"{sample_next_slot_delays(db.session, parse_now(now_text))} relevés enregistrés.")
+    with unit_of_work():
+        recorded = sample_next_slot_delays(db.session, parse_now(now_text))
+    click.echo(f"{recorded} relevés enregistrés.")

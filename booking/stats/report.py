@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import notifications
+from booking.database import unit_of_work
 from booking.geo.models import Commune
 from booking.sites.models import Site
 from booking.stats.export import period_label, to_csv, to_pdf
@@ -77,16 +78,15 @@ def send_monthly_reports(session: Session, year: int, month: int, now: datetime,
                          + [f"{k} : {format_cell(v) or '—'}" for k, v in current.headline.items()]
                          + ["", "Le rapport complet (PDF) et les chiffres (CSV) sont joints."])
         try:
-            session.add(ReportDelivery(commune_insee=insee, month=key, recipient=recipient, created_at=now))
-            notifications.enqueue(
-                session, channel="email", recipient=recipient, due_at=now, dedupe_key=f"report:{insee}:{key}",
-                subject=f"Consultations de {month_label(year, month)} — {commune.name}", body=text,
-                html_body=summary_html(current, previous, last_year),
-                attachments=[(f"consultations-{insee}-{key}.pdf", "application/pdf", to_pdf(current)),
-                             (f"consultations-{insee}-{key}.csv", "text/csv", to_csv(current))])
-            session.commit()
+            with unit_of_work(session):
+                session.add(ReportDelivery(commune_insee=insee, month=key, recipient=recipient, created_at=now))
+                notifications.enqueue(
+                    session, channel="email", recipient=recipient, due_at=now, dedupe_key=f"report:{insee}:{key}",
+                    subject=f"Consultations de {month_label(year, month)} — {commune.name}", body=text,
+                    html_body=summary_html(current, previous, last_year),
+                    attachments=[(f"consultations-{insee}-{key}.pdf", "application/pdf", to_pdf(current)),
+                                 (f"consultations-{insee}-{key}.csv", "text/csv", to_csv(current))])
         except IntegrityError:
-            session.rollback()  # another run got there first: once per commune and month, whatever happens
-            continue
+            continue  # another run got there first: once per commune and month, whatever happens
         done.append(f"{commune.name} → {recipient}")
     return done

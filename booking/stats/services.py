@@ -317,5 +317,5 @@ def sample_next_slot_delays(session: Session, now: datetime) -> int:
         days = round((first - now).total_seconds() / 86400, 1) if first else None
         session.add(DelaySample(day=today, site_id=site_id, profession=profession, days=days))
         recorded += 1
-    session.commit()
+    session.flush()
     return recorded

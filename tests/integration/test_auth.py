@@ -5,6 +5,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from booking.database import unit_of_work
 from booking.auth.models import User
 from booking.auth.services import authenticate, create_user
 from booking.errors import Conflict, InvalidInput
@@ -14,7 +15,8 @@ from tests.conftest import make_app
 
 
 def test_passwords_are_never_stored_in_clear(session, now):
-    user = create_user(session, role="resident", email="Zoe@Example.test", password="un mot de passe solide")
+    with unit_of_work(session):
+        user = create_user(session, role="resident", email="Zoe@Example.test", password="un mot de passe solide")
     session.expire_all()
     stored = session.get(User, user.id)
     assert stored.email == "zoe@example.test"
@@ -25,19 +27,24 @@ def test_passwords_are_never_stored_in_clear(session, now):
 
 def test_short_passwords_and_duplicates_are_refused(session):
     with pytest.raises(InvalidInput, match="10 caractères"):
-        create_user(session, role="resident", email="a@example.test", password="court")
-    create_user(session, role="resident", email="a@example.test", password="assez long pour passer")
+        with unit_of_work(session):
+            create_user(session, role="resident", email="a@example.test", password="court")
+    with unit_of_work(session):
+        create_user(session, role="resident", email="a@example.test", password="assez long pour passer")
     with pytest.raises(Conflict):
-        create_user(session, role="resident", email="A@example.test", password="assez long pour passer")
+        with unit_of_work(session):
+            create_user(session, role="resident", email="A@example.test", password="assez long pour passer")
 
 
 def test_staff_of_a_commune_needs_a_commune(session):
     with pytest.raises(InvalidInput, match="commune"):
-        create_user(session, role="agent", email="agent@example.test", password="assez long pour passer")
+        with unit_of_work(session):
+            create_user(session, role="agent", email="agent@example.test", password="assez long pour passer")
 
 
 def test_a_resident_can_sign_in_with_a_phone_number(session, now):
-    user = create_user(session, role="resident", phone="06 12 34 56 78", password="assez long pour passer")
+    with unit_of_work(session):
+        user = create_user(session, role="resident", phone="06 12 34 56 78", password="assez long pour passer")
     assert user.phone == "+33612345678"
     assert authenticate(session, "+33 6 12 34 56 78", "assez long pour passer", now).id == user.id
 

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
+from booking.database import unit_of_work
 from booking.appointments.models import Appointment, WaitlistEntry
 from booking.appointments.services import (BookingLimitReached, PatientInput, SlotUnavailable, book, book_slot,
                                            cancel_appointment, check_in, create_patient, find_patients,
@@ -41,7 +42,8 @@ def test_fifty_concurrent_bookings_of_one_slot(app, session, world, capacity):
         with app.app_context():
             start.wait()
             try:
-                book_slot(db.session, slot_id=slot_id, patient_id=patient_id, channel="online", now=NOW)
+                with unit_of_work(db.session):
+                    book_slot(db.session, slot_id=slot_id, patient_id=patient_id, channel="online", now=NOW)
                 outcomes.append("booked")
             except SlotUnavailable:
                 outcomes.append("refused")
@@ -68,13 +70,17 @@ def test_a_resident_books_for_a_relative_within_the_limits(session, world):
                                    relationship_label="père")
     world.site_a.max_future_bookings = 2
     slots = [_slot(session, world, days=d) for d in (3, 4, 5)]
-    first = book(session, world.resident_a, slot_id=slots[0].id, patient_id=father.id, now=NOW, reason="contrôle")
+    with unit_of_work(session):
+        first = book(session, world.resident_a, slot_id=slots[0].id, patient_id=father.id, now=NOW, reason="contrôle")
     assert first.appointment.channel == "online" and first.sms
-    book(session, world.resident_a, slot_id=slots[1].id, patient_id=father.id, now=NOW)
+    with unit_of_work(session):
+        book(session, world.resident_a, slot_id=slots[1].id, patient_id=father.id, now=NOW)
     with pytest.raises(BookingLimitReached, match="maximum"):
-        book(session, world.resident_a, slot_id=slots[2].id, patient_id=father.id, now=NOW)
+        with unit_of_work(session):
+            book(session, world.resident_a, slot_id=slots[2].id, patient_id=father.id, now=NOW)
     with pytest.raises(NotFound):
-        book(session, world.resident_b, slot_id=slots[2].id, patient_id=father.id, now=NOW)
+        with unit_of_work(session):
+            book(session, world.resident_b, slot_id=slots[2].id, patient_id=father.id, now=NOW)
 
 
 def test_booking_window_is_enforced(session, world):
@@ -82,7 +88,8 @@ def test_booking_window_is_enforced(session, world):
     early = _slot(session, world, days=80, opens_at=NOW + timedelta(days=20))
     for slot, message in ((closed, "close"), (early, "pas encore ouvert")):
         with pytest.raises(SlotUnavailable, match=message):
-            book(session, world.resident_a, slot_id=slot.id, patient_id=world.patient_a.id, now=NOW)
+            with unit_of_work(session):
+                book(session, world.resident_a, slot_id=slot.id, patient_id=world.patient_a.id, now=NOW)
 
 
 def test_agents_book_with_consent_only_at_their_sites(session, world):
@@ -90,13 +97,17 @@ def test_agents_book_with_consent_only_at_their_sites(session, world):
                                                                NOW + timedelta(days=3))
     session.commit()
     with pytest.raises(InvalidInput, match="accord"):
-        book(session, world.agent_a, slot_id=slot_a.id, patient_id=world.patient_a.id, now=NOW)
-    booked = book(session, world.agent_a, slot_id=slot_a.id, patient_id=world.patient_a.id, now=NOW, consent=True)
+        with unit_of_work(session):
+            book(session, world.agent_a, slot_id=slot_a.id, patient_id=world.patient_a.id, now=NOW)
+    with unit_of_work(session):
+        booked = book(session, world.agent_a, slot_id=slot_a.id, patient_id=world.patient_a.id, now=NOW, consent=True)
     assert booked.appointment.channel == "reception" and booked.appointment.booked_by_id == world.agent_a.id
     with pytest.raises(NotFound):
-        book(session, world.agent_a, slot_id=slot_b.id, patient_id=world.patient_a.id, now=NOW, consent=True)
+        with unit_of_work(session):
+            book(session, world.agent_a, slot_id=slot_b.id, patient_id=world.patient_a.id, now=NOW, consent=True)
     with pytest.raises(NotFound):
-        book(session, world.agent_b, slot_id=slot_a.id, patient_id=world.patient_a.id, now=NOW, consent=True)
+        with unit_of_work(session):
+            book(session, world.agent_b, slot_id=slot_a.id, patient_id=world.patient_a.id, now=NOW, consent=True)
 
 
 def test_late_cancellation_is_flagged(session, world):
@@ -104,26 +115,34 @@ def test_late_cancellation_is_flagged(session, world):
     early = _slot(session, world, days=3)
     late = builders.make_slot(session, world.practitioner_a, world.site_a, NOW + timedelta(hours=5))
     session.commit()
-    a = book(session, world.resident_a, slot_id=early.id, patient_id=world.patient_a.id, now=NOW).appointment
-    b = book(session, world.resident_a, slot_id=late.id, patient_id=world.patient_a.id, now=NOW).appointment
-    assert not cancel_appointment(session, world.resident_a, a.id, "other", NOW).cancelled_late
-    assert cancel_appointment(session, world.resident_a, b.id, "patient", NOW).cancelled_late
+    with unit_of_work(session):
+        a = book(session, world.resident_a, slot_id=early.id, patient_id=world.patient_a.id, now=NOW).appointment
+    with unit_of_work(session):
+        b = book(session, world.resident_a, slot_id=late.id, patient_id=world.patient_a.id, now=NOW).appointment
+    with unit_of_work(session):
+        assert not cancel_appointment(session, world.resident_a, a.id, "other", NOW).cancelled_late
+    with unit_of_work(session):
+        assert cancel_appointment(session, world.resident_a, b.id, "patient", NOW).cancelled_late
     assert session.get(Appointment, a.id).cancel_reason == "patient"  # a resident's cancellation is theirs
 
 
 def test_reschedule_takes_the_new_seat_before_releasing_the_old(session, world):
     world.site_a.max_future_bookings = 5
     old_slot, new_slot, taken = _slot(session, world, days=3), _slot(session, world, days=4), _slot(session, world, days=5)
-    old = book(session, world.resident_a, slot_id=old_slot.id, patient_id=world.patient_a.id, now=NOW).appointment
+    with unit_of_work(session):
+        old = book(session, world.resident_a, slot_id=old_slot.id, patient_id=world.patient_a.id, now=NOW).appointment
     other = builders.make_patient(session, first_name="Paul")
     session.commit()
-    book_slot(session, slot_id=taken.id, patient_id=other.id, channel="online", now=NOW)
+    with unit_of_work(session):
+        book_slot(session, slot_id=taken.id, patient_id=other.id, channel="online", now=NOW)
     with pytest.raises(SlotUnavailable):
-        reschedule(session, world.resident_a, old.id, taken.id, NOW)
+        with unit_of_work(session):
+            reschedule(session, world.resident_a, old.id, taken.id, NOW)
     session.expire_all()
     assert session.get(Appointment, old.id).status == "booked"
     assert session.get(Slot, old_slot.id).booked_count == 1
-    moved = reschedule(session, world.resident_a, old.id, new_slot.id, NOW)
+    with unit_of_work(session):
+        moved = reschedule(session, world.resident_a, old.id, new_slot.id, NOW)
     session.expire_all()
     assert session.get(Appointment, old.id).status == "cancelled"
     assert moved.slot_id == new_slot.id and moved.status == "booked"
@@ -135,28 +154,37 @@ def test_reschedule_takes_the_new_seat_before_releasing_the_old(session, world):
 
 def test_attendance_is_marked_after_the_slot_and_never_guessed(session, world):
     with pytest.raises(Conflict, match="commencé"):
-        mark_attendance(session, world.practitioner_user_a, world.appointment_a.id, "attended", NOW)
+        with unit_of_work(session):
+            mark_attendance(session, world.practitioner_user_a, world.appointment_a.id, "attended", NOW)
     later = world.slot_a.starts_at + timedelta(minutes=5)
-    check_in(session, world.agent_a, world.appointment_a.id, later)
-    assert mark_attendance(session, world.practitioner_user_a, world.appointment_a.id, "no_show", later).status == "no_show"
+    with unit_of_work(session):
+        check_in(session, world.agent_a, world.appointment_a.id, later)
+    with unit_of_work(session):
+        assert mark_attendance(session, world.practitioner_user_a, world.appointment_a.id, "no_show", later).status == "no_show"
     with pytest.raises(NotFound):
-        mark_attendance(session, world.agent_b, world.appointment_a.id, "attended", later)
+        with unit_of_work(session):
+            mark_attendance(session, world.agent_b, world.appointment_a.id, "attended", later)
     with pytest.raises(Exception):
-        mark_attendance(session, world.resident_a, world.appointment_a.id, "attended", later)
+        with unit_of_work(session):
+            mark_attendance(session, world.resident_a, world.appointment_a.id, "attended", later)
 
 
 def test_patients_are_created_with_what_they_have(session, world):
-    guadeloupe = create_patient(session, world.admin, PatientInput("Zoé", "Lefèvre-N'Diaye", date(1950, 1, 2),
-                                                                   "97101", "0690 12 34 56", sms_consent=True), NOW)
+    with unit_of_work(session):
+        guadeloupe = create_patient(session, world.admin, PatientInput("Zoé", "Lefèvre-N'Diaye", date(1950, 1, 2),
+                                                                       "97101", "0690 12 34 56", sms_consent=True), NOW)
     assert guadeloupe.phone == "+590690123456" and guadeloupe.phone_kind == "mobile" and guadeloupe.sms_consent
     assert guadeloupe.last_name == "Lefèvre-N'Diaye"
-    landline = create_patient(session, world.agent_a, PatientInput("Odette", "Aymar", date(1944, 4, 4), "15174",
-                                                                   "04 71 40 00 00", sms_consent=True), NOW)
+    with unit_of_work(session):
+        landline = create_patient(session, world.agent_a, PatientInput("Odette", "Aymar", date(1944, 4, 4), "15174",
+                                                                       "04 71 40 00 00", sms_consent=True), NOW)
     assert landline.phone_kind == "landline" and not landline.sms_consent  # a landline gets no SMS
-    nothing = create_patient(session, world.agent_a, PatientInput("Jean", "Puech", date(1938, 8, 8), "15174"), NOW)
+    with unit_of_work(session):
+        nothing = create_patient(session, world.agent_a, PatientInput("Jean", "Puech", date(1938, 8, 8), "15174"), NOW)
     assert nothing.phone is None
     with pytest.raises(InvalidInput, match="téléphone"):
-        create_patient(session, world.agent_a, PatientInput("A", "B", date(1990, 1, 1), "15174", "12"), NOW)
+        with unit_of_work(session):
+            create_patient(session, world.agent_a, PatientInput("A", "B", date(1990, 1, 1), "15174", "12"), NOW)
 
 
 def test_find_patients_ignores_accents_and_suggests_close_spellings(session, world):
@@ -166,7 +194,8 @@ def test_find_patients_ignores_accents_and_suggests_close_spellings(session, wor
     builders.make_patient(session, last_name="Lefèvre", birth_date=date(1950, 1, 1))
     builders.make_patient(session, last_name="Lefèvre", birth_date=born, commune_insee=builders.COMMUNE_B)
     session.commit()
-    found = find_patients(session, world.agent_a, "LEFEVRE", born, NOW)
+    with unit_of_work(session):
+        found = find_patients(session, world.agent_a, "LEFEVRE", born, NOW)
     assert exact.id in [p.id for p in found.exact] and world.patient_a.id in [p.id for p in found.exact]
     assert [p.id for p in found.suggestions] == [typo.id]
     assert all(p.commune_insee != builders.COMMUNE_B for p in found.exact)  # commune B's patient stays hidden
@@ -176,15 +205,19 @@ def test_waiting_list_offers_a_freed_slot_for_thirty_minutes_then_the_next(app, 
     slot = _slot(session, world)
     taker = builders.make_patient(session, first_name="Paul", phone=None, phone_kind=None)
     session.commit()
-    booked = book_slot(session, slot_id=slot.id, patient_id=taker.id, channel="reception", now=NOW)
+    with unit_of_work(session):
+        booked = book_slot(session, slot_id=slot.id, patient_id=taker.id, channel="reception", now=NOW)
     day = slot.starts_at.date()
-    first = join_waitlist(session, world.resident_a, world.patient_a.id, world.site_a.id, "medecin_generaliste",
-                          day, day, NOW)
+    with unit_of_work(session):
+        first = join_waitlist(session, world.resident_a, world.patient_a.id, world.site_a.id, "medecin_generaliste",
+                              day, day, NOW)
     second_patient = builders.make_patient(session, first_name="Inès", phone="+33600000099")
     session.commit()
-    second = join_waitlist(session, world.admin, second_patient.id, world.site_a.id, "medecin_generaliste",
-                           day, day + timedelta(days=2), NOW)
-    cancel_appointment(session, world.agent_a, booked.id, "patient", NOW)
+    with unit_of_work(session):
+        second = join_waitlist(session, world.admin, second_patient.id, world.site_a.id, "medecin_generaliste",
+                               day, day + timedelta(days=2), NOW)
+    with unit_of_work(session):
+        cancel_appointment(session, world.agent_a, booked.id, "patient", NOW)
     session.expire_all()
     entry = session.get(WaitlistEntry, first.id)
     assert entry.status == "offered" and session.get(Slot, slot.id).held_for_id == first.id
@@ -192,16 +225,19 @@ def test_waiting_list_offers_a_freed_slot_for_thirty_minutes_then_the_next(app, 
     assert "30 min" in offer.body and offer.recipient == world.patient_a.phone
     # Held: nobody else may take it meanwhile.
     with pytest.raises(SlotUnavailable):
-        book_slot(session, slot_id=slot.id, patient_id=taker.id, channel="reception", now=NOW + timedelta(minutes=5))
+        with unit_of_work(session):
+            book_slot(session, slot_id=slot.id, patient_id=taker.id, channel="reception", now=NOW + timedelta(minutes=5))
     # Thirty minutes pass: the offer goes to the next person.
-    assert expire_offers(session, NOW + timedelta(minutes=29)) == 0
-    assert expire_offers(session, NOW + timedelta(minutes=30)) == 1
+    assert expire_offers(NOW + timedelta(minutes=29)) == 0
+    assert expire_offers(NOW + timedelta(minutes=30)) == 1
     session.expire_all()
     assert session.get(WaitlistEntry, first.id).status == "expired"
     nxt = session.get(WaitlistEntry, second.id)
     assert nxt.status == "offered"
     with pytest.raises(NotFound):
-        accept_offer(session, f"{first.id}-whatever", NOW + timedelta(minutes=31))
-    appointment = accept_offer(session, offer_token(nxt), NOW + timedelta(minutes=40))
+        with unit_of_work(session):
+            accept_offer(session, f"{first.id}-whatever", NOW + timedelta(minutes=31))
+    with unit_of_work(session):
+        appointment = accept_offer(session, offer_token(nxt), NOW + timedelta(minutes=40))
     assert appointment.patient_id == second_patient.id
     assert session.get(WaitlistEntry, second.id).status == "booked"

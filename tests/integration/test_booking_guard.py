@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 
+from booking.database import unit_of_work
 from booking.appointments.services import SlotUnavailable, book_slot
 from booking.errors import Conflict
 from booking.slots.models import Slot
@@ -14,10 +15,12 @@ def test_the_last_seat_goes_to_one_patient_only(session, world, now):
     slot = builders.make_slot(session, world.practitioner_a, world.site_a, now + timedelta(days=3))
     other = builders.make_patient(session, first_name="Paul")
     session.commit()
-    first = book_slot(session, slot_id=slot.id, patient_id=world.patient_a.id, channel="online", now=now)
+    with unit_of_work(session):
+        first = book_slot(session, slot_id=slot.id, patient_id=world.patient_a.id, channel="online", now=now)
     assert first.reference[3] == "-" and len(first.reference) == 7
     with pytest.raises(SlotUnavailable):
-        book_slot(session, slot_id=slot.id, patient_id=other.id, channel="online", now=now)
+        with unit_of_work(session):
+            book_slot(session, slot_id=slot.id, patient_id=other.id, channel="online", now=now)
     session.expire_all()
     assert session.get(Slot, slot.id).booked_count == 1
 
@@ -26,21 +29,26 @@ def test_seats_of_a_shared_slot_are_reused_after_a_cancellation(session, world, 
     slot = builders.make_slot(session, world.practitioner_a, world.site_a, now + timedelta(days=3), capacity=2)
     patients = [builders.make_patient(session, first_name=name) for name in ("Paul", "Zoé", "Inès")]
     session.commit()
-    first = book_slot(session, slot_id=slot.id, patient_id=patients[0].id, channel="reception", now=now)
-    book_slot(session, slot_id=slot.id, patient_id=patients[1].id, channel="reception", now=now)
+    with unit_of_work(session):
+        first = book_slot(session, slot_id=slot.id, patient_id=patients[0].id, channel="reception", now=now)
+    with unit_of_work(session):
+        book_slot(session, slot_id=slot.id, patient_id=patients[1].id, channel="reception", now=now)
     first.status = "cancelled"
     session.get(Slot, slot.id).booked_count = 1
     session.commit()
-    third = book_slot(session, slot_id=slot.id, patient_id=patients[2].id, channel="reception", now=now)
+    with unit_of_work(session):
+        third = book_slot(session, slot_id=slot.id, patient_id=patients[2].id, channel="reception", now=now)
     assert third.seat == 1
 
 
 def test_a_patient_cannot_hold_the_same_slot_twice(session, world, now):
     slot = builders.make_slot(session, world.practitioner_a, world.site_a, now + timedelta(days=3), capacity=3)
     session.commit()
-    book_slot(session, slot_id=slot.id, patient_id=world.patient_a.id, channel="online", now=now)
-    with pytest.raises(Conflict):
+    with unit_of_work(session):
         book_slot(session, slot_id=slot.id, patient_id=world.patient_a.id, channel="online", now=now)
+    with pytest.raises(Conflict):
+        with unit_of_work(session):
+            book_slot(session, slot_id=slot.id, patient_id=world.patient_a.id, channel="online", now=now)
 
 
 def test_past_and_blocked_slots_cannot_be_booked(session, world, now):
@@ -50,4 +58,5 @@ def test_past_and_blocked_slots_cannot_be_booked(session, world, now):
     session.commit()
     for slot in (past, blocked):
         with pytest.raises(SlotUnavailable):
-            book_slot(session, slot_id=slot.id, patient_id=world.patient_a.id, channel="online", now=now)
+            with unit_of_work(session):
+                book_slot(session, slot_id=slot.id, patient_id=world.patient_a.id, channel="online", now=now)

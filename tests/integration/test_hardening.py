@@ -45,3 +45,110 @@ def test_the_rhythms_of_the_form_are_accepted(client, session, world, travel):
                                      {**RULE, "site_id": world.site_a.id, "rrule": rrule, "start_time": "14:00",
                                       "end_time": "14:20", "until": "2027-06-30"})
         assert response.status_code == 201, response.get_data(as_text=True)
+
+
+def test_an_api_booking_refused_leaves_no_inline_patient_behind(client, session, world, travel):
+    from booking.appointments.models import Patient
+
+    agent = Api(client, session, world.agent_a)
+    taken = world.slot_a  # booked by the world's patient A
+    before = session.scalar(select(func.count(Patient.id)))
+    refused = agent.post("/appointments", {"slot_id": taken.id, "channel": "phone", "consent": True, "patient": {
+        "first_name": "Léon", "last_name": "Orphelin", "birth_date": "1950-06-01", "commune_insee": "15174"}})
+    assert _error(refused, 409)["code"] == "slot_unavailable"
+    session.rollback()
+    assert session.scalar(select(func.count(Patient.id))) == before
+    assert session.scalar(select(Patient.id).where(Patient.last_name == "Orphelin")) is None
+
+
+def test_taking_an_offer_books_and_closes_the_entry_in_one_commit(app, session, world):
+    from datetime import timedelta
+
+    from sqlalchemy import event
+
+    from booking.appointments.models import WaitlistEntry
+    from booking.appointments.services import book_slot, cancel_appointment
+    from booking.appointments.waitlist import accept_offer, join_waitlist, offer_token
+    from booking.database import unit_of_work
+    from tests import builders
+
+    slot = builders.make_slot(session, world.practitioner_a, world.site_a, NOW + timedelta(days=3))
+    taker = builders.make_patient(session, first_name="Paul", phone=None, phone_kind=None)
+    session.commit()
+    with unit_of_work(session):
+        booked = book_slot(session, slot_id=slot.id, patient_id=taker.id, channel="reception", now=NOW)
+    day = slot.starts_at.date()
+    with unit_of_work(session):
+        entry = join_waitlist(session, world.resident_a, world.patient_a.id, world.site_a.id, "medecin_generaliste",
+                              day, day, NOW)
+    with unit_of_work(session):  # the freed slot is offered after this commit, by the waiting list's reaction
+        cancel_appointment(session, world.agent_a, booked.id, "patient", NOW)
+    session.refresh(entry)
+    assert entry.status == "offered" and entry.offered_slot_id == slot.id
+
+    commits = []
+    count_commit = commits.append
+    event.listen(session(), "after_commit", count_commit)
+    try:
+        with unit_of_work(session):
+            appointment = accept_offer(session, offer_token(entry), NOW + timedelta(minutes=5))
+    finally:
+        event.remove(session(), "after_commit", count_commit)
+    assert len(commits) == 1  # the booking and the entry's new status, together
+    entry = session.get(WaitlistEntry, entry.id)
+    assert (entry.status, entry.appointment_id) == ("booked", appointment.id)
+
+
+def test_an_unsendable_message_fails_with_its_reason_and_the_batch_goes_on(database_url, smtp_server):
+    import notifications
+    from booking.extensions import db
+    from notifications.models import Notification
+    from notifications.setup import run_dispatch
+    from tests.conftest import make_app
+
+    app = make_app(database_url, MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port,
+                   MAIL_SENDER="Rendez-vous santé <rdv@example.com>")
+    with app.app_context():
+        try:
+            notifications.enqueue(db.session, channel="email", recipient="dr.delmas@example.com",
+                                  subject="Invitation à la Cabine\nde Salers", body="Bonjour.", due_at=NOW,
+                                  dedupe_key="invitation:1")
+            notifications.enqueue(db.session, channel="email", recipient="dr.vidal@example.com",
+                                  subject="Invitation", body="Bonjour.", due_at=NOW, dedupe_key="invitation:2")
+            db.session.commit()
+            report = run_dispatch(NOW)
+            assert (report.sent, report.failed) == (1, 1)
+            broken, good = db.session.scalars(select(Notification).order_by(Notification.id)).all()
+            assert broken.status == "failed" and "impossible à envoyer" in broken.last_error
+            assert good.status == "sent"
+            assert run_dispatch(NOW).sent == 0  # nothing left in "sending", nothing retried forever
+        finally:
+            db.session.remove()
+            db.session.execute(Notification.__table__.delete())
+            db.session.commit()
+            db.engine.dispose()
+    assert [m["To"] for m in smtp_server.messages] == ["dr.vidal@example.com"]
+
+
+@pytest.mark.parametrize("path, data", [
+    ("/gestion/sites/nouveau", {"name": "Cabine\nde Salers"}),
+])
+def test_control_characters_are_refused_in_every_text_field_of_the_pages(client, auth, session, world, path, data):
+    from booking.sites.models import Site
+
+    auth.login(world.commune_admin_a.email)
+    before = session.scalar(select(func.count(Site.id)))
+    page = client.post(path, data={"kind": "teleconsultation", "address": "Place de la mairie", "commune": "15174",
+                                   "postal_code": "15140", **data})
+    assert page.status_code == 422
+    assert "seule ligne" in page.get_data(as_text=True)
+    assert session.scalar(select(func.count(Site.id))) == before
+
+
+@pytest.mark.parametrize("value, message", [("Zoé\u0000", "invisibles"), ("Zo\ud800é", "invisibles"),
+                                            ("Zoé\nLefèvre", "seule ligne")])
+def test_control_characters_are_refused_by_the_api(client, session, world, travel, value, message):
+    agent = Api(client, session, world.agent_a)
+    error = _error(agent.post("/patients", {"first_name": value, "last_name": "Lefèvre", "birth_date": "1944-05-02"}),
+                   422)
+    assert message in error["fields"]["first_name"]

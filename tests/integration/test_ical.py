@@ -6,6 +6,7 @@ import icalendar
 import pytest
 import vobject
 
+from booking.database import unit_of_work
 from booking.errors import NotFound
 from booking.slots.ical import new_calendar_token, practitioner_feed, revoke_calendar_token
 from tests import builders
@@ -24,7 +25,8 @@ def feed_world(session, world):
 
 
 def test_practitioner_feed_parses_with_two_parsers(session, feed_world):
-    token = new_calendar_token(session, feed_world.practitioner_user_a, feed_world.practitioner_a.id)
+    with unit_of_work(session):
+        token = new_calendar_token(session, feed_world.practitioner_user_a, feed_world.practitioner_a.id)
     body = practitioner_feed(session, token, NOW)
     parsed = icalendar.Calendar.from_ical(body)
     events = [c for c in parsed.walk("VEVENT")]
@@ -44,7 +46,8 @@ def test_practitioner_feed_parses_with_two_parsers(session, feed_world):
 
 
 def test_feed_says_nothing_medical(session, feed_world):
-    token = new_calendar_token(session, feed_world.practitioner_user_a, feed_world.practitioner_a.id)
+    with unit_of_work(session):
+        token = new_calendar_token(session, feed_world.practitioner_user_a, feed_world.practitioner_a.id)
     text = practitioner_feed(session, token, NOW).decode()
     assert "douleurs" not in text
     assert feed_world.patient_a.last_name not in text
@@ -52,26 +55,31 @@ def test_feed_says_nothing_medical(session, feed_world):
 
 
 def test_uids_are_stable_between_fetches(session, feed_world):
-    token = new_calendar_token(session, feed_world.practitioner_user_a, feed_world.practitioner_a.id)
+    with unit_of_work(session):
+        token = new_calendar_token(session, feed_world.practitioner_user_a, feed_world.practitioner_a.id)
     first = icalendar.Calendar.from_ical(practitioner_feed(session, token, NOW))
     later = icalendar.Calendar.from_ical(practitioner_feed(session, token, NOW + timedelta(hours=1)))
     assert [str(e["uid"]) for e in first.walk("VEVENT")] == [str(e["uid"]) for e in later.walk("VEVENT")]
 
 
 def test_a_new_token_revokes_the_old_one(session, feed_world, client):
-    old = new_calendar_token(session, feed_world.practitioner_user_a, feed_world.practitioner_a.id)
-    new = new_calendar_token(session, feed_world.practitioner_user_a, feed_world.practitioner_a.id)
+    with unit_of_work(session):
+        old = new_calendar_token(session, feed_world.practitioner_user_a, feed_world.practitioner_a.id)
+    with unit_of_work(session):
+        new = new_calendar_token(session, feed_world.practitioner_user_a, feed_world.practitioner_a.id)
     assert client.get(f"/agenda/{old}.ics").status_code == 404
     response = client.get(f"/agenda/{new}.ics")
     assert response.status_code == 200 and response.mimetype == "text/calendar"
-    revoke_calendar_token(session, feed_world.practitioner_user_a, feed_world.practitioner_a.id)
+    with unit_of_work(session):
+        revoke_calendar_token(session, feed_world.practitioner_user_a, feed_world.practitioner_a.id)
     with pytest.raises(NotFound):
         practitioner_feed(session, new, NOW)
 
 
 def test_another_practitioner_cannot_make_my_feed(session, feed_world):
     with pytest.raises(NotFound):
-        new_calendar_token(session, feed_world.practitioner_user_b, feed_world.practitioner_a.id)
+        with unit_of_work(session):
+            new_calendar_token(session, feed_world.practitioner_user_b, feed_world.practitioner_a.id)
 
 
 def test_resident_downloads_their_appointment(client, auth, feed_world):

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
+from booking.database import unit_of_work
 from booking.appointments.models import Appointment, Patient
 from booking.appointments.services import book_slot, cancel_appointment
 from booking.extensions import db
@@ -28,7 +29,9 @@ def _book(session, world, days=3, patient=None, **slot_overrides):
     slot = builders.make_slot(session, world.practitioner_a, world.site_a, NOW + timedelta(days=days),
                               **slot_overrides)
     session.commit()
-    return book_slot(session, slot_id=slot.id, patient_id=(patient or world.patient_a).id, channel="online", now=NOW)
+    with unit_of_work(session):
+        return book_slot(session, slot_id=slot.id, patient_id=(patient or world.patient_a).id, channel="online",
+                         now=NOW)
 
 
 def _messages(session, **filters):
@@ -167,7 +170,8 @@ def test_an_invalid_number_fails_at_once_and_is_flagged(twilio_app, twilio_stub,
 def test_a_cancelled_appointments_reminder_is_never_sent(twilio_app, twilio_stub, session, world):
     appointment = _book(session, world)
     run_dispatch(NOW)
-    cancel_appointment(session, world.resident_a, appointment.id, "patient", NOW + timedelta(minutes=5))
+    with unit_of_work(session):
+        cancel_appointment(session, world.resident_a, appointment.id, "patient", NOW + timedelta(minutes=5))
     run_dispatch(NOW + timedelta(days=5))
     bodies = [r.form["Body"] for r in twilio_stub.posts()]
     assert [b.split()[0] for b in bodies] == ["RDV", "Votre"]  # confirmation, then the cancellation
@@ -367,7 +371,8 @@ def test_reminder_for_a_slot_just_after_the_spring_change(app, session, world):
     slot_start = datetime(2027, 3, 28, 7, 0, tzinfo=timezone.utc)
     slot = builders.make_slot(session, world.practitioner_a, world.site_a, slot_start)
     session.commit()
-    appointment = book_slot(session, slot_id=slot.id, patient_id=world.patient_a.id, channel="online", now=NOW)
+    with unit_of_work(session):
+        appointment = book_slot(session, slot_id=slot.id, patient_id=world.patient_a.id, channel="online", now=NOW)
     reminder = _messages(session, dedupe_key=f"appointment:{appointment.id}:reminder")[0]
     assert reminder.due_at == datetime(2027, 3, 27, 8, 0, tzinfo=timezone.utc)  # Saturday 09:00 in Paris
 

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
+from booking.database import unit_of_work
 from booking.appointments.models import Appointment, Patient, PhoneVerification
 from booking.auth.models import AuditEvent
 from booking.auth.privacy import Retention, erase_patient, purge
@@ -56,7 +57,8 @@ def test_erasure_removes_identity_contact_and_reasons_but_keeps_outcomes(session
     world.appointment_a.reason = "douleurs"
     world.appointment_a.status = "attended"
     session.commit()
-    erase_patient(session, world.patient_a.id, NOW)
+    with unit_of_work(session):
+        erase_patient(session, world.patient_a.id, NOW)
     patient = session.get(Patient, world.patient_a.id)
     assert (patient.first_name, patient.last_name, patient.phone, patient.email, patient.account_id) == (
         "Patient", "effacé", None, None, None)

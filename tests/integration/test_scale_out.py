@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 import notifications
+from booking.database import unit_of_work
 from booking.api.services import create_token
 from booking.appointments.models import Appointment
 from booking.jobs.models import JobLease
@@ -119,7 +120,8 @@ def test_two_gunicorn_servers_book_concurrently_without_double_booking(app, sess
     slots = [builders.make_slot(session, world.practitioner_a, world.site_a, start + timedelta(hours=i))
              for i in range(5)]
     patients = [builders.make_patient(session, last_name=f"Patiente{i}") for i in range(60)]
-    token = create_token(session, world.agent_a.email, "deux serveurs", datetime.now(timezone.utc))
+    with unit_of_work(session):
+        token = create_token(session, world.agent_a.email, "deux serveurs", datetime.now(timezone.utc))
     slot_ids, patient_ids = [s.id for s in slots], [p.id for p in patients]
     session.commit()
     session.close()  # SQLite: no transaction of ours may hold the database while the servers write

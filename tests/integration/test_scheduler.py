@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta, timezone
 
+from booking.database import unit_of_work
 from booking.appointments.services import book_slot
 from booking.jobs.services import acquire_lease, release_lease
 from notifications.models import Notification
@@ -29,8 +30,9 @@ def test_scheduler_once_runs_the_jobs_when_it_holds_the_lease(runner, session, w
     slot = builders.make_slot(session, world.practitioner_a, world.site_a,
                               datetime.now(timezone.utc) + timedelta(days=3))
     session.commit()
-    book_slot(session, slot_id=slot.id, patient_id=world.patient_a.id, channel="online",
-              now=datetime.now(timezone.utc))
+    with unit_of_work(session):
+        book_slot(session, slot_id=slot.id, patient_id=world.patient_a.id, channel="online",
+                  now=datetime.now(timezone.utc))
     acquire_lease(session, "someone-else", datetime.now(timezone.utc))
     session.commit()
     result = runner.invoke(args=["scheduler", "--once"])

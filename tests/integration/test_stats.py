@@ -26,6 +26,7 @@ import time_machine
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from booking.database import unit_of_work
 from booking.api.services import create_token
 from booking.appointments.models import Appointment, UnmetDemand
 from booking.geo.models import Commune
@@ -132,7 +133,8 @@ def test_the_same_figures_in_the_api_csv_dashboard_and_pdf(app, client, auth, se
     expected_cells = [format_cell(v) for v in EXPECTED["headline"].values()]
     query = {"du": "2027-03-01", "au": "2027-03-31"}
     with time_machine.travel(NOW, tick=False):
-        token = create_token(session, counted.commune_admin_a.email, "tableau", NOW)
+        with unit_of_work(session):
+            token = create_token(session, counted.commune_admin_a.email, "tableau", NOW)
         api = client.get("/api/v1/communes/15174/stats", query_string={"from": "2027-03-01", "to": "2027-03-31"},
                          headers={"Authorization": f"Bearer {token}"}).get_json()
         auth.login(counted.commune_admin_a.email)
@@ -174,7 +176,8 @@ def test_no_name_birth_date_or_reason_in_any_export(app, client, auth, session, 
 
 
 def test_commune_a_admin_cannot_read_commune_b(app, client, auth, session, counted):
-    token = create_token(session, counted.commune_admin_b.email, "b", NOW)
+    with unit_of_work(session):
+        token = create_token(session, counted.commune_admin_b.email, "b", NOW)
     response = client.get("/api/v1/communes/15174/stats", query_string={"from": "2027-03-01", "to": "2027-03-31"},
                           headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
@@ -245,6 +248,7 @@ def test_erasing_every_patient_leaves_the_figures_unchanged(session, counted):
 
     before = compute(session, "15174", *MARCH, NOW).as_dict()
     for patient_id in session.scalars(select(Patient.id)).all():
-        erase_patient(session, patient_id, NOW)
+        with unit_of_work(session):
+            erase_patient(session, patient_id, NOW)
     after = compute(session, "15174", *MARCH, NOW).as_dict()
     assert after == before
