@@ -70,6 +70,9 @@ def from_environment(instance_path: str) -> dict:
         "RATELIMIT_STRATEGY": os.environ.get("RATELIMIT_STRATEGY", "moving-window"),
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "rdv-sante"),
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
+        # Redis down: each process counts in its own memory (logged once) rather than refusing to serve;
+        # the limits stay per process until Redis answers again, which Flask-Limiter checks by itself.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         # The scheduler lease: another scheduler takes over this long after the holder dies.
         "SCHEDULER_LEASE_SECONDS": int(os.environ.get("SCHEDULER_LEASE_SECONDS", 90)),
         "SCHEDULER_DISPATCH_SECONDS": int(os.environ.get("SCHEDULER_DISPATCH_SECONDS", 60)),

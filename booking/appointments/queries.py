@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from booking.appointments.models import Appointment, Patient
 from booking.auth.models import User
-from booking.auth.permissions import Action, require, site_ids_run_by
+from booking.auth.permissions import Action, require, site_ids_run_by, visible_appointments
 from booking.geo.models import Commune
 from notifications.models import Notification
 from booking.auth.services import record_audit
@@ -22,7 +22,8 @@ def read_patient(session: Session, user: User, patient_id: int, now: datetime) -
         raise NotFound("Ce patient n’existe pas.")
     require(user, Action.VIEW, patient)
     appointments = list(session.scalars(
-        select(Appointment).join(Slot).where(Appointment.patient_id == patient.id).order_by(Slot.starts_at.desc())
+        select(Appointment).join(Slot).where(Appointment.patient_id == patient.id, visible_appointments(user))
+        .order_by(Slot.starts_at.desc())
     ))
     record_audit(session, user=user, action="patient.read", object_type="patient", object_id=patient.id,
                  patient_id=patient.id, now=now)

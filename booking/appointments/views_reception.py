@@ -15,6 +15,7 @@ from booking.appointments.services import (BookingLimitReached, PatientInput, Sl
                                            mark_attendance)
 from booking.auth.decorators import staff_required
 from booking.clock import now
+from booking.auth.permissions import visible_appointments
 from booking.database import unit_of_work
 from booking.errors import DomainError, InvalidInput
 from booking.extensions import db
@@ -139,7 +140,8 @@ def day_sheet(site_id: int):
     appointments = list(db.session.scalars(
         db.select(Appointment).join(Slot).where(Slot.site_id == site.id, Slot.starts_at >= start,
                                                 Slot.starts_at < start + timedelta(days=1),
-                                                Appointment.status != "cancelled")
+                                                Appointment.status != "cancelled",
+                                                visible_appointments(current_user))
         .order_by(Slot.starts_at)))
     return render_template("reception/day_sheet.html", site=site, day=day, appointments=appointments,
                            remote_rules=remote_rules_at(db.session, site), now=now(), form=ConfirmForm(),

@@ -6,7 +6,7 @@ reported as missing (404) rather than forbidden, so that ids cannot be probed.
 
 from enum import Enum
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, false, select, true
 from sqlalchemy.orm import object_session
 
 from booking.appointments.models import Appointment, Patient
@@ -42,6 +42,25 @@ def site_ids_run_by(communes: set[str]):
     # for the OR and then scanned every slot of the country.
     return select(Site.id).where(Site.operator_commune_insee.in_(communes)).union(
         select(Site.id).where(Site.operator_epci_siren.in_(epcis)))
+
+
+def visible_appointments(user: User):
+    """SQL condition on Appointment: the appointments this user's role lets them see.
+
+    Staff see the appointments at the sites their communes run; a practitioner sees their own
+    patients, even at a site shared with others; a resident, those of their account's patients.
+    """
+    if user.role == "admin":
+        return true()
+    slots_seen = None
+    if user.role in ("agent", "commune_admin"):
+        slots_seen = select(Slot.id).where(Slot.site_id.in_(site_ids_run_by(_staff_communes(user))))
+    elif user.role == "practitioner":
+        slots_seen = select(Slot.id).join(Practitioner, Slot.practitioner_id == Practitioner.id).where(
+            Practitioner.user_id == user.id)
+    elif user.role == "resident":
+        return Appointment.patient_id.in_(select(Patient.id).where(Patient.account_id == user.id))
+    return Appointment.slot_id.in_(slots_seen) if slots_seen is not None else false()
 
 
 def _staff_communes(user: User) -> set[str]:

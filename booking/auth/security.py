@@ -2,8 +2,12 @@
 
 from datetime import datetime, timezone
 
-from flask import Flask, flash, redirect, request, session, url_for
+from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
+
+from booking.appointments.links import sign
+from booking.errors import InvalidInput
+from booking.phones import parse_phone
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -16,9 +20,24 @@ def failed_login(response) -> bool:
     return response.status_code == 200
 
 
+def normalized_login(login: str) -> str:
+    """The account a typed identifier names: the email lower-cased, a phone number in E.164, else the text."""
+    login = (login or "").strip()[:254]
+    if "@" in login:
+        return login.lower()
+    try:
+        return parse_phone(login).e164
+    except InvalidInput:
+        return login.lower()
+
+
 def login_account_key() -> str:
-    """Rate-limit key of a login attempt: the account typed in, whatever the IP."""
-    return "login-account:" + (request.form.get("login") or "").strip().lower()[:254]
+    """Rate-limit key of a login attempt: the account typed in however it is written, whatever the IP.
+
+    Keyed by a signature, so that neither the limiter's storage nor its log holds what was typed.
+    """
+    return "login-account:" + sign(current_app.config["SECRET_KEY"], "login:" + normalized_login(
+        request.form.get("login") or ""))
 
 
 def init_security(app: Flask) -> None:

@@ -3,12 +3,13 @@
 import logging
 import re
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from booking.errors import DomainError
-from booking.extensions import db
+from booking.extensions import db, login_manager
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,7 @@ MESSAGES = {
     422: ("Données incorrectes", "Certaines informations ne sont pas valides."),
     429: ("Trop de tentatives", "Vous avez fait trop de demandes en peu de temps. "
                                 "Patientez quelques minutes puis réessayez."),
+    503: ("Service indisponible", "Le service est momentanément indisponible. Réessayez dans quelques minutes."),
     500: ("Erreur du service", "Une erreur est survenue de notre côté. Rien de ce que vous aviez déjà "
                                "enregistré n’est perdu. Réessayez dans quelques instants."),
 }
@@ -34,7 +36,7 @@ def wants_json() -> bool:
 
 CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
          413: "too_large", 415: "unsupported_media_type", 422: "invalid_input", 429: "too_many_requests",
-         500: "server_error"}
+         500: "server_error", 503: "unavailable"}
 
 # Marshmallow's messages, in French for the people who read our API errors.
 FIELD_MESSAGES = [
@@ -109,8 +111,30 @@ def init_error_handlers(app: Flask) -> None:
             return error_response(error.code or 422, message, fields=fields)
         return error_response(error.code or 500)
 
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(error: Exception):
+        log.error("base de données injoignable sur %s %s : %s", request.method, request.path,
+                  type(error).__name__)
+        _forget_session_quietly()
+        # The page must render without the database: the signed-in user cannot be loaded, show none.
+        g._login_user = login_manager.anonymous_user()
+        response = make_response(error_response(
+            503, "Le service est momentanément indisponible. Vos rendez-vous sont conservés. "
+                 "Réessayez dans quelques minutes ou appelez votre mairie.", "unavailable"))
+        response.headers["Retry-After"] = "60"
+        return response
+
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
         log.exception("unexpected error on %s %s", request.method, request.path)
-        db.session.rollback()
+        _forget_session_quietly()
+        g._login_user = login_manager.anonymous_user()  # the error may have come from loading the user
         return error_response(500)
+
+
+def _forget_session_quietly() -> None:
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:  # the connection itself is gone: drop the session, the pool reconnects later
+        db.session.remove()

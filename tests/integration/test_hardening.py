@@ -152,3 +152,117 @@ def test_control_characters_are_refused_by_the_api(client, session, world, trave
     error = _error(agent.post("/patients", {"first_name": value, "last_name": "Lefèvre", "birth_date": "1944-05-02"}),
                    422)
     assert message in error["fields"]["first_name"]
+
+
+def test_a_patient_record_shows_only_the_appointments_at_the_viewers_sites(client, auth, session, world):
+    from datetime import timedelta
+
+    from tests import builders
+
+    elsewhere = builders.make_slot(session, world.practitioner_b, world.site_b, NOW + timedelta(days=5))
+    builders.make_appointment(session, elsewhere, world.patient_a, reference="AUTRE-COMMUNE")
+    session.commit()
+    auth.login(world.agent_a.email)
+    page = client.get(f"/gestion/patients/{world.patient_a.id}").get_data(as_text=True)
+    assert world.appointment_a.reference in page
+    assert "AUTRE-COMMUNE" not in page and world.site_b.name not in page
+    auth.logout()
+    auth.login(world.admin.email)
+    assert "AUTRE-COMMUNE" in client.get(f"/gestion/patients/{world.patient_a.id}").get_data(as_text=True)
+
+
+def test_a_practitioner_sees_only_their_own_patients_on_a_shared_day_sheet(client, auth, session, world):
+    from datetime import timedelta
+
+    from tests import builders
+
+    colleague_user = builders.make_user(session, "practitioner")
+    colleague = builders.make_practitioner(session, [world.site_a], user=colleague_user, last_name="Collègue")
+    theirs = builders.make_slot(session, colleague, world.site_a, world.slot_a.starts_at + timedelta(hours=1))
+    stranger = builders.make_patient(session, first_name="Gaston", last_name="Inconnu-Ailleurs")
+    builders.make_appointment(session, theirs, stranger)
+    session.commit()
+    day = world.slot_a.starts_at.date().isoformat()
+    auth.login(world.practitioner_user_a.email)
+    page = client.get(f"/gestion/sites/{world.site_a.id}/journee?jour={day}").get_data(as_text=True)
+    assert world.patient_a.last_name in page and "Inconnu-Ailleurs" not in page
+    auth.logout()
+    auth.login(world.agent_a.email)
+    page = client.get(f"/gestion/sites/{world.site_a.id}/journee?jour={day}").get_data(as_text=True)
+    assert world.patient_a.last_name in page and "Inconnu-Ailleurs" in page
+
+
+def test_the_per_account_login_limit_counts_the_account_however_it_is_typed(database_url, caplog):
+    from booking.extensions import db, limiter
+    from tests import builders
+    from tests.conftest import make_app
+
+    app = make_app(database_url, RATELIMIT_ENABLED=True)
+    with app.app_context():
+        limiter.reset()
+        user = builders.make_user(db.session, "resident", email=None, phone="+33611223344")
+        db.session.commit()
+        client = app.test_client()
+        spellings = ["0611223344", "+33611223344", "06 11 22 33 44", "0033611223344"]
+        try:
+            for i in range(100):
+                client.post("/connexion", data={"login": spellings[i % 4], "password": "faux"},
+                            environ_base={"REMOTE_ADDR": f"10.1.{i // 20}.{i % 20 + 1}"})
+            blocked = client.post("/connexion", data={"login": "06.11.22.33.44", "password": builders.PASSWORD},
+                                  environ_base={"REMOTE_ADDR": "192.0.2.51"})
+            assert blocked.status_code == 429
+            stored = " ".join(str(key) for key in limiter.storage.storage)
+            assert "611223344" not in stored and "611223344" not in caplog.text
+        finally:
+            limiter.reset()
+            db.session.remove()
+            db.session.execute(user.__table__.delete())
+            db.session.commit()
+            db.engine.dispose()
+
+
+def test_with_redis_down_pages_and_api_still_answer_and_health_says_which_is_down(database_url, caplog):
+    from booking.extensions import db, limiter
+    from tests.conftest import make_app
+
+    app = make_app(database_url, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="redis://127.0.0.1:9/0")
+    with app.app_context():
+        try:
+            client = app.test_client()
+            statuses = [client.post("/connexion", data={"login": "personne@example.test", "password": "faux"})
+                        .status_code for _ in range(21)]
+            assert statuses[:20] == [200] * 20 and statuses[20] == 429  # counted in memory meanwhile
+            assert client.get("/recherche?commune=Salers").status_code == 200
+            assert client.get("/api/v1/communes?q=salers").status_code == 200
+            assert caplog.text.count("falling back to in-memory storage") == 1
+            health = client.get("/sante")
+            assert health.status_code == 503
+            assert health.get_json() | {} == {"status": "dégradé", "database": "ok",
+                                              "rate_limit_store": "injoignable"}
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_health_is_ok_when_everything_answers(client):
+    health = client.get("/sante")
+    assert health.status_code == 200 and health.get_json()["database"] == "ok"
+
+
+@pytest.mark.parametrize("path, json", [("/connexion", False), ("/compte", False), ("/api/v1/sites/1", True)])
+def test_with_the_database_down_signed_in_users_get_a_french_503(app, client, auth, world, path, json):
+    from tests.conftest import make_app
+
+    auth.login(world.resident_a.email)
+    cookie = client.get_cookie("session")
+    broken = make_app("postgresql+psycopg://postgres@127.0.0.1:9/absent",
+                      SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}})
+    visitor = broken.test_client()
+    visitor.set_cookie("session", cookie.value, domain=cookie.domain or "localhost")
+    page = visitor.get(path)
+    assert page.status_code == 503 and page.headers["Retry-After"] == "60"
+    if json:
+        assert page.get_json()["error"]["code"] == "unavailable"
+    else:
+        text = page.get_data(as_text=True)
+        assert "momentanément indisponible" in text and "Se connecter" in text
