@@ -50,6 +50,8 @@ def from_environment(instance_path: str) -> dict:
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", 0)),
         # Notifications (used by the notifications package).
         "SMS_BACKEND": os.environ.get("SMS_BACKEND", "log"),
+        # The log backend hides links and codes; a developer's own demo may show them (scripts/run does).
+        "SMS_LOG_FULL": _env_bool("SMS_LOG_FULL", False),
         "TWILIO_ACCOUNT_SID": os.environ.get("TWILIO_ACCOUNT_SID"),
         "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN"),
         "TWILIO_MESSAGING_SERVICE_SID": os.environ.get("TWILIO_MESSAGING_SERVICE_SID"),

@@ -28,7 +28,7 @@ def sms_backend_from_config(config) -> object:
         return TwilioSmsBackend(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"],
                                 config.get("TWILIO_MESSAGING_SERVICE_SID"), config.get("TWILIO_FROM"),
                                 config.get("TWILIO_API_BASE_URL"))
-    return LogSmsBackend()
+    return LogSmsBackend(full=bool(config.get("SMS_LOG_FULL")))
 
 
 def mail_backend_from_config(config) -> object:

@@ -1,6 +1,7 @@
 """SMS backends: the log (development) and Twilio."""
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
@@ -33,13 +34,28 @@ def mask(number: str) -> str:
     return number[:3] + "•" * max(0, len(number) - 5) + number[-2:] if number else ""
 
 
+_LINK = re.compile(r"(https?://[^/\s]+/[^/\s]*/?)[^\s]+")
+_CODE = re.compile(r"\d{4,}")
+
+
+def redact(body: str) -> str:
+    """Hide what a log must not hold of a message: the secret part of links, and codes of four digits or more."""
+    return _CODE.sub(lambda m: "•" * len(m.group()), _LINK.sub(r"\1…", body or ""))
+
+
 class LogSmsBackend:
-    """Write the message to the log instead of sending it (the default, for development)."""
+    """Write the message to the log instead of sending it (the default, for development).
+
+    Links and codes are hidden unless ``full`` (a developer's own machine, ``SMS_LOG_FULL=1``).
+    """
 
     name = "log"
 
+    def __init__(self, full: bool = False):
+        self.full = full
+
     def send(self, recipient: str, body: str, status_callback: str | None) -> SendResult:
-        log.info("SMS (journal) vers %s : %s", mask(recipient), body)
+        log.info("SMS (journal) vers %s : %s", mask(recipient), body if self.full else redact(body))
         return SendResult(provider_id=None)
 
     def find_sent(self, recipient: str, body: str, since: datetime) -> str | None:

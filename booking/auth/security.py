@@ -40,6 +40,18 @@ def login_account_key() -> str:
         request.form.get("login") or ""))
 
 
+# Pages opened by a secret link (cancel, waiting-list offer, invitation, calendar feed) show personal data
+# to whoever holds the link, signed in or not.
+PERSONAL_PATHS = ("/compte", "/gestion", "/accueil", "/praticien", "/rendez-vous", "/reserver", "/api/", "/a/",
+                  "/attente/", "/invitation/", "/agenda/", "/admin/")
+
+
+def _may_show_personal_data() -> bool:
+    if request.endpoint == "static":
+        return False
+    return request.path.startswith(PERSONAL_PATHS) or current_user.is_authenticated
+
+
 def init_security(app: Flask) -> None:
     @app.before_request
     def end_idle_staff_sessions():
@@ -63,6 +75,6 @@ def init_security(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.path.startswith(("/compte", "/gestion", "/accueil", "/praticien", "/rendez-vous", "/api/")):
+        if _may_show_personal_data():
             response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from booking.auth.models import ROLES, AuditEvent, User, new_session_token
 from booking.errors import Conflict, InvalidInput
@@ -12,6 +13,7 @@ from booking.geo.models import Commune
 from booking.phones import parse_phone
 
 MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_SCORE = 2  # zxcvbn's 0–4 scale: 2 resists an online attack throttled as ours is
 PASSWORD_METHOD = "scrypt"
 # Checked when the account does not exist, so that both answers take as long.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method=PASSWORD_METHOD)
@@ -23,12 +25,21 @@ def normalize_email(email: str | None) -> str | None:
     return email or None
 
 
-def check_password_strength(password: str) -> None:
-    """Refuse a password that is too short to resist guessing."""
+def check_password_strength(password: str, personal: tuple[str, ...] = ()) -> None:
+    """Refuse a password that is too short, too common or too predictable to resist guessing.
+
+    zxcvbn (its lists of common passwords, names and words, and its patterns: repeats, sequences,
+    keyboard rows, dates) estimates the guesses needed; ``personal`` adds the account's own name,
+    email or phone to what it tries first.
+    """
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"Le mot de passe doit compter au moins {MIN_PASSWORD_LENGTH} caractères.")
+        raise InvalidInput(f"Le mot de passe doit compter au moins {MIN_PASSWORD_LENGTH} caractères.",
+                           field="password")
     if len(password) > 256:
-        raise InvalidInput("Le mot de passe est trop long (256 caractères au plus).")
+        raise InvalidInput("Le mot de passe est trop long (256 caractères au plus).", field="password")
+    if zxcvbn(password[:100], user_inputs=[part for part in personal if part])["score"] < MIN_PASSWORD_SCORE:
+        raise InvalidInput("Ce mot de passe est trop courant ou trop prévisible (répétition, suite, mot de passe "
+                           "répandu, votre nom…). Choisissez plutôt une phrase de plusieurs mots.", field="password")
 
 
 def create_user(
@@ -48,7 +59,7 @@ def create_user(
     phone_e164 = parse_phone(phone).e164 if phone else None
     if not email and not phone_e164:
         raise InvalidInput("Indiquez une adresse e-mail ou un numéro de téléphone mobile.")
-    check_password_strength(password)
+    check_password_strength(password, personal=(*display_name.split(), email or "", phone or ""))
     if email and session.scalar(select(User.id).where(User.email == email)):
         raise Conflict("Un compte existe déjà avec cette adresse e-mail.")
     if phone_e164 and session.scalar(select(User.id).where(User.phone == phone_e164)):
@@ -109,7 +120,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     """Replace the password after checking the current one; other sessions end."""
     if not check_password_hash(user.password_hash, current or ""):
         raise InvalidInput("Le mot de passe actuel est incorrect.")
-    check_password_strength(new)
+    check_password_strength(new, personal=(*(user.display_name or "").split(), user.email or "", user.phone or ""))
     user.password_hash = generate_password_hash(new, method=PASSWORD_METHOD)
     user.session_token = new_session_token()
     session.flush()

@@ -5,7 +5,7 @@ import re
 
 from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from booking.errors import DomainError
@@ -127,7 +127,13 @@ def init_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
-        log.exception("unexpected error on %s %s", request.method, request.path)
+        if isinstance(error, DBAPIError):
+            # The driver's message may quote the row ("Key (email)=(…) already exists"): log its kind only.
+            log.error("unexpected database error on %s %s: %s (SQLSTATE %s) in %s", request.method, request.path,
+                      type(error.orig).__name__, getattr(error.orig, "sqlstate", None) or "?",
+                      (error.statement or "")[:300])
+        else:
+            log.exception("unexpected error on %s %s", request.method, request.path)
         _forget_session_quietly()
         g._login_user = login_manager.anonymous_user()  # the error may have come from loading the user
         return error_response(500)

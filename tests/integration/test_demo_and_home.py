@@ -55,4 +55,5 @@ def test_errors_are_french_pages_and_api_errors_are_json(client):
 
 
 def test_health_check(client):
-    assert client.get("/sante").get_json() == {"status": "ok"}
+    assert client.get("/sante").get_json() == {"status": "ok", "database": "ok",
+                                               "rate_limit_store": "mémoire du processus"}

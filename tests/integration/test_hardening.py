@@ -160,15 +160,15 @@ def test_a_patient_record_shows_only_the_appointments_at_the_viewers_sites(clien
     from tests import builders
 
     elsewhere = builders.make_slot(session, world.practitioner_b, world.site_b, NOW + timedelta(days=5))
-    builders.make_appointment(session, elsewhere, world.patient_a, reference="AUTRE-COMMUNE")
+    builders.make_appointment(session, elsewhere, world.patient_a, reference="AILLEURS")
     session.commit()
     auth.login(world.agent_a.email)
     page = client.get(f"/gestion/patients/{world.patient_a.id}").get_data(as_text=True)
     assert world.appointment_a.reference in page
-    assert "AUTRE-COMMUNE" not in page and world.site_b.name not in page
+    assert "AILLEURS" not in page and world.site_b.name not in page
     auth.logout()
     auth.login(world.admin.email)
-    assert "AUTRE-COMMUNE" in client.get(f"/gestion/patients/{world.patient_a.id}").get_data(as_text=True)
+    assert "AILLEURS" in client.get(f"/gestion/patients/{world.patient_a.id}").get_data(as_text=True)
 
 
 def test_a_practitioner_sees_only_their_own_patients_on_a_shared_day_sheet(client, auth, session, world):
@@ -244,11 +244,6 @@ def test_with_redis_down_pages_and_api_still_answer_and_health_says_which_is_dow
             db.engine.dispose()
 
 
-def test_health_is_ok_when_everything_answers(client):
-    health = client.get("/sante")
-    assert health.status_code == 200 and health.get_json()["database"] == "ok"
-
-
 @pytest.mark.parametrize("path, json", [("/connexion", False), ("/compte", False), ("/api/v1/sites/1", True)])
 def test_with_the_database_down_signed_in_users_get_a_french_503(app, client, auth, world, path, json):
     from tests.conftest import make_app
@@ -266,3 +261,97 @@ def test_with_the_database_down_signed_in_users_get_a_french_503(app, client, au
     else:
         text = page.get_data(as_text=True)
         assert "momentanément indisponible" in text and "Se connecter" in text
+
+
+def test_pages_with_personal_data_are_never_stored_by_a_browser_or_proxy(client, auth, session, world):
+    from booking.appointments.links import cancel_token
+
+    link = f"/a/{cancel_token('tests-only-secret-key', world.appointment_a.id, world.appointment_a.reference)}"
+    anonymous = client.get(link)
+    assert anonymous.status_code == 200 and anonymous.headers["Cache-Control"] == "no-store"
+    assert "no-store" not in client.get("/").headers.get("Cache-Control", "")  # public and the same for all
+    auth.login(world.resident_a.email)
+    for path in ("/", "/recherche?commune=Salers", "/compte", f"/rendez-vous/{world.appointment_a.id}"):
+        assert client.get(path).headers["Cache-Control"] == "no-store", path
+
+
+@pytest.mark.parametrize("password", ["motdepasse123", "azertyuiop", "aaaaaaaaaaaa", "1234567890", "Delpuech1980"])
+def test_common_and_trivial_passwords_are_refused_beside_the_field(client, session, password):
+    from booking.auth.models import User
+
+    page = client.post("/inscription", data={
+        "first_name": "Camille", "last_name": "Delpuech", "birth_date": "1980-06-01",
+        "commune": "Saint-Bonnet-de-Salers", "email": "camille@example.test", "password": password,
+        "confirm": password, "sms_consent": "y"})
+    assert page.status_code == 422 and "trop courant ou trop prévisible" in page.get_data(as_text=True)
+    assert session.scalar(select(User.id).where(User.email == "camille@example.test")) is None
+
+
+def test_access_logs_mask_secret_links_and_personal_searches(app):
+    import logging
+
+    from booking.logs import RedactUrls
+
+    lines = {
+        "GET /a/12-Zk3vQ9xYbTq1wE7r HTTP/1.1": "GET /a/… HTTP/1.1",
+        "GET /attente/7-aBcDeFgHiJkLmNoP HTTP/1.1": "GET /attente/… HTTP/1.1",
+        "GET /invitation/Qw3rTy_uIoP HTTP/1.1": "GET /invitation/… HTTP/1.1",
+        "GET /agenda/s3cr3t-t0k3n.ics HTTP/1.1": "GET /agenda/… HTTP/1.1",
+        "GET /accueil?last_name=Lef%C3%A8vre&birth_date=02%2F05%2F1944 HTTP/1.1": "GET /accueil?… HTTP/1.1",
+        "GET /api/v1/patients?last_name=Puech&birth_date=1938-08-08 HTTP/1.1": "GET /api/v1/patients?… HTTP/1.1",
+        "GET /recherche?commune=Salers HTTP/1.1": "GET /recherche?commune=Salers HTTP/1.1",
+    }
+    for name in ("werkzeug", "gunicorn.access"):
+        assert any(isinstance(f, RedactUrls) for f in logging.getLogger(name).filters)
+    werkzeug_style = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '%s - - [%s] "%s" %s %s',
+                                       ("127.0.0.1", "now", "", "200", "-"), None)
+    for typed, shown in lines.items():
+        werkzeug_style.args = ("127.0.0.1", "now", typed, "200", "-")
+        RedactUrls().filter(werkzeug_style)
+        assert werkzeug_style.getMessage() == f'127.0.0.1 - - [now] "{shown}" 200 -'
+        gunicorn_style = logging.LogRecord("gunicorn.access", logging.INFO, __file__, 1, '%(h)s "%(r)s"',
+                                           None, None)
+        gunicorn_style.args = {"h": "127.0.0.1", "r": typed}
+        RedactUrls().filter(gunicorn_style)
+        assert gunicorn_style.getMessage() == f'127.0.0.1 "{shown}"'
+
+
+def test_database_errors_do_not_carry_the_values_into_the_logs(database_url, caplog):
+    from booking.auth.models import User
+    from booking.extensions import db
+    from tests import builders
+    from tests.conftest import make_app
+
+    app = make_app(database_url)
+
+    @app.route("/test-only/duplicate")
+    def duplicate():
+        db.session.add(User(role="resident", email="double@example.test", phone="+33699887766", display_name="X",
+                            password_hash="x"))
+        db.session.flush()
+        return "not reached"
+
+    with app.app_context():
+        try:
+            builders.make_user(db.session, "resident", email="double@example.test")
+            db.session.commit()
+            assert app.test_client().get("/test-only/duplicate").status_code == 500
+            assert "IntegrityError" in caplog.text or "UniqueViolation" in caplog.text
+            assert "+33699887766" not in caplog.text and "double@example.test" not in caplog.text
+        finally:
+            db.session.remove()
+            db.session.execute(User.__table__.delete())
+            db.session.commit()
+            db.engine.dispose()
+
+
+def test_the_log_sms_backend_hides_links_and_codes(caplog):
+    import logging
+
+    from notifications.sms import LogSmsBackend
+
+    caplog.set_level(logging.INFO)
+    LogSmsBackend().send("+33612345678", "Votre code de vérification : 482913. Annuler : "
+                                         "https://rdv.example.fr/a/12-Zk3vQ9xYbTq1wE7r", None)
+    assert "482913" not in caplog.text and "Zk3vQ9xYbTq1wE7r" not in caplog.text
+    assert "https://rdv.example.fr/a/…" in caplog.text and "+33612345678" not in caplog.text
