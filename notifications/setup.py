@@ -1,5 +1,6 @@
 """Wire the notifications package into a Flask application."""
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
 
@@ -13,6 +14,16 @@ from notifications.sms import LogSmsBackend, TwilioSmsBackend
 from notifications.webhooks import blueprint
 
 
+@contextmanager
+def _commit_or_roll_back(session):
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
 @dataclass
 class Settings:
     session: Callable
@@ -20,6 +31,8 @@ class Settings:
     on_inbound: Callable | None
     public_base_url: str
     twilio_auth_token: str | None
+    # The application's unit of work, so that what its hooks start (a cancellation) ends as it would elsewhere.
+    transaction: Callable = _commit_or_roll_back
 
 
 def sms_backend_from_config(config) -> object:
@@ -72,12 +85,16 @@ def dispatch_command(now_text):
                f"ignorés : {report.skipped}, repris : {report.recovered}.")
 
 
-def init_app(app: Flask, *, session: Callable, hooks: Hooks | None = None, on_inbound: Callable | None = None):
-    """Register the webhooks, the CLI and the settings; ``session`` returns the current database session."""
+def init_app(app: Flask, *, session: Callable, hooks: Hooks | None = None, on_inbound: Callable | None = None,
+             transaction: Callable | None = None):
+    """Register the webhooks, the CLI and the settings; ``session`` returns the current database session.
+
+    ``transaction(session)`` is the context manager a webhook's work runs in (commit, or roll back).
+    """
     app.extensions["notifications"] = Settings(
         session=session, hooks=hooks or Hooks(), on_inbound=on_inbound,
         public_base_url=app.config["PUBLIC_BASE_URL"].rstrip("/"),
-        twilio_auth_token=app.config.get("TWILIO_AUTH_TOKEN"))
+        twilio_auth_token=app.config.get("TWILIO_AUTH_TOKEN"), transaction=transaction or _commit_or_roll_back)
     app.register_blueprint(blueprint)
     app.cli.add_command(notifications_cli)
     return blueprint

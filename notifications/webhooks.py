@@ -56,12 +56,13 @@ def twilio_status():
     if message is None or status is None:
         return Response(status=204)
     if STATUS_RANK.get(status, 0) >= STATUS_RANK.get(message.status, 0) and message.status != status:
-        message.status = status
-        message.error_code = request.form.get("ErrorCode") or message.error_code
-        message.updated_at = datetime.now(timezone.utc)
-        if status in ("undelivered", "failed") and message.error_code in PERMANENT_ERRORS and settings.hooks.on_permanent_failure:
-            settings.hooks.on_permanent_failure(session, message)
-        session.commit()
+        with settings.transaction(session):
+            message.status = status
+            message.error_code = request.form.get("ErrorCode") or message.error_code
+            message.updated_at = datetime.now(timezone.utc)
+            if (status in ("undelivered", "failed") and message.error_code in PERMANENT_ERRORS
+                    and settings.hooks.on_permanent_failure):
+                settings.hooks.on_permanent_failure(session, message)
     return Response(status=204)
 
 
@@ -80,15 +81,16 @@ def twilio_inbound():
         return _twiml(known.reply)  # Twilio retried: same answer, nothing done twice
     now = datetime.now(timezone.utc)
     keyword = _keyword(request.form.get("Body", ""))
-    if keyword in STOP_WORDS:
-        if not session.scalar(select(exists().where(SmsOptOut.phone == sender))):
-            session.add(SmsOptOut(phone=sender, at=now))
-        session.execute(update(Notification).where(Notification.recipient == sender, Notification.channel == "sms",
-                                                   Notification.status == "pending")
-                        .values(status="cancelled", last_error="STOP reçu", updated_at=now))
-        reply = settings.on_inbound(session, sender, "STOP", now) if settings.on_inbound else None
-    else:
-        reply = settings.on_inbound(session, sender, keyword, now) if settings.on_inbound else None
-    session.add(InboundMessage(provider_id=sid, keyword=keyword[:20], reply=reply, at=now))
-    session.commit()
+    # One transaction: the answer's effect (a cancellation…) and the record that makes a retry do nothing.
+    with settings.transaction(session):
+        if keyword in STOP_WORDS:
+            if not session.scalar(select(exists().where(SmsOptOut.phone == sender))):
+                session.add(SmsOptOut(phone=sender, at=now))
+            session.execute(update(Notification).where(Notification.recipient == sender,
+                                                       Notification.channel == "sms", Notification.status == "pending")
+                            .values(status="cancelled", last_error="STOP reçu", updated_at=now))
+            reply = settings.on_inbound(session, sender, "STOP", now) if settings.on_inbound else None
+        else:
+            reply = settings.on_inbound(session, sender, keyword, now) if settings.on_inbound else None
+        session.add(InboundMessage(provider_id=sid, keyword=keyword[:20], reply=reply, at=now))
     return _twiml(reply)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import notifications
+from booking.appointments.messages import relative_confirmation_text
 from booking.appointments.models import Patient, PhoneVerification
 from booking.appointments.services import PatientInput, create_patient
 from booking.auth.models import User
@@ -113,10 +114,24 @@ def account_patients(session: Session, user: User) -> list[Patient]:
 
 
 def add_relative(session: Session, user: User, data: PatientInput, now: datetime) -> Patient:
-    """Add a relative (child, parent…) to a resident account; their SMS go to the account's phone by default."""
+    """Add a relative (child, parent…) to a resident account; their SMS go to the account's phone by default.
+
+    A mobile of their own gets SMS only once it has answered OUI: the account holder may have typed
+    anyone's number, and reminders must not reach a stranger.
+    """
     if not (data.phone or "").strip() and user.phone and user.phone_verified_at:
         data.phone, data.sms_consent = user.phone, True
-    return create_patient(session, user, data, now, account=user)
+    wants_sms = data.sms_consent
+    patient = create_patient(session, user, data, now, account=user)
+    own_mobile = patient.phone_kind == "mobile" and not (patient.phone == user.phone and user.phone_verified_at)
+    if wants_sms and own_mobile:
+        patient.sms_consent = False
+        patient.sms_confirmation_asked_at = now
+        notifications.enqueue(session, channel="sms", recipient=patient.phone, due_at=now,
+                              body=relative_confirmation_text(user.display_name),
+                              dedupe_key=f"patient:{patient.id}:confirm-phone", group_key=f"patient:{patient.id}")
+        session.flush()
+    return patient
 
 
 def account_overview(session: Session, patient_ids: list[int], now: datetime):

@@ -65,6 +65,13 @@ def cancelled_by_site_text(appointment: Appointment) -> str:
                    f"Autres créneaux : {_base_url()}/lieux/{appointment.slot.site_id}")
 
 
+def relative_confirmation_text(holder_name: str) -> str:
+    """Ask a relative's own mobile whether it wants the reminders someone else signed it up for."""
+    holder = " ".join((holder_name or "").split())[:40] or "Un proche"
+    return to_gsm7(f"Rendez-vous santé : {holder} vous a inscrit comme proche. Pour recevoir par SMS les rappels "
+                   "de vos rendez-vous, répondez OUI.")
+
+
 def _sms(session: Session, appointment: Appointment, kind: str, body: str, due_at: datetime) -> None:
     notifications.enqueue(session, channel="sms", recipient=appointment.patient.phone, body=body, due_at=due_at,
                           dedupe_key=f"appointment:{appointment.id}:{kind}",

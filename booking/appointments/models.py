@@ -38,6 +38,8 @@ class Patient(db.Model):
     commune_insee: Mapped[str | None] = mapped_column(ForeignKey("communes.insee"), index=True)
     sms_consent: Mapped[bool] = mapped_column(default=False)
     sms_opted_out_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # A relative's own mobile, typed by someone else: no SMS until that phone answers OUI.
+    sms_confirmation_asked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # The resident account that manages this patient (the holder or a relative of theirs).
     account_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     relationship_label: Mapped[str | None] = mapped_column(String(40))

@@ -7,7 +7,6 @@ from sqlalchemy.orm import Session
 
 from booking.appointments.messages import cancelled_by_patient_text
 from booking.appointments.models import Appointment, Patient
-from booking.database import unit_of_work
 from booking.slots.models import Slot
 from notifications.gsm import to_gsm7
 from notifications.models import Notification
@@ -32,6 +31,14 @@ def answer_sms(session: Session, phone: str, keyword: str, now: datetime) -> str
         for patient in patients:
             patient.sms_opted_out_at = now
         return to_gsm7("Vous ne recevrez plus de SMS de notre part. Pour les réactiver, adressez-vous à votre mairie.")
+    if keyword == "OUI":
+        waiting = [p for p in patients if p.sms_confirmation_asked_at is not None and p.sms_opted_out_at is None]
+        if not waiting:
+            return to_gsm7(HELP)
+        for patient in waiting:
+            patient.sms_consent, patient.sms_confirmation_asked_at = True, None
+        return to_gsm7("Merci : vous recevrez par SMS les rappels de vos rendez-vous. Pour les arrêter, "
+                       "répondez STOP.")
     if keyword == "ANNULER":
         appointment = session.scalar(
             select(Appointment).join(Slot)
@@ -40,8 +47,6 @@ def answer_sms(session: Session, phone: str, keyword: str, now: datetime) -> str
             .order_by(Slot.starts_at).limit(1))
         if appointment is None:
             return to_gsm7("Aucun rendez-vous à venir n'est associé à ce numéro.")
-        # Committed here with the inbound message already recorded, so that the freed slot goes to the waiting list.
-        with unit_of_work(session):
-            cancel(session, appointment, None, "patient", now)
+        cancel(session, appointment, None, "patient", now)  # committed with the inbound message by the webhook
         return cancelled_by_patient_text(appointment)
     return to_gsm7(HELP)

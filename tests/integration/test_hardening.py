@@ -355,3 +355,47 @@ def test_the_log_sms_backend_hides_links_and_codes(caplog):
                                          "https://rdv.example.fr/a/12-Zk3vQ9xYbTq1wE7r", None)
     assert "482913" not in caplog.text and "Zk3vQ9xYbTq1wE7r" not in caplog.text
     assert "https://rdv.example.fr/a/…" in caplog.text and "+33612345678" not in caplog.text
+
+
+@pytest.mark.twilio
+def test_a_relatives_own_mobile_gets_sms_only_after_answering_oui(twilio_app, twilio_stub, session, world):
+    from booking.appointments.accounts import add_relative
+    from booking.appointments.messages import can_receive_sms
+    from booking.appointments.models import Patient
+    from booking.appointments.services import PatientInput
+    from booking.database import unit_of_work
+    from notifications.gsm import segments
+    from notifications.models import Notification
+    from tests.integration.test_notifications import _signed_post
+
+    with unit_of_work(session):  # an account with an email only types a mobile for a "relative"
+        relative = add_relative(session, world.resident_a, PatientInput(
+            "Léon", "Lefèvre", None, "15174", phone="06 98 76 54 32", sms_consent=True,
+            relationship_label="père"), NOW)
+    assert not can_receive_sms(relative) and relative.sms_confirmation_asked_at == NOW
+    (ask,) = session.scalars(select(Notification).where(Notification.recipient == "+33698765432")).all()
+    assert "répondez OUI" in ask.body and segments(ask.body) == 1
+    client = twilio_app.test_client()
+    stranger = _signed_post(client, "/notifications/twilio/inbound",
+                            {"MessageSid": "SM-oui-1", "From": "+33611111111", "Body": "oui"})
+    assert "ANNULER" in stranger.get_data(as_text=True)  # nothing pending there: the help text
+    answer = _signed_post(client, "/notifications/twilio/inbound",
+                          {"MessageSid": "SM-oui-2", "From": "+33698765432", "Body": "Oui !"})
+    assert "Merci" in answer.get_data(as_text=True)
+    session.expire_all()
+    relative = session.get(Patient, relative.id)
+    assert can_receive_sms(relative) and relative.sms_confirmation_asked_at is None
+
+
+def test_a_relative_on_the_holders_verified_mobile_needs_no_confirmation(session, world):
+    from booking.appointments.accounts import add_relative
+    from booking.appointments.messages import can_receive_sms
+    from booking.appointments.services import PatientInput
+    from booking.database import unit_of_work
+
+    world.resident_a.phone, world.resident_a.phone_verified_at = "+33600000123", NOW
+    session.commit()
+    with unit_of_work(session):
+        child = add_relative(session, world.resident_a, PatientInput("Lou", "Lefèvre", None, "15174",
+                                                                     relationship_label="fille"), NOW)
+    assert child.phone == "+33600000123" and can_receive_sms(child) and child.sms_confirmation_asked_at is None
