@@ -7,12 +7,9 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-TEMPLATE_FOLDER = Path(__file__).resolve().parent.parent / "templates"
-
-
 def create_app(config: dict | None = None) -> Flask:
     """Create and configure the application."""
-    app = Flask(__name__, instance_relative_config=True, template_folder=str(TEMPLATE_FOLDER))
+    app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
 
     from booking.config import from_environment, normalize_database_url

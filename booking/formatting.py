@@ -1,6 +1,6 @@
 """French formatting of dates, times and numbers for pages and messages."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
@@ -86,3 +86,18 @@ def init_template_helpers(app: Flask) -> None:
         site_kind=lambda kind: SITE_KIND_LABELS.get(kind, kind),
         role=lambda role: ROLE_LABELS.get(role, role),
     )
+
+
+PAGE_PAST_DAYS = 20 * 366    # statistics and history go back years, not centuries
+PAGE_FUTURE_DAYS = 3 * 366   # nothing is published more than two years ahead
+
+
+def day_param(text: str | None, today: date) -> date | None:
+    """Read a day from a URL parameter (YYYY-MM-DD); None when unreadable or beyond what any page shows."""
+    try:
+        day = date.fromisoformat(text or "")
+    except ValueError:
+        return None
+    if not today - timedelta(days=PAGE_PAST_DAYS) <= day <= today + timedelta(days=PAGE_FUTURE_DAYS):
+        return None
+    return day

@@ -4,6 +4,8 @@ Marshmallow (through flask-smorest) both parses requests and feeds apispec, so
 a field documented here is exactly a field checked here.
 """
 
+from datetime import date
+
 from marshmallow import Schema, ValidationError, fields, validate
 
 from booking.appointments.services import CANCEL_REASONS
@@ -13,6 +15,8 @@ from booking.slots.models import MODALITIES
 from booking.text import text_problem
 
 PROFESSION = validate.OneOf(sorted(PROFESSIONS))
+# Beyond these, a date is a typing error (and 0001-01-01 or 9999-12-31 overflow date arithmetic).
+DAYS = validate.Range(min=date(1900, 1, 1), max=date(2100, 12, 31))
 INSEE = validate.Regexp(r"^[0-9][0-9AB][0-9]{3}$", error="Code INSEE à 5 caractères attendu.")
 # JSON bodies take integers only ("12" is refused); query strings are text by nature.
 ID = {"strict": True, "validate": validate.Range(min=1, max=2**31 - 1)}
@@ -128,8 +132,8 @@ class SlotArgsSchema(PageArgsSchema):
     site_id = fields.Integer(**QUERY_ID)
     practitioner_id = fields.Integer(**QUERY_ID)
     profession = fields.String(validate=PROFESSION)
-    from_ = fields.Date(data_key="from", metadata={"description": "Premier jour (heure locale du lieu)."})
-    to = fields.Date(metadata={"description": "Dernier jour inclus ; 92 jours au plus après « from »."})
+    from_ = fields.Date(validate=DAYS, data_key="from", metadata={"description": "Premier jour (heure locale du lieu)."})
+    to = fields.Date(validate=DAYS, metadata={"description": "Dernier jour inclus ; 92 jours au plus après « from »."})
 
 
 class SlotSchema(Schema):
@@ -174,13 +178,13 @@ class RuleCreatedSchema(Schema):
 
 class PatientArgsSchema(PageArgsSchema):
     last_name = _text(100, required=True, minimum=1)
-    birth_date = fields.Date(required=True)
+    birth_date = fields.Date(validate=DAYS, required=True)
 
 
 class PatientInputSchema(Schema):
     first_name = _text(100, required=True, minimum=1)
     last_name = _text(100, required=True, minimum=1)
-    birth_date = fields.Date(required=True)
+    birth_date = fields.Date(validate=DAYS, required=True)
     phone = _text(30, allow_none=True)
     email = _text(254, allow_none=True)
     commune_insee = fields.String(allow_none=True, validate=INSEE)
@@ -191,7 +195,7 @@ class PatientSchema(Schema):
     id = fields.Integer(required=True)
     first_name = fields.String(required=True)
     last_name = fields.String(required=True)
-    birth_date = fields.Date(allow_none=True)
+    birth_date = fields.Date(validate=DAYS, allow_none=True)
     commune_insee = fields.String(allow_none=True)
     phone = fields.String(allow_none=True, metadata={"description": "Format E.164."})
     phone_kind = fields.String(allow_none=True, validate=validate.OneOf(["mobile", "landline"]))
@@ -235,8 +239,8 @@ class AttendanceInputSchema(Schema):
 # --- Statistics ------------------------------------------------------------------------------------------
 
 class StatsArgsSchema(Schema):
-    from_ = fields.Date(data_key="from", required=True)
-    to = fields.Date(required=True)
+    from_ = fields.Date(validate=DAYS, data_key="from", required=True)
+    to = fields.Date(validate=DAYS, required=True)
     site_id = fields.Integer(**QUERY_ID)
     profession = fields.String(validate=PROFESSION)
 

@@ -19,6 +19,7 @@ from booking.clock import now
 from booking.database import unit_of_work
 from booking.errors import DomainError
 from booking.extensions import db, limiter
+from booking.formatting import day_param
 from booking.geo.services import resolve_commune
 from booking.sites.forms import options
 from booking.sites.models import Site
@@ -44,10 +45,7 @@ def search_page():
 
 def _week_start(text: str | None, zone: ZoneInfo) -> date:
     today = now().astimezone(zone).date()
-    try:
-        day = date.fromisoformat(text) if text else today
-    except ValueError:
-        day = today
+    day = day_param(text, today) or today
     return max(day, today - timedelta(days=today.weekday())) - timedelta(days=day.weekday())
 
 

@@ -19,6 +19,7 @@ from booking.auth.permissions import visible_appointments
 from booking.database import unit_of_work
 from booking.errors import DomainError, InvalidInput
 from booking.extensions import db
+from booking.formatting import day_param
 from booking.geo.services import resolve_commune
 from booking.sites.rules import PROFESSIONS
 from booking.sites.services import get_site_for, sites_visible_to
@@ -132,10 +133,8 @@ def day_sheet(site_id: int):
     """Today's appointments at a site, by time, with check-in and attendance buttons; printable."""
     site = get_site_for(db.session, current_user, site_id)
     zone = ZoneInfo(site.time_zone)
-    try:
-        day = date.fromisoformat(request.args["jour"]) if request.args.get("jour") else now().astimezone(zone).date()
-    except ValueError:
-        day = now().astimezone(zone).date()
+    today = now().astimezone(zone).date()
+    day = day_param(request.args.get("jour"), today) or today
     start = datetime.combine(day, time(), tzinfo=zone)
     appointments = list(db.session.scalars(
         db.select(Appointment).join(Slot).where(Slot.site_id == site.id, Slot.starts_at >= start,

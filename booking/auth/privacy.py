@@ -105,7 +105,7 @@ def purge(session: Session, now: datetime, retention: Retention) -> PurgeReport:
     for patient in inactive:
         erase_patient(session, patient.id, now)
     report.counts["inactive_patients"] = len(inactive)
-    session.commit()
+    session.flush()
     return report
 
 

@@ -16,7 +16,8 @@ privacy_cli = AppGroup("privacy", help="Données personnelles : durées de conse
 @click.option("--now", "now_text", help="Instant de référence (ISO 8601).")
 def purge_command(now_text):
     """Delete or blank the personal data past its retention period (docs/privacy.md)."""
-    report = purge(db.session, parse_now(now_text), Retention.from_config(current_app.config))
+    with unit_of_work():
+        report = purge(db.session, parse_now(now_text), Retention.from_config(current_app.config))
     for name, count in report.counts.items():
         click.echo(f"{name} : {count}")
 

@@ -61,7 +61,9 @@ def delay_sample_job():
 def retention_job():
     from booking.auth.privacy import Retention, purge
 
-    log.info("Purge des données : %s", purge(db.session, now(), Retention.from_config(current_app.config)).counts)
+    with unit_of_work():
+        report = purge(db.session, now(), Retention.from_config(current_app.config))
+    log.info("Purge des données : %s", report.counts)
 
 
 # name -> (function, APScheduler trigger arguments)

@@ -125,6 +125,12 @@ def init_error_handlers(app: Flask) -> None:
         response.headers["Retry-After"] = "60"
         return response
 
+    @app.errorhandler(RecursionError)
+    def too_deep(error: RecursionError):
+        # A JSON body nested thousands deep exhausts the parser before any schema sees it.
+        _forget_session_quietly()
+        return error_response(400, "Données trop imbriquées : envoyez un document JSON simple.", "bad_request")
+
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
         if isinstance(error, DBAPIError):

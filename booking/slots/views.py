@@ -11,7 +11,7 @@ from booking.clock import now
 from booking.database import unit_of_work
 from booking.errors import DomainError
 from booking.extensions import db
-from booking.formatting import local_time
+from booking.formatting import day_param, local_time
 from booking.sites.services import accepted_sites, practitioner_of
 from booking.sites.forms import options
 from booking.slots.forms import BlockForm, CancelForm, FeedForm, RuleForm
@@ -31,10 +31,8 @@ def _practitioner():
 
 
 def _monday(text: str | None) -> date:
-    try:
-        day = date.fromisoformat(text) if text else local_time(now(), "Europe/Paris").date()
-    except ValueError:
-        day = local_time(now(), "Europe/Paris").date()
+    today = local_time(now(), "Europe/Paris").date()
+    day = day_param(text, today) or today
     return day - timedelta(days=day.weekday())
 
 

@@ -9,7 +9,7 @@ from booking.auth.decorators import staff_required
 from booking.clock import now
 from booking.errors import InvalidInput
 from booking.extensions import db
-from booking.formatting import local_time
+from booking.formatting import day_param, local_time
 from booking.sites.rules import PROFESSIONS
 from booking.sites.services import sites_visible_to
 from booking.stats.export import period_label, to_csv, to_pdf
@@ -24,10 +24,16 @@ def _period() -> tuple[date, date]:
     try:
         if request.args.get("mois"):
             year, month = (int(part) for part in request.args["mois"].split("-"))
+            if not 2000 <= year <= 2100:
+                raise ValueError
             start = date(year, month, 1)
             return start, date(year + (month == 12), month % 12 + 1, 1)
         if request.args.get("du") and request.args.get("au"):
-            return date.fromisoformat(request.args["du"]), date.fromisoformat(request.args["au"]) + timedelta(days=1)
+            today = local_time(now(), "Europe/Paris").date()
+            first, last = day_param(request.args["du"], today), day_param(request.args["au"], today)
+            if first is None or last is None:
+                raise ValueError
+            return first, last + timedelta(days=1)
     except ValueError:
         raise InvalidInput("Période illisible : utilisez des dates valides.") from None
     year, month = previous_month(local_time(now(), "Europe/Paris").date())

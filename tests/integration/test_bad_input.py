@@ -44,3 +44,80 @@ def test_bad_posts_are_refused_cleanly(client, auth, world):
         response = client.post(url, data=data)
         assert 400 <= response.status_code < 500 or response.status_code in (200, 302), (url, response.status_code)
         assert response.status_code != 500
+
+
+# Percent-encoded as a browser or a script would send them; %ED%A0%80 is a lone surrogate in UTF-8.
+HOSTILE_VALUES = ["%00", "a%00b", "%ED%A0%80", "%FF%FE", "0001-01-01", "9999-12-31", "-1", "99999999999999999999",
+                  "x" * 5000]
+HOSTILE_PAGES = [
+    ("/recherche", ["commune", "insee", "profession", "depuis"]),
+    ("/lieux/{site}/creneaux", ["semaine"]),
+    ("/praticien/agenda", ["semaine"]),
+    ("/gestion/sites/{site}/journee", ["jour"]),
+    ("/gestion/communes/15174/statistiques", ["du", "au", "site", "profession"]),
+    ("/gestion/communes/15174/statistiques.csv", ["du", "au"]),
+    ("/accueil", ["last_name", "birth_date"]),
+]
+HOSTILE_API = [
+    ("/api/v1/slots", {"site_id": "{site}"}, ["from", "to", "cursor", "profession"]),
+    ("/api/v1/communes", {"q": "salers"}, ["q", "cursor", "limit"]),
+    ("/api/v1/communes/{insee}/stats", {}, ["from", "to", "insee"]),
+    ("/api/v1/sites", {"commune": "15174"}, ["commune", "cursor"]),
+    ("/api/v1/patients", {"last_name": "x"}, ["last_name", "birth_date", "cursor"]),
+]
+CRAFTED_CURSORS = ["e30", "eyJzdGFydCI6IjAwMDEtMDEtMDEiLCJpZCI6LTF9", "eyJvZmZzZXQiOjk5OTk5OTk5OTk5OTk5OTk5fQ",
+                   "!!!", "eyJzdGFydCI6bnVsbH0"]
+
+
+@pytest.mark.parametrize("role", ["admin", "practitioner_user_a"])
+def test_hostile_query_values_get_4xx_or_a_page_never_500(app, client, auth, session, world, role):
+    from booking.api.services import create_token
+    from booking.database import unit_of_work
+
+    auth.login(getattr(world, role).email)
+    with unit_of_work(session):
+        token = create_token(session, getattr(world, role).email, "crawl", world.slot_a.starts_at)
+    fill = {"site": world.site_a.id, "insee": "15174"}
+    for path, names in HOSTILE_PAGES:
+        for name in names:
+            for value in HOSTILE_VALUES:
+                response = client.get(f"{path.format(**fill)}?{name}={value}")
+                assert response.status_code < 500, (role, path, name, repr(value[:20]), response.status_code)
+    headers = {"Authorization": f"Bearer {token}"}
+    for path, base, names in HOSTILE_API:
+        base = {key: value.format(**fill) for key, value in base.items()}
+        for name in names:
+            for value in HOSTILE_VALUES + (CRAFTED_CURSORS if name == "cursor" else []):
+                query = "&".join(f"{key}={val}" for key, val in {**base, name: value}.items())
+                response = client.get(f"{path.format(**fill)}?{query}", headers=headers)
+                assert response.status_code < 500, (role, path, name, repr(value[:20]), response.status_code)
+                if response.status_code >= 400:
+                    assert response.get_json()["error"]["message"]
+
+
+def test_hostile_bodies_get_4xx_never_500(client, auth, session, world):
+    from booking.api.services import create_token
+    from booking.database import unit_of_work
+
+    with unit_of_work(session):
+        token = create_token(session, world.agent_a.email, "crawl", world.slot_a.starts_at)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    deep = "[" * 5000 + "]" * 5000
+    for body in (deep, '{"first_name": "\\ud800", "last_name": "B", "birth_date": "1944-05-02"}',
+                 '{"first_name": "A\\u0000", "last_name": "B", "birth_date": "0001-01-01"}',
+                 '{"first_name": "A", "last_name": "B", "birth_date": "9999-12-31"}'):
+        response = client.post("/api/v1/patients", data=body, headers=headers)
+        assert 400 <= response.status_code < 500, (body[:40], response.status_code)
+        assert response.get_json()["error"]["message"]
+    auth.login(world.agent_a.email)
+    for data in ({"last_name": "A\x00", "first_name": "B", "birth_date": "01/01/0001", "commune": "15174"},
+                 {"last_name": "A", "first_name": "B", "birth_date": "31/12/9999", "commune": "\x00"}):
+        response = client.post("/accueil/patients/nouveau", data=data)
+        assert response.status_code == 422, response.status_code
+    auth.logout()
+    form = "application/x-www-form-urlencoded"
+    for path, body in (("/connexion", "login=%00%ED%A0%80&password=%00"),
+                       ("/inscription", "first_name=%00&last_name=B&birth_date=0001-01-01&commune=%00"
+                                        "&email=a%00%40b.fr&password=xxxxxxxxxxxxxxxxxxxx&confirm=xxxxxxxxxxxxxxxxxxxx")):
+        response = client.post(path, data=body, content_type=form)
+        assert response.status_code in (200, 422), (path, response.status_code)

@@ -1,0 +1,153 @@
+"""The commune telemedicine-site booking platform."""
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.routing import IntegerConverter
+
+def create_app(config: dict | None = None) -> Flask:
+    """Create and configure the application."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from booking.config import from_environment, normalize_database_url
+
+    app.config.from_mapping(from_environment(app.instance_path))
+    if config:
+        app.config.from_mapping(config)
+        if "SQLALCHEMY_DATABASE_URI" in config:
+            app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # Writers wait for each other instead of failing at once with "database is locked".
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {"timeout": 30})
+    else:
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
+    # An error message must not carry a patient's name or phone into the logs.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("hide_parameters", True)
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    from booking.logs import init_logs
+
+    init_logs()
+
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from booking import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
+    from booking.auth.login import init_login
+    from booking.database import init_database
+    from booking.extensions import csrf, db, limiter, migrate
+
+    db.init_app(app)
+    init_database(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True,
+                     compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    init_login(app)
+    from booking.auth.security import init_security
+
+    init_security(app)
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every URL: ids beyond a 32-bit integer are simply not found (the databases would refuse them)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+def register_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter
+    from booking.appointments.views import blueprint as appointments
+    from booking.appointments.views_public import blueprint as public
+    from booking.appointments.views_reception import blueprint as reception
+    from booking.auth.privacy_views import blueprint as privacy
+    from booking.auth.views import blueprint as auth
+    from booking.main.views import blueprint as main
+    from booking.sites.views import blueprint as sites
+    from booking.slots.views import blueprint as slots
+    from booking.stats.views import blueprint as stats
+
+    for blueprint in (main, auth, sites, slots, appointments, public, reception, stats, privacy):
+        app.register_blueprint(blueprint)
+    from booking.api.docs import init_api
+
+    init_api(app)
+    register_notifications(app)
+    register_reactions(app)
+
+
+def register_reactions(app: Flask) -> None:
+    """Subscribe the reactions that run after a committed change (booking.reactions)."""
+    from booking.appointments.waitlist import offer_freed_slot, offer_new_slots
+    from booking.reactions import SLOT_FREED, SLOTS_PUBLISHED, subscribe
+
+    subscribe(app, SLOT_FREED, offer_freed_slot)
+    subscribe(app, SLOTS_PUBLISHED, offer_new_slots)
+
+
+def register_notifications(app: Flask) -> None:
+    from booking.appointments.sms_replies import answer_sms, flag_unreachable_phone
+    from booking.database import unit_of_work
+    from booking.extensions import csrf, db
+    from notifications.dispatcher import Hooks
+    from notifications.setup import init_app
+
+    webhooks = init_app(app, session=lambda: db.session, hooks=Hooks(on_permanent_failure=flag_unreachable_phone),
+                        on_inbound=answer_sms, transaction=unit_of_work)
+    csrf.exempt(webhooks)  # Twilio cannot send our CSRF token; its signature is checked instead
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from booking.main.errors import init_error_handlers
+
+    init_error_handlers(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from booking.formatting import init_template_helpers
+    from booking.typography import init_typography
+
+    init_template_helpers(app)
+    init_typography(app)
+
+
+def register_commands(app: Flask) -> None:
+    from booking.auth.cli import users_cli
+    from booking.auth.privacy_cli import privacy_cli
+
+    app.cli.add_command(privacy_cli)
+    from booking.demo import demo_command
+    from booking.geo.cli import geo_cli
+    from booking.jobs.scheduler import scheduler_command
+    from booking.api.cli import tokens_cli
+    from booking.slots.cli import slots_cli
+    from booking.stats.cli import reports_cli, stats_cli
+
+    app.cli.add_command(tokens_cli)
+    app.cli.add_command(reports_cli)
+    app.cli.add_command(stats_cli)
+
+    app.cli.add_command(scheduler_command)
+
+    app.cli.add_command(slots_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(geo_cli)
+    app.cli.add_command(demo_command)

@@ -1,0 +1,281 @@
+"""JSON API v1. Bearer tokens only: a browser session is never accepted here.
+
+The docstrings of the operations are French: they are the published API reference.
+"""
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app, g, request
+from flask_smorest import Blueprint
+
+from booking.api import present
+from booking.api import schemas as s
+from booking.api.pagination import after_of, encode_cursor, offset_of, offset_page
+from booking.api.services import user_for_token
+from booking.appointments.accounts import add_relative
+from booking.appointments.messages import can_receive_sms
+from booking.appointments.queries import read_appointment
+from booking.appointments.search import search
+from booking.appointments.services import (PatientInput, book, cancel_appointment, create_patient, find_patients,
+                                           mark_attendance)
+from booking.auth.models import User
+from booking.clock import now
+from booking.database import unit_of_work
+from booking.errors import DomainError, Forbidden, InvalidInput, NotFound
+from booking.extensions import db, limiter
+from booking.geo.models import Commune
+from booking.geo.services import search_communes
+from booking.sites.models import Site
+from booking.sites.services import practitioners_at, token_hash
+from booking.slots.services import RuleInput, list_slots, publish_rule
+from booking.stats.services import statistics_for
+
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1", description="API v1 de la prise de rendez-vous.")
+BEARER = [{"bearerAuth": []}]
+PUBLIC = [{}, {"bearerAuth": []}]
+MAX_SLOT_DAYS = 92
+
+
+def _rate_key() -> str:
+    header = request.headers.get("Authorization", "")
+    if header:
+        return "api-token:" + token_hash(header)[:32]
+    return "api-ip:" + (request.remote_addr or "")
+
+
+limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_rate_key)(blueprint)
+
+
+class Unauthorized(DomainError):
+    http_status = 401
+    code = "unauthorized"
+
+
+def api_user(required: bool = True) -> User | None:
+    """The user of the request's bearer token; a token that is sent must be valid even where none is needed."""
+    if "api_user" not in g:
+        header = request.headers.get("Authorization", "")
+        user = None
+        if header:
+            token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+            if token:
+                with unit_of_work():  # the token's last use is recorded even by a read
+                    user = user_for_token(db.session, token, now())
+            if user is None:
+                raise Unauthorized("Jeton d’API invalide ou révoqué.")
+        g.api_user = user
+    if required and g.api_user is None:
+        raise Unauthorized("Jeton d’API absent : envoyez « Authorization: Bearer <jeton> ».")
+    return g.api_user
+
+
+def _staff(user: User) -> User:
+    if user.role not in ("agent", "commune_admin", "admin"):
+        raise Forbidden("Réservé aux agents des communes.")
+    return user
+
+
+def _local_midnight(day: date, zone: str) -> datetime:
+    return datetime.combine(day, time(), tzinfo=ZoneInfo(zone))
+
+
+# --- Public reference data ------------------------------------------------------------------------------
+
+@blueprint.get("/communes")
+@blueprint.arguments(s.CommuneArgsSchema, location="query")
+@blueprint.response(200, s.page_of(s.CommuneSchema, "CommunePage"))
+@blueprint.doc(security=PUBLIC)
+def communes(args):
+    """Communes par nom (accents et majuscules indifférents, anciens noms compris) ou par code postal."""
+    api_user(required=False)
+    offset = offset_of(args.get("cursor"))
+    found = search_communes(db.session, args["q"], limit=offset + args["limit"] + 1)
+    return offset_page(found, offset, args["limit"], present.commune)
+
+
+@blueprint.get("/sites")
+@blueprint.arguments(s.SiteArgsSchema, location="query")
+@blueprint.response(200, s.page_of(s.SiteSummarySchema, "SiteSummaryPage"))
+@blueprint.doc(security=PUBLIC)
+@unit_of_work()
+def sites(args):
+    """Lieux de soins qui servent une commune, puis son intercommunalité, puis son département."""
+    api_user(required=False)
+    if db.session.get(Commune, args["commune"]) is None:
+        raise NotFound("Commune inconnue.")
+    offset = offset_of(args.get("cursor"))
+    result = search(db.session, "", now(), profession=args.get("profession"), kind=args.get("kind"),
+                    commune_insee=args["commune"], record_demand=False)
+    return offset_page(result.sites, offset, args["limit"], present.site_summary)
+
+
+@blueprint.get("/sites/<int:site_id>")
+@blueprint.response(200, s.SiteSchema)
+@blueprint.doc(security=PUBLIC)
+def site(site_id: int):
+    """Un lieu de soins, avec ses informations pratiques et ses praticiens."""
+    api_user(required=False)
+    found = db.session.get(Site, site_id)
+    if found is None:
+        raise NotFound("Ce lieu de soins n’existe pas.")
+    return present.site(found)
+
+
+@blueprint.get("/practitioners")
+@blueprint.arguments(s.PractitionerArgsSchema, location="query")
+@blueprint.response(200, s.page_of(s.PractitionerSchema, "PractitionerPage"))
+@blueprint.doc(security=PUBLIC)
+def practitioners(args):
+    """Praticiens acceptés sur un lieu de soins."""
+    api_user(required=False)
+    found = db.session.get(Site, args["site_id"])
+    if found is None:
+        raise NotFound("Ce lieu de soins n’existe pas.")
+    offset = offset_of(args.get("cursor"))
+    people = [link.practitioner for link in practitioners_at(db.session, found)
+              if link.status == "accepted" and args.get("profession") in (None, link.practitioner.profession)]
+    return offset_page(people, offset, args["limit"], present.practitioner)
+
+
+@blueprint.get("/slots")
+@blueprint.arguments(s.SlotArgsSchema, location="query")
+@blueprint.response(200, s.page_of(s.SlotSchema, "SlotPage"))
+@blueprint.doc(security=PUBLIC)
+def slots(args):
+    """Créneaux libres ; avec le jeton de quelqu’un qui travaille sur le lieu, tous les créneaux et leur statut."""
+    user = api_user(required=False)
+    if args.get("site_id") is None and args.get("practitioner_id") is None:
+        raise InvalidInput("Indiquez « site_id » ou « practitioner_id ».")
+    zone = "Europe/Paris"
+    if args.get("site_id") is not None:
+        found = db.session.get(Site, args["site_id"])
+        if found is None:
+            raise NotFound("Ce lieu de soins n’existe pas.")
+        zone = found.time_zone
+    moment = now()
+    first = args.get("from_") or moment.astimezone(ZoneInfo(zone)).date()
+    last = args.get("to") or first + timedelta(days=13)
+    if last < first or (last - first).days >= MAX_SLOT_DAYS:
+        raise InvalidInput(f"La période va de « from » à « to » inclus, {MAX_SLOT_DAYS} jours au plus.")
+    found_slots = list_slots(db.session, user, start=_local_midnight(first, zone),
+                             end=_local_midnight(last + timedelta(days=1), zone), now=moment,
+                             site_id=args.get("site_id"), practitioner_id=args.get("practitioner_id"),
+                             profession=args.get("profession"), after=after_of(args.get("cursor")),
+                             limit=args["limit"])
+    page = found_slots[:args["limit"]]
+    cursor = None
+    if len(found_slots) > args["limit"]:
+        cursor = encode_cursor({"start": page[-1].starts_at.isoformat(), "id": page[-1].id})
+    return {"items": [present.slot(slot) for slot in page], "next_cursor": cursor}
+
+
+# --- Practitioners publish ------------------------------------------------------------------------------
+
+@blueprint.post("/practitioners/<int:practitioner_id>/rules")
+@blueprint.arguments(s.RuleInputSchema)
+@blueprint.response(201, s.RuleCreatedSchema)
+@blueprint.doc(security=BEARER)
+@unit_of_work()
+def publish(data, practitioner_id: int):
+    """Publier une règle de disponibilité : ses créneaux sont créés sur 90 jours (409 nomme le conflit)."""
+    result = publish_rule(db.session, api_user(), practitioner_id, RuleInput(**data), now())
+    return {"id": result.rule.id, "slots_created": result.created}
+
+
+# --- Patients -------------------------------------------------------------------------------------------
+
+@blueprint.get("/patients")
+@blueprint.arguments(s.PatientArgsSchema, location="query")
+@blueprint.response(200, s.page_of(s.PatientSchema, "PatientPage"))
+@blueprint.doc(security=BEARER)
+@unit_of_work()
+def patients(args):
+    """Retrouver un patient par nom et date de naissance (accents indifférents ; orthographes proches ensuite)."""
+    user = _staff(api_user())
+    offset = offset_of(args.get("cursor"))
+    matches = find_patients(db.session, user, args["last_name"], args["birth_date"], now())
+    return offset_page(matches.exact + matches.suggestions, offset, args["limit"], present.patient)
+
+
+@blueprint.post("/patients")
+@blueprint.arguments(s.PatientInputSchema)
+@blueprint.response(201, s.PatientSchema)
+@blueprint.doc(security=BEARER)
+@unit_of_work()
+def new_patient(data):
+    """Enregistrer un patient (nom, date de naissance, commune ; un mobile, un fixe ou aucun téléphone)."""
+    user = _staff(api_user())
+    return present.patient(create_patient(db.session, user, PatientInput(**data), now()))
+
+
+# --- Appointments ---------------------------------------------------------------------------------------
+
+@blueprint.post("/appointments")
+@blueprint.arguments(s.BookingInputSchema)
+@blueprint.response(201, s.AppointmentSchema)
+@blueprint.doc(security=BEARER)
+@unit_of_work()
+def new_appointment(data):
+    """Réserver un créneau pour un patient (``patient_id`` existant ou nouveau ``patient``) ; 409 si le créneau est pris."""
+    user = api_user()
+    if ("patient_id" in data) == ("patient" in data):
+        raise InvalidInput("Indiquez soit « patient_id », soit « patient ».")
+    if user.role == "resident" and user.phone and not user.phone_verified_at:
+        raise Forbidden("Confirmez d’abord votre numéro de téléphone depuis votre compte.")
+    if user.role not in ("resident", "agent", "commune_admin", "admin"):
+        raise Forbidden("Votre rôle ne permet pas de réserver.")
+    patient_id = data.get("patient_id")
+    if "patient" in data:
+        details = PatientInput(**data["patient"])
+        created = (add_relative(db.session, user, details, now()) if user.role == "resident"
+                   else create_patient(db.session, user, details, now()))
+        patient_id = created.id
+    booked = book(db.session, user, slot_id=data["slot_id"], patient_id=patient_id, now=now(),
+                  channel=data["channel"], reason=data.get("reason"), consent=data["consent"])
+    return present.appointment(booked.appointment, booked.sms)
+
+
+@blueprint.get("/appointments/<int:appointment_id>")
+@blueprint.response(200, s.AppointmentSchema)
+@blueprint.doc(security=BEARER)
+@unit_of_work()
+def appointment(appointment_id: int):
+    """Un rendez-vous : pour le compte du patient, le personnel du lieu et le praticien."""
+    found = read_appointment(db.session, api_user(), appointment_id, now())
+    return present.appointment(found, can_receive_sms(found.patient))
+
+
+@blueprint.post("/appointments/<int:appointment_id>/cancel")
+@blueprint.arguments(s.CancelInputSchema)
+@blueprint.response(200, s.AppointmentSchema)
+@blueprint.doc(security=BEARER)
+@unit_of_work()
+def cancel(data, appointment_id: int):
+    """Annuler un rendez-vous avec un motif : le patient est prévenu et la place proposée à nouveau."""
+    found = cancel_appointment(db.session, api_user(), appointment_id, data["reason"], now())
+    return present.appointment(found, can_receive_sms(found.patient))
+
+
+@blueprint.post("/appointments/<int:appointment_id>/attendance")
+@blueprint.arguments(s.AttendanceInputSchema)
+@blueprint.response(200, s.AppointmentSchema)
+@blueprint.doc(security=BEARER)
+@unit_of_work()
+def attendance(data, appointment_id: int):
+    """Noter la présence (« attended ») ou l’absence (« no_show ») une fois le rendez-vous commencé."""
+    found = mark_attendance(db.session, api_user(), appointment_id, data["status"], now())
+    return present.appointment(found, can_receive_sms(found.patient))
+
+
+# --- Statistics -----------------------------------------------------------------------------------------
+
+@blueprint.get("/communes/<insee>/stats")
+@blueprint.arguments(s.StatsArgsSchema, location="query")
+@blueprint.response(200, s.StatsSchema)
+@blueprint.doc(security=BEARER)
+def commune_stats(args, insee: str):
+    """Statistiques d’une commune du jour « from » au jour « to » inclus ; les effectifs de 1 à 4 personnes valent « < 5 »."""
+    stats = statistics_for(db.session, api_user(), insee, args["from_"], args["to"] + timedelta(days=1), now(),
+                           site_id=args.get("site_id"), profession=args.get("profession"))
+    return stats.as_dict()

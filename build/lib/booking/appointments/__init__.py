@@ -1,0 +1,1 @@
+"""Patients, booking, cancellation, attendance and the waiting list."""

@@ -1,0 +1,35 @@
+"""Signed links that let a patient act on an appointment without an account."""
+
+import base64
+import hashlib
+import hmac
+
+
+def sign(secret: str, message: str) -> str:
+    """A short HMAC-SHA256 of ``message``: 16 URL-safe characters (96 bits), short enough for an SMS."""
+    digest = hmac.new(secret.encode(), message.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode()[:16]
+
+
+def _signature(secret: str, appointment_id: int, reference: str) -> str:
+    return sign(secret, f"cancel:{appointment_id}:{reference}")
+
+
+def cancel_token(secret: str, appointment_id: int, reference: str) -> str:
+    """Return the short token of an appointment's cancel link (it fits in an SMS)."""
+    return f"{appointment_id}-{_signature(secret, appointment_id, reference)}"
+
+
+def read_cancel_token(secret: str, token: str, reference_of) -> int | None:
+    """Return the appointment id a token names when its signature holds, else None.
+
+    ``reference_of(appointment_id)`` returns the appointment's reference, or None.
+    """
+    head, _, signature = (token or "").partition("-")
+    if not head.isdigit() or not signature:
+        return None
+    reference = reference_of(int(head))
+    if reference is None:
+        return None
+    expected = _signature(secret, int(head), reference)
+    return int(head) if hmac.compare_digest(expected, signature) else None

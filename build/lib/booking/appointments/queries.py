@@ -1,0 +1,90 @@
+"""Read use cases on patients and appointments, each one scoped and audited."""
+
+from datetime import datetime
+
+from sqlalchemy import String, cast, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from booking.appointments.models import Appointment, Patient
+from booking.auth.models import User
+from booking.auth.permissions import Action, require, site_ids_run_by, visible_appointments
+from booking.geo.models import Commune
+from notifications.models import Notification
+from booking.auth.services import record_audit
+from booking.errors import NotFound
+from booking.slots.models import Slot
+
+
+def read_patient(session: Session, user: User, patient_id: int, now: datetime) -> tuple[Patient, list[Appointment]]:
+    """Return a patient and their appointments for a staff member, writing the read to the audit log."""
+    patient = session.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound("Ce patient n’existe pas.")
+    require(user, Action.VIEW, patient)
+    appointments = list(session.scalars(
+        select(Appointment).join(Slot).where(Appointment.patient_id == patient.id, visible_appointments(user))
+        .order_by(Slot.starts_at.desc())
+    ))
+    record_audit(session, user=user, action="patient.read", object_type="patient", object_id=patient.id,
+                 patient_id=patient.id, now=now)
+    session.flush()
+    return patient, appointments
+
+
+def read_appointment(session: Session, user: User, appointment_id: int, now: datetime) -> Appointment:
+    """Return one appointment for someone allowed to see it, writing the read to the audit log."""
+    appointment = session.get(Appointment, appointment_id)
+    if appointment is None:
+        raise NotFound("Ce rendez-vous n’existe pas.")
+    require(user, Action.VIEW, appointment)
+    if user.is_staff:
+        record_audit(session, user=user, action="appointment.read", object_type="appointment",
+                     object_id=appointment.id, patient_id=appointment.patient_id, now=now)
+        session.flush()
+    return appointment
+
+
+def _appointment_group():
+    return literal("appointment:") + cast(Appointment.id, String)
+
+
+def commune_outbox(session: Session, user: User, insee: str, limit: int = 50) -> dict:
+    """Return the messages of a commune's sites: counts by status, recent failures, phones to fix."""
+    commune = session.get(Commune, insee)
+    if commune is None:
+        raise NotFound("Commune inconnue.")
+    require(user, Action.VIEW, commune)
+    sites = site_ids_run_by({insee})
+    counts = dict(session.execute(
+        select(Notification.status, func.count(Notification.id))
+        .join(Appointment, Notification.group_key == _appointment_group())
+        .join(Slot, Slot.id == Appointment.slot_id).where(Slot.site_id.in_(sites))
+        .group_by(Notification.status)).all())
+    failures = list(session.execute(
+        select(Notification, Appointment).join(Appointment, Notification.group_key == _appointment_group())
+        .join(Slot, Slot.id == Appointment.slot_id)
+        .where(Slot.site_id.in_(sites), Notification.status.in_(("failed", "undelivered")))
+        .order_by(Notification.updated_at.desc()).limit(limit)).all())
+    patients = list(session.scalars(
+        select(Patient).where(Patient.phone_problem.is_not(None), Patient.erased_at.is_(None), or_(
+            Patient.commune_insee == insee,
+            Patient.id.in_(select(Appointment.patient_id).join(Slot).where(Slot.site_id.in_(sites)))))
+        .order_by(Patient.last_name, Patient.first_name)))
+    return {"commune": commune, "counts": counts, "failures": failures, "patients": patients}
+
+
+def appointment_from_link(session: Session, secret: str, token: str, now: datetime) -> Appointment:
+    """Return the appointment behind a signed cancel link while it can still be cancelled."""
+    from booking.appointments.links import read_cancel_token
+
+    def reference_of(appointment_id: int) -> str | None:
+        found = session.get(Appointment, appointment_id)
+        return found.reference if found else None
+
+    appointment_id = read_cancel_token(secret, token, reference_of)
+    appointment = session.get(Appointment, appointment_id) if appointment_id else None
+    # Single use (a cancelled appointment stays cancelled) and dead once the appointment has begun.
+    if appointment is None or appointment.status != "booked" or appointment.slot.starts_at <= now:
+        raise NotFound("Ce lien n’est plus valable : le rendez-vous est passé ou déjà annulé. "
+                       "Pour toute question, appelez votre mairie.")
+    return appointment

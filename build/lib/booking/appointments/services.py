@@ -1,0 +1,383 @@
+"""Booking use cases. The database decides races: no check-then-insert."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
+
+from booking.appointments.messages import can_receive_sms, plan_booking_messages, plan_cancellation_messages
+from booking.appointments.models import CHANNELS, Appointment, Patient
+from booking.appointments.rules import is_late_cancellation, new_reference
+from booking.auth.models import User
+from booking.auth.permissions import Action, require
+from booking.auth.services import record_audit
+from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
+from booking.geo.models import Commune
+from booking.geo.rules import search_key
+from booking.phones import parse_phone
+from booking.reactions import SLOT_FREED, announce
+from booking.sites.models import Practitioner
+from booking.slots.models import Slot
+
+CANCEL_REASONS = {
+    "patient": "À la demande du patient",
+    "practitioner": "Indisponibilité du praticien",
+    "site": "Fermeture ou indisponibilité du lieu",
+    "duplicate": "Rendez-vous en double",
+    "other": "Autre raison",
+}
+
+
+class SlotUnavailable(Conflict):
+    code = "slot_unavailable"
+
+    def __init__(self, message: str = "Ce créneau vient d’être réservé par quelqu’un d’autre ou n’est plus disponible."):
+        super().__init__(message)
+
+
+class BookingLimitReached(Conflict):
+    code = "booking_limit"
+
+
+def _unused_reference(session: Session) -> str:
+    while True:
+        reference = new_reference()
+        if not session.scalar(select(exists().where(Appointment.reference == reference))):
+            return reference
+
+
+def _take_seat(session: Session, slot_id: int, now: datetime, hold_entry_id: int | None = None) -> int:
+    """Take one seat of a slot with a single conditional update; return the seat number."""
+    # Of two concurrent bookings of the last seat, the database lets exactly one update the row.
+    held_ok = or_(Slot.held_until.is_(None), Slot.held_until <= now)
+    if hold_entry_id is not None:
+        held_ok = or_(held_ok, Slot.held_for_id == hold_entry_id)
+    taken = session.execute(
+        update(Slot)
+        .where(Slot.id == slot_id, Slot.status == "open", Slot.booked_count < Slot.capacity, Slot.starts_at > now,
+               held_ok)
+        .values(booked_count=Slot.booked_count + 1, held_until=None, held_for_id=None)
+        .returning(Slot.capacity)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if taken is None:
+        raise SlotUnavailable()
+    _forget_loaded_slot(session, slot_id)
+    held = set(session.scalars(select(Appointment.seat).where(
+        Appointment.slot_id == slot_id, Appointment.status != "cancelled")))
+    return min(set(range(1, taken.capacity + 1)) - held)
+
+
+def _forget_loaded_slot(session: Session, slot_id: int) -> None:
+    """Let a slot already loaded in this session be read again after a conditional update changed its row."""
+    loaded = session.identity_map.get(identity_key(Slot, slot_id))
+    if loaded is not None:
+        session.expire(loaded)
+
+
+def _new_appointment(session: Session, *, slot_id: int, patient_id: int, seat: int, channel: str, now: datetime,
+                     reference: str, booked_by_id: int | None, reason: str | None, consent: bool) -> Appointment:
+    appointment = Appointment(
+        reference=reference, slot_id=slot_id, seat=seat, patient_id=patient_id, channel=channel,
+        booked_by_id=booked_by_id, reason=(reason or "").strip()[:2000] or None, status="booked",
+        consent_recorded_at=now if consent else None, created_at=now,
+    )
+    session.add(appointment)
+    session.flush()
+    return appointment
+
+
+def book_slot(session: Session, *, slot_id: int, patient_id: int, channel: str, now: datetime,
+              booked_by_id: int | None = None, reason: str | None = None, consent_recorded: bool = False,
+              hold_entry_id: int | None = None, actor: User | None = None) -> Appointment:
+    """Book one seat of a slot for a patient, or raise SlotUnavailable (the caller then rolls back).
+
+    With an ``actor``, the audit event is written in the same transaction as the booking.
+    """
+    if channel not in CHANNELS:
+        raise InvalidInput(f"Canal de réservation inconnu : {channel}.")
+    if session.get(Patient, patient_id) is None:
+        raise NotFound("Patient introuvable.")
+    if session.scalar(select(exists().where(Appointment.slot_id == slot_id, Appointment.patient_id == patient_id,
+                                            Appointment.status != "cancelled"))):
+        raise Conflict("Ce patient a déjà un rendez-vous sur ce créneau.")
+    reference = _unused_reference(session)
+    try:
+        seat = _take_seat(session, slot_id, now, hold_entry_id)
+        appointment = _new_appointment(session, slot_id=slot_id, patient_id=patient_id, seat=seat, channel=channel,
+                                       now=now, reference=reference, booked_by_id=booked_by_id, reason=reason,
+                                       consent=consent_recorded)
+        plan_booking_messages(session, appointment, now)
+        if actor is not None:
+            record_audit(session, user=actor, action="appointment.book", object_type="appointment",
+                         object_id=appointment.id, patient_id=patient_id, details={"channel": channel}, now=now)
+        session.flush()
+    except IntegrityError:
+        raise SlotUnavailable() from None
+    return appointment
+
+
+def _check_bookable(session: Session, slot: Slot, patient: Patient, now: datetime,
+                    ignore_appointment_id: int | None = None) -> None:
+    site = slot.site
+    if not site.booking_open or site.drop_in_only:
+        raise SlotUnavailable("Ce lieu de soins ne prend pas de réservation pour le moment.")
+    if slot.closes_at is not None and now >= slot.closes_at:
+        raise SlotUnavailable("La réservation de ce créneau est close : appelez la mairie.")
+    if slot.opens_at is not None and now < slot.opens_at:
+        raise SlotUnavailable("Ce créneau n’est pas encore ouvert à la réservation.")
+    profession = slot.practitioner.profession
+    held = session.scalar(
+        select(func.count(Appointment.id)).join(Slot).join(Practitioner, Slot.practitioner_id == Practitioner.id)
+        .where(Appointment.patient_id == patient.id, Appointment.status == "booked", Slot.starts_at > now,
+               Practitioner.profession == profession, Appointment.id != (ignore_appointment_id or 0)))
+    if held >= site.max_future_bookings:
+        raise BookingLimitReached(
+            f"{patient.first_name} a déjà {held} rendez-vous à venir pour cette profession : c’est le maximum "
+            f"permis ici ({site.max_future_bookings}). Annulez-en un pour en prendre un autre.")
+
+
+@dataclass
+class Booked:
+    appointment: Appointment
+    sms: bool  # False: no SMS will reach the patient; print the convocation
+
+
+def book(session: Session, actor: User, *, slot_id: int, patient_id: int, now: datetime,
+         channel: str | None = None, reason: str | None = None, consent: bool = False,
+         hold_entry_id: int | None = None) -> Booked:
+    """Book a slot for a patient on behalf of ``actor`` (a resident, an agent, an admin)."""
+    patient = session.get(Patient, patient_id)
+    slot = session.get(Slot, slot_id)
+    if patient is None or slot is None:
+        raise NotFound("Patient ou créneau introuvable.")
+    require(actor, Action.BOOK, patient)
+    if actor.role == "resident":
+        channel = "online"
+    else:
+        require(actor, Action.BOOK, slot.site)
+        channel = channel if channel in ("reception", "phone") else "reception"
+        if not consent:
+            raise InvalidInput("Recueillez l’accord du patient avant de réserver pour lui.")
+    _check_bookable(session, slot, patient, now)
+    appointment = book_slot(session, slot_id=slot.id, patient_id=patient.id, channel=channel, now=now,
+                            booked_by_id=actor.id, reason=reason, consent_recorded=consent,
+                            hold_entry_id=hold_entry_id, actor=actor)
+    return Booked(appointment, can_receive_sms(patient))
+
+
+def cancel_appointment(session: Session, actor, appointment_id: int, reason: str, now: datetime) -> Appointment:
+    """Cancel a booked appointment as ``actor``, free its seat and tell the patient."""
+    appointment = session.get(Appointment, appointment_id)
+    if appointment is None:
+        raise NotFound("Ce rendez-vous n’existe pas.")
+    require(actor, Action.CANCEL, appointment)
+    if actor.role == "resident":
+        reason = "patient"
+    return cancel(session, appointment, actor, reason, now)
+
+
+def _release(session: Session, appointment: Appointment, actor, reason: str, now: datetime) -> None:
+    """Mark an appointment cancelled and free its seat, inside the caller's transaction."""
+    changed = session.execute(
+        update(Appointment).where(Appointment.id == appointment.id, Appointment.status == "booked")
+        .values(status="cancelled", cancelled_at=now, cancelled_by_id=actor.id if actor else None,
+                cancel_reason=reason, cancelled_late=is_late_cancellation(appointment.slot.starts_at, now))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise Conflict("Ce rendez-vous vient déjà d’être annulé.")
+    session.execute(update(Slot).where(Slot.id == appointment.slot_id, Slot.booked_count > 0)
+                    .values(booked_count=Slot.booked_count - 1).execution_options(synchronize_session=False))
+    if reason in ("practitioner", "site"):
+        # The practitioner or the site cannot hold it: the freed slot must not be offered again.
+        session.execute(update(Slot).where(Slot.id == appointment.slot_id, Slot.booked_count == 0)
+                        .values(status="blocked").execution_options(synchronize_session=False))
+    _forget_loaded_slot(session, appointment.slot_id)
+    session.expire(appointment)
+
+
+def cancel(session: Session, appointment: Appointment, actor, reason: str, now: datetime) -> Appointment:
+    """Cancel an appointment whose caller is already authorised (account, signed link, SMS reply)."""
+    if reason not in CANCEL_REASONS:
+        raise InvalidInput("Motif d’annulation inconnu.")
+    if appointment.status != "booked":
+        raise Conflict("Ce rendez-vous n’est plus à venir : il ne peut pas être annulé.")
+    _release(session, appointment, actor, reason, now)
+    plan_cancellation_messages(session, appointment, by_patient=reason == "patient", now=now)
+    record_audit(session, user=actor, action="appointment.cancel", object_type="appointment",
+                 object_id=appointment.id, patient_id=appointment.patient_id, details={"reason": reason}, now=now)
+    session.flush()
+    announce(session, SLOT_FREED, slot_id=appointment.slot_id, now=now)
+    return appointment
+
+
+def reschedule(session: Session, actor: User, appointment_id: int, new_slot_id: int, now: datetime) -> Appointment:
+    """Move an appointment to another slot in one step: the new seat is taken before the old is released."""
+    old = session.get(Appointment, appointment_id)
+    new_slot = session.get(Slot, new_slot_id)
+    if old is None or new_slot is None:
+        raise NotFound("Rendez-vous ou créneau introuvable.")
+    require(actor, Action.CANCEL, old)
+    if actor.role != "resident":
+        require(actor, Action.BOOK, new_slot.site)
+    if old.status != "booked":
+        raise Conflict("Ce rendez-vous n’est plus à venir : il ne peut pas être déplacé.")
+    if new_slot.id == old.slot_id:
+        raise InvalidInput("Choisissez un autre créneau.")
+    _check_bookable(session, new_slot, old.patient, now, ignore_appointment_id=old.id)
+    reference = _unused_reference(session)
+    try:
+        seat = _take_seat(session, new_slot.id, now)
+        moved = _new_appointment(session, slot_id=new_slot.id, patient_id=old.patient_id, seat=seat,
+                                 channel=old.channel, now=now, reference=reference, booked_by_id=actor.id,
+                                 reason=old.reason, consent=old.consent_recorded_at is not None)
+        _release(session, old, actor, "patient", now)
+        import notifications
+
+        notifications.cancel_group(session, f"appointment:{old.id}")
+        plan_booking_messages(session, moved, now)
+        record_audit(session, user=actor, action="appointment.reschedule", object_type="appointment",
+                     object_id=moved.id, patient_id=old.patient_id, details={"from": old.id}, now=now)
+        session.flush()
+    except IntegrityError:
+        raise SlotUnavailable() from None
+    announce(session, SLOT_FREED, slot_id=old.slot_id, now=now)
+    return moved
+
+
+def check_in(session: Session, actor: User, appointment_id: int, now: datetime) -> Appointment:
+    """Record that the patient has arrived."""
+    appointment = session.get(Appointment, appointment_id)
+    if appointment is None:
+        raise NotFound("Ce rendez-vous n’existe pas.")
+    require(actor, Action.MARK_ATTENDANCE, appointment)
+    if appointment.status != "booked":
+        raise Conflict("Ce rendez-vous n’est plus à venir.")
+    appointment.checked_in_at = appointment.checked_in_at or now
+    record_audit(session, user=actor, action="appointment.check_in", object_type="appointment",
+                 object_id=appointment.id, patient_id=appointment.patient_id, now=now)
+    session.flush()
+    return appointment
+
+
+def mark_attendance(session: Session, actor: User, appointment_id: int, status: str, now: datetime) -> Appointment:
+    """Mark a begun appointment attended or no-show (nothing is ever guessed)."""
+    if status not in ("attended", "no_show"):
+        raise InvalidInput("Présence : « attended » (venu) ou « no_show » (absent).")
+    appointment = session.get(Appointment, appointment_id)
+    if appointment is None:
+        raise NotFound("Ce rendez-vous n’existe pas.")
+    require(actor, Action.MARK_ATTENDANCE, appointment)
+    if appointment.status == "cancelled":
+        raise Conflict("Ce rendez-vous a été annulé.")
+    if appointment.slot.starts_at > now:
+        raise Conflict("La présence se note une fois le rendez-vous commencé.")
+    appointment.status, appointment.attendance_marked_at = status, now
+    appointment.attendance_marked_by_id = actor.id
+    record_audit(session, user=actor, action=f"appointment.{status}", object_type="appointment",
+                 object_id=appointment.id, patient_id=appointment.patient_id, now=now)
+    session.flush()
+    return appointment
+
+
+@dataclass
+class PatientInput:
+    first_name: str
+    last_name: str
+    birth_date: date | None
+    commune_insee: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    sms_consent: bool = False
+    relationship_label: str | None = None
+
+
+def _clean_name(value: str, label: str) -> str:
+    value = " ".join((value or "").split())
+    if not value:
+        raise InvalidInput(f"{label} : ce champ est obligatoire.")
+    if len(value) > 100:
+        raise InvalidInput(f"{label} : 100 caractères au plus.")
+    return value
+
+
+def create_patient(session: Session, actor: User, data: PatientInput, now: datetime,
+                   account: User | None = None) -> Patient:
+    """Record a patient with what the person has: name, birth date, commune, phone (mobile, landline or none)."""
+    commune = session.get(Commune, data.commune_insee) if data.commune_insee else None
+    if data.commune_insee and commune is None:
+        raise InvalidInput("Commune de résidence inconnue.")
+    if actor.role in ("agent", "commune_admin") and not actor.commune_codes:
+        raise Forbidden("Votre compte n’est rattaché à aucune commune.")
+    if data.birth_date and not date(1900, 1, 1) <= data.birth_date <= now.date():
+        raise InvalidInput("La date de naissance n’est pas plausible.")
+    phone = parse_phone(data.phone, commune.departement_code if commune else None) if (data.phone or "").strip() else None
+    email = (data.email or "").strip().lower() or None
+    if email and ("@" not in email or len(email) > 254):
+        raise InvalidInput("Adresse e-mail invalide.")
+    last_name = _clean_name(data.last_name, "Nom")
+    patient = Patient(
+        first_name=_clean_name(data.first_name, "Prénom"), last_name=last_name, search_last_name=search_key(last_name),
+        birth_date=data.birth_date, commune_insee=commune.insee if commune else None,
+        phone=phone.e164 if phone else None, phone_kind=phone.kind if phone else None, email=email,
+        sms_consent=bool(data.sms_consent and phone and phone.kind == "mobile"),
+        account_id=account.id if account else None, relationship_label=(data.relationship_label or "")[:40] or None,
+        created_by_id=actor.id, created_at=now,
+    )
+    session.add(patient)
+    session.flush()
+    record_audit(session, user=actor, action="patient.create", object_type="patient", object_id=patient.id,
+                 patient_id=patient.id, now=now)
+    session.flush()
+    return patient
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance, enough for the short names typed at a desk."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+@dataclass
+class PatientMatches:
+    exact: list[Patient]
+    suggestions: list[Patient]  # close spellings on the same birth date
+
+
+def find_patients(session: Session, actor: User, last_name: str, birth_date: date | None, now: datetime) -> PatientMatches:
+    """Find patients by last name and birth date (accents and case ignored), with close spellings suggested."""
+    key = search_key(last_name or "")
+    if not key:
+        raise InvalidInput("Indiquez au moins le nom.")
+    query = select(Patient).where(Patient.erased_at.is_(None))
+    if birth_date:
+        query = query.where(Patient.birth_date == birth_date)  # few per day: every spelling is compared
+    else:
+        query = query.where(Patient.search_last_name.like(key[:3] + "%"))
+    candidates = [p for p in session.scalars(query.order_by(Patient.last_name, Patient.first_name).limit(2000))]
+    visible = [p for p in candidates if _may_see(actor, p)]
+    exact = [p for p in visible if p.search_last_name == key or p.search_last_name.startswith(key + " ")]
+    close = [p for p in visible if p not in exact and (
+        _distance(p.search_last_name, key) <= max(1, len(key) // 4) or p.search_last_name.startswith(key))]
+    if not birth_date:
+        exact, close = exact[:20], close[:10]
+    for patient in exact:
+        record_audit(session, user=actor, action="patient.search_hit", object_type="patient", object_id=patient.id,
+                     patient_id=patient.id, now=now)
+    session.flush()
+    return PatientMatches(exact, close[:10])
+
+
+def _may_see(actor: User, patient: Patient) -> bool:
+    from booking.auth.permissions import can
+
+    return can(actor, Action.VIEW, patient)

@@ -1,0 +1,217 @@
+"""The mairie's reception desk: find or create a patient, book for them, print, and the day sheet."""
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from booking.appointments.forms import CancelReasonForm, ConfirmForm, FindPatientForm, PatientForm
+from booking.appointments.messages import can_receive_sms
+from booking.appointments.models import Appointment
+from booking.appointments.queries import read_appointment, read_patient
+from booking.appointments.services import (BookingLimitReached, PatientInput, SlotUnavailable, book,
+                                           cancel_appointment, check_in, create_patient, find_patients,
+                                           mark_attendance)
+from booking.auth.decorators import staff_required
+from booking.clock import now
+from booking.auth.permissions import visible_appointments
+from booking.database import unit_of_work
+from booking.errors import DomainError, InvalidInput
+from booking.extensions import db
+from booking.formatting import day_param
+from booking.geo.services import resolve_commune
+from booking.sites.rules import PROFESSIONS
+from booking.sites.services import get_site_for, sites_visible_to
+from booking.slots.models import Slot
+from booking.slots.services import next_free_slots, remote_rules_at
+
+blueprint = Blueprint("reception", __name__)
+
+
+def _desk():
+    if current_user.role not in ("agent", "commune_admin", "admin"):
+        abort(403)
+    return current_user._get_current_object()
+
+
+@blueprint.route("/accueil")
+@staff_required
+@unit_of_work()
+def home():
+    """Find a patient by last name and birth date."""
+    actor = _desk()
+    form = FindPatientForm(request.args)
+    matches = None
+    if request.args and form.validate():
+        matches = find_patients(db.session, actor, form.last_name.data, form.birth_date.data, now())
+    return render_template("reception/home.html", form=form, matches=matches)
+
+
+@blueprint.route("/accueil/patients/nouveau", methods=["GET", "POST"])
+@staff_required
+def new_patient():
+    """Register a patient with what the person has."""
+    actor = _desk()
+    form = PatientForm()
+    if request.method == "GET":
+        form.last_name.data = request.args.get("nom", "")
+        try:
+            form.birth_date.data = date.fromisoformat(request.args.get("naissance", ""))
+        except ValueError:
+            form.birth_date.data = None
+        if actor.communes:
+            form.commune.data = actor.communes[0].insee
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                commune = resolve_commune(db.session, form.commune.data)
+                patient = create_patient(db.session, actor, PatientInput(
+                    form.first_name.data, form.last_name.data, form.birth_date.data, commune.insee, form.phone.data,
+                    form.email.data, form.sms_consent.data), now())
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            return redirect(url_for("reception.book_for", patient_id=patient.id))
+    return render_template("reception/new_patient.html", form=form), 422 if form.errors or form.form_errors else 200
+
+
+@blueprint.route("/accueil/patients/<int:patient_id>/reserver", methods=["GET", "POST"])
+@staff_required
+def book_for(patient_id: int):
+    """Choose a slot at one of the desk's sites, record consent, book."""
+    actor = _desk()
+    patient, _ = read_patient(db.session, actor, patient_id, now())
+    profession = request.values.get("profession") if request.values.get("profession") in PROFESSIONS else None
+    sites = [s for s in sites_visible_to(db.session, actor) if s.booking_open and not s.drop_in_only]
+    offers = [(site, next_free_slots(db.session, site, now(), per_practitioner=6, profession=profession))
+              for site in sites]
+    errors = []
+    if request.method == "POST":
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        try:
+            with unit_of_work():
+                slot_id = request.form.get("slot_id", type=int)
+                if not slot_id:
+                    raise InvalidInput("Choisissez un créneau.")
+                if request.form.get("sms_consent") and not patient.sms_consent and patient.phone_kind == "mobile":
+                    patient.sms_consent = True
+                booked = book(db.session, actor, slot_id=slot_id, patient_id=patient.id, now=now(),
+                              channel=request.form.get("channel", "reception"), reason=request.form.get("reason"),
+                              consent=bool(request.form.get("consent")))
+        except (SlotUnavailable, BookingLimitReached, DomainError) as error:
+            errors.append(error.message)
+        else:
+            return redirect(url_for("reception.booked", appointment_id=booked.appointment.id))
+    return render_template("reception/book.html", patient=patient, offers=offers, profession=profession,
+                           professions=PROFESSIONS, errors=errors, form=ConfirmForm()), 409 if errors else 200
+
+
+@blueprint.route("/accueil/rendez-vous/<int:appointment_id>")
+@staff_required
+@unit_of_work()
+def booked(appointment_id: int):
+    """After booking at the desk: the reference, whether an SMS will follow, the convocation to print."""
+    appointment = read_appointment(db.session, _desk(), appointment_id, now())
+    return render_template("reception/booked.html", appointment=appointment, sms=can_receive_sms(appointment.patient))
+
+
+@blueprint.route("/rendez-vous/<int:appointment_id>/convocation")
+@staff_required
+@unit_of_work()
+def convocation(appointment_id: int):
+    """A printable convocation in large type (A4 or A5)."""
+    appointment = read_appointment(db.session, current_user, appointment_id, now())
+    paper = "A5" if request.args.get("format", "").upper() == "A5" else "A4"
+    return render_template("reception/convocation.html", appointment=appointment, paper=paper)
+
+
+@blueprint.route("/gestion/sites/<int:site_id>/journee")
+@staff_required
+def day_sheet(site_id: int):
+    """Today's appointments at a site, by time, with check-in and attendance buttons; printable."""
+    site = get_site_for(db.session, current_user, site_id)
+    zone = ZoneInfo(site.time_zone)
+    today = now().astimezone(zone).date()
+    day = day_param(request.args.get("jour"), today) or today
+    start = datetime.combine(day, time(), tzinfo=zone)
+    appointments = list(db.session.scalars(
+        db.select(Appointment).join(Slot).where(Slot.site_id == site.id, Slot.starts_at >= start,
+                                                Slot.starts_at < start + timedelta(days=1),
+                                                Appointment.status != "cancelled",
+                                                visible_appointments(current_user))
+        .order_by(Slot.starts_at)))
+    return render_template("reception/day_sheet.html", site=site, day=day, appointments=appointments,
+                           remote_rules=remote_rules_at(db.session, site), now=now(), form=ConfirmForm(),
+                           timedelta=timedelta)
+
+
+def _back(appointment: Appointment):
+    target = request.form.get("back", "")
+    from booking.auth.views import safe_next
+
+    return redirect(safe_next(target) or url_for("reception.day_sheet", site_id=appointment.slot.site_id))
+
+
+@blueprint.route("/rendez-vous/<int:appointment_id>/arrivee", methods=["POST"])
+@staff_required
+@unit_of_work()
+def arrived(appointment_id: int):
+    """Check the patient in."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    appointment = check_in(db.session, current_user, appointment_id, now())
+    flash(f"{appointment.patient.full_name} est arrivé(e).", "success")
+    return _back(appointment)
+
+
+@blueprint.route("/rendez-vous/<int:appointment_id>/presence", methods=["POST"])
+@staff_required
+@unit_of_work()
+def attendance(appointment_id: int):
+    """Mark attended or no-show after the slot."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    appointment = mark_attendance(db.session, current_user, appointment_id, request.form.get("status", ""), now())
+    flash("Présence enregistrée.", "success")
+    return _back(appointment)
+
+
+@blueprint.route("/rendez-vous/<int:appointment_id>/annuler", methods=["GET", "POST"])
+@staff_required
+@unit_of_work()
+def cancel_by_staff(appointment_id: int):
+    """Cancel with a reason category; the patient is told."""
+    appointment = read_appointment(db.session, current_user, appointment_id, now())
+    form = CancelReasonForm()
+    if form.validate_on_submit():
+        cancel_appointment(db.session, current_user, appointment.id, form.reason.data, now())
+        flash("Rendez-vous annulé ; le patient est prévenu s’il reçoit les SMS.", "success")
+        return redirect(url_for("reception.day_sheet", site_id=appointment.slot.site_id))
+    return render_template("reception/cancel.html", appointment=appointment, form=form)
+
+
+@blueprint.route("/accueil/patients/<int:patient_id>/attente", methods=["GET", "POST"])
+@staff_required
+def waitlist_for(patient_id: int):
+    """Put a patient on the waiting list of one of the desk's sites."""
+    from booking.appointments.forms import WaitlistForm
+    from booking.appointments.waitlist import join_waitlist
+    from booking.sites.forms import options
+
+    actor = _desk()
+    patient, _ = read_patient(db.session, actor, patient_id, now())
+    form = WaitlistForm()
+    form.site_id.choices = options((s.id, s.name) for s in sites_visible_to(db.session, actor))
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                join_waitlist(db.session, actor, patient.id, form.site_id.data, form.profession.data,
+                              form.first_day.data, form.last_day.data, now())
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            flash(f"{patient.full_name} est inscrit(e) sur la liste d’attente.", "success")
+            return redirect(url_for("reception.home"))
+    return render_template("public/waitlist.html", form=form, patients=[patient], patient_id=patient.id)

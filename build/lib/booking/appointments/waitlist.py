@@ -1,0 +1,162 @@
+"""The waiting list: a freed slot is offered by SMS to the first person waiting, held for 30 minutes."""
+
+import hmac
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+import notifications
+from booking.appointments.links import sign
+from booking.appointments.messages import can_receive_sms, public_url
+from booking.appointments.models import Patient, WaitlistEntry
+from booking.appointments.services import book_slot
+from booking.auth.models import User
+from booking.auth.permissions import Action, require
+from booking.auth.services import record_audit
+from booking.database import unit_of_work
+from booking.extensions import db
+from booking.errors import InvalidInput, NotFound
+from booking.formatting import format_moment
+from booking.sites.models import Practitioner, Site
+from booking.sites.rules import PROFESSIONS
+from booking.slots.models import Slot
+from booking.slots.services import bookable
+from notifications.gsm import to_gsm7
+
+OFFER_MINUTES = 30
+
+
+def _signature(entry_id: int, slot_id: int) -> str:
+    return sign(current_app.config["SECRET_KEY"], f"offer:{entry_id}:{slot_id}")
+
+
+def offer_token(entry: WaitlistEntry) -> str:
+    """Return the token of the link that lets the patient take the offered slot."""
+    return f"{entry.id}-{_signature(entry.id, entry.offered_slot_id)}"
+
+
+def join_waitlist(session: Session, actor: User, patient_id: int, site_id: int, profession: str,
+                  first_day: date, last_day: date, now: datetime) -> WaitlistEntry:
+    """Put a patient on the waiting list of a site for a profession over a range of days."""
+    patient = session.get(Patient, patient_id)
+    site = session.get(Site, site_id)
+    if patient is None or site is None:
+        raise NotFound("Patient ou lieu introuvable.")
+    require(actor, Action.BOOK, patient)
+    if profession not in PROFESSIONS:
+        raise InvalidInput("Profession inconnue.")
+    if last_day < first_day or first_day < now.date() - timedelta(days=1) or (last_day - first_day).days > 180:
+        raise InvalidInput("Choisissez une période à venir de six mois au plus.")
+    if not can_receive_sms(patient):
+        raise InvalidInput("La liste d’attente prévient par SMS : il faut un numéro de mobile et l’accord du patient.")
+    entry = WaitlistEntry(patient_id=patient.id, site_id=site.id, profession=profession, first_day=first_day,
+                          last_day=last_day, status="waiting", created_by_id=actor.id, created_at=now)
+    session.add(entry)
+    session.flush()
+    record_audit(session, user=actor, action="waitlist.join", object_type="waitlist", object_id=entry.id,
+                 patient_id=patient.id, now=now)
+    session.flush()
+    return entry
+
+
+def offer_freed_slot(session: Session, slot_id: int, now: datetime, skip_entry_ids: tuple[int, ...] = ()) -> WaitlistEntry | None:
+    """Offer a bookable slot to the first person waiting for it; hold it for them for 30 minutes."""
+    slot = session.get(Slot, slot_id)
+    if slot is None or not session.scalar(select(Slot.id).where(Slot.id == slot_id, bookable(now))):
+        return None
+    local_day = slot.starts_at.astimezone(ZoneInfo(slot.site.time_zone)).date()
+    profession = session.scalar(select(Practitioner.profession).where(Practitioner.id == slot.practitioner_id))
+    candidates = session.scalars(
+        select(WaitlistEntry).where(
+            WaitlistEntry.site_id == slot.site_id, WaitlistEntry.profession == profession,
+            WaitlistEntry.status == "waiting", WaitlistEntry.first_day <= local_day,
+            WaitlistEntry.last_day >= local_day, WaitlistEntry.id.not_in(skip_entry_ids or (0,)))
+        .order_by(WaitlistEntry.created_at, WaitlistEntry.id))
+    for entry in candidates:
+        if not can_receive_sms(entry.patient):
+            continue
+        expires = now + timedelta(minutes=OFFER_MINUTES)
+        # The hold is taken with a conditional update: a booking that got in first wins.
+        held = session.execute(
+            update(Slot).where(Slot.id == slot.id, bookable(now))
+            .values(held_until=expires, held_for_id=entry.id).execution_options(synchronize_session=False)
+        ).rowcount
+        if held != 1:
+            return None
+        entry.status, entry.offered_slot_id, entry.offer_expires_at = "offered", slot.id, expires
+        session.flush()
+        url = public_url(f"/attente/{offer_token(entry)}")
+        when = format_moment(slot.starts_at, slot.site.time_zone)
+        notifications.enqueue(
+            session, channel="sms", recipient=entry.patient.phone, due_at=now,
+            body=to_gsm7(f"Une place se libère {when}, {slot.site.name}. Gardée pour vous {OFFER_MINUTES} min : {url}"),
+            dedupe_key=f"waitlist:{entry.id}:offer:{slot.id}", group_key=f"waitlist:{entry.id}")
+        session.flush()
+        return entry
+    return None
+
+
+def expire_offers(now: datetime) -> int:
+    """End the offers nobody took in time, each in its own unit of work (the waiting-list job); return how many."""
+    expired = list(db.session.scalars(select(WaitlistEntry.id).where(
+        WaitlistEntry.status == "offered", WaitlistEntry.offer_expires_at <= now).order_by(WaitlistEntry.id)))
+    for entry_id in expired:
+        with unit_of_work():
+            expire_offer(db.session, entry_id, now)
+    return len(expired)
+
+
+def expire_offer(session: Session, entry_id: int, now: datetime) -> None:
+    """End an offer nobody took in time and pass its slot to the next person waiting."""
+    entry = session.get(WaitlistEntry, entry_id)
+    if entry is None or entry.status != "offered":
+        return
+    slot_id = entry.offered_slot_id
+    entry.status = "expired"
+    session.execute(update(Slot).where(Slot.id == slot_id, Slot.held_for_id == entry.id)
+                    .values(held_until=None, held_for_id=None).execution_options(synchronize_session=False))
+    offer_freed_slot(session, slot_id, now, skip_entry_ids=(entry.id,))
+
+
+def entry_from_offer(session: Session, token: str, now: datetime) -> WaitlistEntry:
+    """Return the entry behind an offer link while the offer stands."""
+    head, _, signature = (token or "").partition("-")
+    entry = session.get(WaitlistEntry, int(head)) if head.isdigit() else None
+    if (entry is None or entry.status != "offered" or entry.offer_expires_at is None or entry.offer_expires_at <= now
+            or not hmac.compare_digest(_signature(entry.id, entry.offered_slot_id), signature)):
+        raise NotFound("Cette proposition n’est plus valable : le délai de 30 minutes est passé ou la place est prise.")
+    return entry
+
+
+def accept_offer(session: Session, token: str, now: datetime):
+    """Book the held slot for the patient of the offer."""
+    entry = entry_from_offer(session, token, now)
+    appointment = book_slot(session, slot_id=entry.offered_slot_id, patient_id=entry.patient_id, channel="online",
+                            now=now, hold_entry_id=entry.id, consent_recorded=True)
+    entry.status, entry.appointment_id = "booked", appointment.id
+    record_audit(session, user=None, action="waitlist.accept", object_type="appointment", object_id=appointment.id,
+                 patient_id=entry.patient_id, now=now)
+    session.flush()
+    return appointment
+
+
+def offer_new_slots(session: Session, site_id: int, now: datetime) -> int:
+    """Offer newly published slots of a site to the people waiting there; return how many offers went out."""
+    offers = 0
+    entries = list(session.scalars(select(WaitlistEntry).where(
+        WaitlistEntry.site_id == site_id, WaitlistEntry.status == "waiting").order_by(WaitlistEntry.created_at)))
+    for entry in entries:
+        zone = ZoneInfo(session.get(Site, site_id).time_zone)
+        first = datetime.combine(entry.first_day, datetime.min.time(), tzinfo=zone)
+        last = datetime.combine(entry.last_day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+        slot_id = session.scalar(
+            select(Slot.id).join(Practitioner, Slot.practitioner_id == Practitioner.id)
+            .where(Slot.site_id == site_id, Practitioner.profession == entry.profession, bookable(now),
+                   Slot.starts_at >= first, Slot.starts_at < last).order_by(Slot.starts_at).limit(1))
+        if slot_id is not None:
+            offered = offer_freed_slot(session, slot_id, now)
+            offers += offered is not None
+    return offers

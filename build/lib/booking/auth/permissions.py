@@ -1,0 +1,210 @@
+"""The one place that answers "may this user do this to that?".
+
+Every view and service asks here. Objects outside the user's communes are
+reported as missing (404) rather than forbidden, so that ids cannot be probed.
+"""
+
+from enum import Enum
+
+from sqlalchemy import exists, false, select, true
+from sqlalchemy.orm import object_session
+
+from booking.appointments.models import Appointment, Patient
+from booking.auth.models import User
+from booking.errors import Forbidden, NotFound
+from booking.geo.models import Commune, epci_members
+from booking.sites.models import Practitioner, Site, SitePractitioner
+from booking.slots.models import Slot
+
+
+class Action(str, Enum):
+    VIEW = "view"                  # read the object (staff view of a site, a patient record…)
+    MANAGE = "manage"              # edit a site, accept practitioners, invite agents
+    BOOK = "book"                  # book at a site, or for a patient
+    PUBLISH = "publish"            # publish availability at a site
+    CANCEL = "cancel"              # cancel an appointment
+    MARK_ATTENDANCE = "attendance"  # check in, attended / no-show
+    READ_STATS = "read_stats"      # a commune's statistics
+
+
+class Scope(str, Enum):
+    """Why an answer is no: out of scope (hide it) or in scope but not for this role."""
+
+    OUT = "out"
+    DENIED = "denied"
+    ALLOWED = "allowed"
+
+
+def site_ids_run_by(communes: set[str]):
+    """Select the ids of the sites run by these communes, directly or through their EPCI."""
+    epcis = select(epci_members.c.epci_siren).where(epci_members.c.commune_insee.in_(communes))
+    # A UNION, not an OR: PostgreSQL estimates each branch from its index, where it guessed half the sites
+    # for the OR and then scanned every slot of the country.
+    return select(Site.id).where(Site.operator_commune_insee.in_(communes)).union(
+        select(Site.id).where(Site.operator_epci_siren.in_(epcis)))
+
+
+def visible_appointments(user: User):
+    """SQL condition on Appointment: the appointments this user's role lets them see.
+
+    Staff see the appointments at the sites their communes run; a practitioner sees their own
+    patients, even at a site shared with others; a resident, those of their account's patients.
+    """
+    if user.role == "admin":
+        return true()
+    slots_seen = None
+    if user.role in ("agent", "commune_admin"):
+        slots_seen = select(Slot.id).where(Slot.site_id.in_(site_ids_run_by(_staff_communes(user))))
+    elif user.role == "practitioner":
+        slots_seen = select(Slot.id).join(Practitioner, Slot.practitioner_id == Practitioner.id).where(
+            Practitioner.user_id == user.id)
+    elif user.role == "resident":
+        return Appointment.patient_id.in_(select(Patient.id).where(Patient.account_id == user.id))
+    return Appointment.slot_id.in_(slots_seen) if slots_seen is not None else false()
+
+
+def _staff_communes(user: User) -> set[str]:
+    return user.commune_codes if user.role in ("agent", "commune_admin") else set()
+
+
+def _practitioner_of(user: User) -> Practitioner | None:
+    if user.role != "practitioner":
+        return None
+    session = object_session(user)
+    return session.scalar(select(Practitioner).where(Practitioner.user_id == user.id))
+
+
+def _accepted_at(practitioner: Practitioner | None, site: Site) -> bool:
+    if practitioner is None:
+        return False
+    session = object_session(site)
+    return bool(session.scalar(select(exists().where(
+        SitePractitioner.site_id == site.id,
+        SitePractitioner.practitioner_id == practitioner.id,
+        SitePractitioner.status == "accepted",
+    ))))
+
+
+def _commune_decision(user: User, action: Action, commune: Commune) -> Scope:
+    if commune.insee not in _staff_communes(user):
+        return Scope.OUT
+    if action in (Action.VIEW, Action.BOOK):
+        return Scope.ALLOWED
+    if action in (Action.MANAGE, Action.READ_STATS):
+        return Scope.ALLOWED if user.role == "commune_admin" else Scope.DENIED
+    return Scope.DENIED
+
+
+def _site_decision(user: User, action: Action, site: Site) -> Scope:
+    if user.role in ("agent", "commune_admin"):
+        if not (site.operator_commune_codes & _staff_communes(user)):
+            return Scope.OUT
+        if action in (Action.VIEW, Action.BOOK, Action.MARK_ATTENDANCE):
+            return Scope.ALLOWED
+        if action in (Action.MANAGE, Action.READ_STATS):
+            return Scope.ALLOWED if user.role == "commune_admin" else Scope.DENIED
+        return Scope.DENIED
+    if user.role == "practitioner":
+        if not _accepted_at(_practitioner_of(user), site):
+            return Scope.OUT
+        return Scope.ALLOWED if action in (Action.VIEW, Action.PUBLISH, Action.MARK_ATTENDANCE) else Scope.DENIED
+    return Scope.OUT
+
+
+def _patient_decision(user: User, action: Action, patient: Patient) -> Scope:
+    session = object_session(patient)
+    if user.role == "resident":
+        if patient.account_id != user.id:
+            return Scope.OUT
+        return Scope.ALLOWED if action in (Action.VIEW, Action.BOOK, Action.MANAGE) else Scope.DENIED
+    if user.role in ("agent", "commune_admin"):
+        communes = _staff_communes(user)
+        # Ours: a resident of our communes, a patient we registered, or one booked at our sites.
+        in_scope = patient.commune_insee in communes or patient.created_by_id == user.id
+        if not in_scope:
+            # A patient from elsewhere booked at one of our sites is ours to receive.
+            in_scope = bool(communes) and bool(session.scalar(select(exists().where(
+                Appointment.patient_id == patient.id, Appointment.slot_id == Slot.id,
+                Slot.site_id.in_(site_ids_run_by(communes)),
+            ))))
+        if not in_scope:
+            return Scope.OUT
+        return Scope.ALLOWED if action in (Action.VIEW, Action.BOOK, Action.MANAGE) else Scope.DENIED
+    if user.role == "practitioner":
+        practitioner = _practitioner_of(user)
+        seen = practitioner is not None and session.scalar(select(exists().where(
+            Appointment.patient_id == patient.id, Appointment.slot_id == Slot.id,
+            Slot.practitioner_id == practitioner.id,
+        )))
+        if not seen:
+            return Scope.OUT
+        return Scope.ALLOWED if action == Action.VIEW else Scope.DENIED
+    return Scope.OUT
+
+
+def _appointment_decision(user: User, action: Action, appointment: Appointment) -> Scope:
+    site = appointment.slot.site
+    if user.role == "resident":
+        if appointment.patient.account_id != user.id:
+            return Scope.OUT
+        return Scope.ALLOWED if action in (Action.VIEW, Action.CANCEL) else Scope.DENIED
+    if user.role in ("agent", "commune_admin"):
+        if not (site.operator_commune_codes & _staff_communes(user)):
+            return Scope.OUT
+        return Scope.ALLOWED if action in (Action.VIEW, Action.CANCEL, Action.MARK_ATTENDANCE) else Scope.DENIED
+    if user.role == "practitioner":
+        practitioner = _practitioner_of(user)
+        if practitioner is None or appointment.slot.practitioner_id != practitioner.id:
+            return Scope.OUT
+        return Scope.ALLOWED if action in (Action.VIEW, Action.CANCEL, Action.MARK_ATTENDANCE) else Scope.DENIED
+    return Scope.OUT
+
+
+def _practitioner_decision(user: User, action: Action, practitioner: Practitioner) -> Scope:
+    if user.role == "practitioner":
+        if practitioner.user_id != user.id:
+            return Scope.OUT
+        return Scope.ALLOWED if action in (Action.VIEW, Action.PUBLISH, Action.MANAGE) else Scope.DENIED
+    if user.role in ("agent", "commune_admin"):
+        communes = _staff_communes(user)
+        linked = any(link.status != "revoked" and link.site.operator_commune_codes & communes
+                     for link in practitioner.site_links)
+        if not linked:
+            return Scope.OUT
+        return Scope.ALLOWED if action == Action.VIEW else Scope.DENIED
+    return Scope.OUT
+
+
+_DECIDERS = {
+    Commune: _commune_decision,
+    Site: _site_decision,
+    Patient: _patient_decision,
+    Appointment: _appointment_decision,
+    Practitioner: _practitioner_decision,
+}
+
+
+def decide(user: User | None, action: Action, target) -> Scope:
+    """Return whether ``user`` may do ``action`` on ``target``, and if not, why."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Scope.OUT
+    if user.role == "admin":
+        return Scope.ALLOWED
+    decider = _DECIDERS.get(type(target))
+    if decider is None:
+        raise TypeError(f"no permission rule for {type(target).__name__}")
+    return decider(user, Action(action), target)
+
+
+def can(user: User | None, action: Action, target) -> bool:
+    """Tell whether ``user`` may do ``action`` on ``target``."""
+    return decide(user, action, target) is Scope.ALLOWED
+
+
+def require(user: User | None, action: Action, target) -> None:
+    """Raise NotFound when the target is outside the user's scope, Forbidden when the role may not act."""
+    scope = decide(user, action, target)
+    if scope is Scope.OUT:
+        raise NotFound("Cette page n’existe pas ou vous n’y avez pas accès.")
+    if scope is Scope.DENIED:
+        raise Forbidden("Votre rôle ne permet pas cette action.")

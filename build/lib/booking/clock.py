@@ -1,0 +1,18 @@
+"""The current instant, read at the edges (views, CLI) and passed to services."""
+
+from datetime import datetime, timezone
+
+
+def now() -> datetime:
+    """Return the current instant as an aware UTC datetime."""
+    return datetime.now(timezone.utc)
+
+
+def parse_now(value: str | None) -> datetime:
+    """Read an ISO 8601 instant given on the command line (UTC when no offset), or now."""
+    if not value:
+        return now()
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)

@@ -1,0 +1,91 @@
+"""Configuration read from the environment, with safe defaults."""
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_secret_key(instance_path: str) -> str:
+    """Return SECRET_KEY from the environment, or one generated once and kept in the instance folder."""
+    from_env = os.environ.get("SECRET_KEY")
+    if from_env:
+        return from_env
+    key_file = Path(instance_path) / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    # Written with owner-only permissions: the key signs sessions and links.
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def from_environment(instance_path: str) -> dict:
+    """Build the configuration mapping from environment variables."""
+    default_db = "sqlite:///" + str(Path(instance_path) / "booking.sqlite")
+    public_base_url = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    return {
+        "SECRET_KEY": load_secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": normalize_database_url(os.environ.get("DATABASE_URL", default_db)),
+        "PUBLIC_BASE_URL": public_base_url,
+        "SESSION_COOKIE_SECURE": public_base_url.startswith("https://"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        # WTForms' own French messages (BaseForm.Meta.locales) rather than Flask-Babel's.
+        "WTF_I18N_ENABLED": False,
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 1024 * 1024)),
+        "STAFF_IDLE_MINUTES": int(os.environ.get("STAFF_IDLE_MINUTES", 30)),
+        # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For/-Proto are believed, so that
+        # rate limits count each client, not the proxy; 0 believes no such header.
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", 0)),
+        # Notifications (used by the notifications package).
+        "SMS_BACKEND": os.environ.get("SMS_BACKEND", "log"),
+        # The log backend hides links and codes; a developer's own demo may show them (scripts/run does).
+        "SMS_LOG_FULL": _env_bool("SMS_LOG_FULL", False),
+        "TWILIO_ACCOUNT_SID": os.environ.get("TWILIO_ACCOUNT_SID"),
+        "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN"),
+        "TWILIO_MESSAGING_SERVICE_SID": os.environ.get("TWILIO_MESSAGING_SERVICE_SID"),
+        "TWILIO_FROM": os.environ.get("TWILIO_FROM"),
+        "TWILIO_API_BASE_URL": os.environ.get("TWILIO_API_BASE_URL"),
+        "MAIL_BACKEND": os.environ.get("MAIL_BACKEND", "log" if not os.environ.get("MAIL_SERVER") else "smtp"),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", 25)),
+        "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _env_bool("MAIL_USE_SSL", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
+        "MAIL_SENDER": os.environ.get("MAIL_SENDER", "Rendez-vous santé <no-reply@localhost>"),
+        # Rate limits: in memory unless a shared store is configured.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Lets several platforms (or test runs) share one Redis without mixing their counters.
+        # A moving window: "20 a minute" means any 60 seconds, not the calendar minute.
+        "RATELIMIT_STRATEGY": os.environ.get("RATELIMIT_STRATEGY", "moving-window"),
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "rdv-sante"),
+        "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
+        # Redis down: each process counts in its own memory (logged once) rather than refusing to serve;
+        # the limits stay per process until Redis answers again, which Flask-Limiter checks by itself.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        # The scheduler lease: another scheduler takes over this long after the holder dies.
+        "SCHEDULER_LEASE_SECONDS": int(os.environ.get("SCHEDULER_LEASE_SECONDS", 90)),
+        "SCHEDULER_DISPATCH_SECONDS": int(os.environ.get("SCHEDULER_DISPATCH_SECONDS", 60)),
+        # Per token (or per IP without one): enough for an integration, not for scraping the slots.
+        "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "300 per minute"),
+    }
+
+
+def normalize_database_url(url: str) -> str:
+    """Map the common postgres:// spellings to the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

@@ -1,0 +1,103 @@
+"""French formatting of dates, times and numbers for pages and messages."""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from flask import Flask
+
+from booking.phones import format_phone
+
+LOCALE = "fr_FR"
+
+
+def local_time(moment: datetime, time_zone: str) -> datetime:
+    """Return an aware UTC instant in a site's local time."""
+    return moment.astimezone(ZoneInfo(time_zone))
+
+
+def format_hour(moment: datetime) -> str:
+    """Format a time the French way: 9 h 30, 14 h."""
+    return f"{moment.hour} h {moment.minute:02d}" if moment.minute else f"{moment.hour} h"
+
+
+def format_day(day: date | datetime, with_year: bool = True) -> str:
+    """Format a day as "mardi 3 mars 2027"."""
+    pattern = "EEEE d MMMM y" if with_year else "EEEE d MMMM"
+    return format_date(day, pattern, locale=LOCALE)
+
+
+def format_birth_date(day: date) -> str:
+    """Format a birth date without its weekday: "2 mai 1944"."""
+    return format_date(day, "d MMMM y", locale=LOCALE)
+
+
+def format_moment(moment: datetime, time_zone: str, with_year: bool = False) -> str:
+    """Format an instant in a site's time zone as "mardi 3 mars à 9 h 30"."""
+    local = local_time(moment, time_zone)
+    return f"{format_day(local, with_year)} à {format_hour(local)}"
+
+
+def format_number(value: int) -> str:
+    """Format an integer with French thousands separators (narrow no-break space)."""
+    return f"{value:,}".replace(",", "\u202f")
+
+
+def format_timestamp(moment: datetime, time_zone: str = "Europe/Paris") -> str:
+    """Format an instant as a short French date and time ("03/03/2027 09:30")."""
+    return format_datetime(local_time(moment, time_zone), "dd/MM/y HH:mm", locale=LOCALE)
+
+
+SITE_KIND_LABELS = {
+    "teleconsultation": "Point de téléconsultation",
+    "consultation_avancee": "Consultation avancée",
+    "permanence": "Permanence",
+}
+
+ROLE_LABELS = {
+    "resident": "Usager",
+    "agent": "Agent d’accueil",
+    "practitioner": "Praticien",
+    "commune_admin": "Référent santé de la commune",
+    "admin": "Administrateur",
+}
+
+
+def init_template_helpers(app: Flask) -> None:
+    from booking.sites.rules import ACCESSIBILITY, EQUIPMENT, profession_label
+    from booking.slots.rules import describe_rrule
+
+    from booking.stats.rules import format_cell
+
+    app.jinja_env.filters.update(
+        cell=format_cell,
+        profession=profession_label,
+        equipment=lambda codes: [EQUIPMENT.get(c, c) for c in codes or []],
+        accessibility=lambda codes: [ACCESSIBILITY.get(c, c) for c in codes or []],
+        rrule=describe_rrule,
+        moment=format_moment,
+        clock=lambda moment, zone: format_hour(local_time(moment, zone)),
+        day=format_day,
+        birthday=format_birth_date,
+        hour=format_hour,
+        phone=format_phone,
+        number=format_number,
+        timestamp=format_timestamp,
+        site_kind=lambda kind: SITE_KIND_LABELS.get(kind, kind),
+        role=lambda role: ROLE_LABELS.get(role, role),
+    )
+
+
+PAGE_PAST_DAYS = 20 * 366    # statistics and history go back years, not centuries
+PAGE_FUTURE_DAYS = 3 * 366   # nothing is published more than two years ahead
+
+
+def day_param(text: str | None, today: date) -> date | None:
+    """Read a day from a URL parameter (YYYY-MM-DD); None when unreadable or beyond what any page shows."""
+    try:
+        day = date.fromisoformat(text or "")
+    except ValueError:
+        return None
+    if not today - timedelta(days=PAGE_PAST_DAYS) <= day <= today + timedelta(days=PAGE_FUTURE_DAYS):
+        return None
+    return day

@@ -1,0 +1,72 @@
+"""The base of every form: CSRF from Flask-WTF, messages in French from WTForms' own catalogue."""
+
+import re
+from datetime import date
+
+from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField
+
+from booking.errors import DomainError
+from booking.text import text_problem
+
+
+class BaseForm(FlaskForm):
+    class Meta:
+        locales = ("fr_FR", "fr")
+
+    def validate(self, extra_validators=None) -> bool:
+        """Validate as WTForms does, and refuse control characters in every text field (line breaks in text areas)."""
+        valid = super().validate(extra_validators)
+        for field in self:
+            problem = text_problem(field.data, multiline=isinstance(field, TextAreaField)) \
+                if isinstance(field, StringField) else None
+            if problem:
+                field.errors = [*field.errors, problem]
+                valid = False
+        return valid
+
+    def add_domain_error(self, error: DomainError) -> None:
+        """Show a use case's refusal beside the field it names, or above the form."""
+        field = self._fields.get(error.field) if error.field else None
+        if field is not None:
+            field.errors = [*field.errors, error.message]
+        else:
+            self.form_errors.append(error.message)
+
+
+class FrenchDateField(StringField):
+    """A date typed the French way at a desk: 02/11/1944, 02111944, 2 11 1944 (or ISO 1944-11-02).
+
+    A native date picker follows the computer's locale and slows a keyboard user down.
+    """
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        render_kw = {"placeholder": "jj/mm/aaaa", "inputmode": "numeric", **kwargs.pop("render_kw", {})}
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
+
+    def _value(self):
+        if isinstance(self.data, date):
+            return self.data.strftime("%d/%m/%Y")
+        return self.raw_data[0] if self.raw_data else ""
+
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "").strip()
+        self.raw_data = valuelist
+        if not text:
+            self.data = None
+            return
+        iso = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
+        digits = re.sub(r"\D", " ", text).split()
+        try:
+            if iso:
+                year, month, day = (int(part) for part in iso.groups())
+            elif len(digits) == 3:
+                day, month, year = (int(part) for part in digits)
+            elif len(digits) == 1 and len(digits[0]) == 8:
+                day, month, year = int(digits[0][:2]), int(digits[0][2:4]), int(digits[0][4:])
+            else:
+                raise ValueError
+            self.data = date(year, month, day)
+        except ValueError:
+            self.data = None
+            raise ValueError("Date invalide : écrivez-la jj/mm/aaaa, par exemple 02/11/1944.") from None

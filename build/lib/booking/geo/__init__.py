@@ -1,0 +1,1 @@
+"""Communes, EPCI and départements: reference data and lookup."""

@@ -1,0 +1,38 @@
+"""`flask geo …`: reference data commands."""
+
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from booking.errors import DomainError
+from booking.extensions import db
+from booking.geo.services import commune_label, count_communes, import_reference_data, search_communes
+
+geo_cli = AppGroup("geo", help="Données de référence : communes, EPCI, départements.")
+
+
+@geo_cli.command("import")
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+def import_command(path: Path | None) -> None:
+    """Import or update communes, EPCI and départements (PATH: data/ folder or .tgz; default: npm pack)."""
+    try:
+        report = import_reference_data(db.session, path)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"Référentiel importé : {report.inserted} ajouts, {report.updated} mises à jour, "
+               f"{report.deleted} suppressions.")
+
+
+@geo_cli.command("search")
+@click.argument("query")
+def search_command(query: str) -> None:
+    """Find communes by name or postal code."""
+    for commune in search_communes(db.session, query):
+        click.echo(f"{commune.insee}  {commune_label(commune)}")
+
+
+@geo_cli.command("count")
+def count_command() -> None:
+    """Print how many communes are loaded."""
+    click.echo(count_communes(db.session))

@@ -1,0 +1,47 @@
+"""Pure rules about French places: search keys, postal codes, time zones."""
+
+import re
+import unicodedata
+
+# Overseas départements keep their own clock; everything else is on Paris time.
+DEPARTEMENT_TIME_ZONES = {
+    "971": "America/Guadeloupe",
+    "972": "America/Martinique",
+    "973": "America/Cayenne",
+    "974": "Indian/Reunion",
+    "976": "Indian/Mayotte",
+}
+DEFAULT_TIME_ZONE = "Europe/Paris"
+
+_ABBREVIATIONS = {"st": "saint", "ste": "sainte"}
+_POSTAL_CODE = re.compile(r"^\d{2,5}$")
+_INSEE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+
+
+def search_key(text: str) -> str:
+    """Return the accent-free, lower-case, single-spaced form used to match names."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = stripped.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae").replace("Æ", "ae")
+    words = re.split(r"[^0-9a-z]+", stripped.lower())
+    return " ".join(_ABBREVIATIONS.get(word, word) for word in words if word)
+
+
+def looks_like_postal_code(text: str) -> bool:
+    """Tell whether a query is (the start of) a postal code rather than a name."""
+    return bool(_POSTAL_CODE.match(text.strip()))
+
+
+def is_insee_code(text: str) -> bool:
+    """Tell whether a string is a well-formed INSEE commune code."""
+    return bool(_INSEE.match(text))
+
+
+def time_zone_for_departement(departement_code: str) -> str:
+    """Return the IANA time zone of a département."""
+    return DEPARTEMENT_TIME_ZONES.get(departement_code, DEFAULT_TIME_ZONE)
+
+
+def departement_of_insee(insee: str) -> str:
+    """Return the département code of an INSEE commune code (97x overseas use three digits)."""
+    return insee[:3] if insee.startswith("97") else insee[:2]

@@ -1,0 +1,218 @@
+"""Import the official reference data and look communes up."""
+
+import json
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import case, delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from booking.errors import InvalidInput
+from booking.geo.models import Commune, Departement, Epci, FormerCommune, PostalCode, Region, epci_members
+from booking.geo.rules import looks_like_postal_code, search_key
+
+NPM_PACKAGE = "@etalab/decoupage-administratif"
+_FORMER_KINDS = {
+    "commune-deleguee": "deleguee",
+    "commune-associee": "associee",
+    "arrondissement-municipal": "arrondissement",
+}
+
+
+@dataclass
+class ImportReport:
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+
+    def add(self, other: "ImportReport") -> None:
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.deleted += other.deleted
+
+
+def fetch_package(destination: Path) -> Path:
+    """Download the npm package with ``npm pack`` and return the path of its .tgz."""
+    npm = shutil.which("npm")
+    if npm is None:
+        raise InvalidInput("npm est introuvable : indiquez le chemin du dossier data/ ou du .tgz du paquet.")
+    result = subprocess.run(
+        [npm, "pack", NPM_PACKAGE, "--silent"], cwd=destination, capture_output=True, text=True, timeout=300
+    )
+    if result.returncode != 0:
+        raise InvalidInput(f"npm pack a échoué : {result.stderr.strip()[:300]}")
+    return destination / result.stdout.strip().splitlines()[-1]
+
+
+def read_data_folder(path: Path, workdir: Path) -> Path:
+    """Return the folder holding communes.json, unpacking a .tgz if given one."""
+    if path.is_file() and path.name.endswith((".tgz", ".tar.gz")):
+        with tarfile.open(path) as archive:
+            members = [m for m in archive.getmembers() if m.name.startswith("package/data/") and m.isfile()]
+            archive.extractall(workdir, members=members, filter="data")
+        path = workdir / "package" / "data"
+    elif (path / "data" / "communes.json").exists():
+        path = path / "data"
+    if not (path / "communes.json").exists():
+        raise InvalidInput(f"{path} ne contient pas communes.json.")
+    return path
+
+
+def import_reference_data(session: Session, source: Path | None = None) -> ImportReport:
+    """Load or update regions, départements, communes and EPCI from the Etalab data files."""
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        if source is None:
+            source = fetch_package(workdir)
+        folder = read_data_folder(Path(source), workdir)
+        data = {name: json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+                for name in ("regions", "departements", "communes", "epci")}
+    report = ImportReport()
+    report.add(_sync(session, Region, "code",
+                     {r["code"]: {"code": r["code"], "name": r["nom"]} for r in data["regions"]}))
+    report.add(_sync(session, Departement, "code", {
+        d["code"]: {"code": d["code"], "name": d["nom"], "region_code": d["region"]}
+        for d in data["departements"]
+    }))
+    actual = [c for c in data["communes"] if c["type"] == "commune-actuelle"]
+    report.add(_sync(session, Commune, "insee", {
+        c["code"]: {
+            "insee": c["code"],
+            "name": c["nom"],
+            "search_name": search_key(c["nom"]),
+            "departement_code": c["departement"],
+            "region_code": c["region"],
+            "population": c.get("population"),
+        }
+        for c in actual
+    }))
+    known = {c["code"] for c in actual}
+    report.add(_sync_pairs(session, PostalCode.__table__, ("commune_insee", "code"), {
+        (c["code"], postal) for c in actual for postal in c.get("codesPostaux", [])
+    }))
+    former = {}
+    for c in data["communes"]:
+        kind = _FORMER_KINDS.get(c["type"])
+        parent = c.get("chefLieu") or c.get("commune")
+        if kind and parent in known:
+            former[(c["code"], kind)] = {
+                "insee": c["code"], "kind": kind, "name": c["nom"],
+                "search_name": search_key(c["nom"]), "commune_insee": parent,
+            }
+    report.add(_sync_former(session, former))
+    report.add(_sync(session, Epci, "siren", {
+        e["code"]: {"siren": e["code"], "name": e["nom"], "kind": e["type"]} for e in data["epci"]
+    }))
+    report.add(_sync_pairs(session, epci_members, ("epci_siren", "commune_insee"), {
+        (e["code"], m["code"]) for e in data["epci"] for m in e["membres"] if m["code"] in known
+    }))
+    session.commit()
+    return report
+
+
+def _sync(session: Session, model, key: str, wanted: dict[str, dict]) -> ImportReport:
+    """Insert missing rows and update changed ones; rows no longer listed are kept (sites may use them)."""
+    columns = [getattr(model, name) for name in next(iter(wanted.values()), {}).keys()]
+    if not columns:
+        return ImportReport()
+    existing = {row[0]: dict(zip([c.key for c in columns], row[1:]))
+                for row in session.execute(select(getattr(model, key), *columns))}
+    to_insert = [row for pk, row in wanted.items() if pk not in existing]
+    to_update = [row for pk, row in wanted.items() if pk in existing and existing[pk] != row]
+    if to_insert:
+        session.execute(insert(model), to_insert)
+    if to_update:
+        session.execute(update(model), to_update)
+    return ImportReport(inserted=len(to_insert), updated=len(to_update))
+
+
+def _sync_pairs(session: Session, table, names: tuple[str, str], wanted: set[tuple[str, str]]) -> ImportReport:
+    """Make a two-column link table hold exactly the wanted pairs."""
+    first, second = (table.c[name] for name in names)
+    existing = {tuple(row) for row in session.execute(select(first, second))}
+    to_insert = wanted - existing
+    to_delete = existing - wanted
+    if to_insert:
+        session.execute(insert(table), [dict(zip(names, pair)) for pair in sorted(to_insert)])
+    for pair in to_delete:
+        session.execute(delete(table).where(first == pair[0], second == pair[1]))
+    return ImportReport(inserted=len(to_insert), deleted=len(to_delete))
+
+
+def _sync_former(session: Session, wanted: dict[tuple[str, str], dict]) -> ImportReport:
+    existing = {
+        (row.insee, row.kind): row
+        for row in session.execute(select(FormerCommune.id, FormerCommune.insee, FormerCommune.kind,
+                                          FormerCommune.name, FormerCommune.search_name,
+                                          FormerCommune.commune_insee))
+    }
+    to_insert = [row for pk, row in wanted.items() if pk not in existing]
+    to_update = []
+    for pk, row in wanted.items():
+        current = existing.get(pk)
+        if current is not None and (current.name, current.commune_insee) != (row["name"], row["commune_insee"]):
+            to_update.append({"id": current.id, **row})
+    if to_insert:
+        session.execute(insert(FormerCommune), to_insert)
+    if to_update:
+        session.execute(update(FormerCommune), to_update)
+    return ImportReport(inserted=len(to_insert), updated=len(to_update))
+
+
+def search_communes(session: Session, query: str, limit: int = 10) -> list[Commune]:
+    """Find communes by name (accent- and case-insensitive, also former names) or by postal code."""
+    text = (query or "").strip()
+    if not text:
+        return []
+    if looks_like_postal_code(text):
+        matching = select(PostalCode.commune_insee).where(
+            PostalCode.code == text if len(text) == 5 else PostalCode.code.like(text + "%")
+        )
+        return list(session.scalars(
+            select(Commune).where(Commune.insee.in_(matching))
+            .order_by(Commune.population.desc().nulls_last(), Commune.name).limit(limit)
+        ))
+    key = search_key(text)
+    if not key:
+        return []
+    former = select(FormerCommune.commune_insee).where(FormerCommune.search_name.like(key + "%"))
+    rank = case((Commune.search_name == key, 0), (Commune.search_name.like(key + "%"), 1), else_=2)
+    return list(session.scalars(
+        select(Commune)
+        .where(or_(Commune.search_name.like(key + "%"), Commune.search_name.like("% " + key + "%"),
+                   Commune.insee.in_(former)))
+        .order_by(rank, Commune.population.desc().nulls_last(), Commune.name)
+        .limit(limit)
+    ))
+
+
+def commune_label(commune: Commune) -> str:
+    """Return "Name (postal code)" as residents recognise a commune."""
+    codes = [p.code for p in commune.postal_codes]
+    return f"{commune.name} ({codes[0]})" if codes else commune.name
+
+
+def count_communes(session: Session) -> int:
+    """Return how many communes are loaded."""
+    return session.scalar(select(func.count()).select_from(Commune)) or 0
+
+
+def resolve_commune(session: Session, text: str) -> Commune:
+    """Return the one commune a typed name, postal code or INSEE code designates, or raise InvalidInput."""
+    text = (text or "").strip()
+    if len(text) == 5 and session.get(Commune, text.upper()) is not None and not text.isdigit():
+        return session.get(Commune, text.upper())
+    matches = search_communes(session, text, limit=6)
+    if not matches and session.get(Commune, text.upper()) is not None:
+        return session.get(Commune, text.upper())
+    if not matches:
+        raise InvalidInput(f"Aucune commune ne correspond à « {text} ».")
+    exact = [c for c in matches if c.search_name == search_key(text)]
+    if len(matches) == 1 or len(exact) == 1:
+        return exact[0] if exact else matches[0]
+    listed = ", ".join(commune_label(c) for c in matches[:4])
+    raise InvalidInput(f"Plusieurs communes correspondent ({listed}…) : précisez avec le code postal.")

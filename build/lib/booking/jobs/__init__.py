@@ -1,0 +1,1 @@
+"""Periodic jobs, run by one scheduler process that holds a lease in the database."""

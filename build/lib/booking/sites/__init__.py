@@ -1,0 +1,1 @@
+"""Places of care, their rooms, and the practitioners they accept."""

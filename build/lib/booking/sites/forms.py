@@ -1,0 +1,71 @@
+"""Forms of the site pages."""
+
+from booking.forms import BaseForm
+from wtforms import (BooleanField, EmailField, IntegerField, PasswordField, SelectField, SelectMultipleField,
+                     StringField, TextAreaField)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from booking.sites.models import SITE_KINDS
+from booking.sites.rules import ACCESSIBILITY, EQUIPMENT, PROFESSIONS
+from booking.formatting import SITE_KIND_LABELS
+
+
+def options(pairs) -> list[SelectChoice]:
+    """Turn (value, label) pairs into WTForms choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class SiteForm(BaseForm):
+    kind = SelectField("Type de lieu", choices=options((k, SITE_KIND_LABELS[k]) for k in SITE_KINDS))
+    name = StringField("Nom du lieu", validators=[DataRequired(), Length(max=200)])
+    address = StringField("Adresse (numéro, rue, bâtiment)", validators=[DataRequired(), Length(max=300)])
+    commune_insee = SelectField("Commune où se trouve le lieu", choices=[])
+    postal_code = StringField("Code postal", validators=[DataRequired(), Length(min=5, max=5)])
+    operator = SelectField("Géré par", choices=[])
+    served_communes = CheckboxesField("Communes desservies (par défaut : la commune, ou tout le groupement)",
+                                      choices=[])
+    time_zone = SelectField("Fuseau horaire", choices=[])
+    phone = StringField("Téléphone de la mairie ou du lieu", validators=[Optional(), Length(max=30)])
+    contact_email = EmailField("E-mail de contact (reçoit le rapport mensuel)",
+                               validators=[Optional(), Email("Adresse e-mail invalide."), Length(max=254)])
+    opening_hours = TextAreaField("Horaires d’ouverture", validators=[Optional(), Length(max=1000)])
+    instructions = TextAreaField("Consignes pour les patients (où aller, présence d’une assistante…)",
+                                 validators=[Optional(), Length(max=2000)])
+    rooms = TextAreaField("Salles (une par ligne)", validators=[Optional(), Length(max=1000)], default="Salle 1")
+    equipment = CheckboxesField("Équipement de téléconsultation", choices=options(EQUIPMENT.items()))
+    accessibility = CheckboxesField("Accessibilité", choices=options(ACCESSIBILITY.items()))
+    booking_open = BooleanField("Ouvert à la réservation", default=True)
+    drop_in_only = BooleanField("Sans rendez-vous (seuls les horaires sont affichés)")
+    max_future_bookings = IntegerField("Rendez-vous à venir par patient et par profession, au plus", default=2,
+                                       validators=[NumberRange(1, 20)])
+    reminder_hours_before = IntegerField("Rappel par SMS, en heures avant le rendez-vous", default=24,
+                                         validators=[NumberRange(1, 72)])
+    second_reminder_hours = IntegerField("Second rappel, en heures avant (laisser vide : pas de second rappel)",
+                                         default=2, validators=[Optional(), NumberRange(1, 71)])
+
+
+class InviteForm(BaseForm):
+    email = EmailField("E-mail du praticien", validators=[DataRequired(), Email("Adresse e-mail invalide."),
+                                                          Length(max=254)])
+
+
+class PractitionerProfileForm(BaseForm):
+    first_name = StringField("Prénom", validators=[DataRequired(), Length(max=100)])
+    last_name = StringField("Nom", validators=[DataRequired(), Length(max=100)])
+    profession = SelectField("Profession", choices=options(PROFESSIONS.items()))
+    specialty = StringField("Spécialité ou orientation (facultatif)", validators=[Optional(), Length(max=80)])
+    rpps = StringField("Numéro RPPS (11 chiffres)", validators=[Optional(), Length(max=20)])
+    consults_remotely = BooleanField("Je consulte aussi à distance (téléconsultation)")
+    password = PasswordField("Mot de passe (10 caractères au moins)",
+                             validators=[DataRequired(), Length(min=10, max=256)],
+                             render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField("Confirmez le mot de passe",
+                            validators=[DataRequired(), EqualTo("password", "Les deux mots de passe diffèrent.")],
+                            render_kw={"autocomplete": "new-password"})

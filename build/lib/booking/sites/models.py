@@ -1,0 +1,147 @@
+"""Sites, rooms, practitioners and who is accepted where."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from booking.extensions import db
+from booking.geo.models import Commune, Epci
+from booking.sites.rules import PROFESSIONS
+from notifications.sqltypes import UtcDateTime, utcnow
+
+SITE_KINDS = ("teleconsultation", "consultation_avancee", "permanence")
+ACCEPTANCE_STATUSES = ("invited", "accepted", "revoked")
+
+site_served_communes = Table(
+    "site_served_communes",
+    db.metadata,
+    Column("site_id", ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True),
+    Column("commune_insee", ForeignKey("communes.insee"), primary_key=True, index=True),
+)
+
+
+class Site(db.Model):
+    __tablename__ = "sites"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {SITE_KINDS!r}", name="kind"),
+        # Run by exactly one of: a commune, an EPCI.
+        CheckConstraint(
+            "(operator_commune_insee IS NULL) <> (operator_epci_siren IS NULL)", name="one_operator"
+        ),
+        CheckConstraint("max_future_bookings >= 1", name="max_future_bookings"),
+        CheckConstraint("reminder_hours_before >= 1", name="reminder_hours"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300))
+    postal_code: Mapped[str] = mapped_column(String(5))
+    commune_insee: Mapped[str] = mapped_column(ForeignKey("communes.insee"), index=True)
+    operator_commune_insee: Mapped[str | None] = mapped_column(ForeignKey("communes.insee"), index=True)
+    operator_epci_siren: Mapped[str | None] = mapped_column(ForeignKey("epcis.siren"), index=True)
+    time_zone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
+    phone: Mapped[str | None] = mapped_column(String(20))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    opening_hours: Mapped[str | None] = mapped_column(Text)
+    instructions: Mapped[str | None] = mapped_column(Text)
+    equipment: Mapped[list] = mapped_column(JSON, default=list)
+    accessibility: Mapped[list] = mapped_column(JSON, default=list)
+    booking_open: Mapped[bool] = mapped_column(default=True)
+    drop_in_only: Mapped[bool] = mapped_column(default=False)
+    max_future_bookings: Mapped[int] = mapped_column(default=2)
+    reminder_hours_before: Mapped[int] = mapped_column(default=24)
+    # A second, short reminder (hours before); None turns it off.
+    second_reminder_hours: Mapped[int | None] = mapped_column(default=2)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    commune: Mapped[Commune] = relationship(foreign_keys=[commune_insee])
+    operator_commune: Mapped[Commune | None] = relationship(foreign_keys=[operator_commune_insee])
+    operator_epci: Mapped[Epci | None] = relationship()
+    served_communes: Mapped[list[Commune]] = relationship(secondary=site_served_communes)
+    rooms: Mapped[list["Room"]] = relationship(back_populates="site", cascade="all, delete-orphan",
+                                               order_by="Room.name")
+    practitioner_links: Mapped[list["SitePractitioner"]] = relationship(back_populates="site",
+                                                                        cascade="all, delete-orphan")
+
+    @property
+    def operator_commune_codes(self) -> set[str]:
+        """The communes whose staff run this site: its commune, or every member of its EPCI."""
+        if self.operator_commune_insee:
+            return {self.operator_commune_insee}
+        return {member.insee for member in self.operator_epci.members} if self.operator_epci else set()
+
+
+class Room(db.Model):
+    """A room hosts one consultation at a time."""
+
+    __tablename__ = "rooms"
+    __table_args__ = (UniqueConstraint("site_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+    site: Mapped[Site] = relationship(back_populates="rooms")
+
+
+class Practitioner(db.Model):
+    __tablename__ = "practitioners"
+    __table_args__ = (CheckConstraint(f"profession IN {tuple(PROFESSIONS)!r}", name="profession"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), unique=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    rpps: Mapped[str | None] = mapped_column(String(11), unique=True)
+    profession: Mapped[str] = mapped_column(String(40), index=True)
+    specialty: Mapped[str | None] = mapped_column(String(80))
+    consults_remotely: Mapped[bool] = mapped_column(default=False)
+    email: Mapped[str | None] = mapped_column(String(254))
+    # SHA-256 of the secret in the practitioner's iCalendar feed URL; None when no feed.
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    user: Mapped["User | None"] = relationship("User")
+    site_links: Mapped[list["SitePractitioner"]] = relationship(back_populates="practitioner")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class SitePractitioner(db.Model):
+    """A site's acceptance of a practitioner: only accepted practitioners publish there."""
+
+    __tablename__ = "site_practitioners"
+    __table_args__ = (CheckConstraint(f"status IN {ACCEPTANCE_STATUSES!r}", name="status"),)
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    practitioner_id: Mapped[int] = mapped_column(
+        ForeignKey("practitioners.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    status: Mapped[str] = mapped_column(String(10), default="accepted")
+    invited_email: Mapped[str | None] = mapped_column(String(254))
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    site: Mapped[Site] = relationship(back_populates="practitioner_links")
+    practitioner: Mapped[Practitioner] = relationship(back_populates="site_links")
+
+
+class SiteInvitation(db.Model):
+    """An invitation, sent by email, for a practitioner to join a site."""
+
+    __tablename__ = "site_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    # SHA-256 of the secret in the link: a database leak does not hand out invitations.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    site: Mapped[Site] = relationship()

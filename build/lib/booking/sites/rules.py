@@ -1,0 +1,85 @@
+"""Pure rules about sites and practitioners: professions, RPPS numbers."""
+
+from booking.errors import InvalidInput
+
+PROFESSIONS = {
+    "medecin_generaliste": "Médecin généraliste",
+    "ophtalmologue": "Ophtalmologue",
+    "dermatologue": "Dermatologue",
+    "cardiologue": "Cardiologue",
+    "psychiatre": "Psychiatre",
+    "pediatre": "Pédiatre",
+    "gynecologue": "Gynécologue",
+    "orl": "Oto-rhino-laryngologiste (ORL)",
+    "endocrinologue": "Endocrinologue",
+    "pneumologue": "Pneumologue",
+    "rhumatologue": "Rhumatologue",
+    "geriatre": "Gériatre",
+    "sage_femme": "Sage-femme",
+    "infirmier": "Infirmier ou infirmière",
+    "kinesitherapeute": "Masseur-kinésithérapeute",
+    "psychologue": "Psychologue",
+    "chirurgien_dentiste": "Chirurgien-dentiste",
+    "dieteticien": "Diététicien ou diététicienne",
+    "orthophoniste": "Orthophoniste",
+    "pmi": "Protection maternelle et infantile (PMI)",
+}
+
+
+def rpps_is_valid(number: str) -> bool:
+    """Tell whether an RPPS number has 11 digits and a correct Luhn check digit."""
+    if len(number) != 11 or not number.isdigit():
+        return False
+    total = 0
+    for index, char in enumerate(reversed(number)):
+        digit = int(char)
+        if index % 2 == 1:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total % 10 == 0
+
+
+def clean_rpps(text: str) -> str:
+    """Return the RPPS number without spaces, or raise InvalidInput."""
+    number = "".join((text or "").split())
+    if not rpps_is_valid(number):
+        raise InvalidInput("Le numéro RPPS doit compter 11 chiffres et sa clé de contrôle doit être juste.")
+    return number
+
+
+def profession_label(code: str) -> str:
+    """Return the French label of a profession code."""
+    return PROFESSIONS.get(code, code)
+
+
+EQUIPMENT = {
+    "tensiometre": "Tensiomètre",
+    "otoscope": "Otoscope connecté",
+    "stethoscope": "Stéthoscope connecté",
+    "dermatoscope": "Dermatoscope",
+    "ecg": "Électrocardiographe (ECG)",
+    "oxymetre": "Oxymètre",
+    "thermometre": "Thermomètre",
+    "balance": "Balance",
+    "retinographe": "Rétinographe",
+}
+
+ACCESSIBILITY = {
+    "pmr": "Accès en fauteuil roulant (PMR)",
+    "parking": "Parking à proximité",
+    "boucle": "Boucle magnétique",
+    "ascenseur": "Ascenseur",
+    "transport": "Desservi par un transport à la demande",
+}
+
+
+def labels(codes: list[str], choices: dict[str, str]) -> list[str]:
+    """Return the French labels of known codes, in the order given."""
+    return [choices[code] for code in codes if code in choices]
+
+
+def default_served_communes(operator_commune: str | None, epci_members: list[str]) -> list[str]:
+    """Return the communes a site serves when none are given: its commune, or every member of its EPCI."""
+    return [operator_commune] if operator_commune else list(epci_members)

@@ -1,0 +1,361 @@
+"""Site and practitioner use cases: register and edit sites, accept practitioners."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import available_timezones
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from booking.auth.models import User
+from booking.auth.permissions import Action, require, site_ids_run_by
+from booking.auth.services import create_user, normalize_email
+from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
+from booking.geo.models import Commune, Epci
+from booking.geo.rules import time_zone_for_departement
+from booking.sites.models import SITE_KINDS, Practitioner, Room, Site, SiteInvitation, SitePractitioner
+from booking.sites.rules import ACCESSIBILITY, EQUIPMENT, PROFESSIONS, clean_rpps, default_served_communes
+from booking.slots.models import Slot
+import notifications
+
+INVITATION_DAYS = 14
+
+
+def token_hash(token: str) -> str:
+    """Return the SHA-256 hex digest under which a secret token is stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def list_public_sites(session: Session) -> list[Site]:
+    """Return the sites shown to the public, by commune then name."""
+    return list(session.scalars(
+        select(Site)
+        .options(selectinload(Site.commune), selectinload(Site.practitioner_links)
+                 .selectinload(SitePractitioner.practitioner))
+        .order_by(Site.commune_insee, Site.name)
+    ))
+
+
+def sites_visible_to(session: Session, user: User) -> list[Site]:
+    """Return the sites a staff member works at, by name."""
+    query = select(Site).order_by(Site.name)
+    if user.role in ("agent", "commune_admin"):
+        query = query.where(Site.id.in_(site_ids_run_by(user.commune_codes)))
+    elif user.role == "practitioner":
+        query = query.join(SitePractitioner).join(Practitioner).where(
+            Practitioner.user_id == user.id, SitePractitioner.status == "accepted")
+    elif user.role != "admin":
+        return []
+    return list(session.scalars(query))
+
+
+def get_site_for(session: Session, user: User, site_id: int, action: Action = Action.VIEW) -> Site:
+    """Return a site the user may act on, or raise NotFound / Forbidden."""
+    site = session.get(Site, site_id)
+    if site is None:
+        raise NotFound("Ce lieu de soins n’existe pas.")
+    require(user, action, site)
+    return site
+
+
+def get_practitioner_for(session: Session, user: User, practitioner_id: int,
+                         action: Action = Action.VIEW) -> Practitioner:
+    """Return a practitioner record the user may act on, or raise NotFound / Forbidden."""
+    practitioner = session.get(Practitioner, practitioner_id)
+    if practitioner is None:
+        raise NotFound("Praticien introuvable.")
+    require(user, action, practitioner)
+    return practitioner
+
+
+@dataclass
+class SiteInput:
+    kind: str
+    name: str
+    address: str
+    postal_code: str
+    commune_insee: str
+    operator_epci_siren: str | None = None  # None: run by the commune where it stands
+    served_communes: list[str] = field(default_factory=list)
+    time_zone: str | None = None
+    phone: str | None = None
+    contact_email: str | None = None
+    opening_hours: str | None = None
+    instructions: str | None = None
+    equipment: list[str] = field(default_factory=list)
+    accessibility: list[str] = field(default_factory=list)
+    rooms: list[str] = field(default_factory=lambda: ["Salle 1"])
+    booking_open: bool = True
+    drop_in_only: bool = False
+    max_future_bookings: int = 2
+    reminder_hours_before: int = 24
+    second_reminder_hours: int | None = 2
+
+
+def _text(value: str | None, label: str, limit: int, required: bool = False) -> str | None:
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidInput(f"{label} : ce champ est obligatoire.")
+    if len(value) > limit:
+        raise InvalidInput(f"{label} : {limit} caractères au plus.")
+    return value or None
+
+
+def _apply_site_input(session: Session, site: Site, data: SiteInput) -> None:
+    from booking.phones import parse_phone
+
+    if data.kind not in SITE_KINDS:
+        raise InvalidInput("Type de lieu inconnu.")
+    commune = session.get(Commune, (data.commune_insee or "").upper())
+    if commune is None:
+        raise InvalidInput("Commune inconnue.")
+    postal_code = (data.postal_code or "").strip()
+    if postal_code not in {p.code for p in commune.postal_codes}:
+        raise InvalidInput(f"Le code postal {postal_code or '(vide)'} n’est pas celui de {commune.name}.")
+    epci = None
+    if data.operator_epci_siren:
+        epci = session.get(Epci, data.operator_epci_siren)
+        if epci is None:
+            raise InvalidInput("Groupement de communes (EPCI) inconnu.")
+    zone = data.time_zone or time_zone_for_departement(commune.departement_code)
+    if zone not in available_timezones():
+        raise InvalidInput(f"Fuseau horaire inconnu : {zone}.")
+    served_codes = data.served_communes or default_served_communes(
+        None if epci else commune.insee, [m.insee for m in epci.members] if epci else [])
+    served = [session.get(Commune, code) for code in dict.fromkeys(served_codes)]
+    if None in served:
+        raise InvalidInput("Une des communes desservies est inconnue.")
+    room_names = [name.strip() for name in data.rooms if name.strip()]
+    if len(set(room_names)) != len(room_names):
+        raise InvalidInput("Deux salles portent le même nom.")
+    if not room_names and not data.drop_in_only:
+        raise InvalidInput("Indiquez au moins une salle : une salle accueille une consultation à la fois.")
+    if not 1 <= data.max_future_bookings <= 20 or not 1 <= data.reminder_hours_before <= 72:
+        raise InvalidInput("Les limites de réservation ou de rappel sont hors des bornes permises.")
+    if data.second_reminder_hours is not None and not 1 <= data.second_reminder_hours < data.reminder_hours_before:
+        raise InvalidInput("Le second rappel doit partir après le premier (entre 1 heure et le premier rappel).")
+
+    site.kind = data.kind
+    site.name = _text(data.name, "Nom", 200, required=True)
+    site.address = _text(data.address, "Adresse", 300, required=True)
+    site.postal_code = postal_code
+    site.commune_insee = commune.insee
+    site.operator_epci_siren = epci.siren if epci else None
+    site.operator_commune_insee = None if epci else commune.insee
+    site.served_communes = served
+    site.time_zone = zone
+    site.phone = parse_phone(data.phone, commune.departement_code).e164 if (data.phone or "").strip() else None
+    site.contact_email = normalize_email(_text(data.contact_email, "E-mail", 254))
+    site.opening_hours = _text(data.opening_hours, "Horaires", 1000)
+    site.instructions = _text(data.instructions, "Consignes", 2000)
+    site.equipment = [code for code in data.equipment if code in EQUIPMENT]
+    site.accessibility = [code for code in data.accessibility if code in ACCESSIBILITY]
+    site.booking_open = data.booking_open
+    site.drop_in_only = data.drop_in_only
+    site.max_future_bookings = data.max_future_bookings
+    site.reminder_hours_before = data.reminder_hours_before
+    site.second_reminder_hours = data.second_reminder_hours
+    _sync_rooms(session, site, room_names)
+
+
+def _sync_rooms(session: Session, site: Site, names: list[str]) -> None:
+    current = {room.name: room for room in site.rooms}
+    for name, room in current.items():
+        if name not in names:
+            in_use = room.id is not None and session.scalar(select(exists().where(Slot.room_id == room.id)))
+            if in_use:
+                raise Conflict(f"La salle « {name} » a des créneaux : elle ne peut pas être supprimée.")
+            site.rooms.remove(room)
+    for name in names:
+        if name not in current:
+            site.rooms.append(Room(name=name))
+
+
+def _check_operator(session: Session, actor: User, data: SiteInput) -> None:
+    if actor.role == "admin":
+        return
+    if actor.role != "commune_admin":
+        raise Forbidden("Seul le référent santé de la commune enregistre ses lieux de soins.")
+    communes = actor.commune_codes
+    if data.operator_epci_siren:
+        epci = session.get(Epci, data.operator_epci_siren)
+        if epci is None or not ({m.insee for m in epci.members} & communes):
+            raise Forbidden("Votre commune n’est pas membre de ce groupement.")
+    elif (data.commune_insee or "").upper() not in communes:
+        raise Forbidden("Vous ne pouvez enregistrer un lieu que dans votre commune.")
+
+
+def create_site(session: Session, actor: User, data: SiteInput) -> Site:
+    """Register a new place of care run by the actor's commune or EPCI."""
+    _check_operator(session, actor, data)
+    site = Site()
+    _apply_site_input(session, site, data)
+    session.add(site)
+    session.flush()
+    return site
+
+
+def update_site(session: Session, actor: User, site_id: int, data: SiteInput) -> Site:
+    """Edit a site the actor manages."""
+    site = get_site_for(session, actor, site_id, Action.MANAGE)
+    _check_operator(session, actor, data)
+    _apply_site_input(session, site, data)
+    session.flush()
+    return site
+
+
+@dataclass
+class PractitionerInput:
+    first_name: str
+    last_name: str
+    profession: str
+    rpps: str | None = None
+    specialty: str | None = None
+    consults_remotely: bool = False
+    email: str | None = None
+
+
+def _apply_practitioner_input(practitioner: Practitioner, data: PractitionerInput) -> None:
+    if data.profession not in PROFESSIONS:
+        raise InvalidInput("Profession inconnue.")
+    practitioner.first_name = _text(data.first_name, "Prénom", 100, required=True)
+    practitioner.last_name = _text(data.last_name, "Nom", 100, required=True)
+    practitioner.profession = data.profession
+    practitioner.rpps = clean_rpps(data.rpps) if (data.rpps or "").strip() else None
+    practitioner.specialty = _text(data.specialty, "Spécialité", 80)
+    practitioner.consults_remotely = data.consults_remotely
+    practitioner.email = normalize_email(data.email)
+
+
+def create_practitioner(session: Session, data: PractitionerInput, user: User | None = None) -> Practitioner:
+    """Record a practitioner (RPPS checked), optionally tied to their account."""
+    practitioner = Practitioner(user=user)
+    _apply_practitioner_input(practitioner, data)
+    if practitioner.rpps and session.scalar(select(exists().where(Practitioner.rpps == practitioner.rpps))):
+        raise Conflict("Un praticien porte déjà ce numéro RPPS.")
+    session.add(practitioner)
+    session.flush()
+    return practitioner
+
+
+def find_practitioners(session: Session, query: str, limit: int = 20) -> list[Practitioner]:
+    """Find practitioners by RPPS number or by last name."""
+    text = "".join((query or "").split())
+    if not text:
+        return []
+    if text.isdigit():
+        condition = Practitioner.rpps == text
+    else:
+        condition = func.lower(Practitioner.last_name).like(query.strip().lower() + "%")
+    return list(session.scalars(select(Practitioner).where(condition).order_by(Practitioner.last_name)
+                                .limit(limit)))
+
+
+def link_practitioner(session: Session, actor: User, site_id: int, practitioner_id: int, now: datetime) -> None:
+    """Accept an existing practitioner at a site."""
+    site = get_site_for(session, actor, site_id, Action.MANAGE)
+    practitioner = session.get(Practitioner, practitioner_id)
+    if practitioner is None:
+        raise NotFound("Ce praticien n’existe pas.")
+    link = session.get(SitePractitioner, (site.id, practitioner.id))
+    if link is None:
+        link = SitePractitioner(site_id=site.id, practitioner_id=practitioner.id)
+        session.add(link)
+    link.status, link.accepted_at = "accepted", now
+    session.flush()
+
+
+def revoke_practitioner(session: Session, actor: User, site_id: int, practitioner_id: int) -> None:
+    """Stop a practitioner from publishing at a site (their existing slots stay)."""
+    site = get_site_for(session, actor, site_id, Action.MANAGE)
+    link = session.get(SitePractitioner, (site.id, practitioner_id))
+    if link is None:
+        raise NotFound("Ce praticien n’est pas rattaché à ce lieu.")
+    link.status = "revoked"
+    session.flush()
+
+
+def invite_practitioner(session: Session, actor: User, site_id: int, email: str, now: datetime,
+                        accept_url: str) -> SiteInvitation:
+    """Invite a practitioner by email; the message waits in the outbox until the dispatcher sends it.
+
+    ``accept_url`` holds ``{token}``, replaced by the invitation's secret.
+    """
+    site = get_site_for(session, actor, site_id, Action.MANAGE)
+    address = normalize_email(email)
+    if not address or "@" not in address or len(address) > 254:
+        raise InvalidInput("Adresse e-mail invalide.")
+    token = secrets.token_urlsafe(24)
+    invitation = SiteInvitation(site_id=site.id, email=address, token_hash=token_hash(token),
+                                invited_by_id=actor.id, created_at=now,
+                                expires_at=now + timedelta(days=INVITATION_DAYS))
+    session.add(invitation)
+    session.flush()
+    notifications.enqueue(
+        session, channel="email", recipient=address, due_at=now, dedupe_key=f"invitation:{invitation.id}",
+        subject=f"Invitation à consulter : {site.name}",
+        body=(f"Bonjour,\n\n{site.name} ({site.commune.name}) vous invite à publier vos disponibilités "
+              f"sur la plateforme de rendez-vous de la commune.\n\nPour accepter, ouvrez ce lien "
+              f"(valable {INVITATION_DAYS} jours) :\n{accept_url.format(token=token)}\n\n"
+              f"Si vous ne connaissez pas ce lieu, ignorez ce message."),
+    )
+    session.flush()
+    return invitation
+
+
+def find_invitation(session: Session, token: str, now: datetime) -> SiteInvitation:
+    """Return the pending invitation behind a link, or raise NotFound."""
+    invitation = session.scalar(select(SiteInvitation).where(SiteInvitation.token_hash == token_hash(token)))
+    if invitation is None or invitation.accepted_at is not None or invitation.expires_at <= now:
+        raise NotFound("Cette invitation n’existe pas, a déjà servi ou a expiré. Demandez-en une nouvelle.")
+    return invitation
+
+
+def accept_invitation(session: Session, token: str, now: datetime, *, user: User | None = None,
+                      password: str | None = None, practitioner_data: PractitionerInput | None = None) -> User:
+    """Accept an invitation as the signed-in practitioner, or by creating the account; return the user."""
+    invitation = find_invitation(session, token, now)
+    if user is None:
+        if practitioner_data is None or password is None:
+            raise InvalidInput("Complétez votre profil pour accepter l’invitation.")
+        user = create_user(session, role="practitioner", email=invitation.email, password=password,
+                           display_name=f"{practitioner_data.first_name} {practitioner_data.last_name}".strip(),
+                           )
+        practitioner_data.email = invitation.email
+        practitioner = create_practitioner(session, practitioner_data, user=user)
+    else:
+        if user.role != "practitioner":
+            raise Forbidden("Seul un compte de praticien peut accepter cette invitation.")
+        practitioner = session.scalar(select(Practitioner).where(Practitioner.user_id == user.id))
+        if practitioner is None:
+            raise InvalidInput("Votre compte n’a pas encore de fiche praticien.")
+    link = session.get(SitePractitioner, (invitation.site_id, practitioner.id))
+    if link is None:
+        link = SitePractitioner(site_id=invitation.site_id, practitioner_id=practitioner.id)
+        session.add(link)
+    link.status, link.accepted_at, link.invited_email = "accepted", now, invitation.email
+    invitation.accepted_at = now
+    session.flush()
+    return user
+
+
+def practitioner_of(session: Session, user: User) -> Practitioner:
+    """Return the practitioner record of a practitioner account, or raise NotFound."""
+    practitioner = session.scalar(select(Practitioner).where(Practitioner.user_id == user.id))
+    if practitioner is None:
+        raise NotFound("Aucune fiche praticien n’est liée à ce compte.")
+    return practitioner
+
+
+def accepted_sites(session: Session, practitioner: Practitioner) -> list[Site]:
+    """Return the sites where a practitioner may publish."""
+    return list(session.scalars(select(Site).join(SitePractitioner).where(
+        SitePractitioner.practitioner_id == practitioner.id, SitePractitioner.status == "accepted")
+        .order_by(Site.name)))
+
+
+def practitioners_at(session: Session, site: Site) -> list[SitePractitioner]:
+    """Return a site's practitioner links, accepted first."""
+    return sorted(site.practitioner_links, key=lambda link: (link.status != "accepted", link.practitioner.last_name))

@@ -1,0 +1,186 @@
+"""Staff pages of sites: workspace, site page, registration, practitioners, invitations."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user
+
+from booking.auth.decorators import staff_required
+from booking.auth.permissions import Action, can
+from booking.clock import now
+from booking.database import unit_of_work
+from booking.errors import DomainError
+from booking.extensions import db
+from booking.geo.models import Commune
+from booking.geo.rules import DEFAULT_TIME_ZONE, DEPARTEMENT_TIME_ZONES
+from booking.sites.forms import InviteForm, PractitionerProfileForm, SiteForm, options
+from booking.sites.models import Site
+from booking.slots.services import remote_rules_at
+from booking.sites.services import (PractitionerInput, SiteInput, accept_invitation, create_site,
+                                    find_invitation, find_practitioners, get_site_for, invite_practitioner,
+                                    link_practitioner, practitioners_at, revoke_practitioner, sites_visible_to,
+                                    update_site)
+
+blueprint = Blueprint("sites", __name__)
+
+
+@blueprint.route("/espace")
+@staff_required
+def workspace():
+    """List the sites the staff member works at."""
+    can_create = current_user.role in ("commune_admin", "admin")
+    return render_template("sites/workspace.html", sites=sites_visible_to(db.session, current_user),
+                           can_create=can_create)
+
+
+@blueprint.route("/gestion/sites/<int:site_id>")
+@staff_required
+def site_page(site_id: int):
+    """Show a site to its staff; its managers also see and invite its practitioners."""
+    site = get_site_for(db.session, current_user, site_id)
+    manages = can(current_user, Action.MANAGE, site)
+    query = request.args.get("praticien", "").strip()[:100]
+    found = find_practitioners(db.session, query) if manages and query else []
+    return render_template("sites/site.html", site=site, manages=manages, links=practitioners_at(db.session, site),
+                           invite_form=InviteForm(), query=query, found=found,
+                           remote_rules=remote_rules_at(db.session, site))
+
+
+def _candidate_communes(site: Site | None) -> list[Commune]:
+    codes = set(current_user.commune_codes)
+    if current_user.role == "admin":
+        codes |= {request.args.get("commune", "").upper()} if request.args.get("commune") else set()
+        if site is not None:
+            codes.add(site.commune_insee)
+    communes = [c for c in (db.session.get(Commune, code) for code in codes) if c is not None]
+    members = {m for commune in communes for epci in commune.epcis for m in epci.members}
+    return sorted(set(communes) | members, key=lambda c: c.name)
+
+
+def _fill_choices(form: SiteForm, site: Site | None) -> list[Commune]:
+    candidates = _candidate_communes(site)
+    own = [c for c in candidates if c.insee in current_user.commune_codes or current_user.role == "admin"]
+    epcis = sorted({epci for commune in own for epci in commune.epcis}, key=lambda e: e.name)
+    form.commune_insee.choices = options((c.insee, f"{c.name} ({c.insee})") for c in candidates)
+    form.operator.choices = options([("commune", "La commune où se trouve le lieu")]
+                                    + [(f"epci:{e.siren}", e.name) for e in epcis])
+    form.served_communes.choices = options((c.insee, c.name) for c in candidates)
+    zones = sorted(set(DEPARTEMENT_TIME_ZONES.values()) | {DEFAULT_TIME_ZONE})
+    form.time_zone.choices = options([("", "Selon le département")] + [(z, z) for z in zones])
+    return candidates
+
+
+def _site_input(form: SiteForm) -> SiteInput:
+    operator = form.operator.data or "commune"
+    return SiteInput(
+        kind=form.kind.data, name=form.name.data, address=form.address.data, postal_code=form.postal_code.data,
+        commune_insee=form.commune_insee.data,
+        operator_epci_siren=operator.split(":", 1)[1] if operator.startswith("epci:") else None,
+        served_communes=form.served_communes.data or [], time_zone=form.time_zone.data or None,
+        phone=form.phone.data, contact_email=form.contact_email.data, opening_hours=form.opening_hours.data,
+        instructions=form.instructions.data, equipment=form.equipment.data or [],
+        accessibility=form.accessibility.data or [], rooms=(form.rooms.data or "").splitlines(),
+        booking_open=form.booking_open.data, drop_in_only=form.drop_in_only.data,
+        max_future_bookings=form.max_future_bookings.data, reminder_hours_before=form.reminder_hours_before.data,
+        second_reminder_hours=form.second_reminder_hours.data,
+    )
+
+
+def _site_form_page(site: Site | None):
+    if current_user.role not in ("commune_admin", "admin"):
+        abort(403)
+    form = SiteForm(obj=None if request.method == "POST" or site is None else site)
+    if site is not None and request.method == "GET":
+        form.operator.data = f"epci:{site.operator_epci_siren}" if site.operator_epci_siren else "commune"
+        form.served_communes.data = [c.insee for c in site.served_communes]
+        form.rooms.data = "\n".join(room.name for room in site.rooms)
+    candidates = _fill_choices(form, site)
+    if not candidates:
+        return render_template("sites/pick_commune.html")
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                data = _site_input(form)
+                saved = (create_site(db.session, current_user, data) if site is None
+                         else update_site(db.session, current_user, site.id, data))
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            flash("Le lieu de soins est enregistré.", "success")
+            return redirect(url_for("sites.site_page", site_id=saved.id))
+    failed = bool(form.errors or form.form_errors)
+    return render_template("sites/site_form.html", form=form, site=site), 422 if failed else 200
+
+
+@blueprint.route("/gestion/sites/nouveau", methods=["GET", "POST"])
+@staff_required
+def new_site():
+    """Register a new site."""
+    return _site_form_page(None)
+
+
+@blueprint.route("/gestion/sites/<int:site_id>/modifier", methods=["GET", "POST"])
+@staff_required
+def edit_site(site_id: int):
+    """Edit a site."""
+    return _site_form_page(get_site_for(db.session, current_user, site_id, Action.MANAGE))
+
+
+@blueprint.route("/gestion/sites/<int:site_id>/praticiens/inviter", methods=["POST"])
+@staff_required
+@unit_of_work()
+def invite(site_id: int):
+    """Invite a practitioner by email."""
+    form = InviteForm()
+    if not form.validate_on_submit():
+        flash("Indiquez une adresse e-mail valide.", "error")
+    else:
+        accept_url = url_for("sites.accept", token="TOKEN", _external=True).replace("TOKEN", "{token}")
+        invite_practitioner(db.session, current_user, site_id, form.email.data, now(), accept_url)
+        flash(f"Invitation envoyée à {form.email.data}.", "success")
+    return redirect(url_for("sites.site_page", site_id=site_id))
+
+
+@blueprint.route("/gestion/sites/<int:site_id>/praticiens/<int:practitioner_id>/accepter", methods=["POST"])
+@staff_required
+@unit_of_work()
+def link(site_id: int, practitioner_id: int):
+    """Accept an existing practitioner at the site."""
+    link_practitioner(db.session, current_user, site_id, practitioner_id, now())
+    flash("Le praticien peut désormais publier ses disponibilités ici.", "success")
+    return redirect(url_for("sites.site_page", site_id=site_id))
+
+
+@blueprint.route("/gestion/sites/<int:site_id>/praticiens/<int:practitioner_id>/retirer", methods=["POST"])
+@staff_required
+@unit_of_work()
+def revoke(site_id: int, practitioner_id: int):
+    """Stop a practitioner from publishing at the site."""
+    revoke_practitioner(db.session, current_user, site_id, practitioner_id)
+    flash("Le praticien ne peut plus publier ici ; ses rendez-vous déjà pris restent.", "success")
+    return redirect(url_for("sites.site_page", site_id=site_id))
+
+
+@blueprint.route("/invitation/<token>", methods=["GET", "POST"])
+def accept(token: str):
+    """Accept an invitation: as the signed-in practitioner, or by creating the account."""
+    invitation = find_invitation(db.session, token, now())
+    signed_in = current_user.is_authenticated
+    form = PractitionerProfileForm()
+    if request.method == "POST" and (signed_in or form.validate_on_submit()):
+        try:
+            with unit_of_work():
+                if signed_in:
+                    user = accept_invitation(db.session, token, now(), user=current_user._get_current_object())
+                else:
+                    user = accept_invitation(db.session, token, now(), password=form.password.data,
+                                             practitioner_data=PractitionerInput(
+                                                 first_name=form.first_name.data, last_name=form.last_name.data,
+                                                 profession=form.profession.data, rpps=form.rpps.data,
+                                                 specialty=form.specialty.data,
+                                                 consults_remotely=form.consults_remotely.data))
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            login_user(user)
+            flash(f"Bienvenue : vous pouvez publier vos disponibilités à {invitation.site.name}.", "success")
+            return redirect(url_for("slots.agenda"))
+    return render_template("sites/invitation.html", invitation=invitation, form=form, signed_in=signed_in)

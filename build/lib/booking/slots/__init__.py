@@ -1,0 +1,1 @@
+"""Availability rules, the slots they materialize, and iCalendar feeds."""

@@ -1,0 +1,49 @@
+"""Forms of the practitioner pages."""
+
+from booking.forms import BaseForm
+from wtforms import DateField, IntegerField, SelectField, TimeField, URLField
+from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
+
+from booking.sites.forms import CheckboxesField, options
+from booking.slots.rules import FREQUENCIES, POSITIONS, WEEKDAY_LABELS, WEEKDAYS
+
+
+class RuleForm(BaseForm):
+    site_id = SelectField("Lieu de soins", coerce=int, choices=[])
+    frequency = SelectField("Rythme", choices=options(FREQUENCIES.items()))
+    days = CheckboxesField("Jours", choices=options((code, label.capitalize()) for code, label in zip(WEEKDAYS, WEEKDAY_LABELS)))
+    position = SelectField("Semaine du mois (rythme mensuel)", coerce=int,
+                           choices=options((key, label.capitalize()) for key, label in POSITIONS.items()))
+    start_date = DateField("À partir du", validators=[DataRequired("Indiquez une date.")])
+    until = DateField("Jusqu’au (facultatif)", validators=[Optional()])
+    count = IntegerField("Ou nombre de séances (facultatif)", validators=[Optional(), NumberRange(1, 1000)])
+    start_time = TimeField("De", validators=[DataRequired("Indiquez une heure.")])
+    end_time = TimeField("À", validators=[DataRequired("Indiquez une heure.")])
+    slot_minutes = IntegerField("Durée d’un créneau (minutes)", default=20, validators=[NumberRange(5, 240)])
+    buffer_minutes = IntegerField("Pause entre deux créneaux (minutes)", default=0, validators=[NumberRange(0, 120)])
+    capacity = IntegerField("Patients par créneau", default=1, validators=[NumberRange(1, 20)])
+    modality = SelectField("Modalité", choices=options([("on_site", "Sur place"), ("remote", "À distance (vidéo)")]))
+    video_url = URLField("Lien de votre outil de visioconsultation (montré au personnel du lieu, jamais par SMS)",
+                         validators=[Optional()])
+    room_id = SelectField("Salle", coerce=int, choices=[])
+    opens_days_ahead = IntegerField("Réservable jusqu’à (jours à l’avance)", default=60,
+                                    validators=[NumberRange(0, 365)])
+    closes_hours_before = IntegerField("Réservation close (heures avant)", default=2,
+                                       validators=[NumberRange(0, 336)])
+
+    def validate_days(self, field):
+        if not field.data:
+            raise ValidationError("Choisissez au moins un jour.")
+
+
+class BlockForm(BaseForm):
+    first_day = DateField("Du", validators=[DataRequired("Indiquez une date.")])
+    last_day = DateField("Au (inclus)", validators=[DataRequired("Indiquez une date.")])
+
+
+class CancelForm(BaseForm):
+    """Only the CSRF token: the appointment ids come as a list."""
+
+
+class FeedForm(BaseForm):
+    """Only the CSRF token."""

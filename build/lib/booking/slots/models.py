@@ -1,0 +1,108 @@
+"""Availability rules and bookable slots (stored in UTC)."""
+
+from datetime import date, datetime, time
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from booking.extensions import db
+from booking.sites.models import Practitioner, Room, Site
+from notifications.sqltypes import UtcDateTime, utcnow
+
+MODALITIES = ("on_site", "remote")
+# withdrawn: taken out of the offer by a rule change but kept, because cancelled
+# appointments (history, statistics) still point at it.
+SLOT_STATUSES = ("open", "blocked", "withdrawn")
+
+
+class AvailabilityRule(db.Model):
+    """A practitioner's recurring availability at a site, in the site's local time."""
+
+    __tablename__ = "availability_rules"
+    __table_args__ = (
+        CheckConstraint(f"modality IN {MODALITIES!r}", name="modality"),
+        CheckConstraint("end_time > start_time", name="hours"),
+        CheckConstraint("slot_minutes > 0", name="slot_minutes"),
+        CheckConstraint("buffer_minutes >= 0", name="buffer_minutes"),
+        CheckConstraint("capacity >= 1", name="capacity"),
+        CheckConstraint("opens_days_ahead >= 0 AND closes_hours_before >= 0", name="window"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id"))
+    rrule: Mapped[str] = mapped_column(String(300))
+    start_date: Mapped[date]
+    until: Mapped[date | None]
+    count: Mapped[int | None]
+    start_time: Mapped[time]
+    end_time: Mapped[time]
+    slot_minutes: Mapped[int] = mapped_column(default=20)
+    buffer_minutes: Mapped[int] = mapped_column(default=0)
+    capacity: Mapped[int] = mapped_column(default=1)
+    modality: Mapped[str] = mapped_column(String(10), default="on_site")
+    video_url: Mapped[str | None] = mapped_column(Text)
+    opens_days_ahead: Mapped[int] = mapped_column(default=60)
+    closes_hours_before: Mapped[int] = mapped_column(default=2)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    practitioner: Mapped[Practitioner] = relationship()
+    site: Mapped[Site] = relationship()
+    room: Mapped[Room | None] = relationship()
+
+    @validates("rrule")
+    def _bounded_rhythm(self, _key: str, value: str) -> str:
+        from booking.slots.rules import validate_rrule
+
+        return validate_rrule(value)
+
+
+class Slot(db.Model):
+    """One bookable time span. ``booked_count`` never exceeds ``capacity``: the database checks it.
+
+    On PostgreSQL two exclusion constraints (migration a2ed94c7dd12) forbid
+    overlapping slots in one room and for one practitioner.
+    """
+
+    __tablename__ = "slots"
+    __table_args__ = (
+        # One practitioner starts at most one live slot at a given instant:
+        # re-running the materialization can never duplicate a slot.
+        Index("uq_slots_practitioner_start", "practitioner_id", "starts_at", unique=True,
+              sqlite_where=text("status <> 'withdrawn'"), postgresql_where=text("status <> 'withdrawn'")),
+        CheckConstraint(f"status IN {SLOT_STATUSES!r}", name="status"),
+        CheckConstraint(f"modality IN {MODALITIES!r}", name="modality"),
+        CheckConstraint("ends_at > starts_at", name="span"),
+        CheckConstraint("capacity >= 1", name="capacity"),
+        CheckConstraint("booked_count >= 0 AND booked_count <= capacity", name="booked_count"),
+        Index("ix_slots_site_starts_at", "site_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("availability_rules.id", ondelete="SET NULL"),
+                                                index=True)
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id"))
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    modality: Mapped[str] = mapped_column(String(10), default="on_site")
+    capacity: Mapped[int] = mapped_column(default=1)
+    booked_count: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    # The booking window, copied from the rule so that searches filter in SQL (None: no limit).
+    opens_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closes_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Held for a waiting-list offer until then: nobody else may book it meanwhile.
+    held_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    held_for_id: Mapped[int | None] = mapped_column(ForeignKey("waitlist_entries.id", ondelete="SET NULL",
+                                                               use_alter=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    rule: Mapped[AvailabilityRule | None] = relationship()
+    practitioner: Mapped[Practitioner] = relationship()
+    site: Mapped[Site] = relationship()
+    room: Mapped[Room | None] = relationship()

@@ -1,0 +1,234 @@
+"""Practitioner pages: agenda, availability rules, days off, calendar feed; the .ics downloads."""
+
+from datetime import date, timedelta
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from booking.appointments.queries import read_appointment
+from booking.appointments.services import cancel_appointment
+from booking.clock import now
+from booking.database import unit_of_work
+from booking.errors import DomainError
+from booking.extensions import db
+from booking.formatting import day_param, local_time
+from booking.sites.services import accepted_sites, practitioner_of
+from booking.sites.forms import options
+from booking.slots.forms import BlockForm, CancelForm, FeedForm, RuleForm
+from booking.slots.ical import appointment_ics, new_calendar_token, practitioner_feed, revoke_calendar_token
+from booking.slots.models import AvailabilityRule
+from booking.slots.rules import build_rrule
+from booking.slots.services import (RuleInput, active_rules, block_period, delete_rule, practitioner_week,
+                                    publish_rule, update_rule)
+
+blueprint = Blueprint("slots", __name__)
+
+
+def _practitioner():
+    if not current_user.is_authenticated or current_user.role != "practitioner":
+        abort(403)
+    return practitioner_of(db.session, current_user)
+
+
+def _monday(text: str | None) -> date:
+    today = local_time(now(), "Europe/Paris").date()
+    day = day_param(text, today) or today
+    return day - timedelta(days=day.weekday())
+
+
+@blueprint.route("/praticien/agenda")
+@login_required
+def agenda():
+    """Show the practitioner's week, by site, with booked, free and blocked slots."""
+    practitioner = _practitioner()
+    monday = _monday(request.args.get("semaine"))
+    return render_template(
+        "slots/agenda.html", practitioner=practitioner, monday=monday,
+        week=practitioner_week(db.session, practitioner, monday), rules=active_rules(db.session, practitioner),
+        block_form=BlockForm(), feed_form=FeedForm(), days=[monday + timedelta(days=i) for i in range(7)],
+        timedelta=timedelta)
+
+
+def _rule_form(practitioner, rule: AvailabilityRule | None) -> RuleForm:
+    form = RuleForm()
+    sites = accepted_sites(db.session, practitioner)
+    form.site_id.choices = options((site.id, site.name) for site in sites)
+    rooms = [(room.id, f"{site.name} — {room.name}") for site in sites for room in site.rooms]
+    form.room_id.choices = options([(0, "Au choix : la première salle libre")] + rooms)
+    if request.method == "GET":
+        if rule is not None:
+            form.process(obj=rule)
+            form.site_id.choices = [(rule.site_id, rule.site.name)]
+            form.room_id.choices = options([(0, "Au choix : la première salle libre")] + rooms)
+            form.room_id.data = rule.room_id or 0
+            parts = dict(p.split("=", 1) for p in rule.rrule.split(";"))
+            by_day = parts.get("BYDAY", "").split(",")
+            form.days.data = [d[-2:] for d in by_day]
+            if parts.get("FREQ") == "MONTHLY":
+                form.frequency.data = "monthly"
+                form.position.data = int(by_day[0][:-2] or 1)
+            else:
+                form.frequency.data = "biweekly" if parts.get("INTERVAL") == "2" else "weekly"
+        else:
+            form.start_date.data = local_time(now(), "Europe/Paris").date()
+    return form
+
+
+def _rule_input(form: RuleForm) -> RuleInput:
+    return RuleInput(
+        site_id=form.site_id.data, rrule=build_rrule(form.frequency.data, form.days.data, form.position.data),
+        start_date=form.start_date.data, until=form.until.data, count=form.count.data,
+        start_time=form.start_time.data, end_time=form.end_time.data, slot_minutes=form.slot_minutes.data,
+        buffer_minutes=form.buffer_minutes.data, capacity=form.capacity.data, modality=form.modality.data,
+        video_url=(form.video_url.data or "").strip() or None, room_id=form.room_id.data or None,
+        opens_days_ahead=form.opens_days_ahead.data, closes_hours_before=form.closes_hours_before.data)
+
+
+@blueprint.route("/praticien/disponibilites/nouvelle", methods=["GET", "POST"])
+@login_required
+def new_rule():
+    """Publish availability at a site that accepted the practitioner."""
+    practitioner = _practitioner()
+    form = _rule_form(practitioner, None)
+    if not form.site_id.choices:
+        flash("Aucun lieu de soins ne vous a encore accepté : attendez l’invitation d’une commune.", "info")
+        return redirect(url_for("slots.agenda"))
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                result = publish_rule(db.session, current_user, practitioner.id, _rule_input(form), now())
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            flash(f"Disponibilités publiées : {result.created} créneaux ouverts.", "success")
+            return redirect(url_for("slots.agenda", semaine=result.rule.start_date.isoformat()))
+    return render_template("slots/rule_form.html", form=form, rule=None), 422 if form.errors or form.form_errors else 200
+
+
+@blueprint.route("/praticien/disponibilites/<int:rule_id>/modifier", methods=["GET", "POST"])
+@login_required
+def edit_rule(rule_id: int):
+    """Change a rule; bookings stay and those outside it are listed."""
+    practitioner = _practitioner()
+    rule = db.session.get(AvailabilityRule, rule_id)
+    if rule is None or rule.practitioner_id != practitioner.id or not rule.active:
+        abort(404)
+    form = _rule_form(practitioner, rule)
+    form.site_id.choices = options([(rule.site_id, rule.site.name)])
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                result = update_rule(db.session, current_user, rule.id, _rule_input(form), now())
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            flash(f"Règle modifiée : {result.created} créneaux ajoutés, {result.removed} retirés.", "success")
+            return _outside_page(result.booked_outside, "La règle a changé")
+    return render_template("slots/rule_form.html", form=form, rule=rule), 422 if form.errors or form.form_errors else 200
+
+
+@blueprint.route("/praticien/disponibilites/<int:rule_id>/supprimer", methods=["POST"])
+@login_required
+@unit_of_work()
+def remove_rule(rule_id: int):
+    """Stop a rule; its bookings stay and are listed."""
+    practitioner = _practitioner()
+    rule = db.session.get(AvailabilityRule, rule_id)
+    if rule is None or rule.practitioner_id != practitioner.id:
+        abort(404)
+    CancelForm().validate_on_submit() or abort(400)
+    result = delete_rule(db.session, current_user, rule.id, now())
+    flash(f"Règle supprimée : {result.removed} créneaux libres retirés.", "success")
+    return _outside_page(result.booked_outside, "La règle est supprimée")
+
+
+def _outside_page(slots, title: str):
+    from booking.slots.services import booked_appointments
+
+    appointments = booked_appointments(db.session, [slot.id for slot in slots])
+    if not appointments:
+        return redirect(url_for("slots.agenda"))
+    return render_template("slots/booked_outside.html", appointments=appointments, title=title,
+                           form=CancelForm())
+
+
+@blueprint.route("/praticien/indisponibilites", methods=["POST"])
+@login_required
+@unit_of_work()
+def block():
+    """Block a day or a range; list the bookings it touches with a cancel-and-notify button."""
+    practitioner = _practitioner()
+    form = BlockForm()
+    if not form.validate_on_submit():
+        flash("Indiquez les dates de début et de fin de la période.", "error")
+        return redirect(url_for("slots.agenda"))
+    result = block_period(db.session, current_user, practitioner.id, form.first_day.data, form.last_day.data, now())
+    flash(f"{result.blocked} créneaux libres bloqués.", "success")
+    if not result.booked:
+        return redirect(url_for("slots.agenda", semaine=form.first_day.data.isoformat()))
+    return render_template("slots/booked_outside.html", appointments=result.booked,
+                           title="Des patients ont rendez-vous pendant cette période", form=CancelForm())
+
+
+@blueprint.route("/praticien/rendez-vous/annuler", methods=["POST"])
+@login_required
+@unit_of_work()
+def cancel_many():
+    """Cancel the chosen appointments and let the patients know."""
+    _practitioner()
+    if not CancelForm().validate_on_submit():
+        abort(400)
+    cancelled = 0
+    for value in request.form.getlist("appointment_id"):
+        if value.isdigit():
+            cancel_appointment(db.session, current_user, int(value), "practitioner", now())
+            cancelled += 1
+    flash(f"{cancelled} rendez-vous annulé{'s' if cancelled > 1 else ''} ; les patients seront prévenus.", "success")
+    return redirect(url_for("slots.agenda"))
+
+
+@blueprint.route("/praticien/calendrier", methods=["POST"])
+@login_required
+@unit_of_work()
+def new_feed():
+    """Create (or replace) the private iCalendar feed URL."""
+    practitioner = _practitioner()
+    if not FeedForm().validate_on_submit():
+        abort(400)
+    token = new_calendar_token(db.session, current_user, practitioner.id)
+    url = url_for("slots.feed", token=token, _external=True)
+    return render_template("slots/feed.html", url=url, form=FeedForm())
+
+
+@blueprint.route("/praticien/calendrier/revoquer", methods=["POST"])
+@login_required
+@unit_of_work()
+def revoke_feed():
+    """Turn the iCalendar feed off."""
+    practitioner = _practitioner()
+    if not FeedForm().validate_on_submit():
+        abort(400)
+    revoke_calendar_token(db.session, current_user, practitioner.id)
+    flash("Le lien de calendrier est désactivé.", "success")
+    return redirect(url_for("slots.agenda"))
+
+
+@blueprint.route("/agenda/<token>.ics")
+def feed(token: str):
+    """Serve a practitioner's feed to calendar apps (the secret in the URL is the credential)."""
+    body = practitioner_feed(db.session, token, now())
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Cache-Control"] = "private, max-age=300"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@blueprint.route("/rendez-vous/<int:appointment_id>/calendrier.ics")
+@login_required
+@unit_of_work()
+def appointment_file(appointment_id: int):
+    """Download one appointment as an .ics file."""
+    appointment = read_appointment(db.session, current_user, appointment_id, now())
+    response = Response(appointment_ics(appointment, now()), mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'attachment; filename="rendez-vous-{appointment.reference}.ics"'
+    return response

@@ -1,0 +1,1 @@
+"""Attendance statistics and the commune report."""

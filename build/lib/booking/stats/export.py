@@ -1,0 +1,87 @@
+"""The same tables, written as a French CSV and as an A4 PDF."""
+
+import csv
+import io
+from datetime import timedelta
+
+from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table as PdfTable, TableStyle
+
+from booking.formatting import format_day
+from booking.stats.rules import format_cell
+from booking.stats.services import Statistics
+
+
+def period_label(stats: Statistics) -> str:
+    return f"du {format_day(stats.start)} au {format_day(stats.end - timedelta(days=1))}"
+
+
+def to_csv(stats: Statistics) -> bytes:
+    """Write the tables as CSV the French way: ';' separator, decimal comma, UTF-8 with BOM."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([f"Statistiques — {stats.commune.name} ({stats.commune.insee})", period_label(stats)])
+    writer.writerow([])
+    writer.writerow(["Chiffres clés"])
+    for key, value in stats.headline.items():
+        writer.writerow([key, format_cell(value)])
+    for table in stats.tables:
+        writer.writerow([])
+        writer.writerow([table.title])
+        writer.writerow(table.columns)
+        for row in table.rows:
+            writer.writerow([format_cell(cell) for cell in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _trend_chart(stats: Statistics) -> Drawing:
+    trend = stats.table("trend")
+    values = [[cell if isinstance(cell, int) else 0 for cell in (row[2] for row in trend.rows)],
+              [cell if isinstance(cell, int) else 0 for cell in (row[3] for row in trend.rows)]]
+    drawing = Drawing(170 * mm, 60 * mm)
+    chart = VerticalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 10 * mm, 10 * mm, 155 * mm, 45 * mm
+    chart.data = values
+    chart.categoryAxis.categoryNames = [row[0].split()[0][:4] for row in trend.rows]
+    chart.categoryAxis.labels.fontSize = 7
+    chart.valueAxis.valueMin = 0
+    chart.bars[0].fillColor = colors.HexColor("#0b4f9c")
+    chart.bars[1].fillColor = colors.HexColor("#7fb0e6")
+    drawing.add(chart)
+    return drawing
+
+
+def to_pdf(stats: Statistics) -> bytes:
+    """Write the report as an A4 PDF: the commune's name, the key figures, the tables and the trend chart."""
+    buffer = io.BytesIO()
+    styles = getSampleStyleSheet()
+    doc = SimpleDocTemplate(buffer, pagesize=A4, title=f"Statistiques {stats.commune.name}",
+                            leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm, bottomMargin=15 * mm)
+    story = [Paragraph(f"Consultations — {stats.commune.name}", styles["Title"]),
+             Paragraph(f"Période {period_label(stats)}", styles["Normal"]), Spacer(1, 6 * mm),
+             Paragraph("Chiffres clés", styles["Heading2"])]
+    story.append(_pdf_table([["Indicateur", "Valeur"]] + [[k, format_cell(v) or "—"] for k, v in stats.headline.items()]))
+    story += [Paragraph("Rendez-vous et présences sur douze mois (bleu foncé : rendez-vous, clair : venus)",
+                        styles["Heading2"]), _trend_chart(stats)]
+    for table in stats.tables:
+        story += [Paragraph(table.title, styles["Heading2"]),
+                  _pdf_table([table.columns] + [[format_cell(c) for c in row] for row in table.rows])]
+    story += [Spacer(1, 4 * mm), Paragraph("Les effectifs de 1 à 4 sont masqués (« < 5 ») pour protéger les "
+                                           "personnes ; aucune donnée nominative ne figure dans ce rapport.",
+                                           styles["Italic"])]
+    doc.build(story)
+    return buffer.getvalue()
+
+
+def _pdf_table(rows: list[list]) -> PdfTable:
+    styles = getSampleStyleSheet()
+    cells = [[Paragraph(str(cell), styles["BodyText"]) for cell in row] for row in rows]
+    table = PdfTable(cells, repeatRows=1)
+    table.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dbe8f7")),
+                               ("GRID", (0, 0), (-1, -1), 0.3, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    return table

@@ -1,0 +1,33 @@
+"""The daily series of delays to the next free slot, and the monthly reports already sent."""
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from booking.extensions import db
+from notifications.sqltypes import UtcDateTime, utcnow
+
+
+class DelaySample(db.Model):
+    __tablename__ = "delay_samples"
+    __table_args__ = (UniqueConstraint("day", "site_id", "profession"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date]
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    profession: Mapped[str] = mapped_column(String(40))
+    days: Mapped[float | None]  # None: no free slot at all
+
+
+class ReportDelivery(db.Model):
+    """One monthly report per commune and month, ever."""
+
+    __tablename__ = "report_deliveries"
+    __table_args__ = (UniqueConstraint("commune_insee", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_insee: Mapped[str] = mapped_column(ForeignKey("communes.insee"))
+    month: Mapped[str] = mapped_column(String(7))
+    recipient: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

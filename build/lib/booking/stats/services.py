@@ -1,0 +1,321 @@
+"""The statistics of a commune: one computation, in SQL aggregates, that every view renders.
+
+Counts are by appointment date (the slot's start) within the period, in the
+commune's local time. Only aggregates leave this module; small counts are
+suppressed by ``rules.suppress_table`` before anything is shown or sent.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import String, and_, case, cast, distinct, exists, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from booking.appointments.models import Appointment, Patient, UnmetDemand, WaitlistEntry
+from booking.auth.models import User
+from booking.auth.permissions import Action, require, site_ids_run_by
+from booking.errors import InvalidInput, NotFound
+from booking.formatting import SITE_KIND_LABELS
+from booking.geo.models import Commune
+from booking.geo.rules import time_zone_for_departement
+from booking.sites.models import Practitioner, Site, site_served_communes
+from booking.sites.rules import PROFESSIONS
+from booking.slots.models import Slot
+from booking.stats.models import DelaySample
+from booking.stats.rules import (AGE_BANDS, Table, age_band_limits, month_bounds, month_label, nearest_rank,
+                                 previous_months, rate, suppress_table)
+from notifications.models import Notification
+
+ACTIVE = ("booked", "attended", "no_show")
+CHANNEL_LABELS = {"online": "En ligne", "reception": "À l’accueil de la mairie", "phone": "Par téléphone"}
+
+
+@dataclass
+class Statistics:
+    commune: Commune
+    start: date
+    end: date  # exclusive
+    site_id: int | None
+    profession: str | None
+    headline: dict = field(default_factory=dict)
+    tables: list[Table] = field(default_factory=list)
+
+    def table(self, key: str) -> Table:
+        return next(t for t in self.tables if t.key == key)
+
+    def as_dict(self) -> dict:
+        return {"commune": {"insee": self.commune.insee, "name": self.commune.name},
+                "period": {"from": self.start.isoformat(), "to": (self.end - timedelta(days=1)).isoformat()},
+                "site_id": self.site_id, "profession": self.profession, "headline": self.headline,
+                "tables": [t.as_dict() for t in self.tables]}
+
+
+def _minutes(session: Session, start, end):
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", end - start) / 60
+    return (func.julianday(end) - func.julianday(start)) * 1440
+
+
+def _bounds(day: date, zone: str) -> datetime:
+    return datetime.combine(day, time(), tzinfo=ZoneInfo(zone)).astimezone(ZoneInfo("UTC"))
+
+
+def compute(session: Session, commune_insee: str, start: date, end: date, now: datetime, *,
+            site_id: int | None = None, profession: str | None = None, threshold: int = 5,
+            headline_only: bool = False) -> Statistics:
+    """Compute every figure of a commune's sites for [start, end) (local days).
+
+    ``headline_only`` stops once the key figures are known (the monthly report's comparisons need no more).
+    """
+    commune = session.get(Commune, commune_insee)
+    if commune is None:
+        raise NotFound("Commune inconnue.")
+    if end <= start or (end - start).days > 3 * 366:
+        raise InvalidInput("Choisissez une période de trois ans au plus, dont la fin suit le début.")
+    if profession and profession not in PROFESSIONS:
+        raise InvalidInput("Profession inconnue.")
+    zone = time_zone_for_departement(commune.departement_code)
+    t0, t1 = _bounds(start, zone), _bounds(end, zone)
+    # The handful of site ids, resolved first: every query below then filters on known values.
+    sites = list(session.scalars(site_ids_run_by({commune.insee})))
+    if site_id is not None:
+        sites = [site_id] if site_id in sites else []
+
+    def slot_filter(query):
+        query = query.where(Slot.site_id.in_(sites), Slot.starts_at >= t0, Slot.starts_at < t1)
+        if profession:
+            query = query.where(Slot.practitioner_id.in_(select(Practitioner.id).where(
+                Practitioner.profession == profession)))
+        return query
+
+    def appointments(*columns):
+        return slot_filter(select(*columns).select_from(Appointment).join(Slot, Slot.id == Appointment.slot_id))
+
+    stats = Statistics(commune, start, end, site_id, profession)
+    raw: dict = {}
+
+    # Offer.
+    minutes = _minutes(session, Slot.starts_at, Slot.ends_at)
+    offer_rows = session.execute(slot_filter(
+        select(Practitioner.profession, Site.kind,
+               func.count(Slot.id), func.sum(case((Slot.status == "blocked", 1), else_=0)),
+               func.coalesce(func.sum(case((Slot.status == "open", minutes), else_=0)), 0),
+               func.coalesce(func.sum(case((Slot.status == "open", Slot.capacity), else_=0)), 0))
+        .select_from(Slot).join(Practitioner, Practitioner.id == Slot.practitioner_id)
+        .join(Site, Site.id == Slot.site_id).where(Slot.status.in_(("open", "blocked"))))
+        .group_by(Practitioner.profession, Site.kind).order_by(Practitioner.profession, Site.kind)).all()
+    offered = sum(r[2] for r in offer_rows)
+    blocked = sum(r[3] for r in offer_rows)
+    capacity = sum(int(r[5]) for r in offer_rows)
+    hours = round(sum(float(r[4]) for r in offer_rows) / 60, 1)
+    raw.update(offered=offered, blocked=blocked, hours=hours)
+    stats.tables.append(Table("offer", "Offre de soins", ["Profession", "Type de lieu", "Créneaux publiés",
+                                                           "Dont bloqués", "Heures de soins"],
+                              [[PROFESSIONS.get(p, p), SITE_KIND_LABELS.get(k, k), n, b, round(float(m) / 60, 1)]
+                               for p, k, n, b, m, _ in offer_rows], sensitive=False))
+
+    # Demand.
+    channel_rows = dict(session.execute(appointments(Appointment.channel, func.count(Appointment.id))
+                                        .group_by(Appointment.channel)).all())
+    bookings = sum(channel_rows.values())
+    unmet = session.scalar(select(func.count(UnmetDemand.id)).where(
+        UnmetDemand.commune_insee == commune.insee, UnmetDemand.searched_on >= start, UnmetDemand.searched_on < end,
+        *( [UnmetDemand.profession == profession] if profession else [])))
+    waiting = session.execute(select(func.count(WaitlistEntry.id),
+                                     func.sum(case((WaitlistEntry.status == "booked", 1), else_=0)))
+                              .where(WaitlistEntry.site_id.in_(sites), WaitlistEntry.created_at >= t0,
+                                     WaitlistEntry.created_at < t1,
+                                     *([WaitlistEntry.profession == profession] if profession else []))).one()
+    raw.update(bookings=bookings, unmet=unmet)
+    stats.tables.append(Table("demand", "Demande", ["Indicateur", "Nombre"], [
+        *[[f"Réservations — {CHANNEL_LABELS[c]}", channel_rows.get(c, 0)] for c in CHANNEL_LABELS],
+        ["Réservations — total", bookings],
+        ["Recherches sans créneau libre à 30 jours (demande non satisfaite)", unmet],
+        ["Inscriptions en liste d’attente", waiting[0]],
+        ["… dont ont obtenu un rendez-vous", int(waiting[1] or 0)],
+    ]))
+
+    # Occupancy: seats taken on open slots ÷ seats offered.
+    seats = session.scalar(appointments(func.count(Appointment.id)).where(
+        Appointment.status.in_(ACTIVE), Slot.status == "open"))
+    raw["occupancy"] = round(100 * seats / capacity, 1) if capacity else None  # seats, not people
+
+    # Outcome.
+    past = Slot.starts_at < now
+    outcome = session.execute(appointments(
+        func.sum(case((Appointment.status == "attended", 1), else_=0)),
+        func.sum(case((Appointment.status == "no_show", 1), else_=0)),
+        func.sum(case((and_(Appointment.status == "booked", past), 1), else_=0)),
+        func.sum(case((and_(Appointment.status == "booked", ~past), 1), else_=0)),
+        func.sum(case((and_(Appointment.status == "cancelled", Appointment.cancel_reason == "patient",
+                            ~Appointment.cancelled_late), 1), else_=0)),
+        func.sum(case((and_(Appointment.status == "cancelled", Appointment.cancel_reason == "patient",
+                            Appointment.cancelled_late), 1), else_=0)),
+        func.sum(case((and_(Appointment.status == "cancelled", Appointment.cancel_reason != "patient",
+                            ~Appointment.cancelled_late), 1), else_=0)),
+        func.sum(case((and_(Appointment.status == "cancelled", Appointment.cancel_reason != "patient",
+                            Appointment.cancelled_late), 1), else_=0)),
+    )).one()
+    attended, no_show, unrecorded, upcoming, c_pe, c_pl, c_se, c_sl = (int(v or 0) for v in outcome)
+    raw.update(attended=attended, no_show=no_show, unrecorded=unrecorded,
+               no_show_rate=rate(no_show, attended + no_show, threshold),
+               cancelled=c_pe + c_pl + c_se + c_sl)
+    stats.tables.append(Table("outcome", "Issue des rendez-vous", [
+        "Venus", "Absents", "Non renseignés", "À venir", "Annulés par le patient (à l’avance)",
+        "Annulés par le patient (moins de 24 h avant)", "Annulés par le praticien ou le lieu (à l’avance)",
+        "Annulés par le praticien ou le lieu (moins de 24 h avant)", "Total"],
+        [["Nombre", attended, no_show, unrecorded, upcoming, c_pe, c_pl, c_se, c_sl,
+          attended + no_show + unrecorded + upcoming + c_pe + c_pl + c_se + c_sl]], additive=True))
+    stats.tables[-1].columns.insert(0, "")
+
+    # Délais: lead time from booking to appointment, median and 90th percentile (nearest rank, in SQL).
+    lead = (_minutes(session, Appointment.created_at, Slot.starts_at) / 60).label("lead")
+    ranked = appointments(lead, func.row_number().over(order_by=lead).label("rank"),
+                          func.count().over().label("n")).where(Appointment.status != "cancelled").subquery()
+    lead_rows = session.execute(select(ranked.c.lead, ranked.c.rank, ranked.c.n).where(or_(
+        ranked.c.rank == (ranked.c.n * 50 + 99) // 100, ranked.c.rank == (ranked.c.n * 90 + 99) // 100))).all()
+    n = lead_rows[0].n if lead_rows else 0
+    by_rank = {row.rank: float(row.lead) for row in lead_rows}
+    median = round(by_rank[nearest_rank(n, 50)] / 24, 1) if n >= threshold else None
+    p90 = round(by_rank[nearest_rank(n, 90)] / 24, 1) if n >= threshold else None
+    raw.update(lead_median_days=median, lead_p90_days=p90)
+    if headline_only:
+        return _finish(stats, raw, threshold)
+    delays = session.execute(
+        select(DelaySample.profession, func.avg(DelaySample.days), func.count(DelaySample.id),
+               func.sum(case((DelaySample.days.is_(None), 1), else_=0)))
+        .where(DelaySample.site_id.in_(sites), DelaySample.day >= start, DelaySample.day < end,
+               *([DelaySample.profession == profession] if profession else []))
+        .group_by(DelaySample.profession).order_by(DelaySample.profession)).all()
+    stats.tables.append(Table("delays", "Délais", ["Indicateur", "Jours"], [
+        ["Délai entre la réservation et le rendez-vous — médiane", median],
+        ["Délai entre la réservation et le rendez-vous — 90 % des patients en moins de", p90],
+        *[[f"Délai moyen jusqu’au prochain créneau libre — {PROFESSIONS.get(p, p)} ({count} relevés"
+           f"{f', dont {none} sans créneau' if none else ''})", round(float(avg), 1) if avg is not None else None]
+          for p, avg, count, none in delays],
+    ]))
+
+    # Reach: who came, from where, how old, new or returning.
+    patients = appointments(Appointment.patient_id).where(Appointment.status.in_(ACTIVE)).subquery()
+    residence = session.execute(
+        select(Commune.name, Commune.population, func.count(distinct(Patient.id)))
+        .select_from(Patient).join(Commune, Commune.insee == Patient.commune_insee, isouter=True)
+        .where(Patient.id.in_(select(patients.c.patient_id))).group_by(Commune.name, Commune.population)
+        .order_by(func.count(distinct(Patient.id)).desc(), Commune.name)).all()
+    served = select(site_served_communes.c.commune_insee).where(site_served_communes.c.site_id.in_(sites))
+    per_commune = session.execute(
+        appointments(Commune.name, Commune.population, func.count(Appointment.id))
+        .join(Patient, Patient.id == Appointment.patient_id).join(Commune, Commune.insee == Patient.commune_insee)
+        .where(Appointment.status.in_(ACTIVE), Commune.insee.in_(served))
+        .group_by(Commune.name, Commune.population).order_by(Commune.name)).all()
+    limits = age_band_limits(start)
+    band = case((Patient.birth_date.is_(None), 4), (Patient.birth_date > limits[0], 0),
+                (Patient.birth_date > limits[1], 1), (Patient.birth_date > limits[2], 2), else_=3)
+    bands = dict(session.execute(select(band, func.count(Patient.id)).where(
+        Patient.id.in_(select(patients.c.patient_id))).group_by(band)).all())
+    # A patient is back when their first visit to these sites came before the period: one grouped pass.
+    first_visit = (select(func.min(Slot.starts_at).label("first")).select_from(Appointment)
+                   .join(Slot, Slot.id == Appointment.slot_id)
+                   .where(Appointment.status.in_(ACTIVE), Slot.site_id.in_(sites),
+                          Appointment.patient_id.in_(select(patients.c.patient_id)))
+                   .group_by(Appointment.patient_id).subquery())
+    new_returning = session.execute(select(func.sum(case((first_visit.c.first >= t0, 1), else_=0)),
+                                           func.sum(case((first_visit.c.first < t0, 1), else_=0)))).one()
+    stats.tables.append(Table("residence", "Patients par commune de résidence", ["Commune", "Patients"],
+                              [[name or "Commune non renseignée", count] for name, _, count in residence]))
+    stats.tables.append(Table("age", "Patients par âge", ["", *AGE_BANDS, "Total"],
+                              [["Patients", *[int(bands.get(i, 0)) for i in range(5)], int(sum(bands.values()))]],
+                              additive=True))
+    new, back = int(new_returning[0] or 0), int(new_returning[1] or 0)
+    stats.tables.append(Table("loyalty", "Nouveaux patients et patients revenus", ["", "Nouveaux", "Revenus", "Total"],
+                              [["Patients", new, back, new + back]], additive=True))
+    stats.tables.append(Table("reach", "Rendez-vous pour 1 000 habitants des communes desservies",
+                              ["Commune", "Rendez-vous", "Pour 1 000 habitants"],
+                              [[name, count, round(1000 * count / population, 1) if population and count >= threshold
+                                else None] for name, population, count in per_commune]))
+    raw["patients"] = new + back
+
+    # Reminders: no-show rate with a delivered reminder and without any reminder sent.
+    reminder_key = literal("appointment:") + cast(Appointment.id, String) + literal(":reminder")
+    delivered = exists().where(Notification.dedupe_key == reminder_key, Notification.status == "delivered")
+    any_sent = exists().where(Notification.dedupe_key == reminder_key,
+                              Notification.status.in_(("sent", "delivered", "undelivered", "failed")))
+    reminders = session.execute(appointments(
+        func.sum(case((and_(delivered, Appointment.status == "attended"), 1), else_=0)),
+        func.sum(case((and_(delivered, Appointment.status == "no_show"), 1), else_=0)),
+        func.sum(case((and_(~any_sent, Appointment.status == "attended"), 1), else_=0)),
+        func.sum(case((and_(~any_sent, Appointment.status == "no_show"), 1), else_=0)))).one()
+    ra, rn, na, nn = (int(v or 0) for v in reminders)
+    stats.tables.append(Table("reminders", "Effet des rappels par SMS", ["", "Venus", "Absents", "Taux d’absence (%)"], [
+        ["Rappel reçu", ra, rn, rate(rn, ra + rn, threshold)],
+        ["Sans rappel", na, nn, rate(nn, na + nn, threshold)],
+    ]))
+
+    stats.tables.append(_trend(session, commune, sites, profession, end, zone))
+    return _finish(stats, raw, threshold)
+
+
+def _finish(stats: Statistics, raw: dict, threshold: int) -> Statistics:
+    """Set the key figures, then suppress small counts everywhere."""
+    stats.headline = {
+        "Rendez-vous pris": raw["bookings"], "Taux d’occupation (%)": raw["occupancy"],
+        "Taux d’absence (%)": raw["no_show_rate"], "Délai médian (jours)": raw["lead_median_days"],
+        "Demandes non satisfaites": raw["unmet"],
+    }
+    stats.tables = [suppress_table(t, threshold) for t in stats.tables]
+    stats.headline = {k: ("< 5" if isinstance(v, int) and 0 < v < threshold else v) for k, v in stats.headline.items()}
+    return stats
+
+
+def _trend(session: Session, commune: Commune, sites, profession: str | None, end: date, zone: str) -> Table:
+    last = end - timedelta(days=1)
+    months = previous_months(last.year, last.month, 12)
+    bounds = [month_bounds(y, m, zone) for y, m in months]
+    bucket = case(*[(and_(Slot.starts_at >= a, Slot.starts_at < b), i) for i, (a, b) in enumerate(bounds)], else_=-1)
+    query = (select(bucket, func.count(distinct(Slot.id)),
+                    func.count(distinct(case((Appointment.status.in_(ACTIVE), Appointment.id)))),
+                    func.count(distinct(case((Appointment.status == "attended", Appointment.id)))),
+                    func.count(distinct(case((Appointment.status == "no_show", Appointment.id)))))
+             .select_from(Slot).join(Appointment, Appointment.slot_id == Slot.id, isouter=True)
+             .where(Slot.site_id.in_(sites), Slot.status.in_(("open", "blocked")), Slot.starts_at >= bounds[0][0],
+                    Slot.starts_at < bounds[-1][1]).group_by(bucket))
+    if profession:
+        query = query.where(Slot.practitioner_id.in_(select(Practitioner.id).where(Practitioner.profession == profession)))
+    by_month = {row[0]: row[1:] for row in session.execute(query)}
+    return Table("trend", "Évolution sur douze mois", ["Mois", "Créneaux publiés", "Rendez-vous", "Venus", "Absents"],
+                 [[month_label(y, m), *[int(v) for v in by_month.get(i, (0, 0, 0, 0))]]
+                  for i, (y, m) in enumerate(months)])
+
+
+def statistics_for(session: Session, user: User, commune_insee: str, start: date, end: date, now: datetime,
+                   **filters) -> Statistics:
+    """Check that the user may read the commune's figures, then compute them."""
+    commune = session.get(Commune, (commune_insee or "").upper())
+    if commune is None:
+        raise NotFound("Commune inconnue.")
+    require(user, Action.READ_STATS, commune)
+    return compute(session, commune.insee, start, end, now, **filters)
+
+
+def sample_next_slot_delays(session: Session, now: datetime) -> int:
+    """Record, for every site and profession, how many days until the next free slot (the daily series)."""
+    from booking.slots.services import bookable
+
+    today = now.date()
+    pairs = session.execute(select(Slot.site_id, Practitioner.profession).join(
+        Practitioner, Practitioner.id == Slot.practitioner_id).where(Slot.starts_at > now - timedelta(days=90))
+        .distinct()).all()
+    recorded = 0
+    for site_id, profession in pairs:
+        if session.scalar(select(DelaySample.id).where(DelaySample.day == today, DelaySample.site_id == site_id,
+                                                       DelaySample.profession == profession)):
+            continue
+        first = session.scalar(select(func.min(Slot.starts_at)).join(
+            Practitioner, Practitioner.id == Slot.practitioner_id)
+            .where(Slot.site_id == site_id, Practitioner.profession == profession, bookable(now)))
+        days = round((first - now).total_seconds() / 86400, 1) if first else None
+        session.add(DelaySample(day=today, site_id=site_id, profession=profession, days=days))
+        recorded += 1
+    session.flush()
+    return recorded

@@ -1,0 +1,84 @@
+"""The commune's dashboard, its CSV and its PDF."""
+
+from datetime import date, timedelta
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from booking.auth.decorators import staff_required
+from booking.clock import now
+from booking.errors import InvalidInput
+from booking.extensions import db
+from booking.formatting import day_param, local_time
+from booking.sites.rules import PROFESSIONS
+from booking.sites.services import sites_visible_to
+from booking.stats.export import period_label, to_csv, to_pdf
+from booking.stats.report import previous_month
+from booking.stats.services import statistics_for
+
+blueprint = Blueprint("stats", __name__)
+
+
+def _period() -> tuple[date, date]:
+    """Read du/au (inclusive days) or mois=YYYY-MM; default: the last full month."""
+    try:
+        if request.args.get("mois"):
+            year, month = (int(part) for part in request.args["mois"].split("-"))
+            if not 2000 <= year <= 2100:
+                raise ValueError
+            start = date(year, month, 1)
+            return start, date(year + (month == 12), month % 12 + 1, 1)
+        if request.args.get("du") and request.args.get("au"):
+            today = local_time(now(), "Europe/Paris").date()
+            first, last = day_param(request.args["du"], today), day_param(request.args["au"], today)
+            if first is None or last is None:
+                raise ValueError
+            return first, last + timedelta(days=1)
+    except ValueError:
+        raise InvalidInput("Période illisible : utilisez des dates valides.") from None
+    year, month = previous_month(local_time(now(), "Europe/Paris").date())
+    return date(year, month, 1), date(year + (month == 12), month % 12 + 1, 1)
+
+
+def _statistics(insee: str):
+    start, end = _period()
+    site = request.args.get("site", type=int)
+    profession = request.args.get("profession") or None
+    return statistics_for(db.session, current_user, insee, start, end, now(), site_id=site, profession=profession)
+
+
+@blueprint.route("/gestion/communes/<insee>/statistiques")
+@staff_required
+def dashboard(insee: str):
+    """Show the figures an élu needs, each chart with its data table."""
+    stats = _statistics(insee)
+    sites = [s for s in sites_visible_to(db.session, current_user)]
+    return render_template("stats/dashboard.html", stats=stats, period=period_label(stats), sites=sites,
+                           professions=PROFESSIONS, last_day=stats.end - timedelta(days=1),
+                           month=f"{stats.start:%Y-%m}")
+
+
+@blueprint.route("/gestion/statistiques")
+@staff_required
+def pick_commune():
+    """Go to the dashboard of the commune typed in (platform admins)."""
+    insee = (request.args.get("insee") or "").strip().upper()[:5]
+    return redirect(url_for("stats.dashboard", insee=insee or "00000"))
+
+
+@blueprint.route("/gestion/communes/<insee>/statistiques.csv")
+@staff_required
+def csv_file(insee: str):
+    """The same figures as a CSV for a spreadsheet."""
+    stats = _statistics(insee)
+    return Response(to_csv(stats), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="statistiques-{stats.commune.insee}-{stats.start}.csv"'})
+
+
+@blueprint.route("/gestion/communes/<insee>/rapport.pdf")
+@staff_required
+def pdf_file(insee: str):
+    """The PDF report for any period (by default the last full month)."""
+    stats = _statistics(insee)
+    return Response(to_pdf(stats), mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="rapport-{stats.commune.insee}-{stats.start}.pdf"'})

@@ -1,0 +1,22 @@
+"""What a typed text may contain. Pure functions: no Flask, no database."""
+
+import re
+
+# C0 and C1 control characters (NUL, escape, line breaks…) and lone UTF-16 surrogates: nothing a
+# person types, and each breaks something downstream (an email header, a PDF, the database driver).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_BUT_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+CONTROL_MESSAGE = "Ce champ contient des caractères invisibles ou de contrôle : retapez-le."
+LINE_BREAK_MESSAGE = "Ce champ tient sur une seule ligne : retirez les retours à la ligne."
+
+
+def text_problem(value: str, multiline: bool = False) -> str | None:
+    """Return why a typed text is refused (in French), or None when it is acceptable."""
+    if not isinstance(value, str):
+        return None
+    if (_CONTROL_BUT_LINES if multiline else _CONTROL).search(value) is None:
+        return None
+    if not multiline and _CONTROL_BUT_LINES.search(value) is None:
+        return LINE_BREAK_MESSAGE
+    return CONTROL_MESSAGE

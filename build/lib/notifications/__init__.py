@@ -1,0 +1,10 @@
+"""Outbox, channels and dispatcher for SMS and email.
+
+This package never imports ``booking``: the application tells it what to send
+and when; it stores, sends, retries and tracks.
+"""
+
+from notifications.outbox import cancel_group, enqueue
+from notifications.models import Notification
+
+__all__ = ["Notification", "cancel_group", "enqueue"]

@@ -1,0 +1,150 @@
+"""Send what is due, exactly once, with retries.
+
+How a crash cannot cause a second SMS: a row is first claimed (status
+``sending``) and that claim is committed *before* the provider is called; the
+result is committed after. A dispatcher killed between the provider's
+acceptance and that second commit leaves the row in ``sending``. Such a row is
+never sent again blindly: once it has been stuck for ``STUCK_AFTER``, the
+dispatcher asks the provider for a message with the same recipient and body
+accepted since the claim, and records it as sent if there is one; only when
+the provider has none is the row put back in the queue.
+"""
+
+import logging
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session
+
+from notifications.models import Notification, SmsOptOut
+from notifications.sms import SendResult, mask
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+UNSENDABLE = "unsendable"  # the message itself is at fault (a header with a line break…), not the recipient
+STUCK_AFTER = timedelta(minutes=5)
+BATCH = 200
+
+
+def backoff(attempts: int) -> timedelta:
+    """Return how long to wait before the next try: 1, 2, 4 … minutes, at most an hour."""
+    return timedelta(minutes=min(60, 2 ** max(0, attempts - 1)))
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class Hooks:
+    """What the application does when the provider says a number cannot receive SMS."""
+
+    on_permanent_failure: Callable[[Session, Notification], None] | None = None
+
+
+@dataclass
+class DispatchReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    skipped: int = 0
+    recovered: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def claim(session: Session, now: datetime, worker: str, limit: int = BATCH) -> list[int]:
+    """Mark up to ``limit`` due messages as being sent by this worker, atomically; return their ids."""
+    due = (select(Notification.id)
+           .where(Notification.status == "pending", Notification.due_at <= now)
+           .order_by(Notification.due_at, Notification.id).limit(limit)
+           .with_for_update(skip_locked=True))  # PostgreSQL; SQLite is already serialized by BEGIN IMMEDIATE
+    ids = list(session.scalars(
+        update(Notification)
+        .where(Notification.id.in_(due.scalar_subquery()), Notification.status == "pending")
+        .values(status="sending", claimed_at=now, claimed_by=worker, attempts=Notification.attempts + 1,
+                updated_at=now)
+        .returning(Notification.id)
+        .execution_options(synchronize_session=False)
+    ))
+    session.commit()
+    return sorted(ids)
+
+
+def _finish(session: Session, message: Notification, result: SendResult, now: datetime, hooks: Hooks,
+            report: DispatchReport) -> None:
+    message.updated_at = now
+    if result.ok:
+        message.status, message.provider_id, message.sent_at = "sent", result.provider_id, now
+        message.error_code = message.last_error = None
+        report.sent += 1
+    elif result.transient and message.attempts < MAX_ATTEMPTS:
+        message.status, message.due_at = "pending", now + backoff(message.attempts)
+        message.error_code, message.last_error = result.error_code, result.error
+        report.retried += 1
+    else:
+        message.status, message.error_code, message.last_error = "failed", result.error_code, result.error
+        report.failed += 1
+        if not result.transient and result.error_code != UNSENDABLE and hooks.on_permanent_failure:
+            hooks.on_permanent_failure(session, message)
+
+
+def recover_stuck(session: Session, now: datetime, sms_backend, report: DispatchReport) -> None:
+    """Settle messages left in ``sending`` by a dispatcher that died, without sending any twice."""
+    stuck = list(session.scalars(select(Notification).where(
+        Notification.status == "sending", Notification.claimed_at < now - STUCK_AFTER)))
+    for message in stuck:
+        provider_id = None
+        if message.channel == "sms":
+            provider_id = sms_backend.find_sent(message.recipient, message.body or "",
+                                                message.claimed_at - timedelta(days=1))
+        if provider_id or (message.channel == "sms" and sms_backend.name == "log"):
+            message.status, message.provider_id, message.sent_at = "sent", provider_id, message.claimed_at
+        else:
+            message.status = "pending"
+        message.updated_at = now
+        report.recovered += 1
+        log.warning("Message %s repris après l’arrêt d’un expéditeur : %s", message.id, message.status)
+    session.commit()
+
+
+def dispatch(session: Session, now: datetime, *, sms_backend, mail_backend, status_callback: str | None = None,
+             hooks: Hooks | None = None, worker: str | None = None, limit: int | None = None) -> DispatchReport:
+    """Send every message due at ``now``; return what happened."""
+    hooks = hooks or Hooks()
+    worker = worker or worker_name()
+    report = DispatchReport()
+    recover_stuck(session, now, sms_backend, report)
+    remaining = limit
+    while remaining is None or remaining > 0:
+        ids = claim(session, now, worker, BATCH if remaining is None else min(BATCH, remaining))
+        if not ids:
+            break
+        for message_id in ids:
+            message = session.get(Notification, message_id)
+            if message.channel == "sms" and session.scalar(select(exists().where(SmsOptOut.phone == message.recipient))):
+                message.status, message.last_error, message.updated_at = "cancelled", "STOP reçu", now
+                report.skipped += 1
+                session.commit()
+                continue
+            try:
+                if message.channel == "sms":
+                    result = sms_backend.send(message.recipient, message.body or "", status_callback)
+                else:
+                    result = mail_backend.send(message.recipient, message.subject or "", message.body or "",
+                                               message.html_body, message.attachments)
+            except Exception as error:  # one unsendable message must not hold back the rest of the batch
+                log.exception("Message %s impossible à envoyer", message.id)
+                result = SendResult(error_code=UNSENDABLE, error=f"Message impossible à envoyer : {error}"[:500])
+            _finish(session, message, result, now, hooks, report)
+            session.commit()
+            if not result.ok:
+                report.errors.append(f"{message.id}: {result.error}")
+                log.info("Envoi %s vers %s : %s", message.id, mask(message.recipient), result.error)
+        if remaining is not None:
+            remaining -= len(ids)
+    return report

@@ -1,0 +1,49 @@
+"""GSM 03.38: which texts fit the 7-bit alphabet, how many segments they take, transliteration."""
+
+import unicodedata
+
+# The basic GSM 7-bit alphabet, and the extension characters that take two septets.
+_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_EXTENDED = set("^{}\\[~]|€\f")
+_REPLACEMENTS = {
+    "’": "'", "‘": "'", "«": '"', "»": '"', "“": '"', "”": '"', "–": "-", "—": "-", "…": "...",
+    "œ": "oe", "Œ": "OE", "ç": "c", "\u00a0": " ", "\u202f": " ", "•": "-",
+}
+
+
+def is_gsm7(text: str) -> bool:
+    """Tell whether every character of the text is in the GSM 7-bit alphabet."""
+    return all(ch in _BASIC or ch in _EXTENDED for ch in text)
+
+
+def septets(text: str) -> int:
+    """Return the length of the text in GSM septets (extension characters count twice)."""
+    return sum(2 if ch in _EXTENDED else 1 for ch in text)
+
+
+def segments(text: str) -> int:
+    """Return how many SMS segments the text takes (GSM-7: 160 / 153; UCS-2: 70 / 67)."""
+    if is_gsm7(text):
+        length, single, multi = septets(text), 160, 153
+    else:
+        # UCS-2 counts UTF-16 code units.
+        length, single, multi = len(text.encode("utf-16-le")) // 2, 70, 67
+    if length <= single:
+        return 1
+    return -(-length // multi)
+
+
+def to_gsm7(text: str) -> str:
+    """Replace what GSM-7 lacks (ê, ç, ’, « »…) by the nearest characters it has."""
+    out = []
+    for ch in text:
+        ch = _REPLACEMENTS.get(ch, ch)
+        if all(c in _BASIC or c in _EXTENDED for c in ch):
+            out.append(ch)
+            continue
+        stripped = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+        out.append(stripped if stripped and all(c in _BASIC for c in stripped) else "?")
+    return "".join(out)

@@ -1,0 +1,100 @@
+"""Wire the notifications package into a Flask application."""
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from notifications.dispatcher import Hooks, dispatch
+from notifications.mail import LogMailBackend, SmtpMailBackend
+from notifications.sms import LogSmsBackend, TwilioSmsBackend
+from notifications.webhooks import blueprint
+
+
+@contextmanager
+def _commit_or_roll_back(session):
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+@dataclass
+class Settings:
+    session: Callable
+    hooks: Hooks
+    on_inbound: Callable | None
+    public_base_url: str
+    twilio_auth_token: str | None
+    # The application's unit of work, so that what its hooks start (a cancellation) ends as it would elsewhere.
+    transaction: Callable = _commit_or_roll_back
+
+
+def sms_backend_from_config(config) -> object:
+    """Build the SMS backend that SMS_BACKEND names."""
+    if config.get("SMS_BACKEND", "log") == "twilio":
+        return TwilioSmsBackend(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"],
+                                config.get("TWILIO_MESSAGING_SERVICE_SID"), config.get("TWILIO_FROM"),
+                                config.get("TWILIO_API_BASE_URL"))
+    return LogSmsBackend(full=bool(config.get("SMS_LOG_FULL")))
+
+
+def mail_backend_from_config(config) -> object:
+    """Build the email backend: SMTP when MAIL_BACKEND is smtp, else the log."""
+    if config.get("MAIL_BACKEND") == "smtp":
+        return SmtpMailBackend(config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_SENDER"],
+                               config.get("MAIL_USE_TLS", False), config.get("MAIL_USE_SSL", False),
+                               config.get("MAIL_USERNAME"), config.get("MAIL_PASSWORD"))
+    return LogMailBackend()
+
+
+def status_callback_url(config) -> str | None:
+    """Return the URL Twilio calls with delivery statuses."""
+    return config["PUBLIC_BASE_URL"].rstrip("/") + "/notifications/twilio/status"
+
+
+def run_dispatch(now, limit=None):
+    """Send what is due, with the application's settings."""
+    settings: Settings = current_app.extensions["notifications"]
+    config = current_app.config
+    return dispatch(settings.session(), now, sms_backend=sms_backend_from_config(config),
+                    mail_backend=mail_backend_from_config(config), status_callback=status_callback_url(config),
+                    hooks=settings.hooks, limit=limit)
+
+
+notifications_cli = AppGroup("notifications", help="Messages : SMS et e-mails.")
+
+
+@notifications_cli.command("dispatch")
+@click.option("--now", "now_text", help="Instant de référence (ISO 8601).")
+def dispatch_command(now_text):
+    """Send the messages that are due."""
+    from datetime import datetime, timezone
+
+    now = datetime.now(timezone.utc)
+    if now_text:
+        now = datetime.fromisoformat(now_text.replace("Z", "+00:00"))
+        now = (now if now.tzinfo else now.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    report = run_dispatch(now)
+    click.echo(f"Envoyés : {report.sent}, à réessayer : {report.retried}, en échec : {report.failed}, "
+               f"ignorés : {report.skipped}, repris : {report.recovered}.")
+
+
+def init_app(app: Flask, *, session: Callable, hooks: Hooks | None = None, on_inbound: Callable | None = None,
+             transaction: Callable | None = None):
+    """Register the webhooks, the CLI and the settings; ``session`` returns the current database session.
+
+    ``transaction(session)`` is the context manager a webhook's work runs in (commit, or roll back).
+    """
+    app.extensions["notifications"] = Settings(
+        session=session, hooks=hooks or Hooks(), on_inbound=on_inbound,
+        public_base_url=app.config["PUBLIC_BASE_URL"].rstrip("/"),
+        twilio_auth_token=app.config.get("TWILIO_AUTH_TOKEN"), transaction=transaction or _commit_or_roll_back)
+    app.register_blueprint(blueprint)
+    app.cli.add_command(notifications_cli)
+    return blueprint

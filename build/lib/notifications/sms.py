@@ -1,0 +1,121 @@
+"""SMS backends: the log (development) and Twilio."""
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit, urlunsplit
+
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+log = logging.getLogger(__name__)
+
+# Twilio error codes that no retry will fix.
+PERMANENT_ERRORS = {"21211", "21610", "21614", "21635", "30005", "30006", "21408", "21612"}
+TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
+
+
+@dataclass
+class SendResult:
+    provider_id: str | None = None
+    transient: bool = False       # retry later
+    error_code: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def mask(number: str) -> str:
+    """Hide all but the last two digits of a phone number, for logs."""
+    return number[:3] + "•" * max(0, len(number) - 5) + number[-2:] if number else ""
+
+
+_LINK = re.compile(r"(https?://[^/\s]+/[^/\s]*/?)[^\s]+")
+_CODE = re.compile(r"\d{4,}")
+
+
+def redact(body: str) -> str:
+    """Hide what a log must not hold of a message: the secret part of links, and codes of four digits or more."""
+    return _CODE.sub(lambda m: "•" * len(m.group()), _LINK.sub(r"\1…", body or ""))
+
+
+class LogSmsBackend:
+    """Write the message to the log instead of sending it (the default, for development).
+
+    Links and codes are hidden unless ``full`` (a developer's own machine, ``SMS_LOG_FULL=1``).
+    """
+
+    name = "log"
+
+    def __init__(self, full: bool = False):
+        self.full = full
+
+    def send(self, recipient: str, body: str, status_callback: str | None) -> SendResult:
+        log.info("SMS (journal) vers %s : %s", mask(recipient), body if self.full else redact(body))
+        return SendResult(provider_id=None)
+
+    def find_sent(self, recipient: str, body: str, since: datetime) -> str | None:
+        # Nothing left the machine: resending a log line is harmless.
+        return None
+
+
+class _RedirectingHttpClient(TwilioHttpClient):
+    """Send the official client's requests to a Twilio-compatible server (tests, sandboxes)."""
+
+    def __init__(self, base_url: str, **kwargs):
+        super().__init__(**kwargs)
+        self._base = urlsplit(base_url)
+
+    def request(self, method, url, *args, **kwargs):
+        parts = urlsplit(url)
+        url = urlunsplit((self._base.scheme, self._base.netloc, self._base.path.rstrip("/") + parts.path,
+                          parts.query, parts.fragment))
+        return super().request(method, url, *args, **kwargs)
+
+
+class TwilioSmsBackend:
+    """Send through Twilio's official client."""
+
+    name = "twilio"
+
+    def __init__(self, account_sid: str, auth_token: str, messaging_service_sid: str | None = None,
+                 sender: str | None = None, api_base_url: str | None = None, timeout: float = 10):
+        if not account_sid or not auth_token or not (messaging_service_sid or sender):
+            raise ValueError("TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and a sender (TWILIO_MESSAGING_SERVICE_SID "
+                             "or TWILIO_FROM) are required for SMS_BACKEND=twilio")
+        http_client = (_RedirectingHttpClient(api_base_url, timeout=timeout) if api_base_url
+                       else TwilioHttpClient(timeout=timeout))
+        self.client = Client(account_sid, auth_token, http_client=http_client)
+        self.messaging_service_sid = messaging_service_sid
+        self.sender = sender
+
+    def send(self, recipient: str, body: str, status_callback: str | None) -> SendResult:
+        sender = ({"messaging_service_sid": self.messaging_service_sid} if self.messaging_service_sid
+                  else {"from_": self.sender})
+        try:
+            message = self.client.messages.create(to=recipient, body=body, status_callback=status_callback, **sender)
+        except TwilioRestException as error:
+            code = str(error.code) if error.code else None
+            transient = error.status in TRANSIENT_STATUSES or (code not in PERMANENT_ERRORS and error.status >= 500)
+            log.warning("Twilio a refusé un SMS vers %s : HTTP %s, code %s", mask(recipient), error.status, code)
+            return SendResult(transient=transient, error_code=code, error=f"HTTP {error.status} ({code})")
+        except (TwilioException, OSError) as error:
+            log.warning("Twilio injoignable pour un SMS vers %s : %s", mask(recipient), type(error).__name__)
+            return SendResult(transient=True, error=type(error).__name__)
+        except Exception as error:  # requests' own errors (timeouts, refused connections)
+            if type(error).__module__.startswith(("requests", "urllib3")):
+                log.warning("Twilio injoignable pour un SMS vers %s : %s", mask(recipient), type(error).__name__)
+                return SendResult(transient=True, error=type(error).__name__)
+            raise
+        return SendResult(provider_id=message.sid)
+
+    def find_sent(self, recipient: str, body: str, since: datetime) -> str | None:
+        """Return the id of a message Twilio already accepted with this recipient and body, if any."""
+        for message in self.client.messages.list(to=recipient, date_sent_after=since, limit=50):
+            if message.body == body:
+                return message.sid
+        return None

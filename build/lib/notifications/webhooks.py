@@ -1,0 +1,96 @@
+"""Twilio webhooks: delivery status and inbound SMS (STOP, and what the application answers)."""
+
+import unicodedata
+from datetime import datetime, timezone
+from xml.sax.saxutils import escape
+
+from flask import Blueprint, Response, abort, current_app, request
+from sqlalchemy import exists, select, update
+from twilio.request_validator import RequestValidator
+
+from notifications.models import InboundMessage, Notification, SmsOptOut
+from notifications.sms import PERMANENT_ERRORS
+
+blueprint = Blueprint("notifications", __name__, url_prefix="/notifications")
+
+STATUS_RANK = {"sending": 0, "sent": 1, "undelivered": 2, "failed": 2, "delivered": 3}
+TWILIO_STATUSES = {"queued": "sent", "accepted": "sent", "sending": "sent", "sent": "sent",
+                   "delivered": "delivered", "undelivered": "undelivered", "failed": "failed"}
+STOP_WORDS = {"STOP", "ARRET", "STOPALL", "UNSUBSCRIBE", "DESABONNER"}
+
+
+def _settings():
+    return current_app.extensions["notifications"]
+
+
+def _validate_signature() -> None:
+    settings = _settings()
+    token = settings.twilio_auth_token
+    signature = request.headers.get("X-Twilio-Signature", "")
+    url = settings.public_base_url + request.full_path.rstrip("?")
+    if not token or not RequestValidator(token).validate(url, request.form.to_dict(), signature):
+        abort(403)
+
+
+def _keyword(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text or "")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    words = text.strip().upper().split()
+    return words[0] if words else ""
+
+
+def _twiml(reply: str | None) -> Response:
+    body = "<Response>" + (f"<Message>{escape(reply)}</Message>" if reply else "") + "</Response>"
+    return Response('<?xml version="1.0" encoding="UTF-8"?>' + body, mimetype="text/xml")
+
+
+@blueprint.route("/twilio/status", methods=["POST"])
+def twilio_status():
+    """Record what Twilio says of a message; repeated or late callbacks change nothing."""
+    _validate_signature()
+    settings = _settings()
+    session = settings.session()
+    sid = request.form.get("MessageSid", "")
+    status = TWILIO_STATUSES.get(request.form.get("MessageStatus", ""))
+    message = session.scalar(select(Notification).where(Notification.provider_id == sid)) if sid else None
+    if message is None or status is None:
+        return Response(status=204)
+    if STATUS_RANK.get(status, 0) >= STATUS_RANK.get(message.status, 0) and message.status != status:
+        with settings.transaction(session):
+            message.status = status
+            message.error_code = request.form.get("ErrorCode") or message.error_code
+            message.updated_at = datetime.now(timezone.utc)
+            if (status in ("undelivered", "failed") and message.error_code in PERMANENT_ERRORS
+                    and settings.hooks.on_permanent_failure):
+                settings.hooks.on_permanent_failure(session, message)
+    return Response(status=204)
+
+
+@blueprint.route("/twilio/inbound", methods=["POST"])
+def twilio_inbound():
+    """Answer an SMS sent to our number: STOP opts out; the application answers the rest."""
+    _validate_signature()
+    settings = _settings()
+    session = settings.session()
+    sid = request.form.get("MessageSid", "")
+    sender = request.form.get("From", "")
+    if not sid or not sender:
+        abort(400)
+    known = session.get(InboundMessage, sid)
+    if known is not None:
+        return _twiml(known.reply)  # Twilio retried: same answer, nothing done twice
+    now = datetime.now(timezone.utc)
+    keyword = _keyword(request.form.get("Body", ""))
+    # One transaction: the answer's effect (a cancellation…) and the record that makes a retry do nothing.
+    with settings.transaction(session):
+        if keyword in STOP_WORDS:
+            if not session.scalar(select(exists().where(SmsOptOut.phone == sender))):
+                session.add(SmsOptOut(phone=sender, at=now))
+            session.execute(update(Notification).where(Notification.recipient == sender,
+                                                       Notification.channel == "sms", Notification.status == "pending")
+                            .values(status="cancelled", last_error="STOP reçu", updated_at=now))
+            reply = settings.on_inbound(session, sender, "STOP", now) if settings.on_inbound else None
+        else:
+            reply = settings.on_inbound(session, sender, keyword, now) if settings.on_inbound else None
+        session.add(InboundMessage(provider_id=sid, keyword=keyword[:20], reply=reply, at=now))
+    return _twiml(reply)

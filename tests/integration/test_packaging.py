@@ -1,0 +1,50 @@
+"""`pip install .` gives a working application: templates, static files and migrations travel in the wheel."""
+
+import subprocess
+import sys
+import sysconfig
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SERVE_A_PAGE = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+
+    import booking
+    from booking import create_app
+    from flask_migrate import upgrade
+
+    assert Path(booking.__file__).is_relative_to(Path(sys.prefix)), booking.__file__
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(Path.cwd() / "wheel.sqlite"),
+                      "SECRET_KEY": "wheel-test", "TESTING": True})
+    with app.app_context():
+        upgrade()
+    client = app.test_client()
+    home = client.get("/")
+    assert home.status_code == 200 and "Rendez-vous santé" in home.get_data(as_text=True), home.status_code
+    assert client.get("/static/css/site.css").status_code == 200
+    assert client.get("/connexion").status_code == 200
+    print("servi depuis", Path(booking.__file__).parent)
+""")
+
+
+def test_the_wheel_installed_outside_the_checkout_serves_pages(tmp_path):
+    dist, venv, work = tmp_path / "dist", tmp_path / "venv", tmp_path / "work"
+    work.mkdir()
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dist), str(ROOT)],
+                   check=True, cwd=tmp_path)
+    (wheel,) = dist.glob("booking-*.whl")
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
+                   check=True)
+    # The dependencies come from the project's environment (no download), but not the project itself:
+    # a directory named in a .pth file adds no editable finder of its own.
+    target = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                            check=True, capture_output=True, text=True).stdout.strip()
+    Path(target, "project-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    served = subprocess.run([str(python), "-c", SERVE_A_PAGE], cwd=work, capture_output=True, text=True)
+    assert served.returncode == 0, served.stderr[-3000:]
+    assert str(venv) in served.stdout
