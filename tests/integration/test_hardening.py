@@ -399,3 +399,20 @@ def test_a_relative_on_the_holders_verified_mobile_needs_no_confirmation(session
         child = add_relative(session, world.resident_a, PatientInput("Lou", "Lefèvre", None, "15174",
                                                                      relationship_label="fille"), NOW)
     assert child.phone == "+33600000123" and can_receive_sms(child) and child.sms_confirmation_asked_at is None
+
+
+@pytest.mark.parametrize("start, until, field", [("0001-01-01", "", "start_date"), ("2027-03-02", "9999-12-31", "until")])
+def test_the_publication_form_shows_the_date_limits_beside_their_field(client, auth, session, world, travel,
+                                                                      start, until, field):
+    import re
+
+    auth.login(world.practitioner_user_a.email)
+    page = client.post("/praticien/disponibilites/nouvelle", data={
+        "site_id": world.site_a.id, "frequency": "weekly", "position": "1", "days": ["TU"],
+        "start_date": start, "until": until, "start_time": "14:00", "end_time": "15:00", "slot_minutes": "20",
+        "buffer_minutes": "0", "capacity": "1", "modality": "on_site", "room_id": "0",
+        "opens_days_ahead": "60", "closes_hours_before": "2"})
+    assert page.status_code == 422
+    error = re.search(rf'<p class="error" id="{field}-error">([^<]+)</p>', page.get_data(as_text=True))
+    assert error and "doit" in error.group(1)
+    assert session.scalar(select(func.count(AvailabilityRule.id))) == 0
