@@ -1,1 +1,0 @@
-"""Patients, booking, cancellation, attendance and the waiting list."""

@@ -1,1 +1,0 @@
-"""Users, roles, login and the permission layer."""

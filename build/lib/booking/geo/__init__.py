@@ -1,1 +1,0 @@
-"""Communes, EPCI and départements: reference data and lookup."""

@@ -1,1 +1,0 @@
-"""Periodic jobs, run by one scheduler process that holds a lease in the database."""

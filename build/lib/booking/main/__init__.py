@@ -1,1 +1,0 @@
-"""Public pages that belong to no single feature: home, health."""

@@ -1,1 +1,0 @@
-"""Places of care, their rooms, and the practitioners they accept."""

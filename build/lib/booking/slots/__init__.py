@@ -1,1 +1,0 @@
-"""Availability rules, the slots they materialize, and iCalendar feeds."""

@@ -1,1 +1,0 @@
-"""Attendance statistics and the commune report."""
