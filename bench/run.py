@@ -362,7 +362,8 @@ class Bench:
             "print(json.dumps({'seconds': time.perf_counter() - start, 'sent': report.sent, "
             "'failed': report.failed}))")
         env = dict(self.env, SMS_BACKEND="twilio", TWILIO_API_BASE_URL=stub_url,
-                   TWILIO_ACCOUNT_SID="AC" + "0" * 32, TWILIO_AUTH_TOKEN="bench", TWILIO_MESSAGING_SERVICE_SID="MG" + "1" * 32)
+                   TWILIO_ACCOUNT_SID="AC" + "0" * 32, TWILIO_AUTH_TOKEN="bench",
+                   TWILIO_MESSAGING_SERVICE_SID="MG" + "1" * 32)
         try:
             output = subprocess.run([PYTHON, "-c", code], env=env, capture_output=True, text=True, check=True, cwd=ROOT)
             result = json.loads(output.stdout.strip().splitlines()[-1])
@@ -445,9 +446,10 @@ class Bench:
         path = folder / f"{self.scale.name}.md"
         cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                     if line.startswith("model name")), platform.processor())
+        memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
         lines = [f"# Banc d’essai — échelle « {self.scale.name} »", "",
                  f"- Date : {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
-                 f"- Machine : {CORES} cœurs ({cpu}), {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} Gio, "
+                 f"- Machine : {CORES} cœurs ({cpu}), {memory_gib:.0f} Gio, "
                  f"Python {platform.python_version()}, PostgreSQL local",
                  f"- Commande : `{command}`",
                  f"- Serveur : gunicorn, {CORES} workers × {THREADS_PER_WORKER} threads (gthread) ; charge : wrk "

@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
+
 def create_app(config: dict | None = None) -> Flask:
     """Create and configure the application."""
     app = Flask(__name__, instance_relative_config=True)
@@ -134,10 +135,10 @@ def register_commands(app: Flask) -> None:
     from booking.auth.privacy_cli import privacy_cli
 
     app.cli.add_command(privacy_cli)
+    from booking.api.cli import tokens_cli
     from booking.demo import demo_command
     from booking.geo.cli import geo_cli
     from booking.jobs.scheduler import scheduler_command
-    from booking.api.cli import tokens_cli
     from booking.slots.cli import slots_cli
     from booking.stats.cli import reports_cli, stats_cli
 

@@ -136,7 +136,8 @@ def build_demo(now: datetime, seed: int = 7) -> dict:
         practitioner = Practitioner(first_name=first, last_name=last, profession=profession, specialty=specialty,
                                     consults_remotely=remote, email=email, user=user)
         session.add(SitePractitioner(site=site, practitioner=practitioner, status="accepted", accepted_at=now))
-        rule = AvailabilityRule(practitioner=practitioner, site=site, room=site.rooms[0], rrule=rrule, start_date=start, start_time=t0, end_time=t1,
+        rule = AvailabilityRule(practitioner=practitioner, site=site, room=site.rooms[0], rrule=rrule,
+                                start_date=start, start_time=t0, end_time=t1,
                                 slot_minutes=minutes, modality=modality, opens_days_ahead=90,
                                 video_url="https://visio.demo.test/dr-vidal" if modality == "remote" else None)
         rules.append(rule)

@@ -66,7 +66,6 @@ ROLE_LABELS = {
 def init_template_helpers(app: Flask) -> None:
     from booking.sites.rules import ACCESSIBILITY, EQUIPMENT, profession_label
     from booking.slots.rules import describe_rrule
-
     from booking.stats.rules import format_cell
 
     app.jinja_env.filters.update(

@@ -4,17 +4,19 @@ from booking.api.models import ApiToken
 from booking.appointments.models import Appointment, Patient, PhoneVerification, UnmetDemand, WaitlistEntry
 from booking.auth.models import AuditEvent, User
 from booking.extensions import db
-from booking.jobs.models import JobLease
 from booking.geo.models import Commune, Departement, Epci, FormerCommune, PostalCode, Region
+from booking.jobs.models import JobLease
 from booking.sites.models import Practitioner, Room, Site, SiteInvitation, SitePractitioner
 from booking.slots.models import AvailabilityRule, Slot
 from booking.stats.models import DelaySample, ReportDelivery
-from notifications.models import InboundMessage, Notification, SmsOptOut, metadata as notifications_metadata
+from notifications.models import InboundMessage, Notification, SmsOptOut
+from notifications.models import metadata as notifications_metadata
 
 ALL_METADATA = [db.metadata, notifications_metadata]
 
 __all__ = [
-    "ALL_METADATA", "ApiToken", "Appointment", "DelaySample", "ReportDelivery", "InboundMessage", "SmsOptOut", "AuditEvent", "AvailabilityRule", "Commune", "Departement", "Epci",
+    "ALL_METADATA", "ApiToken", "Appointment", "DelaySample", "ReportDelivery", "InboundMessage", "SmsOptOut",
+    "AuditEvent", "AvailabilityRule", "Commune", "Departement", "Epci",
     "FormerCommune", "JobLease", "Notification", "Patient", "PostalCode", "Practitioner", "Region", "Room", "Site",
     "PhoneVerification", "SiteInvitation", "SitePractitioner", "Slot", "UnmetDemand", "User", "WaitlistEntry",
 ]

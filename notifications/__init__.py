@@ -4,7 +4,7 @@ This package never imports ``booking``: the application tells it what to send
 and when; it stores, sends, retries and tracks.
 """
 
-from notifications.outbox import cancel_group, enqueue
 from notifications.models import Notification
+from notifications.outbox import cancel_group, enqueue
 
 __all__ = ["Notification", "cancel_group", "enqueue"]

@@ -126,7 +126,8 @@ def dispatch(session: Session, now: datetime, *, sms_backend, mail_backend, stat
             break
         for message_id in ids:
             message = session.get(Notification, message_id)
-            if message.channel == "sms" and session.scalar(select(exists().where(SmsOptOut.phone == message.recipient))):
+            opted_out = select(exists().where(SmsOptOut.phone == message.recipient))
+            if message.channel == "sms" and session.scalar(opted_out):
                 message.status, message.last_error, message.updated_at = "cancelled", "STOP reçu", now
                 report.skipped += 1
                 session.commit()

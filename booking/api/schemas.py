@@ -132,7 +132,8 @@ class SlotArgsSchema(PageArgsSchema):
     site_id = fields.Integer(**QUERY_ID)
     practitioner_id = fields.Integer(**QUERY_ID)
     profession = fields.String(validate=PROFESSION)
-    from_ = fields.Date(validate=DAYS, data_key="from", metadata={"description": "Premier jour (heure locale du lieu)."})
+    from_ = fields.Date(validate=DAYS, data_key="from",
+                        metadata={"description": "Premier jour (heure locale du lieu)."})
     to = fields.Date(validate=DAYS, metadata={"description": "Dernier jour inclus ; 92 jours au plus après « from »."})
 
 
@@ -206,7 +207,8 @@ class PatientSchema(Schema):
 class BookingInputSchema(Schema):
     slot_id = fields.Integer(required=True, **ID)
     patient_id = fields.Integer(**ID)
-    patient = fields.Nested(PatientInputSchema, metadata={"description": "Un nouveau patient, à la place de patient_id."})
+    patient = fields.Nested(PatientInputSchema,
+                            metadata={"description": "Un nouveau patient, à la place de patient_id."})
     reason = _text(500, allow_none=True, multiline=True)
     channel = fields.String(load_default="reception", validate=validate.OneOf(["online", "reception", "phone"]))
     consent = fields.Boolean(load_default=False, metadata={

@@ -17,8 +17,14 @@ from booking.appointments.accounts import add_relative
 from booking.appointments.messages import can_receive_sms
 from booking.appointments.queries import read_appointment
 from booking.appointments.search import search
-from booking.appointments.services import (PatientInput, book, cancel_appointment, create_patient, find_patients,
-                                           mark_attendance)
+from booking.appointments.services import (
+    PatientInput,
+    book,
+    cancel_appointment,
+    create_patient,
+    find_patients,
+    mark_attendance,
+)
 from booking.auth.models import User
 from booking.clock import now
 from booking.database import unit_of_work
@@ -217,7 +223,10 @@ def new_patient(data):
 @blueprint.doc(security=BEARER)
 @unit_of_work()
 def new_appointment(data):
-    """Réserver un créneau pour un patient (``patient_id`` existant ou nouveau ``patient``) ; 409 si le créneau est pris."""
+    """Réserver un créneau pour un patient (``patient_id`` existant ou nouveau ``patient``).
+
+    409 si le créneau est pris.
+    """
     user = api_user()
     if ("patient_id" in data) == ("patient" in data):
         raise InvalidInput("Indiquez soit « patient_id », soit « patient ».")
@@ -275,7 +284,10 @@ def attendance(data, appointment_id: int):
 @blueprint.response(200, s.StatsSchema)
 @blueprint.doc(security=BEARER)
 def commune_stats(args, insee: str):
-    """Statistiques d’une commune du jour « from » au jour « to » inclus ; les effectifs de 1 à 4 personnes valent « < 5 »."""
+    """Statistiques d’une commune du jour « from » au jour « to » inclus.
+
+    Les effectifs de 1 à 4 personnes valent « < 5 ».
+    """
     stats = statistics_for(db.session, api_user(), insee, args["from_"], args["to"] + timedelta(days=1), now(),
                            site_id=args.get("site_id"), profession=args.get("profession"))
     return stats.as_dict()

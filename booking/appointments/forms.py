@@ -1,11 +1,20 @@
 """Forms of the booking pages."""
 
-from booking.forms import BaseForm, FrenchDateField
-from wtforms import BooleanField, DateField, EmailField, PasswordField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from booking.appointments.services import CANCEL_REASONS
 from booking.formatting import SITE_KIND_LABELS
+from booking.forms import BaseForm, FrenchDateField
 from booking.sites.forms import options
 from booking.sites.rules import PROFESSIONS
 
@@ -37,9 +46,11 @@ class SignupForm(BaseForm):
     commune = StringField("Commune de résidence (nom ou code postal)", validators=[DataRequired(), Length(max=100)])
     phone = StringField("Numéro de mobile (pour recevoir les rappels)", validators=[Optional(), Length(max=30)],
                         render_kw={"autocomplete": "tel", "inputmode": "tel"})
-    email = EmailField("Adresse e-mail (facultative si vous donnez un mobile)", validators=[Optional(), Length(max=254)],
+    email = EmailField("Adresse e-mail (facultative si vous donnez un mobile)",
+                       validators=[Optional(), Length(max=254)],
                        render_kw={"autocomplete": "email"})
-    password = PasswordField("Mot de passe (10 caractères au moins)", validators=[DataRequired(), Length(min=10, max=256)],
+    password = PasswordField("Mot de passe (10 caractères au moins)",
+                             validators=[DataRequired(), Length(min=10, max=256)],
                              render_kw={"autocomplete": "new-password"})
     confirm = PasswordField("Confirmez le mot de passe",
                             validators=[DataRequired(), EqualTo("password", "Les deux mots de passe diffèrent.")],

@@ -16,6 +16,7 @@ from booking.appointments.rules import morning_after, reminder_due
 from booking.formatting import format_moment
 from notifications.gsm import to_gsm7
 
+
 def can_receive_sms(patient: Patient) -> bool:
     """Tell whether the patient may get SMS: a mobile, consent, no STOP, no known fault."""
     return bool(patient.phone and patient.phone_kind == "mobile" and patient.sms_consent

@@ -8,11 +8,11 @@ from sqlalchemy.orm import Session
 from booking.appointments.models import Appointment, Patient
 from booking.auth.models import User
 from booking.auth.permissions import Action, require, site_ids_run_by, visible_appointments
-from booking.geo.models import Commune
-from notifications.models import Notification
 from booking.auth.services import record_audit
 from booking.errors import NotFound
+from booking.geo.models import Commune
 from booking.slots.models import Slot
+from notifications.models import Notification
 
 
 def read_patient(session: Session, user: User, patient_id: int, now: datetime) -> tuple[Patient, list[Appointment]]:

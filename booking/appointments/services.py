@@ -34,7 +34,8 @@ CANCEL_REASONS = {
 class SlotUnavailable(Conflict):
     code = "slot_unavailable"
 
-    def __init__(self, message: str = "Ce créneau vient d’être réservé par quelqu’un d’autre ou n’est plus disponible."):
+    def __init__(self,
+                 message: str = "Ce créneau vient d’être réservé par quelqu’un d’autre ou n’est plus disponible."):
         super().__init__(message)
 
 
@@ -315,7 +316,8 @@ def create_patient(session: Session, actor: User, data: PatientInput, now: datet
         raise Forbidden("Votre compte n’est rattaché à aucune commune.")
     if data.birth_date and not date(1900, 1, 1) <= data.birth_date <= now.date():
         raise InvalidInput("La date de naissance n’est pas plausible.")
-    phone = parse_phone(data.phone, commune.departement_code if commune else None) if (data.phone or "").strip() else None
+    phone = parse_phone(data.phone,
+                        commune.departement_code if commune else None) if (data.phone or "").strip() else None
     email = (data.email or "").strip().lower() or None
     if email and ("@" not in email or len(email) > 254):
         raise InvalidInput("Adresse e-mail invalide.")
@@ -353,7 +355,8 @@ class PatientMatches:
     suggestions: list[Patient]  # close spellings on the same birth date
 
 
-def find_patients(session: Session, actor: User, last_name: str, birth_date: date | None, now: datetime) -> PatientMatches:
+def find_patients(session: Session, actor: User, last_name: str, birth_date: date | None,
+                  now: datetime) -> PatientMatches:
     """Find patients by last name and birth date (accents and case ignored), with close spellings suggested."""
     key = search_key(last_name or "")
     if not key:

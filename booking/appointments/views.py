@@ -3,8 +3,8 @@
 from flask import Blueprint, current_app, make_response, render_template
 from flask_login import current_user, login_required
 
-from booking.appointments.queries import appointment_from_link, commune_outbox, read_appointment, read_patient
 from booking.appointments.forms import ConfirmForm
+from booking.appointments.queries import appointment_from_link, commune_outbox, read_appointment, read_patient
 from booking.appointments.services import cancel
 from booking.auth.decorators import staff_required
 from booking.clock import now

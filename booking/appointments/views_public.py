@@ -6,14 +6,27 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user
 
-from booking.appointments.accounts import (SignupInput, account_overview, account_patients, add_relative, send_code,
-                                           sign_up, verify_code)
-from booking.appointments.forms import (BookForm, CodeForm, ConfirmForm, PatientForm, SearchForm, SignupForm,
-                                        WaitlistForm)
+from booking.appointments.accounts import (
+    SignupInput,
+    account_overview,
+    account_patients,
+    add_relative,
+    send_code,
+    sign_up,
+    verify_code,
+)
+from booking.appointments.forms import (
+    BookForm,
+    CodeForm,
+    ConfirmForm,
+    PatientForm,
+    SearchForm,
+    SignupForm,
+    WaitlistForm,
+)
 from booking.appointments.messages import can_receive_sms
 from booking.appointments.search import TIER_LABELS, search
-from booking.appointments.services import (BookingLimitReached, PatientInput, SlotUnavailable, book,
-                                           cancel_appointment)
+from booking.appointments.services import BookingLimitReached, PatientInput, SlotUnavailable, book, cancel_appointment
 from booking.appointments.waitlist import accept_offer, entry_from_offer, join_waitlist
 from booking.clock import now
 from booking.database import unit_of_work
@@ -83,7 +96,8 @@ def signup():
                 flash("Compte créé. Saisissez le code reçu par SMS pour vérifier votre numéro.", "success")
                 return redirect(url_for("public.verify_phone", next=request.args.get("next")))
             flash("Compte créé.", "success")
-            return redirect(request.args.get("next") if _relative(request.args.get("next")) else url_for("public.account"))
+            target = request.args.get("next")
+            return redirect(target if _relative(target) else url_for("public.account"))
     return render_template("public/signup.html", form=form), 422 if form.errors or form.form_errors else 200
 
 
@@ -223,8 +237,8 @@ def waitlist():
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                join_waitlist(db.session, user, patient_id, form.site_id.data, form.profession.data, form.first_day.data,
-                              form.last_day.data, now())
+                join_waitlist(db.session, user, patient_id, form.site_id.data, form.profession.data,
+                              form.first_day.data, form.last_day.data, now())
         except DomainError as error:
             form.add_domain_error(error)
         else:

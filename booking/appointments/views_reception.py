@@ -10,12 +10,20 @@ from booking.appointments.forms import CancelReasonForm, ConfirmForm, FindPatien
 from booking.appointments.messages import can_receive_sms
 from booking.appointments.models import Appointment
 from booking.appointments.queries import read_appointment, read_patient
-from booking.appointments.services import (BookingLimitReached, PatientInput, SlotUnavailable, book,
-                                           cancel_appointment, check_in, create_patient, find_patients,
-                                           mark_attendance)
+from booking.appointments.services import (
+    BookingLimitReached,
+    PatientInput,
+    SlotUnavailable,
+    book,
+    cancel_appointment,
+    check_in,
+    create_patient,
+    find_patients,
+    mark_attendance,
+)
 from booking.auth.decorators import staff_required
-from booking.clock import now
 from booking.auth.permissions import visible_appointments
+from booking.clock import now
 from booking.database import unit_of_work
 from booking.errors import DomainError, InvalidInput
 from booking.extensions import db

@@ -17,8 +17,8 @@ from booking.auth.models import User
 from booking.auth.permissions import Action, require
 from booking.auth.services import record_audit
 from booking.database import unit_of_work
-from booking.extensions import db
 from booking.errors import InvalidInput, NotFound
+from booking.extensions import db
 from booking.formatting import format_moment
 from booking.sites.models import Practitioner, Site
 from booking.sites.rules import PROFESSIONS
@@ -62,7 +62,8 @@ def join_waitlist(session: Session, actor: User, patient_id: int, site_id: int, 
     return entry
 
 
-def offer_freed_slot(session: Session, slot_id: int, now: datetime, skip_entry_ids: tuple[int, ...] = ()) -> WaitlistEntry | None:
+def offer_freed_slot(session: Session, slot_id: int, now: datetime,
+                     skip_entry_ids: tuple[int, ...] = ()) -> WaitlistEntry | None:
     """Offer a bookable slot to the first person waiting for it; hold it for them for 30 minutes."""
     slot = session.get(Slot, slot_id)
     if slot is None or not session.scalar(select(Slot.id).where(Slot.id == slot_id, bookable(now))):

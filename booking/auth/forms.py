@@ -1,8 +1,9 @@
 """Login and password forms."""
 
-from booking.forms import BaseForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
+
+from booking.forms import BaseForm
 
 
 class LoginForm(BaseForm):

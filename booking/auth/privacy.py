@@ -135,7 +135,8 @@ def record_readers(session: Session, patient_ids: list[int], limit: int = 50) ->
     if not patient_ids:
         return []
     return list(session.scalars(select(AuditEvent).where(
-        AuditEvent.patient_id.in_(patient_ids), AuditEvent.role.in_(("agent", "practitioner", "commune_admin", "admin")))
+        AuditEvent.patient_id.in_(patient_ids),
+        AuditEvent.role.in_(("agent", "practitioner", "commune_admin", "admin")))
         .order_by(AuditEvent.at.desc()).limit(limit)))
 
 

@@ -39,5 +39,6 @@ def acquire_lease(session: Session, holder: str, now: datetime, name: str = LEAS
 def release_lease(session: Session, holder: str, name: str = LEASE_NAME) -> None:
     """Give the lease up (on a clean shutdown) so that another process takes over at once."""
     session.execute(update(JobLease).where(JobLease.name == name, JobLease.holder == holder)
-                    .values(expires_at=datetime(2000, 1, 1, tzinfo=timezone.utc)).execution_options(synchronize_session=False))
+                    .values(expires_at=datetime(2000, 1, 1, tzinfo=timezone.utc))
+                    .execution_options(synchronize_session=False))
     session.commit()

@@ -1,15 +1,23 @@
 """Forms of the site pages."""
 
-from booking.forms import BaseForm
-from wtforms import (BooleanField, EmailField, IntegerField, PasswordField, SelectField, SelectMultipleField,
-                     StringField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from booking.formatting import SITE_KIND_LABELS
+from booking.forms import BaseForm
 from booking.sites.models import SITE_KINDS
 from booking.sites.rules import ACCESSIBILITY, EQUIPMENT, PROFESSIONS
-from booking.formatting import SITE_KIND_LABELS
 
 
 def options(pairs) -> list[SelectChoice]:

@@ -1,6 +1,7 @@
 """Sites, rooms, practitioners and who is accepted where."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -9,6 +10,9 @@ from booking.extensions import db
 from booking.geo.models import Commune, Epci
 from booking.sites.rules import PROFESSIONS
 from notifications.sqltypes import UtcDateTime, utcnow
+
+if TYPE_CHECKING:  # the account model imports the geo and site models: no import cycle at run time
+    from booking.auth.models import User
 
 SITE_KINDS = ("teleconsultation", "consultation_avancee", "permanence")
 ACCEPTANCE_STATUSES = ("invited", "accepted", "revoked")

@@ -9,6 +9,7 @@ from zoneinfo import available_timezones
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
+import notifications
 from booking.auth.models import User
 from booking.auth.permissions import Action, require, site_ids_run_by
 from booking.auth.services import create_user, normalize_email
@@ -18,7 +19,6 @@ from booking.geo.rules import time_zone_for_departement
 from booking.sites.models import SITE_KINDS, Practitioner, Room, Site, SiteInvitation, SitePractitioner
 from booking.sites.rules import ACCESSIBILITY, EQUIPMENT, PROFESSIONS, clean_rpps, default_served_communes
 from booking.slots.models import Slot
-import notifications
 
 INVITATION_DAYS = 14
 

@@ -13,11 +13,22 @@ from booking.geo.models import Commune
 from booking.geo.rules import DEFAULT_TIME_ZONE, DEPARTEMENT_TIME_ZONES
 from booking.sites.forms import InviteForm, PractitionerProfileForm, SiteForm, options
 from booking.sites.models import Site
+from booking.sites.services import (
+    PractitionerInput,
+    SiteInput,
+    accept_invitation,
+    create_site,
+    find_invitation,
+    find_practitioners,
+    get_site_for,
+    invite_practitioner,
+    link_practitioner,
+    practitioners_at,
+    revoke_practitioner,
+    sites_visible_to,
+    update_site,
+)
 from booking.slots.services import remote_rules_at
-from booking.sites.services import (PractitionerInput, SiteInput, accept_invitation, create_site,
-                                    find_invitation, find_practitioners, get_site_for, invite_practitioner,
-                                    link_practitioner, practitioners_at, revoke_practitioner, sites_visible_to,
-                                    update_site)
 
 blueprint = Blueprint("sites", __name__)
 

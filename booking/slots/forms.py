@@ -1,9 +1,9 @@
 """Forms of the practitioner pages."""
 
-from booking.forms import BaseForm
 from wtforms import DateField, IntegerField, SelectField, TimeField, URLField
 from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 
+from booking.forms import BaseForm
 from booking.sites.forms import CheckboxesField, options
 from booking.slots.rules import FREQUENCIES, POSITIONS, WEEKDAY_LABELS, WEEKDAYS
 
@@ -11,7 +11,8 @@ from booking.slots.rules import FREQUENCIES, POSITIONS, WEEKDAY_LABELS, WEEKDAYS
 class RuleForm(BaseForm):
     site_id = SelectField("Lieu de soins", coerce=int, choices=[])
     frequency = SelectField("Rythme", choices=options(FREQUENCIES.items()))
-    days = CheckboxesField("Jours", choices=options((code, label.capitalize()) for code, label in zip(WEEKDAYS, WEEKDAY_LABELS)))
+    days = CheckboxesField("Jours", choices=options((code, label.capitalize()) for code, label in zip(WEEKDAYS,
+                                                                                                      WEEKDAY_LABELS)))
     position = SelectField("Semaine du mois (rythme mensuel)", coerce=int,
                            choices=options((key, label.capitalize()) for key, label in POSITIONS.items()))
     start_date = DateField("À partir du", validators=[DataRequired("Indiquez une date.")])

@@ -12,14 +12,21 @@ from booking.database import unit_of_work
 from booking.errors import DomainError
 from booking.extensions import db
 from booking.formatting import day_param, local_time
-from booking.sites.services import accepted_sites, practitioner_of
 from booking.sites.forms import options
+from booking.sites.services import accepted_sites, practitioner_of
 from booking.slots.forms import BlockForm, CancelForm, FeedForm, RuleForm
 from booking.slots.ical import appointment_ics, new_calendar_token, practitioner_feed, revoke_calendar_token
 from booking.slots.models import AvailabilityRule
 from booking.slots.rules import build_rrule
-from booking.slots.services import (RuleInput, active_rules, block_period, delete_rule, practitioner_week,
-                                    publish_rule, update_rule)
+from booking.slots.services import (
+    RuleInput,
+    active_rules,
+    block_period,
+    delete_rule,
+    practitioner_week,
+    publish_rule,
+    update_rule,
+)
 
 blueprint = Blueprint("slots", __name__)
 
@@ -102,7 +109,8 @@ def new_rule():
         else:
             flash(f"Disponibilités publiées : {result.created} créneaux ouverts.", "success")
             return redirect(url_for("slots.agenda", semaine=result.rule.start_date.isoformat()))
-    return render_template("slots/rule_form.html", form=form, rule=None), 422 if form.errors or form.form_errors else 200
+    return render_template("slots/rule_form.html", form=form,
+                           rule=None), 422 if form.errors or form.form_errors else 200
 
 
 @blueprint.route("/praticien/disponibilites/<int:rule_id>/modifier", methods=["GET", "POST"])
@@ -124,7 +132,8 @@ def edit_rule(rule_id: int):
         else:
             flash(f"Règle modifiée : {result.created} créneaux ajoutés, {result.removed} retirés.", "success")
             return _outside_page(result.booked_outside, "La règle a changé")
-    return render_template("slots/rule_form.html", form=form, rule=rule), 422 if form.errors or form.form_errors else 200
+    return render_template("slots/rule_form.html", form=form,
+                           rule=rule), 422 if form.errors or form.form_errors else 200
 
 
 @blueprint.route("/praticien/disponibilites/<int:rule_id>/supprimer", methods=["POST"])

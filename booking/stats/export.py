@@ -10,7 +10,8 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table as PdfTable, TableStyle
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, TableStyle
+from reportlab.platypus import Table as PdfTable
 
 from booking.formatting import format_day
 from booking.stats.rules import format_cell
@@ -65,7 +66,8 @@ def to_pdf(stats: Statistics) -> bytes:
     story = [Paragraph(f"Consultations — {stats.commune.name}", styles["Title"]),
              Paragraph(f"Période {period_label(stats)}", styles["Normal"]), Spacer(1, 6 * mm),
              Paragraph("Chiffres clés", styles["Heading2"])]
-    story.append(_pdf_table([["Indicateur", "Valeur"]] + [[k, format_cell(v) or "—"] for k, v in stats.headline.items()]))
+    story.append(_pdf_table([["Indicateur", "Valeur"]] + [[k, format_cell(v) or "—"] for k,
+                                                          v in stats.headline.items()]))
     story += [Paragraph("Rendez-vous et présences sur douze mois (bleu foncé : rendez-vous, clair : venus)",
                         styles["Heading2"]), _trend_chart(stats)]
     for table in stats.tables:

@@ -23,8 +23,17 @@ from booking.sites.models import Practitioner, Site, site_served_communes
 from booking.sites.rules import PROFESSIONS
 from booking.slots.models import Slot
 from booking.stats.models import DelaySample
-from booking.stats.rules import (AGE_BANDS, Table, age_band_limits, month_bounds, month_label, nearest_rank,
-                                 previous_months, rate, suppress_table)
+from booking.stats.rules import (
+    AGE_BANDS,
+    Table,
+    age_band_limits,
+    month_bounds,
+    month_label,
+    nearest_rank,
+    previous_months,
+    rate,
+    suppress_table,
+)
 from notifications.models import Notification
 
 ACTIVE = ("booked", "attended", "no_show")
@@ -247,7 +256,8 @@ def compute(session: Session, commune_insee: str, start: date, end: date, now: d
         func.sum(case((and_(~any_sent, Appointment.status == "attended"), 1), else_=0)),
         func.sum(case((and_(~any_sent, Appointment.status == "no_show"), 1), else_=0)))).one()
     ra, rn, na, nn = (int(v or 0) for v in reminders)
-    stats.tables.append(Table("reminders", "Effet des rappels par SMS", ["", "Venus", "Absents", "Taux d’absence (%)"], [
+    stats.tables.append(Table("reminders", "Effet des rappels par SMS", ["", "Venus", "Absents",
+                                                                         "Taux d’absence (%)"], [
         ["Rappel reçu", ra, rn, rate(rn, ra + rn, threshold)],
         ["Sans rappel", na, nn, rate(nn, na + nn, threshold)],
     ]))
@@ -281,7 +291,8 @@ def _trend(session: Session, commune: Commune, sites, profession: str | None, en
              .where(Slot.site_id.in_(sites), Slot.status.in_(("open", "blocked")), Slot.starts_at >= bounds[0][0],
                     Slot.starts_at < bounds[-1][1]).group_by(bucket))
     if profession:
-        query = query.where(Slot.practitioner_id.in_(select(Practitioner.id).where(Practitioner.profession == profession)))
+        query = query.where(Slot.practitioner_id.in_(
+            select(Practitioner.id).where(Practitioner.profession == profession)))
     by_month = {row[0]: row[1:] for row in session.execute(query)}
     return Table("trend", "Évolution sur douze mois", ["Mois", "Créneaux publiés", "Rendez-vous", "Venus", "Absents"],
                  [[month_label(y, m), *[int(v) for v in by_month.get(i, (0, 0, 0, 0))]]

@@ -96,7 +96,8 @@ def browser():
             executable_path=CHROMIUM, headless=True,
             # Date fields follow the browser's own locale, as on a mairie's French computer.
             env={**os.environ, "LANG": "fr_FR.UTF-8", "LANGUAGE": "fr_FR:fr"},
-            args=["--no-sandbox", "--disable-gpu", "--lang=fr-FR", "--disable-background-networking", "--disable-component-update",
+            args=["--no-sandbox", "--disable-gpu", "--lang=fr-FR", "--disable-background-networking",
+                  "--disable-component-update",
                   "--disable-sync", "--no-first-run"])
         yield browser
         browser.close()

@@ -5,9 +5,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from booking.database import unit_of_work
 from booking.auth.models import User
 from booking.auth.services import authenticate, create_user
+from booking.database import unit_of_work
 from booking.errors import Conflict, InvalidInput
 from booking.extensions import db
 from tests import builders

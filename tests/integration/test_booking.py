@@ -6,12 +6,22 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from booking.database import unit_of_work
 from booking.appointments.models import Appointment, WaitlistEntry
-from booking.appointments.services import (BookingLimitReached, PatientInput, SlotUnavailable, book, book_slot,
-                                           cancel_appointment, check_in, create_patient, find_patients,
-                                           mark_attendance, reschedule)
+from booking.appointments.services import (
+    BookingLimitReached,
+    PatientInput,
+    SlotUnavailable,
+    book,
+    book_slot,
+    cancel_appointment,
+    check_in,
+    create_patient,
+    find_patients,
+    mark_attendance,
+    reschedule,
+)
 from booking.appointments.waitlist import accept_offer, expire_offers, join_waitlist, offer_token
+from booking.database import unit_of_work
 from booking.errors import Conflict, InvalidInput, NotFound
 from booking.extensions import db
 from booking.slots.models import Slot
@@ -128,7 +138,8 @@ def test_late_cancellation_is_flagged(session, world):
 
 def test_reschedule_takes_the_new_seat_before_releasing_the_old(session, world):
     world.site_a.max_future_bookings = 5
-    old_slot, new_slot, taken = _slot(session, world, days=3), _slot(session, world, days=4), _slot(session, world, days=5)
+    old_slot, new_slot, taken = _slot(session, world, days=3), _slot(session, world, days=4), _slot(session, world,
+                                                                                                    days=5)
     with unit_of_work(session):
         old = book(session, world.resident_a, slot_id=old_slot.id, patient_id=world.patient_a.id, now=NOW).appointment
     other = builders.make_patient(session, first_name="Paul")
@@ -160,7 +171,8 @@ def test_attendance_is_marked_after_the_slot_and_never_guessed(session, world):
     with unit_of_work(session):
         check_in(session, world.agent_a, world.appointment_a.id, later)
     with unit_of_work(session):
-        assert mark_attendance(session, world.practitioner_user_a, world.appointment_a.id, "no_show", later).status == "no_show"
+        assert mark_attendance(session, world.practitioner_user_a, world.appointment_a.id, "no_show",
+                               later).status == "no_show"
     with pytest.raises(NotFound):
         with unit_of_work(session):
             mark_attendance(session, world.agent_b, world.appointment_a.id, "attended", later)
@@ -226,7 +238,8 @@ def test_waiting_list_offers_a_freed_slot_for_thirty_minutes_then_the_next(app, 
     # Held: nobody else may take it meanwhile.
     with pytest.raises(SlotUnavailable):
         with unit_of_work(session):
-            book_slot(session, slot_id=slot.id, patient_id=taker.id, channel="reception", now=NOW + timedelta(minutes=5))
+            book_slot(session, slot_id=slot.id, patient_id=taker.id, channel="reception",
+                      now=NOW + timedelta(minutes=5))
     # Thirty minutes pass: the offer goes to the next person.
     assert expire_offers(NOW + timedelta(minutes=29)) == 0
     assert expire_offers(NOW + timedelta(minutes=30)) == 1

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from booking.database import unit_of_work
 from booking.appointments.services import SlotUnavailable, book_slot
+from booking.database import unit_of_work
 from booking.errors import Conflict
 from booking.slots.models import Slot
 from tests import builders

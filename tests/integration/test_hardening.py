@@ -222,7 +222,7 @@ def test_the_per_account_login_limit_counts_the_account_however_it_is_typed(data
 
 
 def test_with_redis_down_pages_and_api_still_answer_and_health_says_which_is_down(database_url, caplog):
-    from booking.extensions import db, limiter
+    from booking.extensions import db
     from tests.conftest import make_app
 
     app = make_app(database_url, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="redis://127.0.0.1:9/0")
@@ -401,7 +401,8 @@ def test_a_relative_on_the_holders_verified_mobile_needs_no_confirmation(session
     assert child.phone == "+33600000123" and can_receive_sms(child) and child.sms_confirmation_asked_at is None
 
 
-@pytest.mark.parametrize("start, until, field", [("0001-01-01", "", "start_date"), ("2027-03-02", "9999-12-31", "until")])
+@pytest.mark.parametrize("start, until, field", [("0001-01-01", "", "start_date"), ("2027-03-02", "9999-12-31",
+                                                                                    "until")])
 def test_the_publication_form_shows_the_date_limits_beside_their_field(client, auth, session, world, travel,
                                                                       start, until, field):
     import re

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 import time_machine
 from sqlalchemy import select
 
-from booking.database import unit_of_work
 from booking.appointments.models import Appointment, Patient, UnmetDemand
 from booking.auth.models import AuditEvent
+from booking.database import unit_of_work
 from booking.slots.models import Slot
 from notifications.models import Notification
 from tests import builders
@@ -83,7 +83,8 @@ def test_online_journey_sign_up_verify_book_for_a_relative_cancel_by_link(app, c
         assert signup.status_code == 302 and "/compte/telephone" in signup.headers["Location"]
         code_sms = session.scalar(select(Notification).where(Notification.dedupe_key.like("verification:%")))
         code = re.search(r"(\d{6})", code_sms.body).group(1)
-        assert client.post("/compte/telephone", data={"code": "000000" if code != "000000" else "111111"}).status_code == 422
+        assert client.post("/compte/telephone",
+                           data={"code": "000000" if code != "000000" else "111111"}).status_code == 422
         assert client.post("/compte/telephone", data={"code": code}).status_code == 302
         client.post("/compte", data={"proche-first_name": "Marcel", "proche-last_name": "Delpuech",
                                      "proche-birth_date": "1941-02-03", "proche-commune": "15174",
@@ -95,7 +96,8 @@ def test_online_journey_sign_up_verify_book_for_a_relative_cancel_by_link(app, c
         confirmation = _text(client.get(booked.headers["Location"]))
         appointment = session.scalar(select(Appointment).where(Appointment.patient_id == father.id))
         assert appointment.reference in confirmation and "calendrier.ics" in confirmation
-        sms = session.scalar(select(Notification).where(Notification.dedupe_key == f"appointment:{appointment.id}:confirmation"))
+        sms = session.scalar(select(Notification).where(
+            Notification.dedupe_key == f"appointment:{appointment.id}:confirmation"))
         assert "tension" not in sms.body
         link = re.search(r"http://localhost(/a/\S+)", sms.body).group(1)
         other = app.test_client()  # from the phone, without logging in
@@ -134,7 +136,8 @@ def test_a_search_without_free_slots_is_recorded_anonymously(client, session, wo
 
 
 def test_site_week_grid_lists_free_slots_as_links(client, session, world):
-    slot = builders.make_slot(session, world.practitioner_a, world.site_a, datetime(2027, 3, 3, 8, 0, tzinfo=timezone.utc))
+    slot = builders.make_slot(session, world.practitioner_a, world.site_a, datetime(2027, 3, 3, 8, 0,
+                                                                                    tzinfo=timezone.utc))
     session.commit()
     with time_machine.travel(NOW, tick=False):
         page = _text(client.get(f"/lieux/{world.site_a.id}/creneaux?semaine=2027-03-01"))

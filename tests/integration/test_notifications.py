@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
-from booking.database import unit_of_work
 from booking.appointments.models import Appointment, Patient
 from booking.appointments.services import book_slot, cancel_appointment
+from booking.database import unit_of_work
 from booking.extensions import db
 from notifications.gsm import is_gsm7, segments
 from notifications.models import Notification, SmsOptOut
@@ -150,7 +150,8 @@ def test_too_many_transient_failures_end_in_failed(twilio_app, twilio_stub, sess
     for _ in range(8):
         run_dispatch(moment)
         moment += timedelta(hours=1)
-    confirmation = _messages(session, dedupe_key=f"appointment:{_messages(session)[0].group_key.split(':')[1]}:confirmation")[0]
+    confirmation = _messages(session,
+                             dedupe_key=f"appointment:{_messages(session)[0].group_key.split(':')[1]}:confirmation")[0]
     assert confirmation.status == "failed" and confirmation.attempts == 6
 
 
@@ -204,7 +205,8 @@ def test_signed_status_callbacks_are_applied_and_others_refused(twilio_app, twil
     assert client.post("/notifications/twilio/status", data=form).status_code == 403
     assert _signed_post(client, "/notifications/twilio/status", form, token="wrong").status_code == 403
     assert _signed_post(client, "/notifications/twilio/status", form).status_code == 204
-    assert _signed_post(client, "/notifications/twilio/status", {"MessageSid": sid, "MessageStatus": "sent"}).status_code == 204
+    assert _signed_post(client, "/notifications/twilio/status", {"MessageSid": sid,
+                                                                 "MessageStatus": "sent"}).status_code == 204
     assert _messages(session, provider_id=sid)[0].status == "delivered"  # a late "sent" does not step back
 
 

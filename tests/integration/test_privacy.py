@@ -4,10 +4,10 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from booking.database import unit_of_work
 from booking.appointments.models import Appointment, Patient, PhoneVerification
 from booking.auth.models import AuditEvent
 from booking.auth.privacy import Retention, erase_patient, purge
+from booking.database import unit_of_work
 from notifications.models import InboundMessage, Notification
 from tests import builders
 
@@ -90,9 +90,11 @@ def test_a_patient_sees_who_opened_their_record_and_exports_it(app, client, auth
 
 def test_admins_filter_the_audit_log(app, client, auth, session, world):
     session.add_all([AuditEvent(at=NOW, user_id=world.agent_a.id, role="agent", action="patient.read",
-                                object_type="patient", object_id=str(world.patient_a.id), patient_id=world.patient_a.id),
+                                object_type="patient", object_id=str(world.patient_a.id),
+                                patient_id=world.patient_a.id),
                      AuditEvent(at=NOW, user_id=world.agent_b.id, role="agent", action="patient.read",
-                                object_type="patient", object_id=str(world.patient_b.id), patient_id=world.patient_b.id)])
+                                object_type="patient", object_id=str(world.patient_b.id),
+                                patient_id=world.patient_b.id)])
     session.commit()
     auth.login(world.admin.email)
     page = client.get("/admin/journal", query_string={"patient": world.patient_a.id}).get_data(as_text=True)

@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import func, select
 
 import notifications
-from booking.database import unit_of_work
 from booking.api.services import create_token
 from booking.appointments.models import Appointment
+from booking.database import unit_of_work
 from booking.jobs.models import JobLease
 from booking.slots.models import Slot
 from notifications.models import Notification

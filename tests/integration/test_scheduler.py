@@ -2,8 +2,8 @@
 
 from datetime import datetime, timedelta, timezone
 
-from booking.database import unit_of_work
 from booking.appointments.services import book_slot
+from booking.database import unit_of_work
 from booking.jobs.services import acquire_lease, release_lease
 from notifications.models import Notification
 from tests import builders

@@ -179,4 +179,5 @@ def test_site_staff_see_the_video_links_of_remote_rules(app, client, auth, sessi
     assert "https://visio.example.com/dr-a" in client.get(f"/gestion/sites/{world.site_a.id}").get_data(as_text=True)
     auth.logout()
     auth.login(world.admin.email)
-    assert "https://visio.example.com/dr-a" not in client.get(f"/gestion/sites/{world.site_b.id}").get_data(as_text=True)
+    page = client.get(f"/gestion/sites/{world.site_b.id}").get_data(as_text=True)
+    assert "https://visio.example.com/dr-a" not in page

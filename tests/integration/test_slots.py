@@ -7,13 +7,21 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from booking.database import unit_of_work
 from booking.appointments.services import book_slot, cancel_appointment
+from booking.database import unit_of_work
 from booking.errors import Forbidden, InvalidInput, NotFound
 from booking.sites.models import Room, SitePractitioner
 from booking.slots.models import Slot
-from booking.slots.services import (RuleInput, SlotConflict, block_period, delete_rule, extend_horizon,
-                                    publish_rule, unblock_period, update_rule)
+from booking.slots.services import (
+    RuleInput,
+    SlotConflict,
+    block_period,
+    delete_rule,
+    extend_horizon,
+    publish_rule,
+    unblock_period,
+    update_rule,
+)
 from notifications.models import Notification
 from tests import builders
 
@@ -108,10 +116,12 @@ def test_postgresql_itself_refuses_overlapping_slots(session, world, field):
 def test_only_accepted_practitioners_publish_their_own_slots(session, world):
     with pytest.raises(NotFound):
         with unit_of_work(session):
-            publish_rule(session, world.practitioner_user_a, world.practitioner_a.id, tuesday_mornings(world.site_b), NOW)
+            publish_rule(session, world.practitioner_user_a, world.practitioner_a.id, tuesday_mornings(world.site_b),
+                         NOW)
     with pytest.raises(NotFound):
         with unit_of_work(session):
-            publish_rule(session, world.practitioner_user_a, world.practitioner_b.id, tuesday_mornings(world.site_a), NOW)
+            publish_rule(session, world.practitioner_user_a, world.practitioner_b.id, tuesday_mornings(world.site_a),
+                         NOW)
     with pytest.raises((Forbidden, NotFound)):
         with unit_of_work(session):
             publish_rule(session, world.agent_a, world.practitioner_a.id, tuesday_mornings(world.site_a), NOW)

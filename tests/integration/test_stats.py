@@ -26,9 +26,9 @@ import time_machine
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from booking.database import unit_of_work
 from booking.api.services import create_token
 from booking.appointments.models import Appointment, UnmetDemand
+from booking.database import unit_of_work
 from booking.geo.models import Commune
 from booking.stats.models import DelaySample
 from booking.stats.rules import Table, format_cell, suppress_table

@@ -1,7 +1,12 @@
 import pytest
 
-from booking.geo.rules import (departement_of_insee, is_insee_code, looks_like_postal_code, search_key,
-                               time_zone_for_departement)
+from booking.geo.rules import (
+    departement_of_insee,
+    is_insee_code,
+    looks_like_postal_code,
+    search_key,
+    time_zone_for_departement,
+)
 
 
 @pytest.mark.parametrize("text, key", [

@@ -3,7 +3,6 @@
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-
 from booking.appointments.links import cancel_token, read_cancel_token
 from booking.appointments.rules import in_quiet_hours, morning_after, reminder_due
 from notifications.dispatcher import backoff
@@ -39,9 +38,11 @@ def test_transliteration_keeps_what_gsm7_has():
 def test_reminder_the_day_before_keeps_the_wall_clock_across_daylight_saving():
     # Sunday 28 March 2027: clocks go forward at 02:00. A slot at 09:00 that day is
     # reminded on Saturday at 09:00 (08:00 UTC), not at 08:00 local.
-    assert reminder_due(paris(2027, 3, 28, 9, 0), 24, "Europe/Paris") == datetime(2027, 3, 27, 8, 0, tzinfo=timezone.utc)
+    assert reminder_due(paris(2027, 3, 28, 9, 0), 24, "Europe/Paris") == datetime(2027, 3, 27, 8, 0,
+                                                                                  tzinfo=timezone.utc)
     # Autumn: Sunday 31 October, slot 10:00 (09:00 UTC) → Saturday 10:00 CEST (08:00 UTC).
-    assert reminder_due(paris(2027, 10, 31, 10, 0), 24, "Europe/Paris") == datetime(2027, 10, 30, 8, 0, tzinfo=timezone.utc)
+    assert reminder_due(paris(2027, 10, 31, 10, 0), 24, "Europe/Paris") == datetime(2027, 10, 30, 8, 0,
+                                                                                    tzinfo=timezone.utc)
 
 
 def test_a_reminder_that_would_fall_at_night_goes_out_before():
