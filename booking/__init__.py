@@ -76,17 +76,22 @@ class IdConverter(IntegerConverter):
 
 def register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
+    from booking.accounts.views import blueprint as accounts
     from booking.appointments.views import blueprint as appointments
     from booking.appointments.views_public import blueprint as public
     from booking.appointments.views_reception import blueprint as reception
     from booking.auth.privacy_views import blueprint as privacy
     from booking.auth.views import blueprint as auth
     from booking.main.views import blueprint as main
+    from booking.patients.views import blueprint as patients
+    from booking.search.views import blueprint as search
     from booking.sites.views import blueprint as sites
     from booking.slots.views import blueprint as slots
     from booking.stats.views import blueprint as stats
+    from booking.waitlist.views import blueprint as waitlist
 
-    for blueprint in (main, auth, sites, slots, appointments, public, reception, stats, privacy):
+    for blueprint in (main, auth, sites, slots, appointments, public, reception, patients, accounts, waitlist, search,
+                      stats, privacy):
         app.register_blueprint(blueprint)
     from booking.api.docs import init_api
 
@@ -97,8 +102,8 @@ def register_blueprints(app: Flask) -> None:
 
 def register_reactions(app: Flask) -> None:
     """Subscribe the reactions that run after a committed change (booking.reactions)."""
-    from booking.appointments.waitlist import offer_freed_slot, offer_new_slots
     from booking.reactions import SLOT_FREED, SLOTS_PUBLISHED, subscribe
+    from booking.waitlist.services import offer_freed_slot, offer_new_slots
 
     subscribe(app, SLOT_FREED, offer_freed_slot)
     subscribe(app, SLOTS_PUBLISHED, offer_new_slots)

@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
-from booking.appointments.models import Appointment, Patient
+from booking.appointments.models import Appointment
 from booking.appointments.rules import new_reference
 from booking.auth.models import User
 from booking.auth.services import PASSWORD_METHOD
@@ -17,6 +17,7 @@ from booking.clock import parse_now
 from booking.extensions import db
 from booking.geo.models import Commune, Epci
 from booking.geo.rules import search_key
+from booking.patients.models import Patient
 from booking.sites.models import Practitioner, Room, Site, SitePractitioner
 from booking.slots.models import AvailabilityRule, Slot
 from booking.slots.services import materialize_rule

@@ -1,14 +1,18 @@
 """Import every model so that metadata is complete (for Alembic and the tests)."""
 
+from booking.accounts.models import PhoneVerification
 from booking.api.models import ApiToken
-from booking.appointments.models import Appointment, Patient, PhoneVerification, UnmetDemand, WaitlistEntry
+from booking.appointments.models import Appointment
 from booking.auth.models import AuditEvent, User
 from booking.extensions import db
 from booking.geo.models import Commune, Departement, Epci, FormerCommune, PostalCode, Region
 from booking.jobs.models import JobLease
+from booking.patients.models import Patient
+from booking.search.models import UnmetDemand
 from booking.sites.models import Practitioner, Room, Site, SiteInvitation, SitePractitioner
 from booking.slots.models import AvailabilityRule, Slot
 from booking.stats.models import DelaySample, ReportDelivery
+from booking.waitlist.models import WaitlistEntry
 from notifications.models import InboundMessage, Notification, SmsOptOut
 from notifications.models import metadata as notifications_metadata
 

@@ -6,11 +6,12 @@ from types import SimpleNamespace
 
 from werkzeug.security import generate_password_hash
 
-from booking.appointments.models import Appointment, Patient
+from booking.appointments.models import Appointment
 from booking.appointments.rules import new_reference
 from booking.auth.models import User
 from booking.geo.models import Commune
 from booking.geo.rules import search_key
+from booking.patients.models import Patient
 from booking.sites.models import Practitioner, Room, Site, SitePractitioner
 from booking.slots.models import AvailabilityRule, Slot
 

@@ -3,9 +3,10 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from booking.appointments.models import Appointment, Patient
-from booking.appointments.search import SiteResult
+from booking.appointments.models import Appointment
 from booking.geo.models import Commune
+from booking.patients.models import Patient
+from booking.search.services import SiteResult
 from booking.sites.models import Practitioner, Site
 from booking.slots.models import Slot
 

@@ -9,29 +9,24 @@ from zoneinfo import ZoneInfo
 from flask import current_app, g, request
 from flask_smorest import Blueprint
 
+from booking.accounts.services import add_relative
 from booking.api import present
 from booking.api import schemas as s
 from booking.api.pagination import after_of, encode_cursor, offset_of, offset_page
 from booking.api.services import user_for_token
-from booking.appointments.accounts import add_relative
 from booking.appointments.messages import can_receive_sms
 from booking.appointments.queries import read_appointment
-from booking.appointments.search import search
-from booking.appointments.services import (
-    PatientInput,
-    book,
-    cancel_appointment,
-    create_patient,
-    find_patients,
-    mark_attendance,
-)
+from booking.appointments.services import book, cancel_appointment, mark_attendance
 from booking.auth.models import User
+from booking.auth.permissions import is_resident, may_book, works_at_desk
 from booking.clock import now
 from booking.database import unit_of_work
 from booking.errors import DomainError, Forbidden, InvalidInput, NotFound
 from booking.extensions import db, limiter
 from booking.geo.models import Commune
 from booking.geo.services import search_communes
+from booking.patients.services import PatientInput, create_patient, find_patients
+from booking.search.services import search
 from booking.sites.models import Site
 from booking.sites.services import practitioners_at, token_hash
 from booking.slots.services import RuleInput, list_slots, publish_rule
@@ -77,7 +72,7 @@ def api_user(required: bool = True) -> User | None:
 
 
 def _staff(user: User) -> User:
-    if user.role not in ("agent", "commune_admin", "admin"):
+    if not works_at_desk(user):
         raise Forbidden("Réservé aux agents des communes.")
     return user
 
@@ -230,14 +225,14 @@ def new_appointment(data):
     user = api_user()
     if ("patient_id" in data) == ("patient" in data):
         raise InvalidInput("Indiquez soit « patient_id », soit « patient ».")
-    if user.role == "resident" and user.phone and not user.phone_verified_at:
+    if is_resident(user) and user.phone and not user.phone_verified_at:
         raise Forbidden("Confirmez d’abord votre numéro de téléphone depuis votre compte.")
-    if user.role not in ("resident", "agent", "commune_admin", "admin"):
+    if not may_book(user):
         raise Forbidden("Votre rôle ne permet pas de réserver.")
     patient_id = data.get("patient_id")
     if "patient" in data:
         details = PatientInput(**data["patient"])
-        created = (add_relative(db.session, user, details, now()) if user.role == "resident"
+        created = (add_relative(db.session, user, details, now()) if is_resident(user)
                    else create_patient(db.session, user, details, now()))
         patient_id = created.id
     booked = book(db.session, user, slot_id=data["slot_id"], patient_id=patient_id, now=now(),

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 import notifications
 from booking.appointments.links import cancel_token
-from booking.appointments.models import Appointment, Patient
+from booking.appointments.models import Appointment
 from booking.appointments.rules import morning_after, reminder_due
 from booking.formatting import format_moment
+from booking.patients.models import Patient
 from notifications.gsm import to_gsm7
 
 

@@ -5,30 +5,15 @@ from datetime import datetime
 from sqlalchemy import String, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from booking.appointments.models import Appointment, Patient
+from booking.appointments.models import Appointment
 from booking.auth.models import User
-from booking.auth.permissions import Action, require, site_ids_run_by, visible_appointments
+from booking.auth.permissions import Action, require, site_ids_run_by
 from booking.auth.services import record_audit
 from booking.errors import NotFound
 from booking.geo.models import Commune
+from booking.patients.models import Patient
 from booking.slots.models import Slot
 from notifications.models import Notification
-
-
-def read_patient(session: Session, user: User, patient_id: int, now: datetime) -> tuple[Patient, list[Appointment]]:
-    """Return a patient and their appointments for a staff member, writing the read to the audit log."""
-    patient = session.get(Patient, patient_id)
-    if patient is None:
-        raise NotFound("Ce patient n’existe pas.")
-    require(user, Action.VIEW, patient)
-    appointments = list(session.scalars(
-        select(Appointment).join(Slot).where(Appointment.patient_id == patient.id, visible_appointments(user))
-        .order_by(Slot.starts_at.desc())
-    ))
-    record_audit(session, user=user, action="patient.read", object_type="patient", object_id=patient.id,
-                 patient_id=patient.id, now=now)
-    session.flush()
-    return patient, appointments
 
 
 def read_appointment(session: Session, user: User, appointment_id: int, now: datetime) -> Appointment:

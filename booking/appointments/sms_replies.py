@@ -6,7 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booking.appointments.messages import cancelled_by_patient_text
-from booking.appointments.models import Appointment, Patient
+from booking.appointments.models import Appointment
+from booking.patients.models import Patient
 from booking.slots.models import Slot
 from notifications.gsm import to_gsm7
 from notifications.models import Notification

@@ -4,7 +4,7 @@ from flask import Blueprint, current_app, make_response, render_template
 from flask_login import current_user, login_required
 
 from booking.appointments.forms import ConfirmForm
-from booking.appointments.queries import appointment_from_link, commune_outbox, read_appointment, read_patient
+from booking.appointments.queries import appointment_from_link, commune_outbox, read_appointment
 from booking.appointments.services import cancel
 from booking.auth.decorators import staff_required
 from booking.clock import now
@@ -12,15 +12,6 @@ from booking.database import unit_of_work
 from booking.extensions import db
 
 blueprint = Blueprint("appointments", __name__)
-
-
-@blueprint.route("/gestion/patients/<int:patient_id>")
-@staff_required
-@unit_of_work()
-def patient_page(patient_id: int):
-    """Show a patient's record and appointments to the staff allowed to see it."""
-    patient, appointments = read_patient(db.session, current_user, patient_id, now())
-    return render_template("appointments/patient.html", patient=patient, appointments=appointments)
 
 
 @blueprint.route("/rendez-vous/<int:appointment_id>")

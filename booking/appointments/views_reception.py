@@ -1,34 +1,32 @@
 """The mairie's reception desk: find or create a patient, book for them, print, and the day sheet."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from booking.appointments.forms import CancelReasonForm, ConfirmForm, FindPatientForm, PatientForm
+from booking.appointments.forms import CancelReasonForm, ConfirmForm
 from booking.appointments.messages import can_receive_sms
 from booking.appointments.models import Appointment
-from booking.appointments.queries import read_appointment, read_patient
+from booking.appointments.queries import read_appointment
 from booking.appointments.services import (
     BookingLimitReached,
-    PatientInput,
     SlotUnavailable,
     book,
     cancel_appointment,
     check_in,
-    create_patient,
-    find_patients,
     mark_attendance,
 )
-from booking.auth.decorators import staff_required
+from booking.auth.decorators import current_desk_user, staff_required
 from booking.auth.permissions import visible_appointments
 from booking.clock import now
 from booking.database import unit_of_work
 from booking.errors import DomainError, InvalidInput
 from booking.extensions import db
 from booking.formatting import day_param
-from booking.geo.services import resolve_commune
+from booking.patients.forms import FindPatientForm
+from booking.patients.services import find_patients, read_patient
 from booking.sites.rules import PROFESSIONS
 from booking.sites.services import get_site_for, sites_visible_to
 from booking.slots.models import Slot
@@ -37,18 +35,13 @@ from booking.slots.services import next_free_slots, remote_rules_at
 blueprint = Blueprint("reception", __name__)
 
 
-def _desk():
-    if current_user.role not in ("agent", "commune_admin", "admin"):
-        abort(403)
-    return current_user._get_current_object()
-
 
 @blueprint.route("/accueil")
 @staff_required
 @unit_of_work()
 def home():
     """Find a patient by last name and birth date."""
-    actor = _desk()
+    actor = current_desk_user()
     form = FindPatientForm(request.args)
     matches = None
     if request.args and form.validate():
@@ -56,39 +49,11 @@ def home():
     return render_template("reception/home.html", form=form, matches=matches)
 
 
-@blueprint.route("/accueil/patients/nouveau", methods=["GET", "POST"])
-@staff_required
-def new_patient():
-    """Register a patient with what the person has."""
-    actor = _desk()
-    form = PatientForm()
-    if request.method == "GET":
-        form.last_name.data = request.args.get("nom", "")
-        try:
-            form.birth_date.data = date.fromisoformat(request.args.get("naissance", ""))
-        except ValueError:
-            form.birth_date.data = None
-        if actor.communes:
-            form.commune.data = actor.communes[0].insee
-    if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                commune = resolve_commune(db.session, form.commune.data)
-                patient = create_patient(db.session, actor, PatientInput(
-                    form.first_name.data, form.last_name.data, form.birth_date.data, commune.insee, form.phone.data,
-                    form.email.data, form.sms_consent.data), now())
-        except DomainError as error:
-            form.add_domain_error(error)
-        else:
-            return redirect(url_for("reception.book_for", patient_id=patient.id))
-    return render_template("reception/new_patient.html", form=form), 422 if form.errors or form.form_errors else 200
-
-
 @blueprint.route("/accueil/patients/<int:patient_id>/reserver", methods=["GET", "POST"])
 @staff_required
 def book_for(patient_id: int):
     """Choose a slot at one of the desk's sites, record consent, book."""
-    actor = _desk()
+    actor = current_desk_user()
     patient, _ = read_patient(db.session, actor, patient_id, now())
     profession = request.values.get("profession") if request.values.get("profession") in PROFESSIONS else None
     sites = [s for s in sites_visible_to(db.session, actor) if s.booking_open and not s.drop_in_only]
@@ -121,7 +86,7 @@ def book_for(patient_id: int):
 @unit_of_work()
 def booked(appointment_id: int):
     """After booking at the desk: the reference, whether an SMS will follow, the convocation to print."""
-    appointment = read_appointment(db.session, _desk(), appointment_id, now())
+    appointment = read_appointment(db.session, current_desk_user(), appointment_id, now())
     return render_template("reception/booked.html", appointment=appointment, sms=can_receive_sms(appointment.patient))
 
 
@@ -200,26 +165,3 @@ def cancel_by_staff(appointment_id: int):
     return render_template("reception/cancel.html", appointment=appointment, form=form)
 
 
-@blueprint.route("/accueil/patients/<int:patient_id>/attente", methods=["GET", "POST"])
-@staff_required
-def waitlist_for(patient_id: int):
-    """Put a patient on the waiting list of one of the desk's sites."""
-    from booking.appointments.forms import WaitlistForm
-    from booking.appointments.waitlist import join_waitlist
-    from booking.sites.forms import options
-
-    actor = _desk()
-    patient, _ = read_patient(db.session, actor, patient_id, now())
-    form = WaitlistForm()
-    form.site_id.choices = options((s.id, s.name) for s in sites_visible_to(db.session, actor))
-    if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                join_waitlist(db.session, actor, patient.id, form.site_id.data, form.profession.data,
-                              form.first_day.data, form.last_day.data, now())
-        except DomainError as error:
-            form.add_domain_error(error)
-        else:
-            flash(f"{patient.full_name} est inscrit(e) sur la liste d’attente.", "success")
-            return redirect(url_for("reception.home"))
-    return render_template("public/waitlist.html", form=form, patients=[patient], patient_id=patient.id)

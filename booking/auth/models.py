@@ -12,7 +12,6 @@ from booking.geo.models import Commune
 from notifications.sqltypes import UtcDateTime, utcnow
 
 ROLES = ("resident", "agent", "practitioner", "commune_admin", "admin")
-STAFF_ROLES = ("agent", "practitioner", "commune_admin", "admin")
 
 user_communes = Table(
     "user_communes",
@@ -55,7 +54,9 @@ class User(UserMixin, db.Model):
 
     @property
     def is_staff(self) -> bool:
-        return self.role in STAFF_ROLES
+        from booking.auth.permissions import is_staff  # the permission layer imports this module
+
+        return is_staff(self)
 
     @property
     def commune_codes(self) -> set[str]:

@@ -9,10 +9,11 @@ from enum import Enum
 from sqlalchemy import exists, false, select, true
 from sqlalchemy.orm import object_session
 
-from booking.appointments.models import Appointment, Patient
+from booking.appointments.models import Appointment
 from booking.auth.models import User
 from booking.errors import Forbidden, NotFound
 from booking.geo.models import Commune, epci_members
+from booking.patients.models import Patient
 from booking.sites.models import Practitioner, Site, SitePractitioner
 from booking.slots.models import Slot
 
@@ -33,6 +34,53 @@ class Scope(str, Enum):
     OUT = "out"
     DENIED = "denied"
     ALLOWED = "allowed"
+
+
+# --- Roles: what each kind of account is, asked here rather than by comparing role names elsewhere -------
+
+def is_admin(user: User) -> bool:
+    """A platform administrator."""
+    return user.role == "admin"
+
+
+def is_resident(user: User) -> bool:
+    """A resident, booking for themselves and their relatives."""
+    return user.role == "resident"
+
+
+def is_practitioner(user: User) -> bool:
+    """A practitioner, publishing availability."""
+    return user.role == "practitioner"
+
+
+def is_commune_admin(user: User) -> bool:
+    """A commune's health referent."""
+    return user.role == "commune_admin"
+
+
+def is_staff(user: User) -> bool:
+    """Anyone who works at sites: agents, practitioners, referents, administrators."""
+    return user.role in ("agent", "practitioner", "commune_admin", "admin")
+
+
+def acts_for_communes(user: User) -> bool:
+    """An agent or referent, whose reach is the communes their account is attached to."""
+    return user.role in ("agent", "commune_admin")
+
+
+def works_at_desk(user: User) -> bool:
+    """Someone who books for residents at a reception desk (agents, referents, administrators)."""
+    return user.role in ("agent", "commune_admin", "admin")
+
+
+def manages_sites(user: User) -> bool:
+    """Someone who registers and edits sites (referents, administrators)."""
+    return user.role in ("commune_admin", "admin")
+
+
+def may_book(user: User) -> bool:
+    """Someone who may book at all: a resident for their own, desk staff for anyone in their communes."""
+    return is_resident(user) or works_at_desk(user)
 
 
 def site_ids_run_by(communes: set[str]):

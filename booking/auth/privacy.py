@@ -9,10 +9,13 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from booking.appointments.models import Appointment, Patient, PhoneVerification, WaitlistEntry
+from booking.accounts.models import PhoneVerification
+from booking.appointments.models import Appointment
 from booking.auth.models import AuditEvent
 from booking.auth.services import record_audit
+from booking.patients.models import Patient
 from booking.slots.models import Slot
+from booking.waitlist.models import WaitlistEntry
 from notifications.models import InboundMessage, Notification
 from notifications.sms import mask
 

@@ -5,7 +5,8 @@ from datetime import date
 from flask import Blueprint, abort, jsonify, render_template, request
 from flask_login import current_user, login_required
 
-from booking.appointments.accounts import account_patients
+from booking.accounts.services import account_patients
+from booking.auth.permissions import is_admin, is_resident
 from booking.auth.privacy import audit_log, export_patient, record_readers
 from booking.extensions import db
 
@@ -16,7 +17,7 @@ blueprint = Blueprint("privacy", __name__)
 @login_required
 def journal():
     """The audit log, filtered by patient, user and day (platform admins only)."""
-    if current_user.role != "admin":
+    if not is_admin(current_user):
         abort(403)
     try:
         day = date.fromisoformat(request.args["jour"]) if request.args.get("jour") else None
@@ -31,7 +32,7 @@ def journal():
 @login_required
 def my_record_readers():
     """Who at the mairie or among practitioners opened the records of this account's patients."""
-    if current_user.role != "resident":
+    if not is_resident(current_user):
         abort(403)
     patients = account_patients(db.session, current_user)
     return render_template("privacy/readers.html",
@@ -43,7 +44,7 @@ def my_record_readers():
 @login_required
 def export(patient_id: int):
     """Download everything held about one of the account's patients (right of access)."""
-    if current_user.role != "resident" or patient_id not in {p.id for p in account_patients(db.session, current_user)}:
+    if not is_resident(current_user) or patient_id not in {p.id for p in account_patients(db.session, current_user)}:
         abort(404)
     response = jsonify(export_patient(db.session, patient_id))
     response.headers["Content-Disposition"] = f'attachment; filename="mes-donnees-{patient_id}.json"'

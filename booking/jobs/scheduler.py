@@ -37,7 +37,7 @@ def extend_slots_job():
 
 
 def waitlist_job():
-    from booking.appointments.waitlist import expire_offers
+    from booking.waitlist.services import expire_offers
 
     expired = expire_offers(now())
     if expired:

@@ -11,7 +11,15 @@ from sqlalchemy.orm import Session, selectinload
 
 import notifications
 from booking.auth.models import User
-from booking.auth.permissions import Action, require, site_ids_run_by
+from booking.auth.permissions import (
+    Action,
+    acts_for_communes,
+    is_admin,
+    is_commune_admin,
+    is_practitioner,
+    require,
+    site_ids_run_by,
+)
 from booking.auth.services import create_user, normalize_email
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
 from booking.geo.models import Commune, Epci
@@ -41,12 +49,12 @@ def list_public_sites(session: Session) -> list[Site]:
 def sites_visible_to(session: Session, user: User) -> list[Site]:
     """Return the sites a staff member works at, by name."""
     query = select(Site).order_by(Site.name)
-    if user.role in ("agent", "commune_admin"):
+    if acts_for_communes(user):
         query = query.where(Site.id.in_(site_ids_run_by(user.commune_codes)))
-    elif user.role == "practitioner":
+    elif is_practitioner(user):
         query = query.join(SitePractitioner).join(Practitioner).where(
             Practitioner.user_id == user.id, SitePractitioner.status == "accepted")
-    elif user.role != "admin":
+    elif not is_admin(user):
         return []
     return list(session.scalars(query))
 
@@ -174,9 +182,9 @@ def _sync_rooms(session: Session, site: Site, names: list[str]) -> None:
 
 
 def _check_operator(session: Session, actor: User, data: SiteInput) -> None:
-    if actor.role == "admin":
+    if is_admin(actor):
         return
-    if actor.role != "commune_admin":
+    if not is_commune_admin(actor):
         raise Forbidden("Seul le référent santé de la commune enregistre ses lieux de soins.")
     communes = actor.commune_codes
     if data.operator_epci_siren:
@@ -326,7 +334,7 @@ def accept_invitation(session: Session, token: str, now: datetime, *, user: User
         practitioner_data.email = invitation.email
         practitioner = create_practitioner(session, practitioner_data, user=user)
     else:
-        if user.role != "practitioner":
+        if not is_practitioner(user):
             raise Forbidden("Seul un compte de praticien peut accepter cette invitation.")
         practitioner = session.scalar(select(Practitioner).where(Practitioner.user_id == user.id))
         if practitioner is None:

@@ -4,7 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_user
 
 from booking.auth.decorators import staff_required
-from booking.auth.permissions import Action, can
+from booking.auth.permissions import Action, can, is_admin, manages_sites
 from booking.clock import now
 from booking.database import unit_of_work
 from booking.errors import DomainError
@@ -37,7 +37,7 @@ blueprint = Blueprint("sites", __name__)
 @staff_required
 def workspace():
     """List the sites the staff member works at."""
-    can_create = current_user.role in ("commune_admin", "admin")
+    can_create = manages_sites(current_user)
     return render_template("sites/workspace.html", sites=sites_visible_to(db.session, current_user),
                            can_create=can_create)
 
@@ -57,7 +57,7 @@ def site_page(site_id: int):
 
 def _candidate_communes(site: Site | None) -> list[Commune]:
     codes = set(current_user.commune_codes)
-    if current_user.role == "admin":
+    if is_admin(current_user):
         codes |= {request.args.get("commune", "").upper()} if request.args.get("commune") else set()
         if site is not None:
             codes.add(site.commune_insee)
@@ -68,7 +68,7 @@ def _candidate_communes(site: Site | None) -> list[Commune]:
 
 def _fill_choices(form: SiteForm, site: Site | None) -> list[Commune]:
     candidates = _candidate_communes(site)
-    own = [c for c in candidates if c.insee in current_user.commune_codes or current_user.role == "admin"]
+    own = [c for c in candidates if c.insee in current_user.commune_codes or is_admin(current_user)]
     epcis = sorted({epci for commune in own for epci in commune.epcis}, key=lambda e: e.name)
     form.commune_insee.choices = options((c.insee, f"{c.name} ({c.insee})") for c in candidates)
     form.operator.choices = options([("commune", "La commune où se trouve le lieu")]
@@ -96,7 +96,7 @@ def _site_input(form: SiteForm) -> SiteInput:
 
 
 def _site_form_page(site: Site | None):
-    if current_user.role not in ("commune_admin", "admin"):
+    if not manages_sites(current_user):
         abort(403)
     form = SiteForm(obj=None if request.method == "POST" or site is None else site)
     if site is not None and request.method == "GET":

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from booking.appointments.models import Appointment
 from booking.auth.models import User
-from booking.auth.permissions import Action, require
+from booking.auth.permissions import Action, is_admin, is_resident, require
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
 from booking.formatting import format_moment
 from booking.reactions import SLOTS_PUBLISHED, announce
@@ -95,7 +95,7 @@ def _validate(data: RuleInput, site: Site, now: datetime, published_start: date 
 
 def _check_publisher(session: Session, actor: User, practitioner: Practitioner, site: Site) -> None:
     require(actor, Action.PUBLISH, site)
-    if actor.role != "admin" and practitioner.user_id != actor.id:
+    if not is_admin(actor) and practitioner.user_id != actor.id:
         raise Forbidden("Vous ne publiez que vos propres disponibilités.")
     from booking.sites.models import SitePractitioner
 
@@ -461,9 +461,9 @@ def _staff_site_ids(session: Session, user: User | None):
     """The sites whose every slot (blocked, full, withdrawn) this user sees; None means every site."""
     from booking.sites.services import sites_visible_to
 
-    if user is None or user.role == "resident":
+    if user is None or is_resident(user):
         return []
-    if user.role == "admin":
+    if is_admin(user):
         return None
     return [site.id for site in sites_visible_to(session, user)]
 

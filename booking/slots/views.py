@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from booking.appointments.queries import read_appointment
 from booking.appointments.services import cancel_appointment
+from booking.auth.permissions import is_practitioner
 from booking.clock import now
 from booking.database import unit_of_work
 from booking.errors import DomainError
@@ -32,7 +33,7 @@ blueprint = Blueprint("slots", __name__)
 
 
 def _practitioner():
-    if not current_user.is_authenticated or current_user.role != "practitioner":
+    if not current_user.is_authenticated or not is_practitioner(current_user):
         abort(403)
     return practitioner_of(db.session, current_user)
 

@@ -12,13 +12,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import String, and_, case, cast, distinct, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from booking.appointments.models import Appointment, Patient, UnmetDemand, WaitlistEntry
+from booking.appointments.models import Appointment
 from booking.auth.models import User
 from booking.auth.permissions import Action, require, site_ids_run_by
 from booking.errors import InvalidInput, NotFound
 from booking.formatting import SITE_KIND_LABELS
 from booking.geo.models import Commune
 from booking.geo.rules import time_zone_for_departement
+from booking.patients.models import Patient
+from booking.search.models import UnmetDemand
 from booking.sites.models import Practitioner, Site, site_served_communes
 from booking.sites.rules import PROFESSIONS
 from booking.slots.models import Slot
@@ -34,6 +36,7 @@ from booking.stats.rules import (
     rate,
     suppress_table,
 )
+from booking.waitlist.models import WaitlistEntry
 from notifications.models import Notification
 
 ACTIVE = ("booked", "attended", "no_show")

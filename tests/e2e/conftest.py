@@ -29,11 +29,12 @@ def _world(now: datetime) -> None:
     """The demo world, plus what the journeys need: a known elderly patient, a new GP, a past appointment."""
     from werkzeug.security import generate_password_hash
 
-    from booking.appointments.models import Appointment, Patient
+    from booking.appointments.models import Appointment
     from booking.appointments.rules import new_reference
     from booking.auth.models import User
     from booking.demo import build_demo
     from booking.geo.rules import search_key
+    from booking.patients.models import Patient
     from booking.sites.models import Practitioner, Room, Site, SitePractitioner
     from booking.slots.models import Slot
 

@@ -7,8 +7,9 @@ import time_machine
 from sqlalchemy import select
 
 from booking.api.services import create_token, revoke_tokens
-from booking.appointments.models import Appointment, Patient
+from booking.appointments.models import Appointment
 from booking.auth.models import AuditEvent
+from booking.patients.models import Patient
 from tests.conftest import NOW
 
 RULE = {"site_id": None, "rrule": "FREQ=WEEKLY;BYDAY=TU", "start_date": "2027-03-02", "until": "2027-03-30",

@@ -6,25 +6,24 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from booking.appointments.models import Appointment, WaitlistEntry
+from booking.appointments.models import Appointment
 from booking.appointments.services import (
     BookingLimitReached,
-    PatientInput,
     SlotUnavailable,
     book,
     book_slot,
     cancel_appointment,
     check_in,
-    create_patient,
-    find_patients,
     mark_attendance,
     reschedule,
 )
-from booking.appointments.waitlist import accept_offer, expire_offers, join_waitlist, offer_token
 from booking.database import unit_of_work
 from booking.errors import Conflict, InvalidInput, NotFound
 from booking.extensions import db
+from booking.patients.services import PatientInput, create_patient, find_patients
 from booking.slots.models import Slot
+from booking.waitlist.models import WaitlistEntry
+from booking.waitlist.services import accept_offer, expire_offers, join_waitlist, offer_token
 from notifications.models import Notification
 from tests import builders
 

@@ -48,7 +48,7 @@ def test_the_rhythms_of_the_form_are_accepted(client, session, world, travel):
 
 
 def test_an_api_booking_refused_leaves_no_inline_patient_behind(client, session, world, travel):
-    from booking.appointments.models import Patient
+    from booking.patients.models import Patient
 
     agent = Api(client, session, world.agent_a)
     taken = world.slot_a  # booked by the world's patient A
@@ -66,10 +66,10 @@ def test_taking_an_offer_books_and_closes_the_entry_in_one_commit(app, session, 
 
     from sqlalchemy import event
 
-    from booking.appointments.models import WaitlistEntry
     from booking.appointments.services import book_slot, cancel_appointment
-    from booking.appointments.waitlist import accept_offer, join_waitlist, offer_token
     from booking.database import unit_of_work
+    from booking.waitlist.models import WaitlistEntry
+    from booking.waitlist.services import accept_offer, join_waitlist, offer_token
     from tests import builders
 
     slot = builders.make_slot(session, world.practitioner_a, world.site_a, NOW + timedelta(days=3))
@@ -359,11 +359,11 @@ def test_the_log_sms_backend_hides_links_and_codes(caplog):
 
 @pytest.mark.twilio
 def test_a_relatives_own_mobile_gets_sms_only_after_answering_oui(twilio_app, twilio_stub, session, world):
-    from booking.appointments.accounts import add_relative
+    from booking.accounts.services import add_relative
     from booking.appointments.messages import can_receive_sms
-    from booking.appointments.models import Patient
-    from booking.appointments.services import PatientInput
     from booking.database import unit_of_work
+    from booking.patients.models import Patient
+    from booking.patients.services import PatientInput
     from notifications.gsm import segments
     from notifications.models import Notification
     from tests.integration.test_notifications import _signed_post
@@ -388,10 +388,10 @@ def test_a_relatives_own_mobile_gets_sms_only_after_answering_oui(twilio_app, tw
 
 
 def test_a_relative_on_the_holders_verified_mobile_needs_no_confirmation(session, world):
-    from booking.appointments.accounts import add_relative
+    from booking.accounts.services import add_relative
     from booking.appointments.messages import can_receive_sms
-    from booking.appointments.services import PatientInput
     from booking.database import unit_of_work
+    from booking.patients.services import PatientInput
 
     world.resident_a.phone, world.resident_a.phone_verified_at = "+33600000123", NOW
     session.commit()

@@ -6,9 +6,11 @@ from datetime import datetime, timedelta, timezone
 import time_machine
 from sqlalchemy import select
 
-from booking.appointments.models import Appointment, Patient, UnmetDemand
+from booking.appointments.models import Appointment
 from booking.auth.models import AuditEvent
 from booking.database import unit_of_work
+from booking.patients.models import Patient
+from booking.search.models import UnmetDemand
 from booking.slots.models import Slot
 from notifications.models import Notification
 from tests import builders
@@ -148,7 +150,7 @@ def test_site_week_grid_lists_free_slots_as_links(client, session, world):
 def test_phone_code_expires_has_five_tries_and_a_resend_throttle(app, session):
     import pytest
 
-    from booking.appointments.accounts import SignupInput, TooSoon, send_code, sign_up, verify_code
+    from booking.accounts.services import SignupInput, TooSoon, send_code, sign_up, verify_code
     from booking.database import unit_of_work
 
     with unit_of_work(session):
@@ -197,7 +199,7 @@ def test_reschedule_page_moves_in_one_step(client, auth, session, world):
 
 @time_machine.travel(NOW, tick=False)
 def test_an_agent_puts_a_patient_on_the_waiting_list(client, auth, session, world):
-    from booking.appointments.models import WaitlistEntry
+    from booking.waitlist.models import WaitlistEntry
 
     auth.login(world.agent_a.email)
     response = client.post(f"/accueil/patients/{world.patient_a.id}/attente", data={
@@ -211,7 +213,7 @@ def test_an_agent_puts_a_patient_on_the_waiting_list(client, auth, session, worl
 
 def test_the_offer_link_books_the_held_slot(app, session, world):
     from booking.appointments.services import book_slot, cancel_appointment
-    from booking.appointments.waitlist import join_waitlist
+    from booking.waitlist.services import join_waitlist
 
     slot = builders.make_slot(session, world.practitioner_a, world.site_a, NOW + timedelta(days=4))
     taker = builders.make_patient(session, first_name="Paul", phone=None, phone_kind=None)

@@ -12,10 +12,11 @@ import pytest
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
-from booking.appointments.models import Appointment, Patient
+from booking.appointments.models import Appointment
 from booking.appointments.services import book_slot, cancel_appointment
 from booking.database import unit_of_work
 from booking.extensions import db
+from booking.patients.models import Patient
 from notifications.gsm import is_gsm7, segments
 from notifications.models import Notification, SmsOptOut
 from notifications.setup import run_dispatch

@@ -36,7 +36,8 @@ def test_the_wheel_installed_outside_the_checkout_serves_pages(tmp_path):
     work.mkdir()
     # Built from a copy of what git tracks (plus the vendored front-end files it ignores), as a release
     # would be, and without leaving a build/ folder in the checkout.
-    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True, capture_output=True).stdout
+    tracked = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                             check=True, capture_output=True).stdout
     for name in [*tracked.decode().split("\0"), *map(str, (ROOT / "booking/static/vendor").glob("*"))]:
         if name and (ROOT / name).is_file():
             target = source / (Path(name).relative_to(ROOT) if Path(name).is_absolute() else Path(name))

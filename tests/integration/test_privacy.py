@@ -4,10 +4,12 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from booking.appointments.models import Appointment, Patient, PhoneVerification
+from booking.accounts.models import PhoneVerification
+from booking.appointments.models import Appointment
 from booking.auth.models import AuditEvent
 from booking.auth.privacy import Retention, erase_patient, purge
 from booking.database import unit_of_work
+from booking.patients.models import Patient
 from notifications.models import InboundMessage, Notification
 from tests import builders
 

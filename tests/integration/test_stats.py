@@ -27,9 +27,10 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from booking.api.services import create_token
-from booking.appointments.models import Appointment, UnmetDemand
+from booking.appointments.models import Appointment
 from booking.database import unit_of_work
 from booking.geo.models import Commune
+from booking.search.models import UnmetDemand
 from booking.stats.models import DelaySample
 from booking.stats.rules import Table, format_cell, suppress_table
 from booking.stats.services import compute
@@ -243,8 +244,8 @@ def test_the_report_email_arrives_once_with_its_pdf_and_csv(database_url, smtp_s
 
 
 def test_erasing_every_patient_leaves_the_figures_unchanged(session, counted):
-    from booking.appointments.models import Patient
     from booking.auth.privacy import erase_patient
+    from booking.patients.models import Patient
 
     before = compute(session, "15174", *MARCH, NOW).as_dict()
     for patient_id in session.scalars(select(Patient.id)).all():

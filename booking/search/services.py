@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select, union
 from sqlalchemy.orm import Session, selectinload
 
-from booking.appointments.models import UnmetDemand
 from booking.geo.models import Commune, epci_members
 from booking.geo.services import search_communes
+from booking.search.models import UnmetDemand
 from booking.sites.models import SITE_KINDS, Practitioner, Site, SitePractitioner, site_served_communes
 from booking.sites.rules import PROFESSIONS
 from booking.slots.models import Slot

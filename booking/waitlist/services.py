@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 import notifications
 from booking.appointments.links import sign
 from booking.appointments.messages import can_receive_sms, public_url
-from booking.appointments.models import Patient, WaitlistEntry
 from booking.appointments.services import book_slot
 from booking.auth.models import User
 from booking.auth.permissions import Action, require
@@ -20,10 +19,12 @@ from booking.database import unit_of_work
 from booking.errors import InvalidInput, NotFound
 from booking.extensions import db
 from booking.formatting import format_moment
+from booking.patients.models import Patient
 from booking.sites.models import Practitioner, Site
 from booking.sites.rules import PROFESSIONS
 from booking.slots.models import Slot
 from booking.slots.services import bookable
+from booking.waitlist.models import WaitlistEntry
 from notifications.gsm import to_gsm7
 
 OFFER_MINUTES = 30

@@ -11,12 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import notifications
+from booking.accounts.models import PhoneVerification
 from booking.appointments.messages import relative_confirmation_text
-from booking.appointments.models import Patient, PhoneVerification
-from booking.appointments.services import PatientInput, create_patient
 from booking.auth.models import User
 from booking.auth.services import create_user
 from booking.errors import Conflict, InvalidInput
+from booking.patients.models import Patient
+from booking.patients.services import PatientInput, create_patient
 from booking.phones import parse_phone
 from notifications.gsm import to_gsm7
 
@@ -136,8 +137,9 @@ def add_relative(session: Session, user: User, data: PatientInput, now: datetime
 
 def account_overview(session: Session, patient_ids: list[int], now: datetime):
     """Return the upcoming appointments and open waiting-list entries of an account's patients."""
-    from booking.appointments.models import Appointment, WaitlistEntry
+    from booking.appointments.models import Appointment
     from booking.slots.models import Slot
+    from booking.waitlist.models import WaitlistEntry
 
     if not patient_ids:
         return [], []

@@ -1,0 +1,1 @@
+"""Resident accounts: sign-up, the phone code, relatives."""

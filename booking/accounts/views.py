@@ -1,0 +1,108 @@
+"""Resident account pages: sign up, the phone code, the account and its relatives."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user
+
+from booking.accounts.forms import CodeForm, SignupForm
+from booking.accounts.services import (
+    SignupInput,
+    account_overview,
+    account_patients,
+    add_relative,
+    send_code,
+    sign_up,
+    verify_code,
+)
+from booking.appointments.forms import ConfirmForm
+from booking.auth.decorators import current_resident
+from booking.clock import now
+from booking.database import unit_of_work
+from booking.errors import DomainError
+from booking.extensions import db, limiter
+from booking.geo.services import resolve_commune
+from booking.patients.forms import PatientForm
+from booking.patients.services import PatientInput
+
+blueprint = Blueprint("accounts", __name__)
+
+
+@blueprint.route("/inscription", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def signup():
+    """Create a resident account."""
+    form = SignupForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                commune = resolve_commune(db.session, form.commune.data)
+                user = sign_up(db.session, SignupInput(
+                    form.first_name.data, form.last_name.data, form.birth_date.data, commune.insee, form.password.data,
+                    email=form.email.data, phone=form.phone.data, sms_consent=form.sms_consent.data), now())
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            login_user(user)
+            if user.phone:
+                flash("Compte créé. Saisissez le code reçu par SMS pour vérifier votre numéro.", "success")
+                return redirect(url_for("accounts.verify_phone", next=request.args.get("next")))
+            flash("Compte créé.", "success")
+            target = request.args.get("next")
+            return redirect(target if _relative(target) else url_for("accounts.account"))
+    return render_template("public/signup.html", form=form), 422 if form.errors or form.form_errors else 200
+
+
+def _relative(target: str | None) -> bool:
+    from booking.auth.views import safe_next
+
+    return safe_next(target) is not None
+
+
+@blueprint.route("/compte/telephone", methods=["GET", "POST"])
+@login_required
+@limiter.limit("20 per hour", methods=["POST"])
+@unit_of_work()
+def verify_phone():
+    """Type the 6-digit code sent by SMS, or ask for another one."""
+    form = CodeForm()
+    if request.method == "POST" and request.form.get("action") == "resend":
+        try:
+            send_code(db.session, current_user, now())
+            flash("Un nouveau code vous a été envoyé.", "success")
+        except DomainError as error:
+            flash(error.message, "error")
+        return redirect(url_for("accounts.verify_phone", next=request.args.get("next")))
+    if form.validate_on_submit():
+        refused = verify_code(db.session, current_user, form.code.data, now())
+        if refused:
+            form.code.errors.append(refused)
+        else:
+            flash("Votre numéro est vérifié.", "success")
+            target = request.args.get("next")
+            return redirect(target if _relative(target) else url_for("accounts.account"))
+    return render_template("public/verify_phone.html", form=form), 422 if form.errors else 200
+
+
+@blueprint.route("/compte", methods=["GET", "POST"])
+@login_required
+def account():
+    """The resident's patients (self and relatives), upcoming appointments and waiting lists."""
+    user = current_resident()
+    form = PatientForm(prefix="proche")
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                commune = resolve_commune(db.session, form.commune.data)
+                add_relative(db.session, user, PatientInput(
+                    form.first_name.data, form.last_name.data, form.birth_date.data, commune.insee, form.phone.data,
+                    form.email.data, form.sms_consent.data, form.relationship_label.data), now())
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            flash("Proche ajouté.", "success")
+            return redirect(url_for("accounts.account"))
+    patients = account_patients(db.session, user)
+    appointments, waiting = account_overview(db.session, [p.id for p in patients], now())
+    return render_template("public/account.html", patients=patients, appointments=appointments, waiting=waiting,
+                           form=form, cancel_form=ConfirmForm(),
+                           needs_code=bool(user.phone and not user.phone_verified_at))
+

@@ -1,0 +1,31 @@
+"""Forms of the patient pages."""
+
+from wtforms import (
+    BooleanField,
+    EmailField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from booking.forms import BaseForm, FrenchDateField
+
+
+class PatientForm(BaseForm):
+    first_name = StringField("Prénom", validators=[DataRequired(), Length(max=100)])
+    last_name = StringField("Nom", validators=[DataRequired(), Length(max=100)])
+    birth_date = FrenchDateField("Date de naissance", validators=[DataRequired("Indiquez la date de naissance.")])
+    commune = StringField("Commune de résidence (nom, code postal ou code INSEE)", validators=[DataRequired(),
+                                                                                            Length(max=100)])
+    phone = StringField("Téléphone (mobile, fixe, ou vide)", validators=[Optional(), Length(max=30)],
+                        render_kw={"inputmode": "tel"})
+    email = EmailField("E-mail (facultatif)", validators=[Optional(), Length(max=254)])
+    sms_consent = BooleanField("Accepte les rappels par SMS (mobile seulement)")
+    relationship_label = StringField("Lien (enfant, père, mère…)", validators=[Optional(), Length(max=40)])
+
+
+class FindPatientForm(BaseForm):
+    class Meta:
+        csrf = False
+
+    last_name = StringField("Nom", validators=[DataRequired("Indiquez le nom."), Length(max=100)])
+    birth_date = FrenchDateField("Date de naissance", validators=[Optional()])

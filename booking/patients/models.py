@@ -1,0 +1,51 @@
+"""Patients: who the appointments are for."""
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from booking.auth.models import User
+from booking.extensions import db
+from booking.geo.models import Commune
+from notifications.sqltypes import UtcDateTime, utcnow
+
+PHONE_KINDS = ("mobile", "landline")
+
+
+class Patient(db.Model):
+    __tablename__ = "patients"
+    __table_args__ = (
+        CheckConstraint(f"phone_kind IN {PHONE_KINDS!r}", name="phone_kind"),
+        Index("ix_patients_search", "search_last_name", "birth_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    # Accent-free lower-case last name: the desk finds "Lefèvre" when typing "lefevre".
+    search_last_name: Mapped[str] = mapped_column(String(100))
+    birth_date: Mapped[date | None]
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    phone_kind: Mapped[str | None] = mapped_column(String(10))
+    # Set when the SMS provider says the number cannot receive: the desk fixes it.
+    phone_problem: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    commune_insee: Mapped[str | None] = mapped_column(ForeignKey("communes.insee"), index=True)
+    sms_consent: Mapped[bool] = mapped_column(default=False)
+    sms_opted_out_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # A relative's own mobile, typed by someone else: no SMS until that phone answers OUI.
+    sms_confirmation_asked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The resident account that manages this patient (the holder or a relative of theirs).
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    relationship_label: Mapped[str | None] = mapped_column(String(40))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    commune: Mapped[Commune | None] = relationship()
+    account: Mapped[User | None] = relationship(foreign_keys=[account_id])
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"

@@ -1,0 +1,135 @@
+"""Patient use cases: record a patient, find one at the desk, read a record (audited)."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from booking.appointments.models import Appointment
+from booking.auth.models import User
+from booking.auth.permissions import Action, acts_for_communes, require, visible_appointments
+from booking.auth.services import record_audit
+from booking.errors import Forbidden, InvalidInput, NotFound
+from booking.geo.models import Commune
+from booking.geo.rules import search_key
+from booking.patients.models import Patient
+from booking.phones import parse_phone
+from booking.slots.models import Slot
+
+
+@dataclass
+class PatientInput:
+    first_name: str
+    last_name: str
+    birth_date: date | None
+    commune_insee: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    sms_consent: bool = False
+    relationship_label: str | None = None
+
+
+def _clean_name(value: str, label: str) -> str:
+    value = " ".join((value or "").split())
+    if not value:
+        raise InvalidInput(f"{label} : ce champ est obligatoire.")
+    if len(value) > 100:
+        raise InvalidInput(f"{label} : 100 caractères au plus.")
+    return value
+
+
+def create_patient(session: Session, actor: User, data: PatientInput, now: datetime,
+                   account: User | None = None) -> Patient:
+    """Record a patient with what the person has: name, birth date, commune, phone (mobile, landline or none)."""
+    commune = session.get(Commune, data.commune_insee) if data.commune_insee else None
+    if data.commune_insee and commune is None:
+        raise InvalidInput("Commune de résidence inconnue.")
+    if acts_for_communes(actor) and not actor.commune_codes:
+        raise Forbidden("Votre compte n’est rattaché à aucune commune.")
+    if data.birth_date and not date(1900, 1, 1) <= data.birth_date <= now.date():
+        raise InvalidInput("La date de naissance n’est pas plausible.")
+    phone = parse_phone(data.phone,
+                        commune.departement_code if commune else None) if (data.phone or "").strip() else None
+    email = (data.email or "").strip().lower() or None
+    if email and ("@" not in email or len(email) > 254):
+        raise InvalidInput("Adresse e-mail invalide.")
+    last_name = _clean_name(data.last_name, "Nom")
+    patient = Patient(
+        first_name=_clean_name(data.first_name, "Prénom"), last_name=last_name, search_last_name=search_key(last_name),
+        birth_date=data.birth_date, commune_insee=commune.insee if commune else None,
+        phone=phone.e164 if phone else None, phone_kind=phone.kind if phone else None, email=email,
+        sms_consent=bool(data.sms_consent and phone and phone.kind == "mobile"),
+        account_id=account.id if account else None, relationship_label=(data.relationship_label or "")[:40] or None,
+        created_by_id=actor.id, created_at=now,
+    )
+    session.add(patient)
+    session.flush()
+    record_audit(session, user=actor, action="patient.create", object_type="patient", object_id=patient.id,
+                 patient_id=patient.id, now=now)
+    session.flush()
+    return patient
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance, enough for the short names typed at a desk."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+@dataclass
+class PatientMatches:
+    exact: list[Patient]
+    suggestions: list[Patient]  # close spellings on the same birth date
+
+
+def find_patients(session: Session, actor: User, last_name: str, birth_date: date | None,
+                  now: datetime) -> PatientMatches:
+    """Find patients by last name and birth date (accents and case ignored), with close spellings suggested."""
+    key = search_key(last_name or "")
+    if not key:
+        raise InvalidInput("Indiquez au moins le nom.")
+    query = select(Patient).where(Patient.erased_at.is_(None))
+    if birth_date:
+        query = query.where(Patient.birth_date == birth_date)  # few per day: every spelling is compared
+    else:
+        query = query.where(Patient.search_last_name.like(key[:3] + "%"))
+    candidates = [p for p in session.scalars(query.order_by(Patient.last_name, Patient.first_name).limit(2000))]
+    visible = [p for p in candidates if _may_see(actor, p)]
+    exact = [p for p in visible if p.search_last_name == key or p.search_last_name.startswith(key + " ")]
+    close = [p for p in visible if p not in exact and (
+        _distance(p.search_last_name, key) <= max(1, len(key) // 4) or p.search_last_name.startswith(key))]
+    if not birth_date:
+        exact, close = exact[:20], close[:10]
+    for patient in exact:
+        record_audit(session, user=actor, action="patient.search_hit", object_type="patient", object_id=patient.id,
+                     patient_id=patient.id, now=now)
+    session.flush()
+    return PatientMatches(exact, close[:10])
+
+
+def _may_see(actor: User, patient: Patient) -> bool:
+    from booking.auth.permissions import can
+
+    return can(actor, Action.VIEW, patient)
+
+
+def read_patient(session: Session, user: User, patient_id: int, now: datetime) -> tuple[Patient, list[Appointment]]:
+    """Return a patient and their appointments for a staff member, writing the read to the audit log."""
+    patient = session.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound("Ce patient n’existe pas.")
+    require(user, Action.VIEW, patient)
+    appointments = list(session.scalars(
+        select(Appointment).join(Slot).where(Appointment.patient_id == patient.id, visible_appointments(user))
+        .order_by(Slot.starts_at.desc())
+    ))
+    record_audit(session, user=user, action="patient.read", object_type="patient", object_id=patient.id,
+                 patient_id=patient.id, now=now)
+    session.flush()
+    return patient, appointments

@@ -1,0 +1,55 @@
+"""Patient pages: the desk records a patient, staff read a record."""
+
+from datetime import date
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from booking.auth.decorators import current_desk_user, staff_required
+from booking.clock import now
+from booking.database import unit_of_work
+from booking.errors import DomainError
+from booking.extensions import db
+from booking.geo.services import resolve_commune
+from booking.patients.forms import PatientForm
+from booking.patients.services import PatientInput, create_patient, read_patient
+
+blueprint = Blueprint("patients", __name__)
+
+
+@blueprint.route("/accueil/patients/nouveau", methods=["GET", "POST"])
+@staff_required
+def new_patient():
+    """Register a patient with what the person has."""
+    actor = current_desk_user()
+    form = PatientForm()
+    if request.method == "GET":
+        form.last_name.data = request.args.get("nom", "")
+        try:
+            form.birth_date.data = date.fromisoformat(request.args.get("naissance", ""))
+        except ValueError:
+            form.birth_date.data = None
+        if actor.communes:
+            form.commune.data = actor.communes[0].insee
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                commune = resolve_commune(db.session, form.commune.data)
+                patient = create_patient(db.session, actor, PatientInput(
+                    form.first_name.data, form.last_name.data, form.birth_date.data, commune.insee, form.phone.data,
+                    form.email.data, form.sms_consent.data), now())
+
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            return redirect(url_for("reception.book_for", patient_id=patient.id))
+    return render_template("reception/new_patient.html", form=form), 422 if form.errors or form.form_errors else 200
+
+
+@blueprint.route("/gestion/patients/<int:patient_id>")
+@staff_required
+@unit_of_work()
+def patient_page(patient_id: int):
+    """Show a patient's record and appointments to the staff allowed to see it."""
+    patient, appointments = read_patient(db.session, current_user, patient_id, now())
+    return render_template("appointments/patient.html", patient=patient, appointments=appointments)

@@ -1,0 +1,26 @@
+"""Forms of the public search."""
+
+from wtforms import (
+    DateField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from booking.formatting import SITE_KIND_LABELS
+from booking.forms import BaseForm
+from booking.sites.forms import options
+from booking.sites.rules import PROFESSIONS
+
+
+class SearchForm(BaseForm):
+    class Meta:
+        csrf = False  # a GET search, bookmarkable
+
+    commune = StringField("Votre commune ou code postal", validators=[DataRequired("Indiquez une commune."),
+                                                                     Length(max=100)])
+    profession = SelectField("Qui voulez-vous consulter ?", validate_choice=False,
+                             choices=options([("", "Tous les professionnels")] + list(PROFESSIONS.items())))
+    kind = SelectField("Type de lieu", validate_choice=False,
+                       choices=options([("", "Tous les lieux")] + list(SITE_KIND_LABELS.items())))
+    depuis = DateField("À partir du", validators=[Optional()])
