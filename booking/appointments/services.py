@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -18,7 +18,7 @@ from booking.errors import Conflict, InvalidInput, NotFound
 from booking.patients.models import Patient
 from booking.reactions import SLOT_FREED, announce
 from booking.sites.models import Practitioner
-from booking.slots.models import Slot
+from booking.slots.models import Slot, bookable, why_not_bookable
 
 CANCEL_REASONS = {
     "patient": "À la demande du patient",
@@ -51,13 +51,9 @@ def _unused_reference(session: Session) -> str:
 def _take_seat(session: Session, slot_id: int, now: datetime, hold_entry_id: int | None = None) -> int:
     """Take one seat of a slot with a single conditional update; return the seat number."""
     # Of two concurrent bookings of the last seat, the database lets exactly one update the row.
-    held_ok = or_(Slot.held_until.is_(None), Slot.held_until <= now)
-    if hold_entry_id is not None:
-        held_ok = or_(held_ok, Slot.held_for_id == hold_entry_id)
     taken = session.execute(
         update(Slot)
-        .where(Slot.id == slot_id, Slot.status == "open", Slot.booked_count < Slot.capacity, Slot.starts_at > now,
-               held_ok)
+        .where(Slot.id == slot_id, bookable(now, hold_entry_id))
         .values(booked_count=Slot.booked_count + 1, held_until=None, held_for_id=None)
         .returning(Slot.capacity)
         .execution_options(synchronize_session=False)
@@ -120,14 +116,13 @@ def book_slot(session: Session, *, slot_id: int, patient_id: int, channel: str, 
 
 
 def _check_bookable(session: Session, slot: Slot, patient: Patient, now: datetime,
-                    ignore_appointment_id: int | None = None) -> None:
+                    ignore_appointment_id: int | None = None, hold_entry_id: int | None = None) -> None:
     site = slot.site
     if not site.booking_open or site.drop_in_only:
         raise SlotUnavailable("Ce lieu de soins ne prend pas de réservation pour le moment.")
-    if slot.closes_at is not None and now >= slot.closes_at:
-        raise SlotUnavailable("La réservation de ce créneau est close : appelez la mairie.")
-    if slot.opens_at is not None and now < slot.opens_at:
-        raise SlotUnavailable("Ce créneau n’est pas encore ouvert à la réservation.")
+    refused = why_not_bookable(slot, now, hold_entry_id)
+    if refused:
+        raise SlotUnavailable(refused)
     profession = slot.practitioner.profession
     held = session.scalar(
         select(func.count(Appointment.id)).join(Slot).join(Practitioner, Slot.practitioner_id == Practitioner.id)
@@ -161,7 +156,7 @@ def book(session: Session, actor: User, *, slot_id: int, patient_id: int, now: d
         channel = channel if channel in ("reception", "phone") else "reception"
         if not consent:
             raise InvalidInput("Recueillez l’accord du patient avant de réserver pour lui.")
-    _check_bookable(session, slot, patient, now)
+    _check_bookable(session, slot, patient, now, hold_entry_id=hold_entry_id)
     appointment = book_slot(session, slot_id=slot.id, patient_id=patient.id, channel=channel, now=now,
                             booked_by_id=actor.id, reason=reason, consent_recorded=consent,
                             hold_entry_id=hold_entry_id, actor=actor)

@@ -12,8 +12,7 @@ from booking.geo.services import search_communes
 from booking.search.models import UnmetDemand
 from booking.sites.models import SITE_KINDS, Practitioner, Site, SitePractitioner, site_served_communes
 from booking.sites.rules import PROFESSIONS
-from booking.slots.models import Slot
-from booking.slots.services import bookable
+from booking.slots.models import Slot, bookable
 
 UNMET_DEMAND_DAYS = 30
 TIER_LABELS = ("Dans votre commune", "Dans votre intercommunalité", "Dans votre département")

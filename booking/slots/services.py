@@ -19,7 +19,7 @@ from booking.reactions import SLOTS_PUBLISHED, announce
 from booking.sites.models import Practitioner, Site
 from booking.sites.services import get_practitioner_for
 from booking.slots import rules
-from booking.slots.models import MODALITIES, AvailabilityRule, Slot
+from booking.slots.models import MODALITIES, AvailabilityRule, Slot, bookable
 
 log = logging.getLogger(__name__)
 DEFAULT_HORIZON_DAYS = 90
@@ -422,14 +422,6 @@ def booked_appointments(session: Session, slot_ids: list[int]) -> list[Appointme
         return []
     return list(session.scalars(select(Appointment).where(Appointment.slot_id.in_(slot_ids),
                                                           Appointment.status == "booked")))
-
-
-def bookable(now: datetime):
-    """SQL condition: a slot that can be booked at ``now`` (open, not full, in its window, not held)."""
-    return and_(Slot.status == "open", Slot.booked_count < Slot.capacity, Slot.starts_at > now,
-                or_(Slot.opens_at.is_(None), Slot.opens_at <= now),
-                or_(Slot.closes_at.is_(None), Slot.closes_at > now),
-                or_(Slot.held_until.is_(None), Slot.held_until <= now))
 
 
 def next_free_slots(session: Session, site: Site, now: datetime, per_practitioner: int = 5,

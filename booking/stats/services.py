@@ -314,7 +314,7 @@ def statistics_for(session: Session, user: User, commune_insee: str, start: date
 
 def sample_next_slot_delays(session: Session, now: datetime) -> int:
     """Record, for every site and profession, how many days until the next free slot (the daily series)."""
-    from booking.slots.services import bookable
+    from booking.slots.models import bookable
 
     today = now.date()
     pairs = session.execute(select(Slot.site_id, Practitioner.profession).join(

@@ -22,8 +22,7 @@ from booking.formatting import format_moment
 from booking.patients.models import Patient
 from booking.sites.models import Practitioner, Site
 from booking.sites.rules import PROFESSIONS
-from booking.slots.models import Slot
-from booking.slots.services import bookable
+from booking.slots.models import Slot, bookable
 from booking.waitlist.models import WaitlistEntry
 from notifications.gsm import to_gsm7
 

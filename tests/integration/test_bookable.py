@@ -1,0 +1,53 @@
+"""One definition of a bookable slot: the SQL condition and the Python check agree on every kind of slot."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from booking.slots.models import Slot, bookable, why_not_bookable
+from booking.waitlist.models import WaitlistEntry
+from tests import builders
+from tests.conftest import NOW
+
+
+def _entry(session, world):
+    entry = WaitlistEntry(patient_id=world.patient_a.id, site_id=world.site_a.id, profession="medecin_generaliste",
+                          first_day=NOW.date(), last_day=NOW.date() + timedelta(days=30), status="offered",
+                          created_at=NOW)
+    session.add(entry)
+    session.flush()
+    return entry.id
+
+
+@pytest.mark.parametrize("with_offer", [False, True])
+def test_sql_and_python_say_the_same_of_every_slot(session, world, with_offer):
+    later = NOW + timedelta(days=3)
+    mine, theirs = _entry(session, world), _entry(session, world)
+    hold_entry_id = mine if with_offer else None
+    kinds = {
+        "free": {},
+        "blocked": {"status": "blocked"},
+        "withdrawn": {"status": "withdrawn"},
+        "past": {"starts_at": NOW - timedelta(hours=1)},
+        "full": {"booked_count": 1},
+        "one seat left": {"capacity": 2, "booked_count": 1},
+        "closed for booking": {"closes_at": NOW - timedelta(minutes=1)},
+        "not yet open": {"opens_at": NOW + timedelta(days=1)},
+        "held for someone": {"held_until": NOW + timedelta(minutes=10), "held_for_id": theirs},
+        "held for this offer": {"held_until": NOW + timedelta(minutes=10), "held_for_id": mine},
+        "hold expired": {"held_until": NOW - timedelta(minutes=1), "held_for_id": theirs},
+    }
+    slots = {}
+    for offset, (kind, overrides) in enumerate(kinds.items()):
+        starts_at = overrides.pop("starts_at", later + timedelta(hours=offset))
+        slots[kind] = builders.make_slot(session, world.practitioner_a, world.site_a, starts_at, **overrides)
+    session.commit()
+    in_sql = set(session.scalars(select(Slot.id).where(Slot.id.in_([s.id for s in slots.values()]),
+                                                      bookable(NOW, hold_entry_id))))
+    in_python = {s.id for s in slots.values() if why_not_bookable(s, NOW, hold_entry_id) is None}
+    assert in_sql == in_python
+    expected = {"free", "one seat left", "hold expired"} | ({"held for this offer"} if with_offer else set())
+    assert {kind for kind, s in slots.items() if s.id in in_sql} == expected
+    assert why_not_bookable(slots["closed for booking"], NOW) == ("La réservation de ce créneau est close : "
+                                                                  "appelez la mairie.")
