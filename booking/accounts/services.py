@@ -12,14 +12,13 @@ from sqlalchemy.orm import Session
 
 import notifications
 from booking.accounts.models import PhoneVerification
-from booking.appointments.messages import relative_confirmation_text
 from booking.auth.models import User
 from booking.auth.services import create_user
 from booking.errors import Conflict, InvalidInput
+from booking.outgoing import sms
 from booking.patients.models import Patient
 from booking.patients.services import PatientInput, create_patient
 from booking.phones import parse_phone
-from notifications.gsm import to_gsm7
 
 CODE_MINUTES = 10
 CODE_TRIES = 5
@@ -79,7 +78,7 @@ def send_code(session: Session, user: User, now: datetime) -> None:
     session.flush()
     # Sent at any hour: the person is waiting for it.
     notifications.enqueue(session, channel="sms", recipient=user.phone, due_at=now,
-                          body=to_gsm7(f"Votre code de vérification : {code}. Il expire dans {CODE_MINUTES} minutes."),
+                          body=sms.verification_code(code, CODE_MINUTES),
                           dedupe_key=f"verification:{verification.id}", group_key=f"user:{user.id}")
     session.flush()
 
@@ -129,7 +128,7 @@ def add_relative(session: Session, user: User, data: PatientInput, now: datetime
         patient.sms_consent = False
         patient.sms_confirmation_asked_at = now
         notifications.enqueue(session, channel="sms", recipient=patient.phone, due_at=now,
-                              body=relative_confirmation_text(user.display_name),
+                              body=sms.relative_confirmation(user.display_name),
                               dedupe_key=f"patient:{patient.id}:confirm-phone", group_key=f"patient:{patient.id}")
         session.flush()
     return patient

@@ -22,6 +22,7 @@ from booking.extensions import db, limiter
 from booking.geo.services import resolve_commune
 from booking.patients.forms import PatientForm
 from booking.patients.services import PatientInput
+from booking.urls import safe_next
 
 blueprint = Blueprint("accounts", __name__)
 
@@ -47,14 +48,8 @@ def signup():
                 return redirect(url_for("accounts.verify_phone", next=request.args.get("next")))
             flash("Compte créé.", "success")
             target = request.args.get("next")
-            return redirect(target if _relative(target) else url_for("accounts.account"))
+            return redirect(safe_next(target) or url_for("accounts.account"))
     return render_template("public/signup.html", form=form), 422 if form.errors or form.form_errors else 200
-
-
-def _relative(target: str | None) -> bool:
-    from booking.auth.views import safe_next
-
-    return safe_next(target) is not None
 
 
 @blueprint.route("/compte/telephone", methods=["GET", "POST"])
@@ -78,7 +73,7 @@ def verify_phone():
         else:
             flash("Votre numéro est vérifié.", "success")
             target = request.args.get("next")
-            return redirect(target if _relative(target) else url_for("accounts.account"))
+            return redirect(safe_next(target) or url_for("accounts.account"))
     return render_template("public/verify_phone.html", form=form), 422 if form.errors else 200
 
 

@@ -1,8 +1,4 @@
-"""What patients are told by SMS, and when. The wording lives here, on the booking side.
-
-An SMS carries the date, local time, place, reference and a link: never the
-reason, the profession, the specialty or the practitioner's name.
-"""
+"""When patients are told what about their appointments (the words are in booking.outgoing.sms)."""
 
 from datetime import datetime, timedelta
 
@@ -14,8 +10,9 @@ from booking.appointments.links import cancel_token
 from booking.appointments.models import Appointment
 from booking.appointments.rules import morning_after, reminder_due
 from booking.formatting import format_moment
+from booking.outgoing import keys, sms
 from booking.patients.models import Patient
-from notifications.gsm import to_gsm7
+from booking.urls import public_url
 
 
 def can_receive_sms(patient: Patient) -> bool:
@@ -24,19 +21,10 @@ def can_receive_sms(patient: Patient) -> bool:
                 and patient.sms_opted_out_at is None and patient.erased_at is None)
 
 
-def public_url(path: str = "") -> str:
-    """An absolute link to a page of the platform, as it is written in SMS and emails."""
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
-
-
-def _base_url() -> str:
-    return public_url()
-
-
 def cancel_url(appointment: Appointment) -> str:
     """Return the signed cancel link of an appointment."""
     token = cancel_token(current_app.config["SECRET_KEY"], appointment.id, appointment.reference)
-    return f"{_base_url()}/a/{token}"
+    return public_url(f"/a/{token}")
 
 
 def _when_where(appointment: Appointment) -> tuple[str, str]:
@@ -45,39 +33,25 @@ def _when_where(appointment: Appointment) -> tuple[str, str]:
 
 
 def confirmation_text(appointment: Appointment) -> str:
-    when, where = _when_where(appointment)
-    return to_gsm7(f"RDV confirmé {when}, {where}. Réf. {appointment.reference}. "
-                   f"Pour annuler : {cancel_url(appointment)}")
+    return sms.confirmation(*_when_where(appointment), appointment.reference, cancel_url(appointment))
 
 
 def reminder_text(appointment: Appointment) -> str:
-    when, where = _when_where(appointment)
-    return to_gsm7(f"Rappel RDV {when}, {where}. Réf. {appointment.reference}. "
-                   f"Empêché ? Libérez la place : {cancel_url(appointment)}")
+    return sms.reminder(*_when_where(appointment), appointment.reference, cancel_url(appointment))
 
 
 def cancelled_by_patient_text(appointment: Appointment) -> str:
-    when, where = _when_where(appointment)
-    return to_gsm7(f"Votre RDV du {when} ({where}) est bien annulé. Réf. {appointment.reference}. Merci.")
+    return sms.cancelled_by_patient(*_when_where(appointment), appointment.reference)
 
 
 def cancelled_by_site_text(appointment: Appointment) -> str:
-    when, where = _when_where(appointment)
-    return to_gsm7(f"Désolé : votre RDV du {when} ({where}) est annulé par le lieu de soins. "
-                   f"Autres créneaux : {_base_url()}/lieux/{appointment.slot.site_id}")
-
-
-def relative_confirmation_text(holder_name: str) -> str:
-    """Ask a relative's own mobile whether it wants the reminders someone else signed it up for."""
-    holder = " ".join((holder_name or "").split())[:40] or "Un proche"
-    return to_gsm7(f"Rendez-vous santé : {holder} vous a inscrit comme proche. Pour recevoir par SMS les rappels "
-                   "de vos rendez-vous, répondez OUI.")
+    return sms.cancelled_by_site(*_when_where(appointment), public_url(f"/lieux/{appointment.slot.site_id}"))
 
 
 def _sms(session: Session, appointment: Appointment, kind: str, body: str, due_at: datetime) -> None:
     notifications.enqueue(session, channel="sms", recipient=appointment.patient.phone, body=body, due_at=due_at,
-                          dedupe_key=f"appointment:{appointment.id}:{kind}",
-                          group_key=f"appointment:{appointment.id}")
+                          dedupe_key=keys.appointment_message(appointment.id, kind),
+                          group_key=keys.appointment_group(appointment.id))
 
 
 def plan_booking_messages(session: Session, appointment: Appointment, now: datetime) -> bool:
@@ -99,7 +73,7 @@ def plan_booking_messages(session: Session, appointment: Appointment, now: datet
 
 def plan_cancellation_messages(session: Session, appointment: Appointment, by_patient: bool, now: datetime) -> None:
     """Withdraw an appointment's pending messages and tell the patient it is cancelled."""
-    notifications.cancel_group(session, f"appointment:{appointment.id}")
+    notifications.cancel_group(session, keys.appointment_group(appointment.id))
     if not can_receive_sms(appointment.patient) or appointment.slot.starts_at <= now:
         return
     body = cancelled_by_patient_text(appointment) if by_patient else cancelled_by_site_text(appointment)

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import String, cast, func, literal, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from booking.appointments.models import Appointment
@@ -11,6 +11,7 @@ from booking.auth.permissions import Action, require, site_ids_run_by
 from booking.auth.services import record_audit
 from booking.errors import NotFound
 from booking.geo.models import Commune
+from booking.outgoing.keys import appointment_message_sql
 from booking.patients.models import Patient
 from booking.slots.models import Slot
 from notifications.models import Notification
@@ -30,7 +31,7 @@ def read_appointment(session: Session, user: User, appointment_id: int, now: dat
 
 
 def _appointment_group():
-    return literal("appointment:") + cast(Appointment.id, String)
+    return appointment_message_sql(Appointment.id)
 
 
 def commune_outbox(session: Session, user: User, insee: str, limit: int = 50) -> dict:

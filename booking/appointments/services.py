@@ -15,6 +15,7 @@ from booking.auth.models import User
 from booking.auth.permissions import Action, is_resident, require
 from booking.auth.services import record_audit
 from booking.errors import Conflict, InvalidInput, NotFound
+from booking.outgoing import keys
 from booking.patients.models import Patient
 from booking.reactions import SLOT_FREED, announce
 from booking.sites.models import Practitioner
@@ -232,7 +233,7 @@ def reschedule(session: Session, actor: User, appointment_id: int, new_slot_id: 
         _release(session, old, actor, "patient", now)
         import notifications
 
-        notifications.cancel_group(session, f"appointment:{old.id}")
+        notifications.cancel_group(session, keys.appointment_group(old.id))
         plan_booking_messages(session, moved, now)
         record_audit(session, user=actor, action="appointment.reschedule", object_type="appointment",
                      object_id=moved.id, patient_id=old.patient_id, details={"from": old.id}, now=now)

@@ -7,13 +7,10 @@ from sqlalchemy.orm import Session
 
 from booking.appointments.messages import cancelled_by_patient_text
 from booking.appointments.models import Appointment
+from booking.outgoing import sms
 from booking.patients.models import Patient
 from booking.slots.models import Slot
-from notifications.gsm import to_gsm7
 from notifications.models import Notification
-
-HELP = ("Pour annuler votre prochain rendez-vous, répondez ANNULER. "
-        "Pour ne plus recevoir de SMS, répondez STOP. Questions : votre mairie.")
 
 
 def flag_unreachable_phone(session: Session, notification: Notification) -> None:
@@ -31,15 +28,14 @@ def answer_sms(session: Session, phone: str, keyword: str, now: datetime) -> str
     if keyword == "STOP":
         for patient in patients:
             patient.sms_opted_out_at = now
-        return to_gsm7("Vous ne recevrez plus de SMS de notre part. Pour les réactiver, adressez-vous à votre mairie.")
+        return sms.reply_stopped()
     if keyword == "OUI":
         waiting = [p for p in patients if p.sms_confirmation_asked_at is not None and p.sms_opted_out_at is None]
         if not waiting:
-            return to_gsm7(HELP)
+            return sms.reply_help()
         for patient in waiting:
             patient.sms_consent, patient.sms_confirmation_asked_at = True, None
-        return to_gsm7("Merci : vous recevrez par SMS les rappels de vos rendez-vous. Pour les arrêter, "
-                       "répondez STOP.")
+        return sms.reply_subscribed()
     if keyword == "ANNULER":
         appointment = session.scalar(
             select(Appointment).join(Slot)
@@ -47,7 +43,7 @@ def answer_sms(session: Session, phone: str, keyword: str, now: datetime) -> str
                    Slot.starts_at > now)
             .order_by(Slot.starts_at).limit(1))
         if appointment is None:
-            return to_gsm7("Aucun rendez-vous à venir n'est associé à ce numéro.")
+            return sms.reply_nothing_to_cancel()
         cancel(session, appointment, None, "patient", now)  # committed with the inbound message by the webhook
         return cancelled_by_patient_text(appointment)
-    return to_gsm7(HELP)
+    return sms.reply_help()

@@ -31,6 +31,7 @@ from booking.sites.rules import PROFESSIONS
 from booking.sites.services import get_site_for, sites_visible_to
 from booking.slots.models import Slot
 from booking.slots.services import next_free_slots, remote_rules_at
+from booking.urls import safe_next
 
 blueprint = Blueprint("reception", __name__)
 
@@ -122,8 +123,6 @@ def day_sheet(site_id: int):
 
 def _back(appointment: Appointment):
     target = request.form.get("back", "")
-    from booking.auth.views import safe_next
-
     return redirect(safe_next(target) or url_for("reception.day_sheet", site_id=appointment.slot.site_id))
 
 

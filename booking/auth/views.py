@@ -1,7 +1,5 @@
 """Login, logout and password change pages."""
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -12,18 +10,9 @@ from booking.clock import now
 from booking.database import unit_of_work
 from booking.errors import InvalidInput
 from booking.extensions import db, limiter
+from booking.urls import safe_next
 
 blueprint = Blueprint("auth", __name__)
-
-
-def safe_next(target: str | None) -> str | None:
-    """Accept only a relative path on this site as the page to go back to."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 @blueprint.route("/connexion", methods=["GET", "POST"])

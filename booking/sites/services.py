@@ -24,6 +24,7 @@ from booking.auth.services import create_user, normalize_email
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
 from booking.geo.models import Commune, Epci
 from booking.geo.rules import time_zone_for_departement
+from booking.outgoing import mail
 from booking.sites.models import SITE_KINDS, Practitioner, Room, Site, SiteInvitation, SitePractitioner
 from booking.sites.rules import ACCESSIBILITY, EQUIPMENT, PROFESSIONS, clean_rpps, default_served_communes
 from booking.slots.models import Slot
@@ -303,11 +304,8 @@ def invite_practitioner(session: Session, actor: User, site_id: int, email: str,
     session.flush()
     notifications.enqueue(
         session, channel="email", recipient=address, due_at=now, dedupe_key=f"invitation:{invitation.id}",
-        subject=f"Invitation à consulter : {site.name}",
-        body=(f"Bonjour,\n\n{site.name} ({site.commune.name}) vous invite à publier vos disponibilités "
-              f"sur la plateforme de rendez-vous de la commune.\n\nPour accepter, ouvrez ce lien "
-              f"(valable {INVITATION_DAYS} jours) :\n{accept_url.format(token=token)}\n\n"
-              f"Si vous ne connaissez pas ce lieu, ignorez ce message."),
+        subject=mail.invitation_subject(site.name),
+        body=mail.invitation_body(site.name, site.commune.name, accept_url.format(token=token), INVITATION_DAYS),
     )
     session.flush()
     return invitation

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 import notifications
 from booking.database import unit_of_work
 from booking.geo.models import Commune
+from booking.outgoing import mail
 from booking.sites.models import Site
 from booking.stats.export import period_label, to_csv, to_pdf
 from booking.stats.models import ReportDelivery
@@ -36,8 +37,8 @@ def report_recipients(session: Session, commune_insee: str | None = None) -> dic
     if commune_insee:
         query = query.where(Site.operator_commune_insee == commune_insee)
     recipients: dict[str, str] = {}
-    for insee, email in session.execute(query):
-        recipients.setdefault(insee, email)
+    for insee, address in session.execute(query):
+        recipients.setdefault(insee, address)
     return recipients
 
 
@@ -74,15 +75,14 @@ def send_monthly_reports(session: Session, year: int, month: int, now: datetime,
         previous = compute(session, insee, _month_start(py, pm), _next_month(py, pm), now, headline_only=True)
         last_year = compute(session, insee, _month_start(year - 1, month), _next_month(year - 1, month), now,
                             headline_only=True)
-        text = "\n".join([f"Consultations — {commune.name}, {month_label(year, month)}", ""]
-                         + [f"{k} : {format_cell(v) or '—'}" for k, v in current.headline.items()]
-                         + ["", "Le rapport complet (PDF) et les chiffres (CSV) sont joints."])
+        text = mail.report_body(month_label(year, month), commune.name,
+                                 [(label, format_cell(value) or "—") for label, value in current.headline.items()])
         try:
             with unit_of_work(session):
                 session.add(ReportDelivery(commune_insee=insee, month=key, recipient=recipient, created_at=now))
                 notifications.enqueue(
                     session, channel="email", recipient=recipient, due_at=now, dedupe_key=f"report:{insee}:{key}",
-                    subject=f"Consultations de {month_label(year, month)} — {commune.name}", body=text,
+                    subject=mail.report_subject(month_label(year, month), commune.name), body=text,
                     html_body=summary_html(current, previous, last_year),
                     attachments=[(f"consultations-{insee}-{key}.pdf", "application/pdf", to_pdf(current)),
                                  (f"consultations-{insee}-{key}.csv", "text/csv", to_csv(current))])

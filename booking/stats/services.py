@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, case, cast, distinct, exists, func, literal, or_, select
+from sqlalchemy import and_, case, distinct, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from booking.appointments.models import Appointment
@@ -19,6 +19,7 @@ from booking.errors import InvalidInput, NotFound
 from booking.formatting import SITE_KIND_LABELS
 from booking.geo.models import Commune
 from booking.geo.rules import time_zone_for_departement
+from booking.outgoing.keys import appointment_message_sql
 from booking.patients.models import Patient
 from booking.search.models import UnmetDemand
 from booking.sites.models import Practitioner, Site, site_served_communes
@@ -249,7 +250,7 @@ def compute(session: Session, commune_insee: str, start: date, end: date, now: d
     raw["patients"] = new + back
 
     # Reminders: no-show rate with a delivered reminder and without any reminder sent.
-    reminder_key = literal("appointment:") + cast(Appointment.id, String) + literal(":reminder")
+    reminder_key = appointment_message_sql(Appointment.id, "reminder")
     delivered = exists().where(Notification.dedupe_key == reminder_key, Notification.status == "delivered")
     any_sent = exists().where(Notification.dedupe_key == reminder_key,
                               Notification.status.in_(("sent", "delivered", "undelivered", "failed")))

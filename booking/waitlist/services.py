@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 import notifications
 from booking.appointments.links import sign
-from booking.appointments.messages import can_receive_sms, public_url
+from booking.appointments.messages import can_receive_sms
 from booking.appointments.services import book_slot
 from booking.auth.models import User
 from booking.auth.permissions import Action, require
@@ -19,12 +19,13 @@ from booking.database import unit_of_work
 from booking.errors import InvalidInput, NotFound
 from booking.extensions import db
 from booking.formatting import format_moment
+from booking.outgoing import sms
 from booking.patients.models import Patient
 from booking.sites.models import Practitioner, Site
 from booking.sites.rules import PROFESSIONS
 from booking.slots.models import Slot, bookable
+from booking.urls import public_url
 from booking.waitlist.models import WaitlistEntry
-from notifications.gsm import to_gsm7
 
 OFFER_MINUTES = 30
 
@@ -93,7 +94,7 @@ def offer_freed_slot(session: Session, slot_id: int, now: datetime,
         when = format_moment(slot.starts_at, slot.site.time_zone)
         notifications.enqueue(
             session, channel="sms", recipient=entry.patient.phone, due_at=now,
-            body=to_gsm7(f"Une place se libère {when}, {slot.site.name}. Gardée pour vous {OFFER_MINUTES} min : {url}"),
+            body=sms.waitlist_offer(when, slot.site.name, OFFER_MINUTES, url),
             dedupe_key=f"waitlist:{entry.id}:offer:{slot.id}", group_key=f"waitlist:{entry.id}")
         session.flush()
         return entry
