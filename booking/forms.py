@@ -1,10 +1,16 @@
-"""The base of every form: CSRF from Flask-WTF, messages in French from WTForms' own catalogue."""
+"""What every form shares: the base (CSRF, French messages, no control characters), fields and choices."""
 
 import re
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
+from wtforms import (
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from booking.errors import DomainError
 from booking.text import text_problem
@@ -70,3 +76,13 @@ class FrenchDateField(StringField):
         except ValueError:
             self.data = None
             raise ValueError("Date invalide : écrivez-la jj/mm/aaaa, par exemple 02/11/1944.") from None
+
+
+def options(pairs) -> list[SelectChoice]:
+    """Turn (value, label) pairs into WTForms choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()

@@ -9,17 +9,22 @@ from sqlalchemy.orm import Session
 from booking.api.models import ApiToken
 from booking.auth.models import User
 from booking.auth.services import normalize_email
+from booking.auth.tokens import token_hash
 from booking.errors import NotFound
-from booking.sites.services import token_hash
 
 PREFIX = "rvs_"
 
 
-def create_token(session: Session, email: str, name: str, now: datetime) -> str:
-    """Create a token for the account with this email; return it (it is never shown again)."""
+def _account(session: Session, email: str) -> User:
     user = session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is None:
         raise NotFound(f"Aucun compte pour {email}.")
+    return user
+
+
+def create_token(session: Session, email: str, name: str, now: datetime) -> str:
+    """Create a token for the account with this email; return it (it is never shown again)."""
+    user = _account(session, email)
     token = PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(user_id=user.id, token_hash=token_hash(token), name=name, created_at=now))
     session.flush()
@@ -28,9 +33,7 @@ def create_token(session: Session, email: str, name: str, now: datetime) -> str:
 
 def revoke_tokens(session: Session, email: str, now: datetime) -> int:
     """Revoke every live token of an account; return how many."""
-    user = session.scalar(select(User).where(User.email == normalize_email(email)))
-    if user is None:
-        raise NotFound(f"Aucun compte pour {email}.")
+    user = _account(session, email)
     tokens = list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))))
     for token in tokens:
         token.revoked_at = now

@@ -4,6 +4,7 @@ The docstrings of the operations are French: they are the published API referenc
 """
 
 from datetime import date, datetime, time, timedelta
+from functools import wraps
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g, request
@@ -18,17 +19,18 @@ from booking.appointments.messages import can_receive_sms
 from booking.appointments.queries import read_appointment
 from booking.appointments.services import book, cancel_appointment, mark_attendance
 from booking.auth.models import User
-from booking.auth.permissions import is_resident, may_book, works_at_desk
+from booking.auth.permissions import fetch, is_resident, may_book, works_at_desk
+from booking.auth.tokens import token_hash
 from booking.clock import now
 from booking.database import unit_of_work
-from booking.errors import DomainError, Forbidden, InvalidInput, NotFound
+from booking.errors import DomainError, Forbidden, InvalidInput
 from booking.extensions import db, limiter
 from booking.geo.models import Commune
 from booking.geo.services import search_communes
 from booking.patients.services import PatientInput, create_patient, find_patients
 from booking.search.services import search
 from booking.sites.models import Site
-from booking.sites.services import practitioners_at, token_hash
+from booking.sites.services import practitioners_at
 from booking.slots.services import RuleInput, list_slots, publish_rule
 from booking.stats.services import statistics_for
 
@@ -53,7 +55,7 @@ class Unauthorized(DomainError):
     code = "unauthorized"
 
 
-def api_user(required: bool = True) -> User | None:
+def _token_user(required: bool) -> User | None:
     """The user of the request's bearer token; a token that is sent must be valid even where none is needed."""
     if "api_user" not in g:
         header = request.headers.get("Authorization", "")
@@ -71,10 +73,20 @@ def api_user(required: bool = True) -> User | None:
     return g.api_user
 
 
-def _staff(user: User) -> User:
-    if not works_at_desk(user):
-        raise Forbidden("Réservé aux agents des communes.")
-    return user
+def token_auth(required: bool = True, desk: bool = False):
+    """Authenticate the bearer token and pass its account to the view as ``user`` (None when optional and absent).
+
+    ``desk``: only agents, referents and administrators (403 for the others).
+    """
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            user = _token_user(required)
+            if desk and not works_at_desk(user):
+                raise Forbidden("Réservé aux agents des communes.")
+            return view(*args, user=user, **kwargs)
+        return wrapped
+    return decorate
 
 
 def _local_midnight(day: date, zone: str) -> datetime:
@@ -87,9 +99,9 @@ def _local_midnight(day: date, zone: str) -> datetime:
 @blueprint.arguments(s.CommuneArgsSchema, location="query")
 @blueprint.response(200, s.page_of(s.CommuneSchema, "CommunePage"))
 @blueprint.doc(security=PUBLIC)
-def communes(args):
+@token_auth(required=False)
+def communes(args, user: User | None):
     """Communes par nom (accents et majuscules indifférents, anciens noms compris) ou par code postal."""
-    api_user(required=False)
     offset = offset_of(args.get("cursor"))
     found = search_communes(db.session, args["q"], limit=offset + args["limit"] + 1)
     return offset_page(found, offset, args["limit"], present.commune)
@@ -100,11 +112,10 @@ def communes(args):
 @blueprint.response(200, s.page_of(s.SiteSummarySchema, "SiteSummaryPage"))
 @blueprint.doc(security=PUBLIC)
 @unit_of_work()
-def sites(args):
+@token_auth(required=False)
+def sites(args, user: User | None):
     """Lieux de soins qui servent une commune, puis son intercommunalité, puis son département."""
-    api_user(required=False)
-    if db.session.get(Commune, args["commune"]) is None:
-        raise NotFound("Commune inconnue.")
+    fetch(db.session, Commune, args["commune"], "Commune inconnue.")
     offset = offset_of(args.get("cursor"))
     result = search(db.session, "", now(), profession=args.get("profession"), kind=args.get("kind"),
                     commune_insee=args["commune"], record_demand=False)
@@ -114,12 +125,10 @@ def sites(args):
 @blueprint.get("/sites/<int:site_id>")
 @blueprint.response(200, s.SiteSchema)
 @blueprint.doc(security=PUBLIC)
-def site(site_id: int):
+@token_auth(required=False)
+def site(site_id: int, user: User | None):
     """Un lieu de soins, avec ses informations pratiques et ses praticiens."""
-    api_user(required=False)
-    found = db.session.get(Site, site_id)
-    if found is None:
-        raise NotFound("Ce lieu de soins n’existe pas.")
+    found = fetch(db.session, Site, site_id, "Ce lieu de soins n’existe pas.")
     return present.site(found)
 
 
@@ -127,12 +136,10 @@ def site(site_id: int):
 @blueprint.arguments(s.PractitionerArgsSchema, location="query")
 @blueprint.response(200, s.page_of(s.PractitionerSchema, "PractitionerPage"))
 @blueprint.doc(security=PUBLIC)
-def practitioners(args):
+@token_auth(required=False)
+def practitioners(args, user: User | None):
     """Praticiens acceptés sur un lieu de soins."""
-    api_user(required=False)
-    found = db.session.get(Site, args["site_id"])
-    if found is None:
-        raise NotFound("Ce lieu de soins n’existe pas.")
+    found = fetch(db.session, Site, args["site_id"], "Ce lieu de soins n’existe pas.")
     offset = offset_of(args.get("cursor"))
     people = [link.practitioner for link in practitioners_at(db.session, found)
               if link.status == "accepted" and args.get("profession") in (None, link.practitioner.profession)]
@@ -143,16 +150,14 @@ def practitioners(args):
 @blueprint.arguments(s.SlotArgsSchema, location="query")
 @blueprint.response(200, s.page_of(s.SlotSchema, "SlotPage"))
 @blueprint.doc(security=PUBLIC)
-def slots(args):
+@token_auth(required=False)
+def slots(args, user: User | None):
     """Créneaux libres ; avec le jeton de quelqu’un qui travaille sur le lieu, tous les créneaux et leur statut."""
-    user = api_user(required=False)
     if args.get("site_id") is None and args.get("practitioner_id") is None:
         raise InvalidInput("Indiquez « site_id » ou « practitioner_id ».")
     zone = "Europe/Paris"
     if args.get("site_id") is not None:
-        found = db.session.get(Site, args["site_id"])
-        if found is None:
-            raise NotFound("Ce lieu de soins n’existe pas.")
+        found = fetch(db.session, Site, args["site_id"], "Ce lieu de soins n’existe pas.")
         zone = found.time_zone
     moment = now()
     first = args.get("from_") or moment.astimezone(ZoneInfo(zone)).date()
@@ -178,9 +183,10 @@ def slots(args):
 @blueprint.response(201, s.RuleCreatedSchema)
 @blueprint.doc(security=BEARER)
 @unit_of_work()
-def publish(data, practitioner_id: int):
+@token_auth()
+def publish(data, practitioner_id: int, user: User | None):
     """Publier une règle de disponibilité : ses créneaux sont créés sur 90 jours (409 nomme le conflit)."""
-    result = publish_rule(db.session, api_user(), practitioner_id, RuleInput(**data), now())
+    result = publish_rule(db.session, user, practitioner_id, RuleInput(**data), now())
     return {"id": result.rule.id, "slots_created": result.created}
 
 
@@ -191,9 +197,9 @@ def publish(data, practitioner_id: int):
 @blueprint.response(200, s.page_of(s.PatientSchema, "PatientPage"))
 @blueprint.doc(security=BEARER)
 @unit_of_work()
-def patients(args):
+@token_auth(desk=True)
+def patients(args, user: User | None):
     """Retrouver un patient par nom et date de naissance (accents indifférents ; orthographes proches ensuite)."""
-    user = _staff(api_user())
     offset = offset_of(args.get("cursor"))
     matches = find_patients(db.session, user, args["last_name"], args["birth_date"], now())
     return offset_page(matches.exact + matches.suggestions, offset, args["limit"], present.patient)
@@ -204,9 +210,9 @@ def patients(args):
 @blueprint.response(201, s.PatientSchema)
 @blueprint.doc(security=BEARER)
 @unit_of_work()
-def new_patient(data):
+@token_auth(desk=True)
+def new_patient(data, user: User | None):
     """Enregistrer un patient (nom, date de naissance, commune ; un mobile, un fixe ou aucun téléphone)."""
-    user = _staff(api_user())
     return present.patient(create_patient(db.session, user, PatientInput(**data), now()))
 
 
@@ -217,12 +223,12 @@ def new_patient(data):
 @blueprint.response(201, s.AppointmentSchema)
 @blueprint.doc(security=BEARER)
 @unit_of_work()
-def new_appointment(data):
+@token_auth()
+def new_appointment(data, user: User | None):
     """Réserver un créneau pour un patient (``patient_id`` existant ou nouveau ``patient``).
 
     409 si le créneau est pris.
     """
-    user = api_user()
     if ("patient_id" in data) == ("patient" in data):
         raise InvalidInput("Indiquez soit « patient_id », soit « patient ».")
     if is_resident(user) and user.phone and not user.phone_verified_at:
@@ -244,9 +250,10 @@ def new_appointment(data):
 @blueprint.response(200, s.AppointmentSchema)
 @blueprint.doc(security=BEARER)
 @unit_of_work()
-def appointment(appointment_id: int):
+@token_auth()
+def appointment(appointment_id: int, user: User | None):
     """Un rendez-vous : pour le compte du patient, le personnel du lieu et le praticien."""
-    found = read_appointment(db.session, api_user(), appointment_id, now())
+    found = read_appointment(db.session, user, appointment_id, now())
     return present.appointment(found, can_receive_sms(found.patient))
 
 
@@ -255,9 +262,10 @@ def appointment(appointment_id: int):
 @blueprint.response(200, s.AppointmentSchema)
 @blueprint.doc(security=BEARER)
 @unit_of_work()
-def cancel(data, appointment_id: int):
+@token_auth()
+def cancel(data, appointment_id: int, user: User | None):
     """Annuler un rendez-vous avec un motif : le patient est prévenu et la place proposée à nouveau."""
-    found = cancel_appointment(db.session, api_user(), appointment_id, data["reason"], now())
+    found = cancel_appointment(db.session, user, appointment_id, data["reason"], now())
     return present.appointment(found, can_receive_sms(found.patient))
 
 
@@ -266,9 +274,10 @@ def cancel(data, appointment_id: int):
 @blueprint.response(200, s.AppointmentSchema)
 @blueprint.doc(security=BEARER)
 @unit_of_work()
-def attendance(data, appointment_id: int):
+@token_auth()
+def attendance(data, appointment_id: int, user: User | None):
     """Noter la présence (« attended ») ou l’absence (« no_show ») une fois le rendez-vous commencé."""
-    found = mark_attendance(db.session, api_user(), appointment_id, data["status"], now())
+    found = mark_attendance(db.session, user, appointment_id, data["status"], now())
     return present.appointment(found, can_receive_sms(found.patient))
 
 
@@ -278,11 +287,12 @@ def attendance(data, appointment_id: int):
 @blueprint.arguments(s.StatsArgsSchema, location="query")
 @blueprint.response(200, s.StatsSchema)
 @blueprint.doc(security=BEARER)
-def commune_stats(args, insee: str):
+@token_auth()
+def commune_stats(args, insee: str, user: User | None):
     """Statistiques d’une commune du jour « from » au jour « to » inclus.
 
     Les effectifs de 1 à 4 personnes valent « < 5 ».
     """
-    stats = statistics_for(db.session, api_user(), insee, args["from_"], args["to"] + timedelta(days=1), now(),
+    stats = statistics_for(db.session, user, insee, args["from_"], args["to"] + timedelta(days=1), now(),
                            site_id=args.get("site_id"), profession=args.get("profession"))
     return stats.as_dict()

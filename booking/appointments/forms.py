@@ -9,8 +9,7 @@ from wtforms import (
 from wtforms.validators import Length, Optional
 
 from booking.appointments.services import CANCEL_REASONS
-from booking.forms import BaseForm
-from booking.sites.forms import options
+from booking.forms import BaseForm, options
 
 
 class ConfirmForm(BaseForm):

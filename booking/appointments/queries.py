@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from booking.appointments.models import Appointment
 from booking.auth.models import User
-from booking.auth.permissions import Action, require, site_ids_run_by
+from booking.auth.permissions import Action, fetch, site_ids_run_by
 from booking.auth.services import record_audit
 from booking.errors import NotFound
 from booking.geo.models import Commune
@@ -19,10 +19,8 @@ from notifications.models import Notification
 
 def read_appointment(session: Session, user: User, appointment_id: int, now: datetime) -> Appointment:
     """Return one appointment for someone allowed to see it, writing the read to the audit log."""
-    appointment = session.get(Appointment, appointment_id)
-    if appointment is None:
-        raise NotFound("Ce rendez-vous n’existe pas.")
-    require(user, Action.VIEW, appointment)
+    appointment = fetch(session, Appointment, appointment_id, "Ce rendez-vous n’existe pas.", user=user,
+                        action=Action.VIEW)
     if user.is_staff:
         record_audit(session, user=user, action="appointment.read", object_type="appointment",
                      object_id=appointment.id, patient_id=appointment.patient_id, now=now)
@@ -36,10 +34,7 @@ def _appointment_group():
 
 def commune_outbox(session: Session, user: User, insee: str, limit: int = 50) -> dict:
     """Return the messages of a commune's sites: counts by status, recent failures, phones to fix."""
-    commune = session.get(Commune, insee)
-    if commune is None:
-        raise NotFound("Commune inconnue.")
-    require(user, Action.VIEW, commune)
+    commune = fetch(session, Commune, insee, "Commune inconnue.", user=user, action=Action.VIEW)
     sites = site_ids_run_by({insee})
     counts = dict(session.execute(
         select(Notification.status, func.count(Notification.id))

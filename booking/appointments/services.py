@@ -12,9 +12,9 @@ from booking.appointments.messages import can_receive_sms, plan_booking_messages
 from booking.appointments.models import CHANNELS, Appointment
 from booking.appointments.rules import is_late_cancellation, new_reference
 from booking.auth.models import User
-from booking.auth.permissions import Action, is_resident, require
+from booking.auth.permissions import Action, fetch, is_resident, require
 from booking.auth.services import record_audit
-from booking.errors import Conflict, InvalidInput, NotFound
+from booking.errors import Conflict, InvalidInput
 from booking.outgoing import keys
 from booking.patients.models import Patient
 from booking.reactions import SLOT_FREED, announce
@@ -95,8 +95,7 @@ def book_slot(session: Session, *, slot_id: int, patient_id: int, channel: str, 
     """
     if channel not in CHANNELS:
         raise InvalidInput(f"Canal de réservation inconnu : {channel}.")
-    if session.get(Patient, patient_id) is None:
-        raise NotFound("Patient introuvable.")
+    fetch(session, Patient, patient_id, "Patient introuvable.")
     if session.scalar(select(exists().where(Appointment.slot_id == slot_id, Appointment.patient_id == patient_id,
                                             Appointment.status != "cancelled"))):
         raise Conflict("Ce patient a déjà un rendez-vous sur ce créneau.")
@@ -145,11 +144,8 @@ def book(session: Session, actor: User, *, slot_id: int, patient_id: int, now: d
          channel: str | None = None, reason: str | None = None, consent: bool = False,
          hold_entry_id: int | None = None) -> Booked:
     """Book a slot for a patient on behalf of ``actor`` (a resident, an agent, an admin)."""
-    patient = session.get(Patient, patient_id)
-    slot = session.get(Slot, slot_id)
-    if patient is None or slot is None:
-        raise NotFound("Patient ou créneau introuvable.")
-    require(actor, Action.BOOK, patient)
+    patient = fetch(session, Patient, patient_id, "Patient introuvable.", actor, Action.BOOK)
+    slot = fetch(session, Slot, slot_id, "Créneau introuvable.")
     if is_resident(actor):
         channel = "online"
     else:
@@ -166,10 +162,8 @@ def book(session: Session, actor: User, *, slot_id: int, patient_id: int, now: d
 
 def cancel_appointment(session: Session, actor, appointment_id: int, reason: str, now: datetime) -> Appointment:
     """Cancel a booked appointment as ``actor``, free its seat and tell the patient."""
-    appointment = session.get(Appointment, appointment_id)
-    if appointment is None:
-        raise NotFound("Ce rendez-vous n’existe pas.")
-    require(actor, Action.CANCEL, appointment)
+    appointment = fetch(session, Appointment, appointment_id, "Ce rendez-vous n’existe pas.", user=actor,
+                        action=Action.CANCEL)
     if is_resident(actor):
         reason = "patient"
     return cancel(session, appointment, actor, reason, now)
@@ -212,11 +206,8 @@ def cancel(session: Session, appointment: Appointment, actor, reason: str, now: 
 
 def reschedule(session: Session, actor: User, appointment_id: int, new_slot_id: int, now: datetime) -> Appointment:
     """Move an appointment to another slot in one step: the new seat is taken before the old is released."""
-    old = session.get(Appointment, appointment_id)
-    new_slot = session.get(Slot, new_slot_id)
-    if old is None or new_slot is None:
-        raise NotFound("Rendez-vous ou créneau introuvable.")
-    require(actor, Action.CANCEL, old)
+    old = fetch(session, Appointment, appointment_id, "Ce rendez-vous n’existe pas.", actor, Action.CANCEL)
+    new_slot = fetch(session, Slot, new_slot_id, "Créneau introuvable.")
     if not is_resident(actor):
         require(actor, Action.BOOK, new_slot.site)
     if old.status != "booked":
@@ -246,10 +237,8 @@ def reschedule(session: Session, actor: User, appointment_id: int, new_slot_id: 
 
 def check_in(session: Session, actor: User, appointment_id: int, now: datetime) -> Appointment:
     """Record that the patient has arrived."""
-    appointment = session.get(Appointment, appointment_id)
-    if appointment is None:
-        raise NotFound("Ce rendez-vous n’existe pas.")
-    require(actor, Action.MARK_ATTENDANCE, appointment)
+    appointment = fetch(session, Appointment, appointment_id, "Ce rendez-vous n’existe pas.", user=actor,
+                        action=Action.MARK_ATTENDANCE)
     if appointment.status != "booked":
         raise Conflict("Ce rendez-vous n’est plus à venir.")
     appointment.checked_in_at = appointment.checked_in_at or now
@@ -263,10 +252,8 @@ def mark_attendance(session: Session, actor: User, appointment_id: int, status: 
     """Mark a begun appointment attended or no-show (nothing is ever guessed)."""
     if status not in ("attended", "no_show"):
         raise InvalidInput("Présence : « attended » (venu) ou « no_show » (absent).")
-    appointment = session.get(Appointment, appointment_id)
-    if appointment is None:
-        raise NotFound("Ce rendez-vous n’existe pas.")
-    require(actor, Action.MARK_ATTENDANCE, appointment)
+    appointment = fetch(session, Appointment, appointment_id, "Ce rendez-vous n’existe pas.", user=actor,
+                        action=Action.MARK_ATTENDANCE)
     if appointment.status == "cancelled":
         raise Conflict("Ce rendez-vous a été annulé.")
     if appointment.slot.starts_at > now:

@@ -16,7 +16,7 @@ from booking.clock import now
 from booking.database import unit_of_work
 from booking.errors import DomainError
 from booking.extensions import db, limiter
-from booking.sites.forms import options
+from booking.forms import options
 from booking.slots.models import Slot
 from booking.slots.services import next_free_slots
 

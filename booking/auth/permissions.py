@@ -249,6 +249,17 @@ def can(user: User | None, action: Action, target) -> bool:
     return decide(user, action, target) is Scope.ALLOWED
 
 
+def fetch(session, model, object_id: int | str | tuple, missing: str, user: User | None = None,
+          action: Action | None = None):
+    """Return the ``model`` row with this id or raise NotFound(missing); with ``action``, ``user`` must be allowed."""
+    found = session.get(model, object_id)
+    if found is None:
+        raise NotFound(missing)
+    if action is not None:
+        require(user, action, found)
+    return found
+
+
 def require(user: User | None, action: Action, target) -> None:
     """Raise NotFound when the target is outside the user's scope, Forbidden when the role may not act."""
     scope = decide(user, action, target)

@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 
 from booking.appointments.models import Appointment
 from booking.auth.models import User
-from booking.auth.permissions import Action, acts_for_communes, require, visible_appointments
+from booking.auth.permissions import Action, acts_for_communes, fetch, visible_appointments
 from booking.auth.services import record_audit
-from booking.errors import Forbidden, InvalidInput, NotFound
+from booking.errors import Forbidden, InvalidInput
 from booking.geo.models import Commune
 from booking.geo.rules import search_key
 from booking.patients.models import Patient
@@ -121,10 +121,7 @@ def _may_see(actor: User, patient: Patient) -> bool:
 
 def read_patient(session: Session, user: User, patient_id: int, now: datetime) -> tuple[Patient, list[Appointment]]:
     """Return a patient and their appointments for a staff member, writing the read to the audit log."""
-    patient = session.get(Patient, patient_id)
-    if patient is None:
-        raise NotFound("Ce patient n’existe pas.")
-    require(user, Action.VIEW, patient)
+    patient = fetch(session, Patient, patient_id, "Ce patient n’existe pas.", user=user, action=Action.VIEW)
     appointments = list(session.scalars(
         select(Appointment).join(Slot).where(Appointment.patient_id == patient.id, visible_appointments(user))
         .order_by(Slot.starts_at.desc())

@@ -8,8 +8,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from booking.formatting import SITE_KIND_LABELS
-from booking.forms import BaseForm
-from booking.sites.forms import options
+from booking.forms import BaseForm, options
 from booking.sites.rules import PROFESSIONS
 
 

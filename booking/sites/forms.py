@@ -6,28 +6,15 @@ from wtforms import (
     IntegerField,
     PasswordField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from booking.formatting import SITE_KIND_LABELS
-from booking.forms import BaseForm
+from booking.forms import BaseForm, CheckboxesField, options
 from booking.sites.models import SITE_KINDS
 from booking.sites.rules import ACCESSIBILITY, EQUIPMENT, PROFESSIONS
-
-
-def options(pairs) -> list[SelectChoice]:
-    """Turn (value, label) pairs into WTForms choices."""
-    return [SelectChoice(value, label) for value, label in pairs]
-
-
-class CheckboxesField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class SiteForm(BaseForm):

@@ -1,6 +1,5 @@
 """Site and practitioner use cases: register and edit sites, accept practitioners."""
 
-import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -14,6 +13,7 @@ from booking.auth.models import User
 from booking.auth.permissions import (
     Action,
     acts_for_communes,
+    fetch,
     is_admin,
     is_commune_admin,
     is_practitioner,
@@ -21,6 +21,7 @@ from booking.auth.permissions import (
     site_ids_run_by,
 )
 from booking.auth.services import create_user, normalize_email
+from booking.auth.tokens import token_hash
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
 from booking.geo.models import Commune, Epci
 from booking.geo.rules import time_zone_for_departement
@@ -30,11 +31,6 @@ from booking.sites.rules import ACCESSIBILITY, EQUIPMENT, PROFESSIONS, clean_rpp
 from booking.slots.models import Slot
 
 INVITATION_DAYS = 14
-
-
-def token_hash(token: str) -> str:
-    """Return the SHA-256 hex digest under which a secret token is stored."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def list_public_sites(session: Session) -> list[Site]:
@@ -62,9 +58,7 @@ def sites_visible_to(session: Session, user: User) -> list[Site]:
 
 def get_site_for(session: Session, user: User, site_id: int, action: Action = Action.VIEW) -> Site:
     """Return a site the user may act on, or raise NotFound / Forbidden."""
-    site = session.get(Site, site_id)
-    if site is None:
-        raise NotFound("Ce lieu de soins n’existe pas.")
+    site = fetch(session, Site, site_id, "Ce lieu de soins n’existe pas.")
     require(user, action, site)
     return site
 
@@ -72,9 +66,7 @@ def get_site_for(session: Session, user: User, site_id: int, action: Action = Ac
 def get_practitioner_for(session: Session, user: User, practitioner_id: int,
                          action: Action = Action.VIEW) -> Practitioner:
     """Return a practitioner record the user may act on, or raise NotFound / Forbidden."""
-    practitioner = session.get(Practitioner, practitioner_id)
-    if practitioner is None:
-        raise NotFound("Praticien introuvable.")
+    practitioner = fetch(session, Practitioner, practitioner_id, "Praticien introuvable.")
     require(user, action, practitioner)
     return practitioner
 
@@ -265,9 +257,7 @@ def find_practitioners(session: Session, query: str, limit: int = 20) -> list[Pr
 def link_practitioner(session: Session, actor: User, site_id: int, practitioner_id: int, now: datetime) -> None:
     """Accept an existing practitioner at a site."""
     site = get_site_for(session, actor, site_id, Action.MANAGE)
-    practitioner = session.get(Practitioner, practitioner_id)
-    if practitioner is None:
-        raise NotFound("Ce praticien n’existe pas.")
+    practitioner = fetch(session, Practitioner, practitioner_id, "Ce praticien n’existe pas.")
     link = session.get(SitePractitioner, (site.id, practitioner.id))
     if link is None:
         link = SitePractitioner(site_id=site.id, practitioner_id=practitioner.id)
@@ -279,9 +269,7 @@ def link_practitioner(session: Session, actor: User, site_id: int, practitioner_
 def revoke_practitioner(session: Session, actor: User, site_id: int, practitioner_id: int) -> None:
     """Stop a practitioner from publishing at a site (their existing slots stay)."""
     site = get_site_for(session, actor, site_id, Action.MANAGE)
-    link = session.get(SitePractitioner, (site.id, practitioner_id))
-    if link is None:
-        raise NotFound("Ce praticien n’est pas rattaché à ce lieu.")
+    link = fetch(session, SitePractitioner, (site.id, practitioner_id), "Ce praticien n’est pas rattaché à ce lieu.")
     link.status = "revoked"
     session.flush()
 

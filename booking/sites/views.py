@@ -9,9 +9,10 @@ from booking.clock import now
 from booking.database import unit_of_work
 from booking.errors import DomainError
 from booking.extensions import db
+from booking.forms import options
 from booking.geo.models import Commune
 from booking.geo.rules import DEFAULT_TIME_ZONE, DEPARTEMENT_TIME_ZONES
-from booking.sites.forms import InviteForm, PractitionerProfileForm, SiteForm, options
+from booking.sites.forms import InviteForm, PractitionerProfileForm, SiteForm
 from booking.sites.models import Site
 from booking.sites.services import (
     PractitionerInput,

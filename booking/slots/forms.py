@@ -3,8 +3,7 @@
 from wtforms import DateField, IntegerField, SelectField, TimeField, URLField
 from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 
-from booking.forms import BaseForm
-from booking.sites.forms import CheckboxesField, options
+from booking.forms import BaseForm, CheckboxesField, options
 from booking.slots.rules import FREQUENCIES, POSITIONS, WEEKDAY_LABELS, WEEKDAYS
 
 

@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session, selectinload
 from booking.appointments.models import Appointment
 from booking.auth.models import User
 from booking.auth.permissions import Action
+from booking.auth.tokens import token_hash
 from booking.errors import NotFound
 from booking.sites.models import Practitioner, Site
-from booking.sites.services import get_practitioner_for, token_hash
+from booking.sites.services import get_practitioner_for
 from booking.slots.models import Slot
 
 PRODID = "-//Rendez-vous sante des communes//FR"

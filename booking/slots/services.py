@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from booking.appointments.models import Appointment
 from booking.auth.models import User
-from booking.auth.permissions import Action, is_admin, is_resident, require
+from booking.auth.permissions import Action, fetch, is_admin, is_resident, require
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
 from booking.formatting import format_moment
 from booking.reactions import SLOTS_PUBLISHED, announce
@@ -213,11 +213,8 @@ def _materialize_or_conflict(session: Session, rule: AvailabilityRule, times: li
 def publish_rule(session: Session, actor: User, practitioner_id: int, data: RuleInput, now: datetime,
                  horizon_days: int = DEFAULT_HORIZON_DAYS) -> RuleResult:
     """Publish an availability rule and create its slots up to the horizon."""
-    practitioner = session.get(Practitioner, practitioner_id)
-    site = session.get(Site, data.site_id)
-    if practitioner is None or site is None:
-        raise NotFound("Praticien ou lieu introuvable.")
-    require(actor, Action.PUBLISH, practitioner)
+    practitioner = fetch(session, Practitioner, practitioner_id, "Praticien introuvable.", actor, Action.PUBLISH)
+    site = fetch(session, Site, data.site_id, "Lieu de soins introuvable.")
     _check_publisher(session, actor, practitioner, site)
     rrule = _validate(data, site, now)
     rule = AvailabilityRule(practitioner=practitioner, site=site, created_at=now, updated_at=now)

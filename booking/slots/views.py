@@ -13,7 +13,7 @@ from booking.database import unit_of_work
 from booking.errors import DomainError
 from booking.extensions import db
 from booking.formatting import day_param, local_time
-from booking.sites.forms import options
+from booking.forms import options
 from booking.sites.services import accepted_sites, practitioner_of
 from booking.slots.forms import BlockForm, CancelForm, FeedForm, RuleForm
 from booking.slots.ical import appointment_ics, new_calendar_token, practitioner_feed, revoke_calendar_token

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from booking.appointments.models import Appointment
 from booking.auth.models import User
-from booking.auth.permissions import Action, require, site_ids_run_by
-from booking.errors import InvalidInput, NotFound
+from booking.auth.permissions import Action, fetch, site_ids_run_by
+from booking.errors import InvalidInput
 from booking.formatting import SITE_KIND_LABELS
 from booking.geo.models import Commune
 from booking.geo.rules import time_zone_for_departement
@@ -81,9 +81,7 @@ def compute(session: Session, commune_insee: str, start: date, end: date, now: d
 
     ``headline_only`` stops once the key figures are known (the monthly report's comparisons need no more).
     """
-    commune = session.get(Commune, commune_insee)
-    if commune is None:
-        raise NotFound("Commune inconnue.")
+    commune = fetch(session, Commune, commune_insee, "Commune inconnue.")
     if end <= start or (end - start).days > 3 * 366:
         raise InvalidInput("Choisissez une période de trois ans au plus, dont la fin suit le début.")
     if profession and profession not in PROFESSIONS:
@@ -306,10 +304,7 @@ def _trend(session: Session, commune: Commune, sites, profession: str | None, en
 def statistics_for(session: Session, user: User, commune_insee: str, start: date, end: date, now: datetime,
                    **filters) -> Statistics:
     """Check that the user may read the commune's figures, then compute them."""
-    commune = session.get(Commune, (commune_insee or "").upper())
-    if commune is None:
-        raise NotFound("Commune inconnue.")
-    require(user, Action.READ_STATS, commune)
+    commune = fetch(session, Commune, (commune_insee or "").upper(), "Commune inconnue.", user, Action.READ_STATS)
     return compute(session, commune.insee, start, end, now, **filters)
 
 

@@ -6,8 +6,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired
 
-from booking.forms import BaseForm
-from booking.sites.forms import options
+from booking.forms import BaseForm, options
 from booking.sites.rules import PROFESSIONS
 
 

@@ -13,7 +13,7 @@ from booking.appointments.links import sign
 from booking.appointments.messages import can_receive_sms
 from booking.appointments.services import book_slot
 from booking.auth.models import User
-from booking.auth.permissions import Action, require
+from booking.auth.permissions import Action, fetch
 from booking.auth.services import record_audit
 from booking.database import unit_of_work
 from booking.errors import InvalidInput, NotFound
@@ -42,11 +42,8 @@ def offer_token(entry: WaitlistEntry) -> str:
 def join_waitlist(session: Session, actor: User, patient_id: int, site_id: int, profession: str,
                   first_day: date, last_day: date, now: datetime) -> WaitlistEntry:
     """Put a patient on the waiting list of a site for a profession over a range of days."""
-    patient = session.get(Patient, patient_id)
-    site = session.get(Site, site_id)
-    if patient is None or site is None:
-        raise NotFound("Patient ou lieu introuvable.")
-    require(actor, Action.BOOK, patient)
+    patient = fetch(session, Patient, patient_id, "Patient introuvable.", actor, Action.BOOK)
+    site = fetch(session, Site, site_id, "Lieu de soins introuvable.")
     if profession not in PROFESSIONS:
         raise InvalidInput("Profession inconnue.")
     if last_day < first_day or first_day < now.date() - timedelta(days=1) or (last_day - first_day).days > 180:

@@ -13,8 +13,8 @@ from booking.clock import now
 from booking.database import unit_of_work
 from booking.errors import DomainError
 from booking.extensions import db
+from booking.forms import options
 from booking.patients.services import read_patient
-from booking.sites.forms import options
 from booking.sites.models import Site
 from booking.sites.services import sites_visible_to
 from booking.waitlist.forms import WaitlistForm
@@ -64,7 +64,6 @@ def offer(token: str):
 @staff_required
 def waitlist_for(patient_id: int):
     """Put a patient on the waiting list of one of the desk's sites."""
-    from booking.sites.forms import options
     from booking.waitlist.forms import WaitlistForm
     from booking.waitlist.services import join_waitlist
 
