@@ -6,7 +6,7 @@ from wtforms import (
     PasswordField,
     StringField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
 from booking.forms import BaseForm, FrenchDateField
 
@@ -16,7 +16,7 @@ class SignupForm(BaseForm):
                              render_kw={"autocomplete": "given-name"})
     last_name = StringField("Nom", validators=[DataRequired(), Length(max=100)],
                             render_kw={"autocomplete": "family-name"})
-    birth_date = FrenchDateField("Date de naissance", validators=[DataRequired("Indiquez votre date de naissance.")],
+    birth_date = FrenchDateField("Date de naissance", validators=[InputRequired("Indiquez votre date de naissance.")],
                                  render_kw={"autocomplete": "bday"})
     commune = StringField("Commune de résidence (nom ou code postal)", validators=[DataRequired(), Length(max=100)])
     phone = StringField("Numéro de mobile (pour recevoir les rappels)", validators=[Optional(), Length(max=30)],

@@ -11,8 +11,6 @@ from booking.appointments.messages import can_receive_sms
 from booking.appointments.models import Appointment
 from booking.appointments.queries import read_appointment
 from booking.appointments.services import (
-    BookingLimitReached,
-    SlotUnavailable,
     book,
     cancel_appointment,
     check_in,
@@ -60,7 +58,7 @@ def book_for(patient_id: int):
     sites = [s for s in sites_visible_to(db.session, actor) if s.booking_open and not s.drop_in_only]
     offers = [(site, next_free_slots(db.session, site, now(), per_practitioner=6, profession=profession))
               for site in sites]
-    errors = []
+    errors, status = [], 200
     if request.method == "POST":
         if not ConfirmForm().validate_on_submit():
             abort(400)
@@ -74,12 +72,13 @@ def book_for(patient_id: int):
                 booked = book(db.session, actor, slot_id=slot_id, patient_id=patient.id, now=now(),
                               channel=request.form.get("channel", "reception"), reason=request.form.get("reason"),
                               consent=bool(request.form.get("consent")))
-        except (SlotUnavailable, BookingLimitReached, DomainError) as error:
+        except DomainError as error:
             errors.append(error.message)
+            status = error.http_status
         else:
             return redirect(url_for("reception.booked", appointment_id=booked.appointment.id))
     return render_template("reception/book.html", patient=patient, offers=offers, profession=profession,
-                           professions=PROFESSIONS, errors=errors, form=ConfirmForm()), 409 if errors else 200
+                           professions=PROFESSIONS, errors=errors, form=ConfirmForm()), status
 
 
 @blueprint.route("/accueil/rendez-vous/<int:appointment_id>")

@@ -15,7 +15,6 @@ DEFAULT_TIME_ZONE = "Europe/Paris"
 
 _ABBREVIATIONS = {"st": "saint", "ste": "sainte"}
 _POSTAL_CODE = re.compile(r"^\d{2,5}$")
-_INSEE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 
 
 def search_key(text: str) -> str:
@@ -32,16 +31,7 @@ def looks_like_postal_code(text: str) -> bool:
     return bool(_POSTAL_CODE.match(text.strip()))
 
 
-def is_insee_code(text: str) -> bool:
-    """Tell whether a string is a well-formed INSEE commune code."""
-    return bool(_INSEE.match(text))
-
-
 def time_zone_for_departement(departement_code: str) -> str:
     """Return the IANA time zone of a département."""
     return DEPARTEMENT_TIME_ZONES.get(departement_code, DEFAULT_TIME_ZONE)
 
-
-def departement_of_insee(insee: str) -> str:
-    """Return the département code of an INSEE commune code (97x overseas use three digits)."""
-    return insee[:3] if insee.startswith("97") else insee[:2]

@@ -5,7 +5,7 @@ from wtforms import (
     EmailField,
     StringField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from booking.forms import BaseForm, FrenchDateField
 
@@ -13,7 +13,7 @@ from booking.forms import BaseForm, FrenchDateField
 class PatientForm(BaseForm):
     first_name = StringField("Prénom", validators=[DataRequired(), Length(max=100)])
     last_name = StringField("Nom", validators=[DataRequired(), Length(max=100)])
-    birth_date = FrenchDateField("Date de naissance", validators=[DataRequired("Indiquez la date de naissance.")])
+    birth_date = FrenchDateField("Date de naissance", validators=[InputRequired("Indiquez la date de naissance.")])
     commune = StringField("Commune de résidence (nom, code postal ou code INSEE)", validators=[DataRequired(),
                                                                                             Length(max=100)])
     phone = StringField("Téléphone (mobile, fixe, ou vide)", validators=[Optional(), Length(max=30)],

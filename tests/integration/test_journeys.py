@@ -39,7 +39,7 @@ def test_reception_journey_find_or_create_consent_book_print(client, auth, sessi
     page = client.get(created.headers["Location"])
     assert "Cabine de Saint-Bonnet" in _text(page)
     refused = client.post(created.headers["Location"], data={"slot_id": slot.id})
-    assert refused.status_code == 409 and "accord du patient" in _text(refused)
+    assert refused.status_code == 422 and "accord du patient" in _text(refused)
     booked = client.post(created.headers["Location"], data={"slot_id": slot.id, "consent": "1", "reason": "yeux"})
     assert booked.status_code == 302
     appointment = session.scalar(select(Appointment).where(Appointment.patient_id == patient.id))

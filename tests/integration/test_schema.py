@@ -59,8 +59,11 @@ def test_a_cancelled_appointment_frees_its_seat_for_the_database(session, world)
     world.slot_a.booked_count = 0
     session.flush()
     other = builders.make_patient(session, first_name="Paul")
-    builders.make_appointment(session, world.slot_a, other, seat=1)
+    again = builders.make_appointment(session, world.slot_a, other, seat=1)
     session.commit()
+    seats = session.execute(text("SELECT id, status FROM appointments WHERE slot_id = :slot AND seat = 1 ORDER BY id"),
+                            {"slot": world.slot_a.id}).all()
+    assert [(row.id, row.status) for row in seats] == [(world.appointment_a.id, "cancelled"), (again.id, "booked")]
 
 
 def test_slots_are_unique_per_practitioner_and_start(session, world):

@@ -1,8 +1,6 @@
 import pytest
 
 from booking.geo.rules import (
-    departement_of_insee,
-    is_insee_code,
     looks_like_postal_code,
     search_key,
     time_zone_for_departement,
@@ -28,10 +26,6 @@ def test_postal_code_queries_are_told_from_names():
     assert not looks_like_postal_code("2A004")
 
 
-def test_insee_codes_include_corsica():
-    assert is_insee_code("2A004") and is_insee_code("2B033") and is_insee_code("15174")
-    assert not is_insee_code("2C004") and not is_insee_code("1517")
-
 
 @pytest.mark.parametrize("departement, zone", [
     ("15", "Europe/Paris"), ("2A", "Europe/Paris"), ("971", "America/Guadeloupe"),
@@ -40,9 +34,3 @@ def test_insee_codes_include_corsica():
 ])
 def test_overseas_departements_have_their_own_time_zone(departement, zone):
     assert time_zone_for_departement(departement) == zone
-
-
-def test_departement_of_insee_reads_three_digits_overseas():
-    assert departement_of_insee("97101") == "971"
-    assert departement_of_insee("2A004") == "2A"
-    assert departement_of_insee("15174") == "15"
