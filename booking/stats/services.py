@@ -74,6 +74,218 @@ def _bounds(day: date, zone: str) -> datetime:
     return datetime.combine(day, time(), tzinfo=ZoneInfo(zone)).astimezone(ZoneInfo("UTC"))
 
 
+@dataclass
+class _Scope:
+    """What every figure of one computation filters on: the commune's sites, the period, the profession."""
+
+    session: Session
+    commune: Commune
+    sites: list[int]
+    start: date
+    end: date
+    first: datetime  # the period's first local midnight, aware
+    last: datetime   # the local midnight after the period, aware
+    zone: str
+    profession: str | None
+    now: datetime
+    threshold: int
+
+    def slots(self, query):
+        """Keep the rows of ``query`` whose slot is at these sites, in the period, for the profession."""
+        query = query.where(Slot.site_id.in_(self.sites), Slot.starts_at >= self.first, Slot.starts_at < self.last)
+        if self.profession:
+            query = query.where(Slot.practitioner_id.in_(select(Practitioner.id).where(
+                Practitioner.profession == self.profession)))
+        return query
+
+    def appointments(self, *columns):
+        """Select ``columns`` over the appointments of the scope's slots."""
+        return self.slots(select(*columns).select_from(Appointment).join(Slot, Slot.id == Appointment.slot_id))
+
+    def for_profession(self, column) -> list:
+        return [column == self.profession] if self.profession else []
+
+
+def _offer(scope: _Scope) -> tuple[Table, dict]:
+    """Slots published, blocked, hours of care and seats offered, by profession and kind of site."""
+    minutes = _minutes(scope.session, Slot.starts_at, Slot.ends_at)
+    rows = scope.session.execute(scope.slots(
+        select(Practitioner.profession, Site.kind,
+               func.count(Slot.id), func.sum(case((Slot.status == "blocked", 1), else_=0)),
+               func.coalesce(func.sum(case((Slot.status == "open", minutes), else_=0)), 0),
+               func.coalesce(func.sum(case((Slot.status == "open", Slot.capacity), else_=0)), 0))
+        .select_from(Slot).join(Practitioner, Practitioner.id == Slot.practitioner_id)
+        .join(Site, Site.id == Slot.site_id).where(Slot.status.in_(("open", "blocked"))))
+        .group_by(Practitioner.profession, Site.kind).order_by(Practitioner.profession, Site.kind)).all()
+    figures = {"offered": sum(r[2] for r in rows), "blocked": sum(r[3] for r in rows),
+               "seats": sum(int(r[5]) for r in rows), "hours": round(sum(float(r[4]) for r in rows) / 60, 1)}
+    table = Table("offer", "Offre de soins",
+                  ["Profession", "Type de lieu", "Créneaux publiés", "Dont bloqués", "Heures de soins"],
+                  [[PROFESSIONS.get(profession, profession), SITE_KIND_LABELS.get(kind, kind), slots, blocked,
+                    round(float(minutes) / 60, 1)] for profession, kind, slots, blocked, minutes, _ in rows],
+                  sensitive=False)
+    return table, figures
+
+
+def _demand(scope: _Scope) -> tuple[Table, dict]:
+    """Bookings by channel, searches that found nothing, the waiting list."""
+    by_channel = dict(scope.session.execute(scope.appointments(Appointment.channel, func.count(Appointment.id))
+                                            .group_by(Appointment.channel)).all())
+    bookings = sum(by_channel.values())
+    unmet = scope.session.scalar(select(func.count(UnmetDemand.id)).where(
+        UnmetDemand.commune_insee == scope.commune.insee, UnmetDemand.searched_on >= scope.start,
+        UnmetDemand.searched_on < scope.end, *scope.for_profession(UnmetDemand.profession)))
+    waiting, waited_then_booked = scope.session.execute(
+        select(func.count(WaitlistEntry.id), func.sum(case((WaitlistEntry.status == "booked", 1), else_=0)))
+        .where(WaitlistEntry.site_id.in_(scope.sites), WaitlistEntry.created_at >= scope.first,
+               WaitlistEntry.created_at < scope.last, *scope.for_profession(WaitlistEntry.profession))).one()
+    table = Table("demand", "Demande", ["Indicateur", "Nombre"], [
+        *[[f"Réservations — {CHANNEL_LABELS[c]}", by_channel.get(c, 0)] for c in CHANNEL_LABELS],
+        ["Réservations — total", bookings],
+        ["Recherches sans créneau libre à 30 jours (demande non satisfaite)", unmet],
+        ["Inscriptions en liste d’attente", waiting],
+        ["… dont ont obtenu un rendez-vous", int(waited_then_booked or 0)],
+    ])
+    return table, {"bookings": bookings, "unmet": unmet}
+
+
+def _occupancy(scope: _Scope, seats_offered: int) -> float | None:
+    """Seats taken on open slots ÷ seats offered, in % (seats, not people)."""
+    taken = scope.session.scalar(scope.appointments(func.count(Appointment.id)).where(
+        Appointment.status.in_(ACTIVE), Slot.status == "open"))
+    return round(100 * taken / seats_offered, 1) if seats_offered else None
+
+
+def _outcome(scope: _Scope) -> tuple[Table, dict]:
+    """What became of the appointments: came, absent, not recorded, to come, cancelled (by whom, how late)."""
+    past = Slot.starts_at < scope.now
+    by_patient = Appointment.cancel_reason == "patient"
+    late = Appointment.cancelled_late
+
+    def count(condition):
+        return func.sum(case((condition, 1), else_=0))
+
+    cancelled = Appointment.status == "cancelled"
+    row = scope.session.execute(scope.appointments(
+        count(Appointment.status == "attended"), count(Appointment.status == "no_show"),
+        count(and_(Appointment.status == "booked", past)), count(and_(Appointment.status == "booked", ~past)),
+        count(and_(cancelled, by_patient, ~late)), count(and_(cancelled, by_patient, late)),
+        count(and_(cancelled, ~by_patient, ~late)), count(and_(cancelled, ~by_patient, late)),
+    )).one()
+    (attended, no_show, unrecorded, upcoming, patient_in_time, patient_late, site_in_time,
+     site_late) = (int(v or 0) for v in row)
+    cancelled_total = patient_in_time + patient_late + site_in_time + site_late
+    table = Table("outcome", "Issue des rendez-vous", [
+        "", "Venus", "Absents", "Non renseignés", "À venir", "Annulés par le patient (à l’avance)",
+        "Annulés par le patient (moins de 24 h avant)", "Annulés par le praticien ou le lieu (à l’avance)",
+        "Annulés par le praticien ou le lieu (moins de 24 h avant)", "Total"],
+        [["Nombre", attended, no_show, unrecorded, upcoming, patient_in_time, patient_late, site_in_time, site_late,
+          attended + no_show + unrecorded + upcoming + cancelled_total]], additive=True)
+    figures = {"attended": attended, "no_show": no_show, "unrecorded": unrecorded, "cancelled": cancelled_total,
+               "no_show_rate": rate(no_show, attended + no_show, scope.threshold)}
+    return table, figures
+
+
+def _lead_times(scope: _Scope) -> dict:
+    """Days from booking to appointment: median and 90th percentile (nearest rank, computed in SQL)."""
+    lead = (_minutes(scope.session, Appointment.created_at, Slot.starts_at) / 60).label("lead")
+    ranked = scope.appointments(lead, func.row_number().over(order_by=lead).label("rank"),
+                                func.count().over().label("n")).where(Appointment.status != "cancelled").subquery()
+    rows = scope.session.execute(select(ranked.c.lead, ranked.c.rank, ranked.c.n).where(or_(
+        ranked.c.rank == (ranked.c.n * 50 + 99) // 100, ranked.c.rank == (ranked.c.n * 90 + 99) // 100))).all()
+    n = rows[0].n if rows else 0
+    hours_by_rank = {row.rank: float(row.lead) for row in rows}
+
+    def percentile_days(p: int) -> float | None:
+        return round(hours_by_rank[nearest_rank(n, p)] / 24, 1) if n >= scope.threshold else None
+
+    return {"lead_median_days": percentile_days(50), "lead_p90_days": percentile_days(90)}
+
+
+def _delays(scope: _Scope, lead_times: dict) -> Table:
+    """Lead times beside the daily samples of the delay to the next free slot, by profession."""
+    samples = scope.session.execute(
+        select(DelaySample.profession, func.avg(DelaySample.days), func.count(DelaySample.id),
+               func.sum(case((DelaySample.days.is_(None), 1), else_=0)))
+        .where(DelaySample.site_id.in_(scope.sites), DelaySample.day >= scope.start, DelaySample.day < scope.end,
+               *scope.for_profession(DelaySample.profession))
+        .group_by(DelaySample.profession).order_by(DelaySample.profession)).all()
+    return Table("delays", "Délais", ["Indicateur", "Jours"], [
+        ["Délai entre la réservation et le rendez-vous — médiane", lead_times["lead_median_days"]],
+        ["Délai entre la réservation et le rendez-vous — 90 % des patients en moins de", lead_times["lead_p90_days"]],
+        *[[f"Délai moyen jusqu’au prochain créneau libre — {PROFESSIONS.get(p, p)} ({count} relevés"
+           f"{f', dont {none} sans créneau' if none else ''})", round(float(avg), 1) if avg is not None else None]
+          for p, avg, count, none in samples],
+    ])
+
+
+def _reach(scope: _Scope) -> tuple[list[Table], dict]:
+    """Who came: from which commune, how old, new or back, and how many per 1,000 inhabitants served."""
+    session, threshold = scope.session, scope.threshold
+    patients = scope.appointments(Appointment.patient_id).where(Appointment.status.in_(ACTIVE)).subquery()
+    seen = Patient.id.in_(select(patients.c.patient_id))
+    residence = session.execute(
+        select(Commune.name, Commune.population, func.count(distinct(Patient.id)))
+        .select_from(Patient).join(Commune, Commune.insee == Patient.commune_insee, isouter=True)
+        .where(seen).group_by(Commune.name, Commune.population)
+        .order_by(func.count(distinct(Patient.id)).desc(), Commune.name)).all()
+    served = select(site_served_communes.c.commune_insee).where(site_served_communes.c.site_id.in_(scope.sites))
+    per_commune = session.execute(
+        scope.appointments(Commune.name, Commune.population, func.count(Appointment.id))
+        .join(Patient, Patient.id == Appointment.patient_id).join(Commune, Commune.insee == Patient.commune_insee)
+        .where(Appointment.status.in_(ACTIVE), Commune.insee.in_(served))
+        .group_by(Commune.name, Commune.population).order_by(Commune.name)).all()
+    limits = age_band_limits(scope.start)
+    band = case((Patient.birth_date.is_(None), 4), (Patient.birth_date > limits[0], 0),
+                (Patient.birth_date > limits[1], 1), (Patient.birth_date > limits[2], 2), else_=3)
+    by_band = dict(session.execute(select(band, func.count(Patient.id)).where(seen).group_by(band)).all())
+    # A patient is back when their first visit to these sites came before the period: one grouped pass.
+    first_visit = (select(func.min(Slot.starts_at).label("first")).select_from(Appointment)
+                   .join(Slot, Slot.id == Appointment.slot_id)
+                   .where(Appointment.status.in_(ACTIVE), Slot.site_id.in_(scope.sites),
+                          Appointment.patient_id.in_(select(patients.c.patient_id)))
+                   .group_by(Appointment.patient_id).subquery())
+    new, back = (int(v or 0) for v in session.execute(
+        select(func.sum(case((first_visit.c.first >= scope.first, 1), else_=0)),
+               func.sum(case((first_visit.c.first < scope.first, 1), else_=0)))).one())
+    tables = [
+        Table("residence", "Patients par commune de résidence", ["Commune", "Patients"],
+              [[name or "Commune non renseignée", count] for name, _, count in residence]),
+        Table("age", "Patients par âge", ["", *AGE_BANDS, "Total"],
+              [["Patients", *[int(by_band.get(i, 0)) for i in range(5)], int(sum(by_band.values()))]],
+              additive=True),
+        Table("loyalty", "Nouveaux patients et patients revenus", ["", "Nouveaux", "Revenus", "Total"],
+              [["Patients", new, back, new + back]], additive=True),
+        Table("reach", "Rendez-vous pour 1 000 habitants des communes desservies",
+              ["Commune", "Rendez-vous", "Pour 1 000 habitants"],
+              [[name, count, round(1000 * count / population, 1) if population and count >= threshold else None]
+               for name, population, count in per_commune]),
+    ]
+    return tables, {"patients": new + back}
+
+
+def _reminders(scope: _Scope) -> Table:
+    """No-show rate with a delivered SMS reminder, and without any reminder sent."""
+    reminder_key = appointment_message_sql(Appointment.id, "reminder")
+    delivered = exists().where(Notification.dedupe_key == reminder_key, Notification.status == "delivered")
+    any_sent = exists().where(Notification.dedupe_key == reminder_key,
+                              Notification.status.in_(("sent", "delivered", "undelivered", "failed")))
+
+    def count(reminded, status):
+        return func.sum(case((and_(reminded, Appointment.status == status), 1), else_=0))
+
+    reminded_came, reminded_absent, unreminded_came, unreminded_absent = (int(v or 0) for v in scope.session.execute(
+        scope.appointments(count(delivered, "attended"), count(delivered, "no_show"),
+                           count(~any_sent, "attended"), count(~any_sent, "no_show"))).one())
+    threshold = scope.threshold
+    return Table("reminders", "Effet des rappels par SMS", ["", "Venus", "Absents", "Taux d’absence (%)"], [
+        ["Rappel reçu", reminded_came, reminded_absent,
+         rate(reminded_absent, reminded_came + reminded_absent, threshold)],
+        ["Sans rappel", unreminded_came, unreminded_absent,
+         rate(unreminded_absent, unreminded_came + unreminded_absent, threshold)],
+    ])
+
+
 def compute(session: Session, commune_insee: str, start: date, end: date, now: datetime, *,
             site_id: int | None = None, profession: str | None = None, threshold: int = 5,
             headline_only: bool = False) -> Statistics:
@@ -87,185 +299,27 @@ def compute(session: Session, commune_insee: str, start: date, end: date, now: d
     if profession and profession not in PROFESSIONS:
         raise InvalidInput("Profession inconnue.")
     zone = time_zone_for_departement(commune.departement_code)
-    t0, t1 = _bounds(start, zone), _bounds(end, zone)
     # The handful of site ids, resolved first: every query below then filters on known values.
     sites = list(session.scalars(site_ids_run_by({commune.insee})))
     if site_id is not None:
         sites = [site_id] if site_id in sites else []
-
-    def slot_filter(query):
-        query = query.where(Slot.site_id.in_(sites), Slot.starts_at >= t0, Slot.starts_at < t1)
-        if profession:
-            query = query.where(Slot.practitioner_id.in_(select(Practitioner.id).where(
-                Practitioner.profession == profession)))
-        return query
-
-    def appointments(*columns):
-        return slot_filter(select(*columns).select_from(Appointment).join(Slot, Slot.id == Appointment.slot_id))
-
+    scope = _Scope(session, commune, sites, start, end, _bounds(start, zone), _bounds(end, zone), zone, profession,
+                   now, threshold)
     stats = Statistics(commune, start, end, site_id, profession)
-    raw: dict = {}
 
-    # Offer.
-    minutes = _minutes(session, Slot.starts_at, Slot.ends_at)
-    offer_rows = session.execute(slot_filter(
-        select(Practitioner.profession, Site.kind,
-               func.count(Slot.id), func.sum(case((Slot.status == "blocked", 1), else_=0)),
-               func.coalesce(func.sum(case((Slot.status == "open", minutes), else_=0)), 0),
-               func.coalesce(func.sum(case((Slot.status == "open", Slot.capacity), else_=0)), 0))
-        .select_from(Slot).join(Practitioner, Practitioner.id == Slot.practitioner_id)
-        .join(Site, Site.id == Slot.site_id).where(Slot.status.in_(("open", "blocked"))))
-        .group_by(Practitioner.profession, Site.kind).order_by(Practitioner.profession, Site.kind)).all()
-    offered = sum(r[2] for r in offer_rows)
-    blocked = sum(r[3] for r in offer_rows)
-    capacity = sum(int(r[5]) for r in offer_rows)
-    hours = round(sum(float(r[4]) for r in offer_rows) / 60, 1)
-    raw.update(offered=offered, blocked=blocked, hours=hours)
-    stats.tables.append(Table("offer", "Offre de soins", ["Profession", "Type de lieu", "Créneaux publiés",
-                                                           "Dont bloqués", "Heures de soins"],
-                              [[PROFESSIONS.get(p, p), SITE_KIND_LABELS.get(k, k), n, b, round(float(m) / 60, 1)]
-                               for p, k, n, b, m, _ in offer_rows], sensitive=False))
-
-    # Demand.
-    channel_rows = dict(session.execute(appointments(Appointment.channel, func.count(Appointment.id))
-                                        .group_by(Appointment.channel)).all())
-    bookings = sum(channel_rows.values())
-    unmet = session.scalar(select(func.count(UnmetDemand.id)).where(
-        UnmetDemand.commune_insee == commune.insee, UnmetDemand.searched_on >= start, UnmetDemand.searched_on < end,
-        *( [UnmetDemand.profession == profession] if profession else [])))
-    waiting = session.execute(select(func.count(WaitlistEntry.id),
-                                     func.sum(case((WaitlistEntry.status == "booked", 1), else_=0)))
-                              .where(WaitlistEntry.site_id.in_(sites), WaitlistEntry.created_at >= t0,
-                                     WaitlistEntry.created_at < t1,
-                                     *([WaitlistEntry.profession == profession] if profession else []))).one()
-    raw.update(bookings=bookings, unmet=unmet)
-    stats.tables.append(Table("demand", "Demande", ["Indicateur", "Nombre"], [
-        *[[f"Réservations — {CHANNEL_LABELS[c]}", channel_rows.get(c, 0)] for c in CHANNEL_LABELS],
-        ["Réservations — total", bookings],
-        ["Recherches sans créneau libre à 30 jours (demande non satisfaite)", unmet],
-        ["Inscriptions en liste d’attente", waiting[0]],
-        ["… dont ont obtenu un rendez-vous", int(waiting[1] or 0)],
-    ]))
-
-    # Occupancy: seats taken on open slots ÷ seats offered.
-    seats = session.scalar(appointments(func.count(Appointment.id)).where(
-        Appointment.status.in_(ACTIVE), Slot.status == "open"))
-    raw["occupancy"] = round(100 * seats / capacity, 1) if capacity else None  # seats, not people
-
-    # Outcome.
-    past = Slot.starts_at < now
-    outcome = session.execute(appointments(
-        func.sum(case((Appointment.status == "attended", 1), else_=0)),
-        func.sum(case((Appointment.status == "no_show", 1), else_=0)),
-        func.sum(case((and_(Appointment.status == "booked", past), 1), else_=0)),
-        func.sum(case((and_(Appointment.status == "booked", ~past), 1), else_=0)),
-        func.sum(case((and_(Appointment.status == "cancelled", Appointment.cancel_reason == "patient",
-                            ~Appointment.cancelled_late), 1), else_=0)),
-        func.sum(case((and_(Appointment.status == "cancelled", Appointment.cancel_reason == "patient",
-                            Appointment.cancelled_late), 1), else_=0)),
-        func.sum(case((and_(Appointment.status == "cancelled", Appointment.cancel_reason != "patient",
-                            ~Appointment.cancelled_late), 1), else_=0)),
-        func.sum(case((and_(Appointment.status == "cancelled", Appointment.cancel_reason != "patient",
-                            Appointment.cancelled_late), 1), else_=0)),
-    )).one()
-    attended, no_show, unrecorded, upcoming, c_pe, c_pl, c_se, c_sl = (int(v or 0) for v in outcome)
-    raw.update(attended=attended, no_show=no_show, unrecorded=unrecorded,
-               no_show_rate=rate(no_show, attended + no_show, threshold),
-               cancelled=c_pe + c_pl + c_se + c_sl)
-    stats.tables.append(Table("outcome", "Issue des rendez-vous", [
-        "Venus", "Absents", "Non renseignés", "À venir", "Annulés par le patient (à l’avance)",
-        "Annulés par le patient (moins de 24 h avant)", "Annulés par le praticien ou le lieu (à l’avance)",
-        "Annulés par le praticien ou le lieu (moins de 24 h avant)", "Total"],
-        [["Nombre", attended, no_show, unrecorded, upcoming, c_pe, c_pl, c_se, c_sl,
-          attended + no_show + unrecorded + upcoming + c_pe + c_pl + c_se + c_sl]], additive=True))
-    stats.tables[-1].columns.insert(0, "")
-
-    # Délais: lead time from booking to appointment, median and 90th percentile (nearest rank, in SQL).
-    lead = (_minutes(session, Appointment.created_at, Slot.starts_at) / 60).label("lead")
-    ranked = appointments(lead, func.row_number().over(order_by=lead).label("rank"),
-                          func.count().over().label("n")).where(Appointment.status != "cancelled").subquery()
-    lead_rows = session.execute(select(ranked.c.lead, ranked.c.rank, ranked.c.n).where(or_(
-        ranked.c.rank == (ranked.c.n * 50 + 99) // 100, ranked.c.rank == (ranked.c.n * 90 + 99) // 100))).all()
-    n = lead_rows[0].n if lead_rows else 0
-    by_rank = {row.rank: float(row.lead) for row in lead_rows}
-    median = round(by_rank[nearest_rank(n, 50)] / 24, 1) if n >= threshold else None
-    p90 = round(by_rank[nearest_rank(n, 90)] / 24, 1) if n >= threshold else None
-    raw.update(lead_median_days=median, lead_p90_days=p90)
+    offer, figures = _offer(scope)
+    demand, demand_figures = _demand(scope)
+    outcome, outcome_figures = _outcome(scope)
+    stats.tables += [offer, demand, outcome]
+    figures |= demand_figures | outcome_figures | _lead_times(scope)
+    figures["occupancy"] = _occupancy(scope, figures["seats"])
     if headline_only:
-        return _finish(stats, raw, threshold)
-    delays = session.execute(
-        select(DelaySample.profession, func.avg(DelaySample.days), func.count(DelaySample.id),
-               func.sum(case((DelaySample.days.is_(None), 1), else_=0)))
-        .where(DelaySample.site_id.in_(sites), DelaySample.day >= start, DelaySample.day < end,
-               *([DelaySample.profession == profession] if profession else []))
-        .group_by(DelaySample.profession).order_by(DelaySample.profession)).all()
-    stats.tables.append(Table("delays", "Délais", ["Indicateur", "Jours"], [
-        ["Délai entre la réservation et le rendez-vous — médiane", median],
-        ["Délai entre la réservation et le rendez-vous — 90 % des patients en moins de", p90],
-        *[[f"Délai moyen jusqu’au prochain créneau libre — {PROFESSIONS.get(p, p)} ({count} relevés"
-           f"{f', dont {none} sans créneau' if none else ''})", round(float(avg), 1) if avg is not None else None]
-          for p, avg, count, none in delays],
-    ]))
-
-    # Reach: who came, from where, how old, new or returning.
-    patients = appointments(Appointment.patient_id).where(Appointment.status.in_(ACTIVE)).subquery()
-    residence = session.execute(
-        select(Commune.name, Commune.population, func.count(distinct(Patient.id)))
-        .select_from(Patient).join(Commune, Commune.insee == Patient.commune_insee, isouter=True)
-        .where(Patient.id.in_(select(patients.c.patient_id))).group_by(Commune.name, Commune.population)
-        .order_by(func.count(distinct(Patient.id)).desc(), Commune.name)).all()
-    served = select(site_served_communes.c.commune_insee).where(site_served_communes.c.site_id.in_(sites))
-    per_commune = session.execute(
-        appointments(Commune.name, Commune.population, func.count(Appointment.id))
-        .join(Patient, Patient.id == Appointment.patient_id).join(Commune, Commune.insee == Patient.commune_insee)
-        .where(Appointment.status.in_(ACTIVE), Commune.insee.in_(served))
-        .group_by(Commune.name, Commune.population).order_by(Commune.name)).all()
-    limits = age_band_limits(start)
-    band = case((Patient.birth_date.is_(None), 4), (Patient.birth_date > limits[0], 0),
-                (Patient.birth_date > limits[1], 1), (Patient.birth_date > limits[2], 2), else_=3)
-    bands = dict(session.execute(select(band, func.count(Patient.id)).where(
-        Patient.id.in_(select(patients.c.patient_id))).group_by(band)).all())
-    # A patient is back when their first visit to these sites came before the period: one grouped pass.
-    first_visit = (select(func.min(Slot.starts_at).label("first")).select_from(Appointment)
-                   .join(Slot, Slot.id == Appointment.slot_id)
-                   .where(Appointment.status.in_(ACTIVE), Slot.site_id.in_(sites),
-                          Appointment.patient_id.in_(select(patients.c.patient_id)))
-                   .group_by(Appointment.patient_id).subquery())
-    new_returning = session.execute(select(func.sum(case((first_visit.c.first >= t0, 1), else_=0)),
-                                           func.sum(case((first_visit.c.first < t0, 1), else_=0)))).one()
-    stats.tables.append(Table("residence", "Patients par commune de résidence", ["Commune", "Patients"],
-                              [[name or "Commune non renseignée", count] for name, _, count in residence]))
-    stats.tables.append(Table("age", "Patients par âge", ["", *AGE_BANDS, "Total"],
-                              [["Patients", *[int(bands.get(i, 0)) for i in range(5)], int(sum(bands.values()))]],
-                              additive=True))
-    new, back = int(new_returning[0] or 0), int(new_returning[1] or 0)
-    stats.tables.append(Table("loyalty", "Nouveaux patients et patients revenus", ["", "Nouveaux", "Revenus", "Total"],
-                              [["Patients", new, back, new + back]], additive=True))
-    stats.tables.append(Table("reach", "Rendez-vous pour 1 000 habitants des communes desservies",
-                              ["Commune", "Rendez-vous", "Pour 1 000 habitants"],
-                              [[name, count, round(1000 * count / population, 1) if population and count >= threshold
-                                else None] for name, population, count in per_commune]))
-    raw["patients"] = new + back
-
-    # Reminders: no-show rate with a delivered reminder and without any reminder sent.
-    reminder_key = appointment_message_sql(Appointment.id, "reminder")
-    delivered = exists().where(Notification.dedupe_key == reminder_key, Notification.status == "delivered")
-    any_sent = exists().where(Notification.dedupe_key == reminder_key,
-                              Notification.status.in_(("sent", "delivered", "undelivered", "failed")))
-    reminders = session.execute(appointments(
-        func.sum(case((and_(delivered, Appointment.status == "attended"), 1), else_=0)),
-        func.sum(case((and_(delivered, Appointment.status == "no_show"), 1), else_=0)),
-        func.sum(case((and_(~any_sent, Appointment.status == "attended"), 1), else_=0)),
-        func.sum(case((and_(~any_sent, Appointment.status == "no_show"), 1), else_=0)))).one()
-    ra, rn, na, nn = (int(v or 0) for v in reminders)
-    stats.tables.append(Table("reminders", "Effet des rappels par SMS", ["", "Venus", "Absents",
-                                                                         "Taux d’absence (%)"], [
-        ["Rappel reçu", ra, rn, rate(rn, ra + rn, threshold)],
-        ["Sans rappel", na, nn, rate(nn, na + nn, threshold)],
-    ]))
-
-    stats.tables.append(_trend(session, commune, sites, profession, end, zone))
-    return _finish(stats, raw, threshold)
+        return _finish(stats, figures, threshold)
+    reach, reach_figures = _reach(scope)
+    figures |= reach_figures
+    stats.tables += [_delays(scope, figures), *reach, _reminders(scope),
+                     _trend(session, commune, sites, profession, end, zone)]
+    return _finish(stats, figures, threshold)
 
 
 def _finish(stats: Statistics, raw: dict, threshold: int) -> Statistics:
