@@ -5,11 +5,13 @@ from datetime import date
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    PasswordField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from booking.errors import DomainError
@@ -76,6 +78,17 @@ class FrenchDateField(StringField):
         except ValueError:
             self.data = None
             raise ValueError("Date invalide : écrivez-la jj/mm/aaaa, par exemple 02/11/1944.") from None
+
+
+class NewPasswordFields:
+    """A new password typed twice (sign-up, accepting an invitation); mixed into a BaseForm."""
+
+    password = PasswordField("Mot de passe (10 caractères au moins)",
+                             validators=[DataRequired(), Length(min=10, max=256)],
+                             render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField("Confirmez le mot de passe",
+                            validators=[DataRequired(), EqualTo("password", "Les deux mots de passe diffèrent.")],
+                            render_kw={"autocomplete": "new-password"})
 
 
 def options(pairs) -> list[SelectChoice]:

@@ -130,3 +130,21 @@ def make_world(session, now: datetime) -> SimpleNamespace:
     w.appointment_b = make_appointment(session, w.slot_b, w.patient_b)
     session.commit()
     return w
+
+
+def book_then_wait(session, world, now: datetime, slot=None):
+    """A slot of the world's site booked by someone without a phone, and patient A waiting for that day."""
+    from booking.appointments.services import book_slot
+    from booking.database import unit_of_work
+    from booking.waitlist.services import join_waitlist
+
+    slot = slot or make_slot(session, world.practitioner_a, world.site_a, now + timedelta(days=3))
+    taker = make_patient(session, first_name="Paul", phone=None, phone_kind=None)
+    session.commit()
+    with unit_of_work(session):
+        booked = book_slot(session, slot_id=slot.id, patient_id=taker.id, channel="reception", now=now)
+    day = slot.starts_at.date()
+    with unit_of_work(session):
+        entry = join_waitlist(session, world.resident_a, world.patient_a.id, world.site_a.id, "medecin_generaliste",
+                              day, day, now)
+    return slot, taker, booked, entry

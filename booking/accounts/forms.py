@@ -3,15 +3,14 @@
 from wtforms import (
     BooleanField,
     EmailField,
-    PasswordField,
     StringField,
 )
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from booking.forms import BaseForm, FrenchDateField
+from booking.forms import BaseForm, FrenchDateField, NewPasswordFields
 
 
-class SignupForm(BaseForm):
+class SignupForm(NewPasswordFields, BaseForm):
     first_name = StringField("Prénom", validators=[DataRequired(), Length(max=100)],
                              render_kw={"autocomplete": "given-name"})
     last_name = StringField("Nom", validators=[DataRequired(), Length(max=100)],
@@ -24,12 +23,6 @@ class SignupForm(BaseForm):
     email = EmailField("Adresse e-mail (facultative si vous donnez un mobile)",
                        validators=[Optional(), Length(max=254)],
                        render_kw={"autocomplete": "email"})
-    password = PasswordField("Mot de passe (10 caractères au moins)",
-                             validators=[DataRequired(), Length(min=10, max=256)],
-                             render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField("Confirmez le mot de passe",
-                            validators=[DataRequired(), EqualTo("password", "Les deux mots de passe diffèrent.")],
-                            render_kw={"autocomplete": "new-password"})
     sms_consent = BooleanField("J’accepte de recevoir des SMS de confirmation et de rappel", default=True)
 
 

@@ -4,15 +4,14 @@ from wtforms import (
     BooleanField,
     EmailField,
     IntegerField,
-    PasswordField,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from booking.formatting import SITE_KIND_LABELS
-from booking.forms import BaseForm, CheckboxesField, options
+from booking.forms import BaseForm, CheckboxesField, NewPasswordFields, options
 from booking.sites.models import SITE_KINDS
 from booking.sites.rules import ACCESSIBILITY, EQUIPMENT, PROFESSIONS
 
@@ -51,16 +50,10 @@ class InviteForm(BaseForm):
                                                           Length(max=254)])
 
 
-class PractitionerProfileForm(BaseForm):
+class PractitionerProfileForm(NewPasswordFields, BaseForm):
     first_name = StringField("Prénom", validators=[DataRequired(), Length(max=100)])
     last_name = StringField("Nom", validators=[DataRequired(), Length(max=100)])
     profession = SelectField("Profession", choices=options(PROFESSIONS.items()))
     specialty = StringField("Spécialité ou orientation (facultatif)", validators=[Optional(), Length(max=80)])
     rpps = StringField("Numéro RPPS (11 chiffres)", validators=[Optional(), Length(max=20)])
     consults_remotely = BooleanField("Je consulte aussi à distance (téléconsultation)")
-    password = PasswordField("Mot de passe (10 caractères au moins)",
-                             validators=[DataRequired(), Length(min=10, max=256)],
-                             render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField("Confirmez le mot de passe",
-                            validators=[DataRequired(), EqualTo("password", "Les deux mots de passe diffèrent.")],
-                            render_kw={"autocomplete": "new-password"})

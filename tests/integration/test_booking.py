@@ -213,15 +213,8 @@ def test_find_patients_ignores_accents_and_suggests_close_spellings(session, wor
 
 
 def test_waiting_list_offers_a_freed_slot_for_thirty_minutes_then_the_next(app, session, world):
-    slot = _slot(session, world)
-    taker = builders.make_patient(session, first_name="Paul", phone=None, phone_kind=None)
-    session.commit()
-    with unit_of_work(session):
-        booked = book_slot(session, slot_id=slot.id, patient_id=taker.id, channel="reception", now=NOW)
+    slot, taker, booked, first = builders.book_then_wait(session, world, NOW, slot=_slot(session, world))
     day = slot.starts_at.date()
-    with unit_of_work(session):
-        first = join_waitlist(session, world.resident_a, world.patient_a.id, world.site_a.id, "medecin_generaliste",
-                              day, day, NOW)
     second_patient = builders.make_patient(session, first_name="Inès", phone="+33600000099")
     session.commit()
     with unit_of_work(session):

@@ -66,21 +66,13 @@ def test_taking_an_offer_books_and_closes_the_entry_in_one_commit(app, session, 
 
     from sqlalchemy import event
 
-    from booking.appointments.services import book_slot, cancel_appointment
+    from booking.appointments.services import cancel_appointment
     from booking.database import unit_of_work
     from booking.waitlist.models import WaitlistEntry
-    from booking.waitlist.services import accept_offer, join_waitlist, offer_token
+    from booking.waitlist.services import accept_offer, offer_token
     from tests import builders
 
-    slot = builders.make_slot(session, world.practitioner_a, world.site_a, NOW + timedelta(days=3))
-    taker = builders.make_patient(session, first_name="Paul", phone=None, phone_kind=None)
-    session.commit()
-    with unit_of_work(session):
-        booked = book_slot(session, slot_id=slot.id, patient_id=taker.id, channel="reception", now=NOW)
-    day = slot.starts_at.date()
-    with unit_of_work(session):
-        entry = join_waitlist(session, world.resident_a, world.patient_a.id, world.site_a.id, "medecin_generaliste",
-                              day, day, NOW)
+    slot, _, booked, entry = builders.book_then_wait(session, world, NOW)
     with unit_of_work(session):  # the freed slot is offered after this commit, by the waiting list's reaction
         cancel_appointment(session, world.agent_a, booked.id, "patient", NOW)
     session.refresh(entry)

@@ -212,17 +212,10 @@ def test_an_agent_puts_a_patient_on_the_waiting_list(client, auth, session, worl
 
 
 def test_the_offer_link_books_the_held_slot(app, session, world):
-    from booking.appointments.services import book_slot, cancel_appointment
-    from booking.waitlist.services import join_waitlist
+    from booking.appointments.services import cancel_appointment
 
     slot = builders.make_slot(session, world.practitioner_a, world.site_a, NOW + timedelta(days=4))
-    taker = builders.make_patient(session, first_name="Paul", phone=None, phone_kind=None)
-    session.commit()
-    with unit_of_work(session):
-        taken = book_slot(session, slot_id=slot.id, patient_id=taker.id, channel="reception", now=NOW)
-    with unit_of_work(session):
-        join_waitlist(session, world.resident_a, world.patient_a.id, world.site_a.id, "medecin_generaliste",
-                      slot.starts_at.date(), slot.starts_at.date(), NOW)
+    slot, _, taken, _ = builders.book_then_wait(session, world, NOW, slot=slot)
     with unit_of_work(session):
         cancel_appointment(session, world.agent_a, taken.id, "patient", NOW)
     offer = session.scalar(select(Notification).where(Notification.dedupe_key.like("waitlist:%")))
