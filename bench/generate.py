@@ -173,7 +173,8 @@ def _insert_world(connection, communes, scale, today, now, password_hash, search
         kind = ("teleconsultation", "teleconsultation", "consultation_avancee", "permanence")[i % 4]
         label = {"teleconsultation": "Cabine de téléconsultation", "consultation_avancee": "Consultations avancées",
                  "permanence": "Permanence de soins"}[kind]
-        site_rows.append({"kind": kind, "name": f"{label} de {commune.name}", "address": "Place de la mairie",
+        site_rows.append({"kind": kind, "name": f"{label} de {commune.name}", "sms_label": commune.name[:30],
+                          "address": "Place de la mairie",
                           "postal_code": commune.postal_code, "commune_insee": commune.insee,
                           "operator_commune_insee": commune.insee, "time_zone": zone_for(commune.departement_code),
                           "contact_email": f"mairie-{commune.insee}@bench.test", "equipment": "[]",

@@ -76,7 +76,7 @@ def build_demo(now: datetime, seed: int = 7) -> dict:
                                    "« flask --app booking geo import » (ou avec tests/fixtures/geo).")
 
     cabin = Site(
-        kind="teleconsultation", name="Cabine de téléconsultation de Saint-Bonnet",
+        kind="teleconsultation", name="Cabine de téléconsultation de Saint-Bonnet", sms_label="Cabine de Saint-Bonnet",
         address="Mairie, 2 place de l’Église", postal_code="15140", commune_insee=SAINT_BONNET,
         operator_commune_insee=SAINT_BONNET, time_zone="Europe/Paris", phone="+33471000001",
         contact_email="mairie@saint-bonnet.demo.test",
@@ -90,6 +90,7 @@ def build_demo(now: datetime, seed: int = 7) -> dict:
     )
     centre = Site(
         kind="consultation_avancee", name="Consultations avancées du Pays de Salers",
+        sms_label="Consultations Pays de Salers",
         address="Maison de santé, 4 avenue de la Gare", postal_code="15140", commune_insee=VALMEROUX,
         operator_epci_siren=EPCI_SIREN, time_zone="Europe/Paris", phone="+33471000002",
         contact_email="sante@pays-de-salers.demo.test",
@@ -99,7 +100,7 @@ def build_demo(now: datetime, seed: int = 7) -> dict:
         served_communes=list(epci.members), rooms=[Room(name="Salle 1"), Room(name="Salle 2")],
     )
     permanence = Site(
-        kind="permanence", name="Permanence sage-femme de Pleaux",
+        kind="permanence", name="Permanence sage-femme de Pleaux", sms_label="Permanence de Pleaux",
         address="Mairie, place Georges-Pompidou", postal_code="15700", commune_insee=PLEAUX,
         operator_commune_insee=PLEAUX, time_zone="Europe/Paris", phone="+33471000003",
         opening_hours="Vendredi, 9 h – 12 h",

@@ -13,7 +13,6 @@ from booking.accounts.services import (
     sign_up,
     verify_code,
 )
-from booking.appointments.forms import ConfirmForm
 from booking.auth.decorators import current_resident
 from booking.clock import now
 from booking.database import unit_of_work
@@ -98,6 +97,6 @@ def account():
     patients = account_patients(db.session, user)
     appointments, waiting = account_overview(db.session, [p.id for p in patients], now())
     return render_template("public/account.html", patients=patients, appointments=appointments, waiting=waiting,
-                           form=form, cancel_form=ConfirmForm(),
+                           form=form,
                            needs_code=bool(user.phone and not user.phone_verified_at))
 

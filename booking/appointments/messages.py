@@ -9,7 +9,6 @@ import notifications
 from booking.appointments.links import cancel_token
 from booking.appointments.models import Appointment
 from booking.appointments.rules import morning_after, reminder_due
-from booking.formatting import format_moment
 from booking.outgoing import keys, sms
 from booking.patients.models import Patient
 from booking.urls import public_url
@@ -27,25 +26,27 @@ def cancel_url(appointment: Appointment) -> str:
     return public_url(f"/a/{token}")
 
 
-def _when_where(appointment: Appointment) -> tuple[str, str]:
-    site = appointment.slot.site
-    return format_moment(appointment.slot.starts_at, site.time_zone), f"{site.name}, {site.commune.name}"
+def visit_of(appointment: Appointment) -> sms.Visit:
+    """What an SMS may say of an appointment."""
+    slot = appointment.slot
+    return sms.Visit(slot.starts_at, slot.site.time_zone, slot.site.sms_label, slot.site.commune.name,
+                     appointment.reference)
 
 
 def confirmation_text(appointment: Appointment) -> str:
-    return sms.confirmation(*_when_where(appointment), appointment.reference, cancel_url(appointment))
+    return sms.confirmation(visit_of(appointment), cancel_url(appointment))
 
 
 def reminder_text(appointment: Appointment) -> str:
-    return sms.reminder(*_when_where(appointment), appointment.reference, cancel_url(appointment))
+    return sms.reminder(visit_of(appointment), cancel_url(appointment))
 
 
 def cancelled_by_patient_text(appointment: Appointment) -> str:
-    return sms.cancelled_by_patient(*_when_where(appointment), appointment.reference)
+    return sms.cancelled_by_patient(visit_of(appointment))
 
 
 def cancelled_by_site_text(appointment: Appointment) -> str:
-    return sms.cancelled_by_site(*_when_where(appointment), public_url(f"/lieux/{appointment.slot.site_id}"))
+    return sms.cancelled_by_site(visit_of(appointment), public_url(f"/lieux/{appointment.slot.site_id}"))
 
 
 def _sms(session: Session, appointment: Appointment, kind: str, body: str, due_at: datetime) -> None:

@@ -1,13 +1,14 @@
 """Read use cases on patients and appointments, each one scoped and audited."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from booking.appointments.models import Appointment
+from booking.appointments.rules import local_day
 from booking.auth.models import User
-from booking.auth.permissions import Action, fetch, site_ids_run_by
+from booking.auth.permissions import Action, fetch, site_ids_run_by, visible_appointments
 from booking.auth.services import record_audit
 from booking.errors import NotFound
 from booking.geo.models import Commune
@@ -69,3 +70,22 @@ def appointment_from_link(session: Session, secret: str, token: str, now: dateti
         raise NotFound("Ce lien n’est plus valable : le rendez-vous est passé ou déjà annulé. "
                        "Pour toute question, appelez votre mairie.")
     return appointment
+
+
+def days_to_mark(session: Session, user: User, sites: list, now: datetime, days_back: int = 60) -> dict:
+    """The past days, per site, whose appointments still wait for "venu" or "absent": {site: [(day, count)]}."""
+    by_id = {site.id: site for site in sites}
+    if not by_id:
+        return {}
+    rows = session.execute(
+        select(Slot.site_id, Slot.starts_at).select_from(Appointment).join(Slot, Slot.id == Appointment.slot_id)
+        .where(Appointment.status == "booked", Slot.site_id.in_(by_id), Slot.starts_at < now,
+               Slot.starts_at >= now - timedelta(days=days_back), visible_appointments(user))
+        .order_by(Slot.starts_at.desc())).all()
+    counts: dict = {}
+    for site_id, starts_at in rows:
+        site = by_id[site_id]
+        day = local_day(starts_at, site.time_zone)
+        counts.setdefault(site, {}).setdefault(day, 0)
+        counts[site][day] += 1
+    return {site: sorted(days.items(), reverse=True) for site, days in counts.items()}

@@ -1,7 +1,7 @@
 """Pure booking rules: references, lateness."""
 
 import secrets
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 # No 0/O, 1/I/L, 5/S, 8/B: read aloud at a desk or over the phone without confusion.
@@ -55,3 +55,8 @@ def morning_after(moment: datetime, time_zone: str, start: int = QUIET_START_HOU
     local = moment.astimezone(zone)
     day = local.date() + timedelta(days=1) if local.hour >= start else local.date()
     return datetime.combine(day, time(end), tzinfo=zone).astimezone(timezone.utc)
+
+
+def local_day(instant: datetime, time_zone: str) -> date:
+    """The calendar day an instant falls on in a site's time zone."""
+    return instant.astimezone(ZoneInfo(time_zone)).date()

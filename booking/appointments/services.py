@@ -10,7 +10,7 @@ from sqlalchemy.orm.util import identity_key
 
 from booking.appointments.messages import can_receive_sms, plan_booking_messages, plan_cancellation_messages
 from booking.appointments.models import CHANNELS, Appointment
-from booking.appointments.rules import is_late_cancellation, new_reference
+from booking.appointments.rules import is_late_cancellation, local_day, new_reference
 from booking.auth.models import User
 from booking.auth.permissions import Action, fetch, is_resident, require
 from booking.auth.services import record_audit
@@ -241,9 +241,33 @@ def check_in(session: Session, actor: User, appointment_id: int, now: datetime) 
                         action=Action.MARK_ATTENDANCE)
     if appointment.status != "booked":
         raise Conflict("Ce rendez-vous n’est plus à venir.")
+    zone = appointment.slot.site.time_zone
+    if local_day(now, zone) != local_day(appointment.slot.starts_at, zone):
+        raise Conflict("L’arrivée se note le jour du rendez-vous.")
     appointment.checked_in_at = appointment.checked_in_at or now
     record_audit(session, user=actor, action="appointment.check_in", object_type="appointment",
                  object_id=appointment.id, patient_id=appointment.patient_id, now=now)
+    session.flush()
+    return appointment
+
+
+def undo_attendance(session: Session, actor: User, appointment_id: int, now: datetime) -> Appointment:
+    """Take back an arrival, "venu" or "absent" noted by mistake; only on the appointment's own day (audited)."""
+    appointment = fetch(session, Appointment, appointment_id, "Ce rendez-vous n’existe pas.", user=actor,
+                        action=Action.MARK_ATTENDANCE)
+    zone = appointment.slot.site.time_zone
+    if local_day(now, zone) != local_day(appointment.slot.starts_at, zone):
+        raise Conflict("Une présence ne se corrige que le jour du rendez-vous : adressez-vous à l’administrateur.")
+    if appointment.status not in ("attended", "no_show") and appointment.checked_in_at is None:
+        raise Conflict("Rien à corriger : ni arrivée ni présence n’est notée.")
+    undone = appointment.status if appointment.status != "booked" else "check_in"
+    if appointment.status in ("attended", "no_show"):
+        appointment.status = "booked"
+        appointment.attendance_marked_at = appointment.attendance_marked_by_id = None
+    else:
+        appointment.checked_in_at = None
+    record_audit(session, user=actor, action="appointment.undo", object_type="appointment",
+                 object_id=appointment.id, patient_id=appointment.patient_id, details={"undone": undone}, now=now)
     session.flush()
     return appointment
 

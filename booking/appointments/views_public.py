@@ -9,6 +9,7 @@ from booking.accounts.services import (
 )
 from booking.appointments.forms import BookForm, ConfirmForm
 from booking.appointments.messages import can_receive_sms
+from booking.appointments.queries import read_appointment
 from booking.appointments.services import BookingLimitReached, SlotUnavailable, book, cancel_appointment
 from booking.auth.decorators import current_resident
 from booking.auth.permissions import is_resident
@@ -24,15 +25,20 @@ blueprint = Blueprint("public", __name__)
 
 
 
-@blueprint.route("/compte/rendez-vous/<int:appointment_id>/annuler", methods=["POST"])
+@blueprint.route("/compte/rendez-vous/<int:appointment_id>/annuler", methods=["GET", "POST"])
 @login_required
 @unit_of_work()
 def cancel_own(appointment_id: int):
-    """Cancel one of the account's appointments."""
-    current_resident()
-    if not ConfirmForm().validate_on_submit():
+    """Ask the resident to confirm, then cancel one of the account's appointments."""
+    resident = current_resident()
+    appointment = read_appointment(db.session, resident, appointment_id, now())
+    form = ConfirmForm()
+    if request.method == "GET":
+        return render_template("appointments/cancel_link.html", appointment=appointment, form=form,
+                               keep_url=url_for("accounts.account"))
+    if not form.validate_on_submit():
         abort(400)
-    cancel_appointment(db.session, current_user, appointment_id, "patient", now())
+    cancel_appointment(db.session, resident, appointment.id, "patient", now())
     flash("Rendez-vous annulé : la place est libérée pour quelqu’un d’autre.", "success")
     return redirect(url_for("accounts.account"))
 
@@ -79,8 +85,6 @@ def book_page(slot_id: int):
 @unit_of_work()
 def confirmation(appointment_id: int):
     """Show the reference, the place and its instructions, and the .ics file."""
-    from booking.appointments.queries import read_appointment
-
     appointment = read_appointment(db.session, current_user, appointment_id, now())
     return render_template("public/confirmation.html", appointment=appointment,
                            sms=can_receive_sms(appointment.patient))
@@ -90,7 +94,6 @@ def confirmation(appointment_id: int):
 @login_required
 def move(appointment_id: int):
     """Move an appointment to another free slot of the same site and profession, in one step."""
-    from booking.appointments.queries import read_appointment
     from booking.appointments.services import reschedule
 
     appointment = read_appointment(db.session, current_user, appointment_id, now())

@@ -15,6 +15,7 @@ from booking.appointments.services import (
     cancel_appointment,
     check_in,
     mark_attendance,
+    undo_attendance,
 )
 from booking.auth.decorators import current_desk_user, staff_required
 from booking.auth.permissions import visible_appointments
@@ -116,6 +117,7 @@ def day_sheet(site_id: int):
                                                 visible_appointments(current_user))
         .order_by(Slot.starts_at)))
     return render_template("reception/day_sheet.html", site=site, day=day, appointments=appointments,
+                           today_at_site=today,
                            remote_rules=remote_rules_at(db.session, site), now=now(), form=ConfirmForm(),
                            timedelta=timedelta)
 
@@ -146,6 +148,18 @@ def attendance(appointment_id: int):
         abort(400)
     appointment = mark_attendance(db.session, current_user, appointment_id, request.form.get("status", ""), now())
     flash("Présence enregistrée.", "success")
+    return _back(appointment)
+
+
+@blueprint.route("/rendez-vous/<int:appointment_id>/presence/corriger", methods=["POST"])
+@staff_required
+@unit_of_work()
+def undo(appointment_id: int):
+    """Take back an arrival or a presence noted by mistake, the same day."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    appointment = undo_attendance(db.session, current_user, appointment_id, now())
+    flash(f"Correction enregistrée pour {appointment.patient.full_name}.", "success")
     return _back(appointment)
 
 

@@ -1,36 +1,91 @@
-"""What the platform says by SMS. Each text is one GSM-7 segment for any site, with a public URL of 40 characters.
+"""What the platform says by SMS. Each text is one GSM-7 segment (160 characters) for any site and commune,
+with a public URL of up to 40 characters: the fullest wording that fits is sent.
 
 An SMS carries the date, local time, place, reference and a link: never the reason, the profession,
 the specialty or the practitioner's name.
 """
 
-from notifications.gsm import to_gsm7
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from booking.formatting import format_moment
+from booking.geo.rules import search_key
+from notifications.gsm import segments, to_gsm7
+
+DAYS = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
 
 
-def confirmation(when: str, where: str, reference: str, cancel_url: str) -> str:
+@dataclass(frozen=True)
+class Visit:
+    """What an SMS may say of an appointment: when and where, and its reference."""
+
+    starts_at: datetime
+    time_zone: str
+    place: str    # the site's short SMS label (30 characters at most)
+    commune: str
+    reference: str
+
+
+def _whens(visit: Visit) -> list[str]:
+    local = visit.starts_at.astimezone(ZoneInfo(visit.time_zone))
+    short = f"{DAYS[local.weekday()]} {local:%d/%m} {local.hour}h{local:%M}"
+    return [format_moment(visit.starts_at, visit.time_zone), short]
+
+
+def _wheres(visit: Visit) -> list[str]:
+    place = visit.place.rstrip(". ")
+    # The label often names its commune already ("Permanence de Pleaux"): then it is not repeated.
+    if search_key(visit.commune) in search_key(place):
+        return [place]
+    return [f"{place}, {visit.commune}", place]
+
+
+def _one_segment(variants) -> str:
+    """The first wording that fits one GSM-7 segment (160 characters): the fullest one that is not dearer."""
+    texts = [to_gsm7(text) for text in variants]
+    return next((text for text in texts if segments(text) == 1), texts[-1])
+
+
+def _about(visit: Visit, *wordings) -> str:
+    """Try each wording (fullest first) with the place and commune, then the place alone; long date, then short."""
+    return _one_segment(wording(when, where) for wording in wordings
+                        for where in _wheres(visit) for when in _whens(visit))
+
+
+def confirmation(visit: Visit, cancel_url: str) -> str:
     """The booking is confirmed."""
-    return to_gsm7(f"RDV confirmé {when}, {where}. Réf. {reference}. Pour annuler : {cancel_url}")
+    return _about(visit, lambda when, where: f"RDV confirmé {when}, {where}. Réf. {visit.reference}. "
+                                             f"Pour annuler : {cancel_url}",
+                  lambda when, where: f"RDV {when}, {where}. Réf. {visit.reference}. Annuler : {cancel_url}")
 
 
-def reminder(when: str, where: str, reference: str, cancel_url: str) -> str:
+def reminder(visit: Visit, cancel_url: str) -> str:
     """The appointment is near; a person who cannot come frees the place."""
-    return to_gsm7(f"Rappel RDV {when}, {where}. Réf. {reference}. Empêché ? Libérez la place : {cancel_url}")
+    return _about(visit, lambda when, where: f"Rappel RDV {when}, {where}. Réf. {visit.reference}. "
+                                             f"Si vous ne pouvez pas venir : {cancel_url}",
+                  lambda when, where: f"Rappel RDV {when}, {where}. Réf. {visit.reference}. Annuler : {cancel_url}")
 
 
-def cancelled_by_patient(when: str, where: str, reference: str) -> str:
+def cancelled_by_patient(visit: Visit) -> str:
     """The patient's own cancellation is done."""
-    return to_gsm7(f"Votre RDV du {when} ({where}) est bien annulé. Réf. {reference}. Merci.")
+    return _about(visit, lambda when, where: f"Votre RDV du {when} ({where}) est bien annulé. "
+                                             f"Réf. {visit.reference}. Merci.")
 
 
-def cancelled_by_site(when: str, where: str, other_slots_url: str) -> str:
+def cancelled_by_site(visit: Visit, other_slots_url: str) -> str:
     """The site or the practitioner cancelled: where to find another slot."""
-    return to_gsm7(f"Désolé : votre RDV du {when} ({where}) est annulé par le lieu de soins. "
-                   f"Autres créneaux : {other_slots_url}")
+    return _about(visit, lambda when, where: f"Désolé : votre RDV du {when} ({where}) est annulé par le lieu de "
+                                             f"soins. Autres créneaux : {other_slots_url}",
+                  lambda when, where: f"RDV du {when} ({where}) annulé par le lieu. Autres créneaux : "
+                                      f"{other_slots_url}")
 
 
-def waitlist_offer(when: str, site_name: str, minutes: int, offer_url: str) -> str:
+def waitlist_offer(visit: Visit, minutes: int, offer_url: str) -> str:
     """A freed slot, held for the first person waiting."""
-    return to_gsm7(f"Une place se libère {when}, {site_name}. Gardée pour vous {minutes} min : {offer_url}")
+    return _about(visit, lambda when, where: f"Une place se libère {when}, {where}. Gardée pour vous {minutes} min : "
+                                             f"{offer_url}",
+                  lambda when, where: f"Place libre {when}, {where}, gardée {minutes} min : {offer_url}")
 
 
 def verification_code(code: str, minutes: int) -> str:

@@ -19,6 +19,8 @@ from booking.sites.rules import ACCESSIBILITY, EQUIPMENT, PROFESSIONS
 class SiteForm(BaseForm):
     kind = SelectField("Type de lieu", choices=options((k, SITE_KIND_LABELS[k]) for k in SITE_KINDS))
     name = StringField("Nom du lieu", validators=[DataRequired(), Length(max=200)])
+    sms_label = StringField("Nom court dans les SMS (30 caractères au plus ; vide : le début du nom)",
+                            validators=[Optional(), Length(max=30)])
     address = StringField("Adresse (numéro, rue, bâtiment)", validators=[DataRequired(), Length(max=300)])
     commune_insee = SelectField("Commune où se trouve le lieu", choices=[])
     postal_code = StringField("Code postal", validators=[DataRequired(), Length(min=5, max=5)])

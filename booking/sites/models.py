@@ -11,6 +11,8 @@ from booking.geo.models import Commune, Epci
 from booking.sites.rules import PROFESSIONS
 from notifications.sqltypes import UtcDateTime, utcnow
 
+SMS_LABEL_LENGTH = 30
+
 if TYPE_CHECKING:  # the account model imports the geo and site models: no import cycle at run time
     from booking.auth.models import User
 
@@ -40,6 +42,9 @@ class Site(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(30))
     name: Mapped[str] = mapped_column(String(200))
+    # How SMS name the place: short, so that every SMS stays one segment (the site's name by default).
+    sms_label: Mapped[str] = mapped_column(String(30), default=lambda context: context.get_current_parameters()
+                                           ["name"][:SMS_LABEL_LENGTH].strip())
     address: Mapped[str] = mapped_column(String(300))
     postal_code: Mapped[str] = mapped_column(String(5))
     commune_insee: Mapped[str] = mapped_column(ForeignKey("communes.insee"), index=True)

@@ -26,7 +26,15 @@ from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
 from booking.geo.models import Commune, Epci
 from booking.geo.rules import time_zone_for_departement
 from booking.outgoing import mail
-from booking.sites.models import SITE_KINDS, Practitioner, Room, Site, SiteInvitation, SitePractitioner
+from booking.sites.models import (
+    SITE_KINDS,
+    SMS_LABEL_LENGTH,
+    Practitioner,
+    Room,
+    Site,
+    SiteInvitation,
+    SitePractitioner,
+)
 from booking.sites.rules import ACCESSIBILITY, EQUIPMENT, PROFESSIONS, clean_rpps, default_served_communes
 from booking.slots.models import Slot
 
@@ -79,6 +87,7 @@ class SiteInput:
     postal_code: str
     commune_insee: str
     operator_epci_siren: str | None = None  # None: run by the commune where it stands
+    sms_label: str | None = None  # None: the name, cut to 30 characters
     served_communes: list[str] = field(default_factory=list)
     time_zone: str | None = None
     phone: str | None = None
@@ -140,6 +149,8 @@ def _apply_site_input(session: Session, site: Site, data: SiteInput) -> None:
 
     site.kind = data.kind
     site.name = _text(data.name, "Nom", 200, required=True)
+    site.sms_label = (_text(data.sms_label, "Nom court dans les SMS", SMS_LABEL_LENGTH)
+                      or site.name[:SMS_LABEL_LENGTH].strip())
     site.address = _text(data.address, "Adresse", 300, required=True)
     site.postal_code = postal_code
     site.commune_insee = commune.insee

@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 
+from booking.appointments.queries import days_to_mark
 from booking.auth.decorators import staff_required
 from booking.auth.permissions import Action, can, is_admin, manages_sites
 from booking.clock import now
@@ -38,9 +39,9 @@ blueprint = Blueprint("sites", __name__)
 @staff_required
 def workspace():
     """List the sites the staff member works at."""
-    can_create = manages_sites(current_user)
-    return render_template("sites/workspace.html", sites=sites_visible_to(db.session, current_user),
-                           can_create=can_create)
+    sites = sites_visible_to(db.session, current_user)
+    return render_template("sites/workspace.html", sites=sites, can_create=manages_sites(current_user),
+                           to_mark=days_to_mark(db.session, current_user, sites, now()))
 
 
 @blueprint.route("/gestion/sites/<int:site_id>")
@@ -83,7 +84,8 @@ def _fill_choices(form: SiteForm, site: Site | None) -> list[Commune]:
 def _site_input(form: SiteForm) -> SiteInput:
     operator = form.operator.data or "commune"
     return SiteInput(
-        kind=form.kind.data, name=form.name.data, address=form.address.data, postal_code=form.postal_code.data,
+        kind=form.kind.data, name=form.name.data, sms_label=form.sms_label.data, address=form.address.data,
+        postal_code=form.postal_code.data,
         commune_insee=form.commune_insee.data,
         operator_epci_siren=operator.split(":", 1)[1] if operator.startswith("epci:") else None,
         served_communes=form.served_communes.data or [], time_zone=form.time_zone.data or None,

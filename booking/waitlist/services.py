@@ -18,7 +18,6 @@ from booking.auth.services import record_audit
 from booking.database import unit_of_work
 from booking.errors import InvalidInput, NotFound
 from booking.extensions import db
-from booking.formatting import format_moment
 from booking.outgoing import sms
 from booking.patients.models import Patient
 from booking.sites.models import Practitioner, Site
@@ -88,10 +87,10 @@ def offer_freed_slot(session: Session, slot_id: int, now: datetime,
         entry.status, entry.offered_slot_id, entry.offer_expires_at = "offered", slot.id, expires
         session.flush()
         url = public_url(f"/attente/{offer_token(entry)}")
-        when = format_moment(slot.starts_at, slot.site.time_zone)
+        visit = sms.Visit(slot.starts_at, slot.site.time_zone, slot.site.sms_label, slot.site.commune.name, "")
         notifications.enqueue(
             session, channel="sms", recipient=entry.patient.phone, due_at=now,
-            body=sms.waitlist_offer(when, slot.site.name, OFFER_MINUTES, url),
+            body=sms.waitlist_offer(visit, OFFER_MINUTES, url),
             dedupe_key=f"waitlist:{entry.id}:offer:{slot.id}", group_key=f"waitlist:{entry.id}")
         session.flush()
         return entry

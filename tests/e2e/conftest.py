@@ -104,6 +104,33 @@ def browser():
         browser.close()
 
 
+CONTRAST_SCRIPT = """minimum => {
+  const rgba = text => (text.match(/[\\d.]+/g) || []).map(Number);
+  const luminance = ([r, g, b]) => {
+    const channel = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4); };
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  };
+  const background = element => {
+    for (let node = element; node && node.nodeType === 1; node = node.parentElement) {
+      const color = rgba(getComputedStyle(node).backgroundColor);
+      if (color.length === 3 || (color.length === 4 && color[3] > 0.5)) return color.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const low = [];
+  for (const element of document.querySelectorAll('a[href], button, input[type=submit], .button')) {
+    const box = element.getBoundingClientRect();
+    const style = getComputedStyle(element);
+    const label = (element.innerText || element.value || '').trim();
+    if (!box.width || !box.height || style.visibility === 'hidden' || !label) continue;
+    const [l1, l2] = [luminance(rgba(style.color)), luminance(background(element))].sort((a, b) => b - a);
+    const ratio = Math.round((l1 + 0.05) / (l2 + 0.05) * 100) / 100;
+    if (ratio < minimum) low.push({text: label.slice(0, 40), ratio});
+  }
+  return low;
+}"""
+
+
 class Visit:
     """A browser page that checks every page it reaches with axe and counts page loads."""
 
@@ -127,8 +154,17 @@ class Visit:
         violations = self.page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']}))
             .violations.filter(v => ['serious', 'critical'].includes(v.impact))
             .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', '))""")
+        violations += [f"contraste {c['ratio']}:1 « {c['text']} »" for c in self.low_contrast_controls()]
         self.checked[label] = violations
         return violations
+
+    def low_contrast_controls(self, minimum: float = 4.5) -> list[dict]:
+        """Every visible button and link whose text contrasts less than ``minimum`` with what is behind it.
+
+        axe-core leaves a control out ("incomplete") when it cannot tell the background; this walks up to the
+        first opaque background itself, so that a white button on a white page is always caught.
+        """
+        return self.page.evaluate(CONTRAST_SCRIPT, minimum)
 
     def shot(self, name: str):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -59,15 +59,15 @@ def test_reception_journey_find_or_create_consent_book_print(client, auth, sessi
     assert {"patient.create", "appointment.book", "patient.read"} <= actions
 
 
-@time_machine.travel(NOW, tick=False)
 def test_day_sheet_check_in_and_attendance(client, auth, session, world):
-    auth.login(world.agent_a.email)
-    day = world.slot_a.starts_at.date().isoformat()
-    sheet = _text(client.get(f"/gestion/sites/{world.site_a.id}/journee?jour={day}"))
-    assert world.patient_a.full_name in sheet and world.appointment_a.reference in sheet
-    client.post(f"/rendez-vous/{world.appointment_a.id}/arrivee")
+    that_morning = world.slot_a.starts_at - timedelta(hours=1)  # check-in is taken on the appointment's day
+    with time_machine.travel(that_morning, tick=False):
+        auth.login(world.agent_a.email)
+        sheet = _text(client.get(f"/gestion/sites/{world.site_a.id}/journee"))
+        assert world.patient_a.full_name in sheet and world.appointment_a.reference in sheet
+        client.post(f"/rendez-vous/{world.appointment_a.id}/arrivee")
+        assert client.get(f"/gestion/sites/{world.site_b.id}/journee").status_code == 404
     assert session.get(Appointment, world.appointment_a.id).checked_in_at is not None
-    assert client.get(f"/gestion/sites/{world.site_b.id}/journee").status_code == 404
 
 
 def test_online_journey_sign_up_verify_book_for_a_relative_cancel_by_link(app, client, session, world):
