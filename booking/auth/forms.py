@@ -3,7 +3,7 @@
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from booking.forms import BaseForm
+from booking.forms import BaseForm, NewPasswordFields
 
 
 class LoginForm(BaseForm):
@@ -22,3 +22,13 @@ class PasswordChangeForm(BaseForm):
     confirm = PasswordField("Confirmez le nouveau mot de passe",
                             validators=[DataRequired(), EqualTo("new", "Les deux mots de passe diffèrent.")],
                             render_kw={"autocomplete": "new-password"})
+
+
+class ForgottenPasswordForm(BaseForm):
+    login = StringField("Adresse e-mail ou numéro de mobile de votre compte",
+                        validators=[DataRequired("Indiquez votre adresse e-mail ou votre numéro."), Length(max=254)],
+                        render_kw={"autocomplete": "username"})
+
+
+class NewPasswordForm(NewPasswordFields, BaseForm):
+    """Choose a new password from a reset link."""

@@ -85,3 +85,19 @@ class AuditEvent(db.Model):
     details: Mapped[dict | None] = mapped_column(JSON)
 
     user: Mapped[User | None] = relationship()
+
+
+class PasswordReset(db.Model):
+    """A single-use link that lets a person who forgot their password choose another, for 30 minutes."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    user: Mapped[User] = relationship()

@@ -1,16 +1,17 @@
 """Login, logout and password change pages."""
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from booking.auth.forms import LoginForm, PasswordChangeForm
+from booking.auth.forms import ForgottenPasswordForm, LoginForm, NewPasswordForm, PasswordChangeForm
+from booking.auth.recovery import pending_reset, request_reset, reset_password
 from booking.auth.security import failed_login, login_account_key
 from booking.auth.services import authenticate, change_password, end_sessions
 from booking.clock import now
 from booking.database import unit_of_work
-from booking.errors import InvalidInput
+from booking.errors import DomainError, InvalidInput
 from booking.extensions import db, limiter
-from booking.urls import safe_next
+from booking.urls import public_url, safe_next
 
 blueprint = Blueprint("auth", __name__)
 
@@ -66,3 +67,39 @@ def password():
             flash("Votre mot de passe a été changé.", "success")
             return redirect(url_for("main.home"))
     return render_template("auth/password.html", form=form)
+
+
+@blueprint.route("/mot-de-passe-oublie", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+@limiter.limit("5 per hour", key_func=lambda: "reset-" + login_account_key(), methods=["POST"])
+@unit_of_work()
+def forgotten_password():
+    """Ask for a link to choose a new password; the answer is the same whether the account exists or not."""
+    form = ForgottenPasswordForm()
+    if form.validate_on_submit():
+        request_reset(db.session, form.login.data, now(),
+                      lambda token: public_url(url_for("auth.new_password", token=token)))
+        return render_template("auth/reset_sent.html"), 200
+    return render_template("auth/forgotten.html", form=form), 422 if form.errors else 200
+
+
+@blueprint.route("/mot-de-passe/<token>", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def new_password(token: str):
+    """Choose a new password from the link received by email or SMS."""
+    pending_reset(db.session, token, now())
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                reset_password(db.session, token, form.password.data, now())
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            logout_user()
+            session.clear()
+            flash("Votre mot de passe est changé. Connectez-vous avec le nouveau.", "success")
+            return redirect(url_for("auth.login"))
+    response = make_response(render_template("auth/new_password.html", form=form), 422 if form.errors else 200)
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token is in this page's address
+    return response

@@ -20,3 +20,13 @@ def report_body(month: str, commune_name: str, headline: list[tuple[str, str]]) 
     return "\n".join([f"Consultations — {commune_name}, {month}", ""]
                      + [f"{label} : {value}" for label, value in headline]
                      + ["", "Le rapport complet (PDF) et les chiffres (CSV) sont joints."])
+
+
+def reset_subject() -> str:
+    return "Choisir un nouveau mot de passe"
+
+
+def reset_body(link: str, valid_minutes: int) -> str:
+    return (f"Bonjour,\n\nVous avez demandé à choisir un nouveau mot de passe pour Rendez-vous santé.\n\n"
+            f"Ouvrez ce lien (valable {valid_minutes} minutes, une seule fois) :\n{link}\n\n"
+            f"Si vous n’avez rien demandé, ignorez ce message : votre mot de passe ne change pas.")

@@ -100,6 +100,11 @@ def relative_confirmation(holder_name: str) -> str:
                    "de vos rendez-vous, répondez OUI.")
 
 
+def password_reset(link: str, minutes: int) -> str:
+    """The single-use link to choose a new password."""
+    return to_gsm7(f"Nouveau mot de passe : {link} (valable {minutes} min, une fois). Pas demandé ? Ignorez ce SMS.")
+
+
 # Answers to what people send to our number.
 def reply_help() -> str:
     return to_gsm7("Pour annuler votre prochain rendez-vous, répondez ANNULER. "

@@ -103,3 +103,69 @@ def test_the_workspace_points_to_past_days_with_unmarked_attendance(client, auth
         page = client.get("/espace").get_data(as_text=True)
     assert "Présences à noter" in page
     assert f"/gestion/sites/{world.site_a.id}/journee?jour={(NOW - timedelta(days=3)).date().isoformat()}" in page
+
+
+def test_a_forgotten_password_is_replaced_through_a_single_use_link_without_telling_who_has_an_account(
+        client, session, world):
+    import re
+    from datetime import timedelta
+
+    from notifications.models import Notification
+
+    def ask(login):
+        return client.post("/mot-de-passe-oublie", data={"login": login})
+
+    known, unknown = ask(world.resident_a.email.upper()), ask("personne@example.test")
+    assert known.status_code == unknown.status_code == 200
+    assert known.get_data(as_text=True) == unknown.get_data(as_text=True)  # nothing tells them apart
+    (message,) = session.scalars(select(Notification).where(Notification.dedupe_key.like("password-reset:%"))).all()
+    assert message.recipient == world.resident_a.email and message.channel == "email"
+    link = re.search(r"http://localhost(/mot-de-passe/\S+)", message.body).group(1)
+    assert client.get(link).status_code == 200
+    weak = client.post(link, data={"password": "motdepasse123", "confirm": "motdepasse123"})
+    assert weak.status_code == 422 and "trop courant" in weak.get_data(as_text=True)
+    done = client.post(link, data={"password": "une phrase bien à moi", "confirm": "une phrase bien à moi"})
+    assert done.status_code == 302
+    assert client.post("/connexion", data={"login": world.resident_a.email,
+                                           "password": "une phrase bien à moi"}).status_code == 302
+    assert client.get(link).status_code == 404  # single use
+    # A second link expires after 30 minutes; asking again replaces the pending one.
+    ask(world.resident_a.email)
+    ask(world.resident_a.email)
+    bodies = session.scalars(select(Notification.body).where(Notification.dedupe_key.like("password-reset:%"))
+                             .order_by(Notification.id)).all()
+    older, newer = (re.search(r"http://localhost(/mot-de-passe/\S+)", body).group(1) for body in bodies[-2:])
+    assert client.get(older).status_code == 404 and client.get(newer).status_code == 200
+    with time_machine.travel(message.created_at + timedelta(hours=2) if message.created_at else NOW, tick=False):
+        assert client.get(newer).status_code == 404
+
+
+def test_reset_requests_are_rate_limited_per_account_however_written(database_url):
+    from booking.extensions import db, limiter
+    from tests.conftest import make_app
+
+    app = make_app(database_url, RATELIMIT_ENABLED=True)
+    with app.app_context():
+        limiter.reset()
+        try:
+            client = app.test_client()
+            statuses = [client.post("/mot-de-passe-oublie", data={"login": spelling},
+                                    environ_base={"REMOTE_ADDR": f"10.2.0.{i}"}).status_code
+                        for i, spelling in enumerate(["06 11 22 33 44", "+33611223344", "0611223344",
+                                                      "0033611223344", "06.11.22.33.44", "0611223344"])]
+            assert statuses == [200] * 5 + [429]
+        finally:
+            limiter.reset()
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_a_verified_mobile_gets_its_reset_link_by_sms(client, session, world):
+    from notifications.gsm import segments
+    from notifications.models import Notification
+
+    world.resident_a.phone, world.resident_a.phone_verified_at = "+33612345678", NOW
+    session.commit()
+    assert client.post("/mot-de-passe-oublie", data={"login": "06 12 34 56 78"}).status_code == 200
+    (message,) = session.scalars(select(Notification).where(Notification.dedupe_key.like("password-reset:%"))).all()
+    assert message.channel == "sms" and message.recipient == "+33612345678" and segments(message.body) == 1

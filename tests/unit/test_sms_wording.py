@@ -23,6 +23,7 @@ def _messages(visit):
         "cancelled by the site": sms.cancelled_by_site(visit, f"{BASE}/lieux/9999999"),
         "waiting-list offer": sms.waitlist_offer(visit, 30, f"{BASE}/attente/{TOKEN}"),
         "verification code": sms.verification_code("482913", 10),
+        "password reset": sms.password_reset(f"{BASE}/mot-de-passe/{'A' * 22}", 30),
         "relative confirmation": sms.relative_confirmation("Marie-Bernadette de La Tour d'Auvergne-Lauraguais"),
         "help": sms.reply_help(), "stopped": sms.reply_stopped(), "subscribed": sms.reply_subscribed(),
         "nothing to cancel": sms.reply_nothing_to_cancel(),
