@@ -48,9 +48,13 @@ def _one_segment(variants) -> str:
 
 
 def _about(visit: Visit, *wordings) -> str:
-    """Try each wording (fullest first) with the place and commune, then the place alone; long date, then short."""
+    """Try each wording (fullest first): the date in words before the short one, the commune while it fits.
+
+    A date written out ("jeudi 4 mars à 11 h") is what an elderly reader understands first; the site's
+    label already says where to go.
+    """
     return _one_segment(wording(when, where) for wording in wordings
-                        for where in _wheres(visit) for when in _whens(visit))
+                        for when in _whens(visit) for where in _wheres(visit))
 
 
 def confirmation(visit: Visit, cancel_url: str) -> str:

@@ -41,7 +41,7 @@ def test_the_fullest_wording_that_fits_is_sent():
     demo = sms.Visit(datetime(2027, 3, 2, 8, 0, tzinfo=timezone.utc), "Europe/Paris", "Cabine de Saint-Bonnet",
                      "Saint-Bonnet-de-Salers", "K7P2X9QA")
     text = sms.confirmation(demo, "https://rdv.saint-bonnet.fr/a/1234-ABCDEFGHIJKLMNOP")
-    assert text.startswith("RDV confirmé mar. 02/03 9h00, Cabine de Saint-Bonnet, Saint-Bonnet-de-Salers. Réf.")
+    assert text.startswith("RDV confirmé mardi 2 mars à 9 h, Cabine de Saint-Bonnet. Réf.")  # the date in words first
     assert segments(text) == 1
     short_address = sms.confirmation(demo, "https://rdv.fr/a/1234-ABCDEFGHIJKLMNOP")
     assert short_address.startswith("RDV confirmé mardi 2 mars à 9 h, Cabine de Saint-Bonnet, Saint-Bonnet-de-Salers.")
