@@ -262,3 +262,62 @@ def test_the_api_reference_renders_offline_under_its_policy(browser, live_server
     assert problems == []
     page.screenshot(path=str(SCREENSHOTS / "14-api-docs.png"), full_page=False)
     context.close()
+
+
+@pytest.mark.mobile
+def test_resident_resets_her_password_books_from_the_site_page_and_cancels_with_confirmation(visit, live_server):
+    page = visit.page
+    visit.goto("/connexion")
+    page.get_by_role("link", name="Mot de passe oublié ?").click()
+    _no_violations(visit, "mot de passe oublié")
+    page.get_by_label(re.compile("Adresse e-mail ou numéro de mobile")).fill("usager@demo.test")
+    page.get_by_role("button", name="Recevoir le lien").click()
+    page.wait_for_selector("text=Regardez vos messages")
+    _no_violations(visit, "lien envoyé")
+    link = re.search(r"https?://\S+(/mot-de-passe/\S+)", outbox(live_server, "password-reset:%")[-1][1]).group(1)
+    visit.goto(link)
+    _no_violations(visit, "nouveau mot de passe")
+    page.get_by_label("Mot de passe (10 caractères au moins)").fill("le chemin des crêtes")
+    page.get_by_label("Confirmez le mot de passe").fill("le chemin des crêtes")
+    page.get_by_role("button", name="Enregistrer le mot de passe").click()
+    page.wait_for_selector("text=Votre mot de passe est changé")
+    page.get_by_label("Adresse e-mail ou numéro de mobile").fill("usager@demo.test")
+    page.get_by_label("Mot de passe").fill("le chemin des crêtes")
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_selector("text=Vous êtes connecté")
+    # The cabin's public page: its free slots are booked online.
+    visit.goto("/")
+    page.get_by_role("link", name=re.compile("Cabine de téléconsultation")).first.click()
+    page.wait_for_selector("text=Prochains créneaux libres")
+    _no_violations(visit, "lieu public")
+    page.locator("a.slot.free").first.click()
+    page.wait_for_selector("text=Confirmer le rendez-vous")
+    page.get_by_role("button", name="Confirmer le rendez-vous").click()
+    page.wait_for_selector("text=Rendez-vous confirmé")
+    reference = page.locator(".reference strong").inner_text()
+    # Cancelling asks first; keeping it changes nothing.
+    visit.goto("/compte")
+    page.get_by_role("link", name="Annuler ce rendez-vous").first.click()
+    page.wait_for_selector("text=Annuler votre rendez-vous ?")
+    _no_violations(visit, "confirmer l’annulation")
+    assert reference in page.content()
+    page.get_by_role("link", name="Non, je le garde").click()
+    assert reference in page.content()
+    page.get_by_role("link", name="Annuler ce rendez-vous").first.click()
+    page.get_by_role("button", name="Oui, annuler ce rendez-vous").click()
+    page.wait_for_selector("text=Rendez-vous annulé")
+    assert reference not in page.locator("main").inner_text()
+
+
+def test_the_desk_cannot_check_in_days_ahead(visit, live_server):
+    page = visit.page
+    _login(visit, "accueil@saint-bonnet.demo.test")
+    visit.goto("/espace")
+    page.get_by_role("link", name=re.compile("Journée du lieu « Cabine")).click()
+    for _ in range(21):  # the next day with patients expected
+        page.get_by_role("link", name="Lendemain →").click()
+        if page.locator("td", has_text="attendu").count():
+            break
+    assert page.locator("td", has_text="attendu").count() > 0
+    _no_violations(visit, "journée à venir")
+    assert page.get_by_role("button", name="Arrivé").count() == 0  # no check-in before the day
