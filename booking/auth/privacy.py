@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from booking.accounts.models import PhoneVerification
 from booking.appointments.models import Appointment
-from booking.auth.models import AuditEvent
+from booking.auth.models import AuditEvent, PasswordReset
 from booking.auth.services import record_audit
 from booking.patients.models import Patient
 from booking.slots.models import Slot
@@ -27,6 +27,7 @@ class Retention:
     """How long each kind of personal data is kept, in days."""
 
     verification_codes: int = 1
+    password_resets: int = 1
     message_bodies: int = 30
     inbound_messages: int = 30
     closed_waitlist_entries: int = 365
@@ -92,6 +93,8 @@ def purge(session: Session, now: datetime, retention: Retention) -> PurgeReport:
 
     report.counts["verification_codes"] = session.execute(delete(PhoneVerification).where(
         PhoneVerification.sent_at < days(retention.verification_codes))).rowcount
+    report.counts["password_resets"] = session.execute(delete(PasswordReset).where(
+        PasswordReset.created_at < days(retention.password_resets))).rowcount
     report.counts["message_bodies"] = _blank_messages(session, Notification.updated_at < days(retention.message_bodies))
     report.counts["inbound_messages"] = session.execute(delete(InboundMessage).where(
         InboundMessage.at < days(retention.inbound_messages))).rowcount

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from booking.accounts.models import PhoneVerification
 from booking.appointments.models import Appointment
-from booking.auth.models import AuditEvent
+from booking.auth.models import AuditEvent, PasswordReset
 from booking.auth.privacy import Retention, erase_patient, purge
 from booking.database import unit_of_work
 from booking.patients.models import Patient
@@ -29,6 +29,8 @@ def test_purge_keeps_each_kind_for_its_period_only(session, world):
         session.add(Notification(channel="sms", recipient="+33600000077", body="RDV lundi", status="sent",
                                  due_at=sent, dedupe_key=f"k{sent:%j}", updated_at=sent, created_at=sent))
         session.add(InboundMessage(provider_id=f"SM{sent:%j}", keyword="ANNULER", reply="ok", at=sent))
+        session.add(PasswordReset(user_id=world.resident_a.id, token_hash=f"{sent:%j}" * 16, channel="email",
+                                  created_at=sent, expires_at=sent + timedelta(minutes=30)))
     session.add(Notification(channel="sms", recipient="+33600000002", body="pas encore envoyé", status="pending",
                              due_at=old, dedupe_key="pending", updated_at=old, created_at=old))
     session.add(AuditEvent(at=NOW - timedelta(days=6 * 365), action="patient.read", object_type="patient"))
@@ -36,6 +38,7 @@ def test_purge_keeps_each_kind_for_its_period_only(session, world):
     report = purge(session, NOW, Retention())
     assert report.counts["verification_codes"] == 1 and _count(session, PhoneVerification) == 1
     assert report.counts["inbound_messages"] == 1 and _count(session, InboundMessage) == 1
+    assert report.counts["password_resets"] == 1 and _count(session, PasswordReset) == 1
     assert report.counts["audit_events"] == 1
     bodies = dict(session.execute(select(Notification.dedupe_key, Notification.body)).all())
     assert bodies[f"k{old:%j}"] is None and bodies[f"k{recent:%j}"] == "RDV lundi"
