@@ -21,15 +21,20 @@ def format_hour(moment: datetime) -> str:
     return f"{moment.hour} h {moment.minute:02d}" if moment.minute else f"{moment.hour} h"
 
 
+def _first_of_month(day: date | datetime, pattern: str) -> str:
+    # French writes the first day of a month as an ordinal: « 1er décembre », never « 1 décembre ».
+    return pattern.replace("d MMMM", "d'er' MMMM") if day.day == 1 else pattern
+
+
 def format_day(day: date | datetime, with_year: bool = True) -> str:
-    """Format a day as "mardi 3 mars 2027"."""
+    """Format a day as "mardi 3 mars 2027" ("mardi 1er décembre")."""
     pattern = "EEEE d MMMM y" if with_year else "EEEE d MMMM"
-    return format_date(day, pattern, locale=LOCALE)
+    return format_date(day, _first_of_month(day, pattern), locale=LOCALE)
 
 
 def format_birth_date(day: date) -> str:
-    """Format a birth date without its weekday: "2 mai 1944"."""
-    return format_date(day, "d MMMM y", locale=LOCALE)
+    """Format a birth date without its weekday: "2 mai 1944", "1er mai 1944"."""
+    return format_date(day, _first_of_month(day, "d MMMM y"), locale=LOCALE)
 
 
 def format_moment(moment: datetime, time_zone: str, with_year: bool = False) -> str:
@@ -64,6 +69,7 @@ ROLE_LABELS = {
 
 
 def init_template_helpers(app: Flask) -> None:
+    from booking.geo.rules import TIME_ZONE_LABELS
     from booking.sites.rules import ACCESSIBILITY, EQUIPMENT, profession_label
     from booking.slots.rules import describe_rrule
     from booking.stats.rules import format_cell
@@ -84,6 +90,7 @@ def init_template_helpers(app: Flask) -> None:
         timestamp=format_timestamp,
         site_kind=lambda kind: SITE_KIND_LABELS.get(kind, kind),
         role=lambda role: ROLE_LABELS.get(role, role),
+        time_zone=lambda zone: TIME_ZONE_LABELS.get(zone, zone),
     )
 
 

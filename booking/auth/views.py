@@ -34,7 +34,9 @@ def login():
             session.clear()  # a fresh session at login, so a planted one cannot be reused
             login_user(user)
             flash(f"Bonjour{(' ' + user.display_name) if user.display_name else ''}, vous êtes connecté.", "success")
-            return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
+            # Staff start their day from their workspace (day sheets, presences to note); residents from home.
+            landing = url_for("sites.workspace") if user.is_staff else url_for("main.home")
+            return redirect(safe_next(request.args.get("next")) or landing)
     return render_template("auth/login.html", form=form)
 
 

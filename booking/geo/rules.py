@@ -12,6 +12,15 @@ DEPARTEMENT_TIME_ZONES = {
     "976": "Indian/Mayotte",
 }
 DEFAULT_TIME_ZONE = "Europe/Paris"
+# How people name these zones: « heure de Paris », not "Europe/Paris".
+TIME_ZONE_LABELS = {
+    "Europe/Paris": "heure de Paris (métropole et Corse)",
+    "America/Guadeloupe": "heure de la Guadeloupe",
+    "America/Martinique": "heure de la Martinique",
+    "America/Cayenne": "heure de la Guyane",
+    "Indian/Reunion": "heure de La Réunion",
+    "Indian/Mayotte": "heure de Mayotte",
+}
 
 _ABBREVIATIONS = {"st": "saint", "ste": "sainte"}
 _POSTAL_CODE = re.compile(r"^\d{2,5}$")

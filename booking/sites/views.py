@@ -12,7 +12,7 @@ from booking.errors import DomainError
 from booking.extensions import db
 from booking.forms import options
 from booking.geo.models import Commune
-from booking.geo.rules import DEFAULT_TIME_ZONE, DEPARTEMENT_TIME_ZONES
+from booking.geo.rules import DEFAULT_TIME_ZONE, DEPARTEMENT_TIME_ZONES, TIME_ZONE_LABELS
 from booking.sites.forms import InviteForm, PractitionerProfileForm, SiteForm
 from booking.sites.models import Site
 from booking.sites.services import (
@@ -77,7 +77,8 @@ def _fill_choices(form: SiteForm, site: Site | None) -> list[Commune]:
                                     + [(f"epci:{e.siren}", e.name) for e in epcis])
     form.served_communes.choices = options((c.insee, c.name) for c in candidates)
     zones = sorted(set(DEPARTEMENT_TIME_ZONES.values()) | {DEFAULT_TIME_ZONE})
-    form.time_zone.choices = options([("", "Selon le département")] + [(z, z) for z in zones])
+    form.time_zone.choices = options([("", "Selon le département")]
+                                     + [(zone, TIME_ZONE_LABELS.get(zone, zone)) for zone in zones])
     return candidates
 
 

@@ -169,3 +169,17 @@ def test_a_verified_mobile_gets_its_reset_link_by_sms(client, session, world):
     assert client.post("/mot-de-passe-oublie", data={"login": "06 12 34 56 78"}).status_code == 200
     (message,) = session.scalars(select(Notification).where(Notification.dedupe_key.like("password-reset:%"))).all()
     assert message.channel == "sms" and message.recipient == "+33612345678" and segments(message.body) == 1
+
+
+def test_staff_land_on_their_workspace_and_the_day_sheet_shows_phones(client, auth, session, world):
+    assert auth.login(world.agent_a.email).headers["Location"] == "/espace"
+    page = client.get(f"/gestion/sites/{world.site_a.id}/journee?jour={world.slot_a.starts_at.date().isoformat()}")
+    assert 'href="tel:+33' in page.get_data(as_text=True)
+    auth.logout()
+    assert auth.login(world.resident_a.email).headers["Location"] == "/"
+
+
+def test_time_zones_are_named_as_people_say_them(client, auth, world):
+    auth.login(world.commune_admin_a.email)
+    assert "heure de Paris" in client.get(f"/gestion/sites/{world.site_a.id}").get_data(as_text=True)
+    assert "heure de la Guadeloupe" in client.get("/gestion/sites/nouveau").get_data(as_text=True)
