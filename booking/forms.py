@@ -11,7 +11,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from booking.errors import DomainError
@@ -74,10 +74,15 @@ class FrenchDateField(StringField):
                 day, month, year = int(digits[0][:2]), int(digits[0][2:4]), int(digits[0][4:])
             else:
                 raise ValueError
-            self.data = date(year, month, day)
         except ValueError:
             self.data = None
             raise ValueError("Date invalide : écrivez-la jj/mm/aaaa, par exemple 02/11/1944.") from None
+        try:
+            self.data = date(year, month, day)
+        except ValueError:
+            self.data = None
+            raise ValueError(f"Cette date n’existe pas : {day:02d}/{month:02d}/{year:04d}. Vérifiez le jour "
+                             "et le mois.") from None
 
 
 class NewPasswordFields:
@@ -89,6 +94,11 @@ class NewPasswordFields:
     confirm = PasswordField("Confirmez le mot de passe",
                             validators=[DataRequired(), EqualTo("password", "Les deux mots de passe diffèrent.")],
                             render_kw={"autocomplete": "new-password"})
+
+
+def optional_email() -> list:
+    """Validators of an email that may be left empty, but not half typed ("marguerite@")."""
+    return [Optional(), Length(max=254), Email("Adresse e-mail incomplète : il manque la partie après @ ou un point.")]
 
 
 def options(pairs) -> list[SelectChoice]:

@@ -7,7 +7,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from booking.forms import BaseForm, FrenchDateField, NewPasswordFields
+from booking.forms import BaseForm, FrenchDateField, NewPasswordFields, optional_email
 
 
 class SignupForm(NewPasswordFields, BaseForm):
@@ -21,7 +21,7 @@ class SignupForm(NewPasswordFields, BaseForm):
     phone = StringField("Numéro de mobile (pour recevoir les rappels)", validators=[Optional(), Length(max=30)],
                         render_kw={"autocomplete": "tel", "inputmode": "tel"})
     email = EmailField("Adresse e-mail (facultative si vous donnez un mobile)",
-                       validators=[Optional(), Length(max=254)],
+                       validators=optional_email(),
                        render_kw={"autocomplete": "email"})
     sms_consent = BooleanField("J’accepte de recevoir des SMS de confirmation et de rappel", default=True)
 

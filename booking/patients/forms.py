@@ -7,7 +7,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from booking.forms import BaseForm, FrenchDateField
+from booking.forms import BaseForm, FrenchDateField, optional_email
 
 
 class PatientForm(BaseForm):
@@ -18,7 +18,7 @@ class PatientForm(BaseForm):
                                                                                             Length(max=100)])
     phone = StringField("Téléphone (mobile, fixe, ou vide)", validators=[Optional(), Length(max=30)],
                         render_kw={"inputmode": "tel"})
-    email = EmailField("E-mail (facultatif)", validators=[Optional(), Length(max=254)])
+    email = EmailField("E-mail (facultatif)", validators=optional_email())
     sms_consent = BooleanField("Accepte les rappels par SMS (mobile seulement)")
     relationship_label = StringField("Lien (enfant, père, mère…)", validators=[Optional(), Length(max=40)])
 

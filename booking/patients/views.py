@@ -30,7 +30,7 @@ def new_patient():
         except ValueError:
             form.birth_date.data = None
         if actor.communes:
-            form.commune.data = actor.communes[0].insee
+            form.commune.data = actor.communes[0].name
     if form.validate_on_submit():
         try:
             with unit_of_work():

@@ -51,7 +51,7 @@ def test_bad_posts_are_refused_with_their_reason(client, auth, world):
          "Créneau introuvable."),
         (f"/rendez-vous/{world.appointment_a.id}/presence", {"status": "peut-être"}, 422, "(venu)"),
         ("/accueil/patients/nouveau", {"last_name": "A", "first_name": "B", "birth_date": "99/99/9999",
-                                       "commune": "nulle part"}, 422, "Date invalide"),
+                                       "commune": "nulle part"}, 422, "Cette date n’existe pas"),
     ]:
         response = client.post(url, data=data)
         assert response.status_code == status, (url, response.status_code)

@@ -183,3 +183,17 @@ def test_time_zones_are_named_as_people_say_them(client, auth, world):
     auth.login(world.commune_admin_a.email)
     assert "heure de Paris" in client.get(f"/gestion/sites/{world.site_a.id}").get_data(as_text=True)
     assert "heure de la Guadeloupe" in client.get("/gestion/sites/nouveau").get_data(as_text=True)
+
+
+def test_the_desk_is_told_what_is_wrong_with_a_date_or_an_email_beside_the_field(client, auth, world):
+    import re
+
+    auth.login(world.agent_a.email)
+    form = client.get("/accueil/patients/nouveau").get_data(as_text=True)
+    assert 'value="Saint-Bonnet-de-Salers"' in form  # the desk's commune by name, not its INSEE code
+    page = client.post("/accueil/patients/nouveau", data={
+        "last_name": "Aymar", "first_name": "Marguerite", "birth_date": "31/02/1944", "commune": "15174",
+        "email": "marguerite@"}).get_data(as_text=True)
+    errors = dict(re.findall(r'<p class="error" id="([a-z_]+)-error">([^<]+)</p>', page))
+    assert "n’existe pas" in errors["birth_date"] and "31/02/1944" in errors["birth_date"]
+    assert "incomplète" in errors["email"]
