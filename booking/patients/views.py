@@ -12,7 +12,7 @@ from booking.errors import DomainError
 from booking.extensions import db
 from booking.geo.services import resolve_commune
 from booking.patients.forms import PatientForm
-from booking.patients.services import PatientInput, create_patient, read_patient
+from booking.patients.services import PatientInput, create_patient, find_patients, read_patient
 
 blueprint = Blueprint("patients", __name__)
 
@@ -31,7 +31,13 @@ def new_patient():
             form.birth_date.data = None
         if actor.communes:
             form.commune.data = actor.communes[0].name
-    if form.validate_on_submit():
+    lookalikes = []
+    if form.validate_on_submit() and not request.form.get("autre_personne"):
+        # The same person twice splits their history: show who already exists before creating anyone.
+        with unit_of_work():
+            found = find_patients(db.session, actor, form.last_name.data, form.birth_date.data, now())
+        lookalikes = found.exact + found.suggestions
+    if form.validate_on_submit() and not lookalikes:
         try:
             with unit_of_work():
                 commune = resolve_commune(db.session, form.commune.data)
@@ -43,7 +49,8 @@ def new_patient():
             form.add_domain_error(error)
         else:
             return redirect(url_for("reception.book_for", patient_id=patient.id))
-    return render_template("reception/new_patient.html", form=form), 422 if form.errors or form.form_errors else 200
+    status = 422 if form.errors or form.form_errors else 409 if lookalikes else 200
+    return render_template("reception/new_patient.html", form=form, lookalikes=lookalikes), status
 
 
 @blueprint.route("/gestion/patients/<int:patient_id>")

@@ -197,3 +197,20 @@ def test_the_desk_is_told_what_is_wrong_with_a_date_or_an_email_beside_the_field
     errors = dict(re.findall(r'<p class="error" id="([a-z_]+)-error">([^<]+)</p>', page))
     assert "n’existe pas" in errors["birth_date"] and "31/02/1944" in errors["birth_date"]
     assert "incomplète" in errors["email"]
+
+
+def test_the_desk_is_warned_before_registering_someone_who_already_exists(client, auth, session, world):
+    from booking.patients.models import Patient
+
+    auth.login(world.agent_a.email)
+    data = {"last_name": world.patient_a.last_name.upper(), "first_name": world.patient_a.first_name,
+            "birth_date": world.patient_a.birth_date.strftime("%d/%m/%Y"), "commune": "15174"}
+    before = session.scalar(select(Patient.id).order_by(Patient.id.desc()).limit(1))
+    warned = client.post("/accueil/patients/nouveau", data=data)
+    page = warned.get_data(as_text=True)
+    assert warned.status_code == 409 and "existe peut-être déjà" in page
+    assert f"/accueil/patients/{world.patient_a.id}/reserver" in page
+    assert session.scalar(select(Patient.id).order_by(Patient.id.desc()).limit(1)) == before  # nobody created
+    created = client.post("/accueil/patients/nouveau", data={**data, "autre_personne": "1"})
+    assert created.status_code == 302  # the desk said it is someone else
+    assert session.scalar(select(Patient.id).order_by(Patient.id.desc()).limit(1)) != before
