@@ -273,10 +273,10 @@ def test_common_and_trivial_passwords_are_refused_beside_the_field(client, sessi
 
     page = client.post("/inscription", data={
         "first_name": "Camille", "last_name": "Delpuech", "birth_date": "1980-06-01",
-        "commune": "Saint-Bonnet-de-Salers", "email": "camille@example.test", "password": password,
+        "commune": "Saint-Bonnet-de-Salers", "email": "camille@example.org", "password": password,
         "confirm": password, "sms_consent": "y"})
     assert page.status_code == 422 and "trop courant ou trop prévisible" in page.get_data(as_text=True)
-    assert session.scalar(select(User.id).where(User.email == "camille@example.test")) is None
+    assert session.scalar(select(User.id).where(User.email == "camille@example.org")) is None
 
 
 def test_access_logs_mask_secret_links_and_personal_searches(app):
