@@ -15,7 +15,8 @@ from booking.sites.rules import PROFESSIONS
 from booking.slots.models import Slot, bookable
 
 UNMET_DEMAND_DAYS = 30
-TIER_LABELS = ("Dans votre commune", "Dans votre intercommunalité", "Dans votre département")
+TIER_LABELS = ("Dans votre commune", "À proximité (sites qui desservent votre commune, intercommunalité)",
+               "Ailleurs dans votre département")
 
 
 @dataclass
@@ -39,11 +40,19 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
     profession = profession if profession in PROFESSIONS else None
     kind = kind if kind in SITE_KINDS else None
     commune = session.get(Commune, commune_insee) if commune_insee else None
+    chosen = commune is not None
     if commune is None:
         matches = search_communes(session, query, limit=8)
-        if len(matches) != 1 and not (matches and matches[0].search_name == _key(query)):
-            return SearchResult(None, matches, [], False)
-        commune = matches[0]
+        exact = [match for match in matches if match.search_name == _key(query)]
+        # Homonyms are never picked silently: "Saint-Bonnet" names a dozen communes in France.
+        if len(matches) == 1:
+            commune = matches[0]
+        elif len(exact) == 1:
+            commune = exact[0]
+        else:
+            return SearchResult(None, exact or matches, [], False)
+        # Demand is counted for a commune the person named exactly (or picked), not for a guess from a typo.
+        chosen = commune.search_name == _key(query) or query.strip() in {p.code for p in commune.postal_codes}
     epcis = select(epci_members.c.epci_siren).where(epci_members.c.commune_insee == commune.insee)
     epci_communes = select(epci_members.c.commune_insee).where(epci_members.c.epci_siren.in_(epcis))
     here_parts = (select(site_served_communes.c.site_id).where(site_served_communes.c.commune_insee == commune.insee),
@@ -72,7 +81,7 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
     nexts = _next_slots(session, [s.id for s in sites], wanted, start, now)
     results = []
     for site in sites:
-        tier = 0 if site.id in here else 1 if site.id in near else 2
+        tier = 0 if site.commune_insee == commune.insee else 1 if site.id in here or site.id in near else 2
         result = SiteResult(site, tier)
         for link in site.practitioner_links:
             practitioner = link.practitioner
@@ -84,7 +93,7 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
     results.sort(key=lambda r: (r.tier, _first_start(r), r.site.name))
     horizon = now + timedelta(days=UNMET_DEMAND_DAYS)
     found = any(slot is not None and slot.starts_at <= horizon for r in results for _, slot in r.practitioners)
-    if not found and record_demand:
+    if not found and record_demand and chosen:
         # Anonymous by construction: which commune, which profession, which day — nobody's name.
         session.add(UnmetDemand(commune_insee=commune.insee, profession=profession, site_kind=kind,
                                 searched_on=now.date()))

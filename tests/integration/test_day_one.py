@@ -214,3 +214,38 @@ def test_the_desk_is_warned_before_registering_someone_who_already_exists(client
     created = client.post("/accueil/patients/nouveau", data={**data, "autre_personne": "1"})
     assert created.status_code == 302  # the desk said it is someone else
     assert session.scalar(select(Patient.id).order_by(Patient.id.desc()).limit(1)) != before
+
+
+def test_homonyms_are_never_picked_silently_and_a_guess_is_not_counted_as_demand(client, session, world, restore_geo):
+    from booking.geo.models import Commune
+    from booking.search.models import UnmetDemand
+
+    corsica = session.get(Commune, "2A004")
+    session.add(Commune(insee="2A998", name="Salers", search_name="salers", departement_code="2A",
+                        region_code=corsica.region_code, population=10))
+    session.commit()
+    page = client.get("/recherche", query_string={"commune": "Salers"}).get_data(as_text=True)
+    assert "Quelle commune" in page and "Cantal (15)" in page and "Corse-du-Sud (2A)" in page
+    before = session.scalar(select(UnmetDemand.id).order_by(UnmetDemand.id.desc()).limit(1))
+    guessed = client.get("/recherche", query_string={"commune": "Saint-Bonnet-de-Sal", "profession": "cardiologue"})
+    assert "Saint-Bonnet-de-Salers" in guessed.get_data(as_text=True)  # a single match: shown…
+    assert session.scalar(select(UnmetDemand.id).order_by(UnmetDemand.id.desc()).limit(1)) == before  # …not counted
+    client.get("/recherche", query_string={"commune": "Saint-Bonnet-de-Salers", "profession": "cardiologue"})
+    assert session.scalar(select(UnmetDemand.id).order_by(UnmetDemand.id.desc()).limit(1)) != before
+
+
+def test_dans_votre_commune_lists_only_the_sites_that_stand_there(client, session, world):
+    from datetime import timedelta
+
+    from booking.sites.models import site_served_communes
+
+    # The Mauriac cabin also serves Saint-Bonnet-de-Salers: it is near, not in the commune.
+    session.execute(site_served_communes.insert().values(site_id=world.site_b.id, commune_insee=builders.COMMUNE_A))
+    builders.make_slot(session, world.practitioner_b, world.site_b, NOW + timedelta(days=3))
+    builders.make_slot(session, world.practitioner_a, world.site_a, NOW + timedelta(days=3))
+    session.commit()
+    with time_machine.travel(NOW, tick=False):
+        page = client.get("/recherche", query_string={"commune": "Saint-Bonnet-de-Salers", "insee": "15174"}
+                          ).get_data(as_text=True)
+    here, _, elsewhere = page.partition("À proximité")
+    assert world.site_a.name in here and world.site_b.name not in here and world.site_b.name in elsewhere
