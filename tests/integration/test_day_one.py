@@ -249,3 +249,17 @@ def test_dans_votre_commune_lists_only_the_sites_that_stand_there(client, sessio
                           ).get_data(as_text=True)
     here, _, elsewhere = page.partition("À proximité")
     assert world.site_a.name in here and world.site_b.name not in here and world.site_b.name in elsewhere
+
+
+def test_every_error_is_listed_at_the_top_with_a_link_to_its_field(client, auth, world):
+    import re
+
+    auth.login(world.agent_a.email)
+    page = client.post("/accueil/patients/nouveau", data={
+        "last_name": "Aymar", "first_name": "", "birth_date": "31/02/1944", "commune": "15174",
+        "email": "marguerite@"}).get_data(as_text=True)
+    summary = re.search(r'<div class="error-summary".*?</div>', page, re.S).group(0)
+    assert "3\u00a0points à corriger" in summary or "3 points à corriger" in summary
+    assert [link for link in re.findall(r'href="#([a-z_]+)"', summary)] == ["first_name", "birth_date", "email"]
+    for field in ("first_name", "birth_date", "email"):
+        assert f'id="{field}-error"' in page  # and each error under its field
