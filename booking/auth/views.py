@@ -33,7 +33,7 @@ def login():
         else:
             session.clear()  # a fresh session at login, so a planted one cannot be reused
             login_user(user)
-            flash(f"Bonjour{(' ' + user.display_name) if user.display_name else ''}, vous êtes connecté.", "success")
+            flash(f"Bonjour{(' ' + user.display_name) if user.display_name else ''}, vous êtes connecté(e).", "success")
             # Staff start their day from their workspace (day sheets, presences to note); residents from home.
             landing = url_for("sites.workspace") if user.is_staff else url_for("main.home")
             return redirect(safe_next(request.args.get("next")) or landing)
@@ -48,7 +48,7 @@ def logout():
     end_sessions(db.session, current_user._get_current_object())
     logout_user()
     session.clear()
-    flash("Vous êtes déconnecté.", "success")
+    flash("Vous êtes déconnecté(e).", "success")
     return redirect(url_for("main.home"))
 
 
