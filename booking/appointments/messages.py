@@ -26,11 +26,14 @@ def cancel_url(appointment: Appointment) -> str:
     return public_url(f"/a/{token}")
 
 
+def visit_at(slot, reference: str = "") -> sms.Visit:
+    """What an SMS may say of a slot: when and where (and the appointment's reference, once booked)."""
+    return sms.Visit(slot.starts_at, slot.site.time_zone, slot.site.sms_label, slot.site.commune.name, reference)
+
+
 def visit_of(appointment: Appointment) -> sms.Visit:
     """What an SMS may say of an appointment."""
-    slot = appointment.slot
-    return sms.Visit(slot.starts_at, slot.site.time_zone, slot.site.sms_label, slot.site.commune.name,
-                     appointment.reference)
+    return visit_at(appointment.slot, appointment.reference)
 
 
 def confirmation_text(appointment: Appointment) -> str:

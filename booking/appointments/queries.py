@@ -1,5 +1,6 @@
 """Read use cases on patients and appointments, each one scoped and audited."""
 
+from collections import Counter
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
@@ -85,7 +86,5 @@ def days_to_mark(session: Session, user: User, sites: list, now: datetime, days_
     counts: dict = {}
     for site_id, starts_at in rows:
         site = by_id[site_id]
-        day = local_day(starts_at, site.time_zone)
-        counts.setdefault(site, {}).setdefault(day, 0)
-        counts[site][day] += 1
+        counts.setdefault(site, Counter())[local_day(starts_at, site.time_zone)] += 1
     return {site: sorted(days.items(), reverse=True) for site, days in counts.items()}

@@ -241,8 +241,7 @@ def check_in(session: Session, actor: User, appointment_id: int, now: datetime) 
                         action=Action.MARK_ATTENDANCE)
     if appointment.status != "booked":
         raise Conflict("Ce rendez-vous n’est plus à venir.")
-    zone = appointment.slot.site.time_zone
-    if local_day(now, zone) != local_day(appointment.slot.starts_at, zone):
+    if not _on_its_day(appointment, now):
         raise Conflict("L’arrivée se note le jour du rendez-vous.")
     appointment.checked_in_at = appointment.checked_in_at or now
     record_audit(session, user=actor, action="appointment.check_in", object_type="appointment",
@@ -251,12 +250,17 @@ def check_in(session: Session, actor: User, appointment_id: int, now: datetime) 
     return appointment
 
 
+def _on_its_day(appointment: Appointment, now: datetime) -> bool:
+    """Whether ``now`` falls on the appointment's calendar day, in its site's time zone."""
+    zone = appointment.slot.site.time_zone
+    return local_day(now, zone) == local_day(appointment.slot.starts_at, zone)
+
+
 def undo_attendance(session: Session, actor: User, appointment_id: int, now: datetime) -> Appointment:
     """Take back an arrival, "venu" or "absent" noted by mistake; only on the appointment's own day (audited)."""
     appointment = fetch(session, Appointment, appointment_id, "Ce rendez-vous n’existe pas.", user=actor,
                         action=Action.MARK_ATTENDANCE)
-    zone = appointment.slot.site.time_zone
-    if local_day(now, zone) != local_day(appointment.slot.starts_at, zone):
+    if not _on_its_day(appointment, now):
         raise Conflict("Une présence ne se corrige que le jour du rendez-vous : adressez-vous à l’administrateur.")
     if appointment.status not in ("attended", "no_show") and appointment.checked_in_at is None:
         raise Conflict("Rien à corriger : ni arrivée ni présence n’est notée.")

@@ -8,16 +8,16 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 
 import notifications
-from booking.auth.models import PasswordReset, User, new_session_token
-from booking.auth.services import PASSWORD_METHOD, check_password_strength, find_user_by_login, record_audit
+from booking.auth.models import PasswordReset, User
+from booking.auth.services import find_user_by_login, record_audit, set_password
 from booking.auth.tokens import token_hash
 from booking.errors import NotFound
 from booking.outgoing import mail, sms
 
 RESET_MINUTES = 30
+LINK_GONE = "Ce lien n’est plus valable : il a déjà servi ou a expiré. Demandez-en un nouveau."
 
 
 def request_reset(session: Session, login: str, now: datetime, link_for) -> None:
@@ -55,7 +55,7 @@ def pending_reset(session: Session, token: str, now: datetime) -> PasswordReset:
     """Return the reset behind a link while it may still be used, or raise NotFound."""
     reset = session.scalar(select(PasswordReset).where(PasswordReset.token_hash == token_hash(token or "")))
     if reset is None or reset.used_at is not None or reset.expires_at <= now or not reset.user.active:
-        raise NotFound("Ce lien n’est plus valable : il a déjà servi ou a expiré. Demandez-en un nouveau.")
+        raise NotFound(LINK_GONE)
     return reset
 
 
@@ -63,15 +63,12 @@ def reset_password(session: Session, token: str, new_password: str, now: datetim
     """Set the new password through a pending link; the link is spent and every other session ends."""
     reset = pending_reset(session, token, now)
     user = reset.user
-    check_password_strength(new_password, personal=(*(user.display_name or "").split(), user.email or "",
-                                                    user.phone or ""))
+    set_password(user, new_password)  # refused before the link is spent: a weak choice may be retried
     # The conditional update spends the link once, even if it is submitted twice at the same instant.
     spent = session.execute(update(PasswordReset).where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
                             .values(used_at=now).execution_options(synchronize_session=False)).rowcount
     if spent != 1:
-        raise NotFound("Ce lien n’est plus valable : il a déjà servi ou a expiré. Demandez-en un nouveau.")
-    user.password_hash = generate_password_hash(new_password, method=PASSWORD_METHOD)
-    user.session_token = new_session_token()
+        raise NotFound(LINK_GONE)
     record_audit(session, user=user, action="password.reset", object_type="user", object_id=user.id, now=now)
     session.flush()
     return user

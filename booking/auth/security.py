@@ -6,8 +6,7 @@ from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
 from booking.appointments.links import sign
-from booking.errors import InvalidInput
-from booking.phones import parse_phone
+from booking.auth.services import normalized_login
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -18,17 +17,6 @@ CONTENT_SECURITY_POLICY = (
 def failed_login(response) -> bool:
     """A login attempt that did not sign in (the form came back instead of a redirect)."""
     return response.status_code == 200
-
-
-def normalized_login(login: str) -> str:
-    """The account a typed identifier names: the email lower-cased, a phone number in E.164, else the text."""
-    login = (login or "").strip()[:254]
-    if "@" in login:
-        return login.lower()
-    try:
-        return parse_phone(login).e164
-    except InvalidInput:
-        return login.lower()
 
 
 def login_account_key() -> str:

@@ -85,16 +85,25 @@ def create_user(
     return user
 
 
+def normalized_login(login: str) -> str:
+    """The account a typed identifier names: the email lower-cased, a phone number in E.164, else the text."""
+    login = (login or "").strip()[:254]
+    if "@" in login:
+        return normalize_email(login) or ""
+    try:
+        return parse_phone(login).e164
+    except InvalidInput:
+        return login.lower()
+
+
 def find_user_by_login(session: Session, login: str) -> User | None:
     """Find an account by email or by phone number."""
-    login = (login or "").strip()
-    if "@" in login:
-        return session.scalar(select(User).where(User.email == normalize_email(login)))
-    try:
-        phone = parse_phone(login).e164
-    except InvalidInput:
-        return None
-    return session.scalar(select(User).where(User.phone == phone))
+    key = normalized_login(login)
+    if "@" in key:
+        return session.scalar(select(User).where(User.email == key))
+    if not key.startswith("+"):
+        return None  # neither an email nor a phone number
+    return session.scalar(select(User).where(User.phone == key))
 
 
 def authenticate(session: Session, login: str, password: str, now: datetime) -> User | None:
@@ -120,10 +129,15 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     """Replace the password after checking the current one; other sessions end."""
     if not check_password_hash(user.password_hash, current or ""):
         raise InvalidInput("Le mot de passe actuel est incorrect.")
+    set_password(user, new)
+    session.flush()
+
+
+def set_password(user: User, new: str) -> None:
+    """Give an account a new password, checked as at sign-up; every other session of it ends."""
     check_password_strength(new, personal=(*(user.display_name or "").split(), user.email or "", user.phone or ""))
     user.password_hash = generate_password_hash(new, method=PASSWORD_METHOD)
     user.session_token = new_session_token()
-    session.flush()
 
 
 def load_user_from_session(session: Session, session_id: str) -> User | None:

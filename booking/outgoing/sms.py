@@ -43,8 +43,12 @@ def _wheres(visit: Visit) -> list[str]:
 
 def _one_segment(variants) -> str:
     """The first wording that fits one GSM-7 segment (160 characters): the fullest one that is not dearer."""
-    texts = [to_gsm7(text) for text in variants]
-    return next((text for text in texts if segments(text) == 1), texts[-1])
+    text = ""
+    for variant in variants:  # built one at a time: the first that fits ends the search
+        text = to_gsm7(variant)
+        if segments(text) == 1:
+            break
+    return text
 
 
 def _about(visit: Visit, *wordings) -> str:

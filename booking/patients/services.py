@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from booking.appointments.models import Appointment
 from booking.auth.models import User
-from booking.auth.permissions import Action, acts_for_communes, fetch, visible_appointments
+from booking.auth.permissions import Action, acts_for_communes, can, fetch, visible_appointments
 from booking.auth.services import record_audit
 from booking.errors import Forbidden, InvalidInput
 from booking.geo.models import Commune
@@ -100,7 +100,7 @@ def find_patients(session: Session, actor: User, last_name: str, birth_date: dat
     else:
         query = query.where(Patient.search_last_name.like(key[:3] + "%"))
     candidates = [p for p in session.scalars(query.order_by(Patient.last_name, Patient.first_name).limit(2000))]
-    visible = [p for p in candidates if _may_see(actor, p)]
+    visible = [p for p in candidates if can(actor, Action.VIEW, p)]
     exact = [p for p in visible if p.search_last_name == key or p.search_last_name.startswith(key + " ")]
     close = [p for p in visible if p not in exact and (
         _distance(p.search_last_name, key) <= max(1, len(key) // 4) or p.search_last_name.startswith(key))]
@@ -111,12 +111,6 @@ def find_patients(session: Session, actor: User, last_name: str, birth_date: dat
                      patient_id=patient.id, now=now)
     session.flush()
     return PatientMatches(exact, close[:10])
-
-
-def _may_see(actor: User, patient: Patient) -> bool:
-    from booking.auth.permissions import can
-
-    return can(actor, Action.VIEW, patient)
 
 
 def read_patient(session: Session, user: User, patient_id: int, now: datetime) -> tuple[Patient, list[Appointment]]:

@@ -32,12 +32,13 @@ def new_patient():
         if actor.communes:
             form.commune.data = actor.communes[0].name
     lookalikes = []
-    if form.validate_on_submit() and not request.form.get("autre_personne"):
+    submitted = form.validate_on_submit()
+    if submitted and not request.form.get("autre_personne"):
         # The same person twice splits their history: show who already exists before creating anyone.
         with unit_of_work():
             found = find_patients(db.session, actor, form.last_name.data, form.birth_date.data, now())
         lookalikes = found.exact + found.suggestions
-    if form.validate_on_submit() and not lookalikes:
+    if submitted and not lookalikes:
         try:
             with unit_of_work():
                 commune = resolve_commune(db.session, form.commune.data)

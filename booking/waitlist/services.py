@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 import notifications
 from booking.appointments.links import sign
-from booking.appointments.messages import can_receive_sms
+from booking.appointments.messages import can_receive_sms, visit_at
 from booking.appointments.services import book_slot
 from booking.auth.models import User
 from booking.auth.permissions import Action, fetch
@@ -87,10 +87,9 @@ def offer_freed_slot(session: Session, slot_id: int, now: datetime,
         entry.status, entry.offered_slot_id, entry.offer_expires_at = "offered", slot.id, expires
         session.flush()
         url = public_url(f"/attente/{offer_token(entry)}")
-        visit = sms.Visit(slot.starts_at, slot.site.time_zone, slot.site.sms_label, slot.site.commune.name, "")
         notifications.enqueue(
             session, channel="sms", recipient=entry.patient.phone, due_at=now,
-            body=sms.waitlist_offer(visit, OFFER_MINUTES, url),
+            body=sms.waitlist_offer(visit_at(slot), OFFER_MINUTES, url),
             dedupe_key=f"waitlist:{entry.id}:offer:{slot.id}", group_key=f"waitlist:{entry.id}")
         session.flush()
         return entry
