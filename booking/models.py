@@ -17,9 +17,17 @@ from notifications.models import InboundMessage, Notification, SmsOptOut
 from notifications.models import metadata as notifications_metadata
 
 ALL_METADATA = [db.metadata, notifications_metadata]
+# Built by a migration only where the server has pg_trgm (typo-tolerant commune search), so not a model.
+OPTIONAL_INDEXES = {"ix_communes_search_name_trgm"}
+
+
+def compared_with_models(obj, name, type_, reflected, compare_to) -> bool:
+    """Tell Alembic's comparison to leave out what the models cannot declare."""
+    return not (type_ == "index" and name in OPTIONAL_INDEXES)
 
 __all__ = [
-    "ALL_METADATA", "ApiToken", "Appointment", "DelaySample", "ReportDelivery", "InboundMessage", "SmsOptOut",
+    "ALL_METADATA", "compared_with_models",
+    "ApiToken", "Appointment", "DelaySample", "ReportDelivery", "InboundMessage", "SmsOptOut",
     "AuditEvent", "AvailabilityRule", "Commune", "Departement", "Epci",
     "FormerCommune", "JobLease", "Notification", "Patient", "PostalCode", "Practitioner", "Region", "Room", "Site",
     "PhoneVerification", "SiteInvitation", "SitePractitioner", "Slot", "UnmetDemand", "User", "WaitlistEntry",

@@ -3,6 +3,9 @@
 import re
 import unicodedata
 
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
 # Overseas départements keep their own clock; everything else is on Paris time.
 DEPARTEMENT_TIME_ZONES = {
     "971": "America/Guadeloupe",
@@ -44,3 +47,44 @@ def time_zone_for_departement(departement_code: str) -> str:
     """Return the IANA time zone of a département."""
     return DEPARTEMENT_TIME_ZONES.get(departement_code, DEFAULT_TIME_ZONE)
 
+
+
+def typos_allowed(key: str) -> int:
+    """How many typing mistakes a search key of this length may hold and still mean a name."""
+    return 1 if len(key) <= 5 else 2
+
+
+class NameIndex:
+    """Names to look up despite a typo or two, each with an id (a commune's INSEE code)."""
+
+    def __init__(self, names: list[tuple[str, str]]):
+        self.ids = [ident for _, ident in names]
+        self.names = [name for name, _ in names]
+        self.words = [word for name in self.names for word in name.split(" ") if len(word) >= 4]
+        self.word_owner = [index for index, name in enumerate(self.names)
+                           for word in name.split(" ") if len(word) >= 4]
+
+    def nearest(self, key: str) -> list[str]:
+        """Return the ids of the names within a typo or two of the key, best first.
+
+        A name matches as a whole ("st bonet de salers"), by its beginning (the
+        person stopped typing: "saint bonet") or, for a one-word key, by one of
+        its words ("slers" → "saint bonnet de salers"); whole names rank first.
+        """
+        allowed = typos_allowed(key)
+        best: dict[str, tuple[int, int]] = {}
+
+        def keep(kind: int, matches, owner=lambda position: position) -> None:
+            for _, distance, position in matches:
+                ident = self.ids[owner(position)]
+                best[ident] = min(best.get(ident, (9, 9)), (kind, distance))
+
+        def near(choices, **options):
+            return process.extract(key, choices, scorer=Levenshtein.distance, score_cutoff=allowed, limit=None,
+                                   **options)
+
+        keep(0, near(self.names))
+        keep(1, near(self.names, processor=lambda name: name[:len(key)]))
+        if " " not in key:
+            keep(2, near(self.words), owner=self.word_owner.__getitem__)
+        return sorted(best, key=best.__getitem__)

@@ -8,12 +8,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import case, delete, func, insert, or_, select, update
+from sqlalchemy import case, delete, func, insert, literal, or_, select, update
+from sqlalchemy import text as text_clause
 from sqlalchemy.orm import Session
 
 from booking.errors import InvalidInput
 from booking.geo.models import Commune, Departement, Epci, FormerCommune, PostalCode, Region, epci_members
-from booking.geo.rules import looks_like_postal_code, search_key
+from booking.geo.rules import NameIndex, looks_like_postal_code, search_key
 
 NPM_PACKAGE = "@etalab/decoupage-administratif"
 _FORMER_KINDS = {
@@ -164,8 +165,20 @@ def _sync_former(session: Session, wanted: dict[tuple[str, str], dict]) -> Impor
 
 
 def search_communes(session: Session, query: str, limit: int = 10) -> list[Commune]:
-    """Find communes by name (accent- and case-insensitive, also former names) or by postal code."""
-    text = (query or "").strip()
+    """Find communes by name (accent- and case-insensitive, also former names, one or two typos) or postal code."""
+    return find_communes(session, query, limit)[0]
+
+
+def find_communes(session: Session, query: str, limit: int = 10) -> tuple[list[Commune], bool]:
+    """Return the communes a query designates, and whether they were found only despite a typo."""
+    found = _communes_as_typed(session, (query or "").strip(), limit)
+    if found or looks_like_postal_code((query or "").strip()):
+        return found, False
+    key = search_key(query or "")
+    return (close_spellings(session, key, limit), True) if key else ([], False)
+
+
+def _communes_as_typed(session: Session, text: str, limit: int) -> list[Commune]:
     if not text:
         return []
     if looks_like_postal_code(text):
@@ -188,6 +201,57 @@ def search_communes(session: Session, query: str, limit: int = 10) -> list[Commu
         .order_by(rank, Commune.population.desc().nulls_last(), Commune.name)
         .limit(limit)
     ))
+
+
+def close_spellings(session: Session, key: str, limit: int = 10) -> list[Commune]:
+    """Communes whose name is one or two typos away from the key ("slers" → Salers), nearest first."""
+    if len(key) < 4:
+        return []
+    if _has_trigram_index(session):
+        # The index narrows 35,000 names to a few hundred; the edit distance then decides, as on SQLite.
+        # Thresholds below pg_trgm's defaults, for the local part of this transaction only: a swap of two
+        # letters in a short name ("salres") shares few trigrams with the right one.
+        session.execute(text_clause("SELECT set_config('pg_trgm.similarity_threshold', '0.2', true), "
+                                    "set_config('pg_trgm.word_similarity_threshold', '0.4', true)"))
+        similar = or_(Commune.search_name.op("%")(key), literal(key).op("<%")(Commune.search_name))
+        nearest_first = literal(key).op("<<->")(Commune.search_name)
+        index = NameIndex(session.execute(select(Commune.search_name, Commune.insee).where(similar)
+                                          .order_by(nearest_first).limit(300)).all())
+    else:
+        index = _all_names(session)
+    ranked = index.nearest(key)
+    if not ranked:
+        return []
+    communes = {c.insee: c for c in session.scalars(select(Commune).where(Commune.insee.in_(ranked[:50])))}
+    ordered = sorted((communes[insee] for insee in ranked[:50] if insee in communes),
+                     key=lambda c: (ranked.index(c.insee), -(c.population or 0)))
+    return ordered[:limit]
+
+
+def _has_trigram_index(session: Session) -> bool:
+    engine = session.get_bind()
+    if engine.dialect.name != "postgresql":
+        return False
+    if engine.url not in _TRIGRAM_CHECKED:
+        _TRIGRAM_CHECKED[engine.url] = bool(session.scalar(
+            text_clause("SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'")))
+    return _TRIGRAM_CHECKED[engine.url]
+
+
+_TRIGRAM_CHECKED: dict = {}
+# Every commune's search name, kept per database while the commune count stays the same
+# (reference data changes once a year): SQLite has no trigram index to ask.
+_NAMES_CACHE: dict = {}
+
+
+def _all_names(session: Session) -> NameIndex:
+    url = session.get_bind().url
+    count = count_communes(session)
+    cached = _NAMES_CACHE.get(url)
+    if cached is None or cached[0] != count:
+        cached = (count, NameIndex(session.execute(select(Commune.search_name, Commune.insee)).all()))
+        _NAMES_CACHE[url] = cached
+    return cached[1]
 
 
 def commune_label(commune: Commune) -> str:

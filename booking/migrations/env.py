@@ -98,9 +98,11 @@ def run_migrations_online():
             # enforced, dropping a referenced table fails. The pragma only works
             # outside a transaction, hence the raw driver connection.
             connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        from booking.models import compared_with_models
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            include_object=compared_with_models,
             **conf_args
         )
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, or_, select, union
 from sqlalchemy.orm import Session, selectinload
 
 from booking.geo.models import Commune, epci_members
-from booking.geo.services import search_communes
+from booking.geo.services import find_communes
 from booking.search.models import UnmetDemand
 from booking.sites.models import SITE_KINDS, Practitioner, Site, SitePractitioner, site_served_communes
 from booking.sites.rules import PROFESSIONS
@@ -32,6 +32,7 @@ class SearchResult:
     choices: list[Commune]           # several communes matched: the person picks one
     sites: list[SiteResult]
     found_free_slot: bool
+    typed: str | None = None         # what the person typed, when the commune was found despite a typo
 
 
 def search(session: Session, query: str, now: datetime, profession: str | None = None, kind: str | None = None,
@@ -40,9 +41,9 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
     profession = profession if profession in PROFESSIONS else None
     kind = kind if kind in SITE_KINDS else None
     commune = session.get(Commune, commune_insee) if commune_insee else None
-    chosen = commune is not None
+    chosen, misspelt = commune is not None, False
     if commune is None:
-        matches = search_communes(session, query, limit=8)
+        matches, misspelt = find_communes(session, query, limit=8)
         exact = [match for match in matches if match.search_name == _key(query)]
         # Homonyms are never picked silently: "Saint-Bonnet" names a dozen communes in France.
         if len(matches) == 1:
@@ -50,7 +51,7 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
         elif len(exact) == 1:
             commune = exact[0]
         else:
-            return SearchResult(None, exact or matches, [], False)
+            return SearchResult(None, exact or matches, [], False, typed=query.strip() if misspelt else None)
         # Demand is counted for a commune the person named exactly (or picked), not for a guess from a typo.
         chosen = commune.search_name == _key(query) or query.strip() in {p.code for p in commune.postal_codes}
     epcis = select(epci_members.c.epci_siren).where(epci_members.c.commune_insee == commune.insee)
@@ -98,7 +99,7 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
         session.add(UnmetDemand(commune_insee=commune.insee, profession=profession, site_kind=kind,
                                 searched_on=now.date()))
         session.flush()
-    return SearchResult(commune, [], results, found)
+    return SearchResult(commune, [], results, found, typed=query.strip() if misspelt else None)
 
 
 def _key(text: str) -> str:

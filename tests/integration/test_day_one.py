@@ -234,6 +234,23 @@ def test_homonyms_are_never_picked_silently_and_a_guess_is_not_counted_as_demand
     assert session.scalar(select(UnmetDemand.id).order_by(UnmetDemand.id.desc()).limit(1)) != before
 
 
+def test_a_typo_finds_the_commune_says_so_and_is_not_counted_as_demand(client, session, world):
+    from booking.geo.services import _has_trigram_index
+    from booking.search.models import UnmetDemand
+
+    if session.get_bind().dialect.name == "postgresql":
+        assert _has_trigram_index(session)  # the pg_trgm path is the one tested there
+    before = session.scalar(select(UnmetDemand.id).order_by(UnmetDemand.id.desc()).limit(1))
+    page = client.get("/recherche", query_string={"commune": "Slers", "profession": "cardiologue"}
+                      ).get_data(as_text=True)
+    choices = page[page.index("Vouliez-vous dire"):page.index("</ul>", page.index("Vouliez-vous dire"))]
+    assert "ne s’écrit exactement" in choices and choices.index(">Salers (15140)<") < choices.index("Anglards")
+    page = client.get("/recherche", query_string={"commune": "Saint-Bonet-de-Salrs", "profession": "cardiologue"}
+                      ).get_data(as_text=True)
+    assert "ne s’écrit exactement" in page and "lieux de soins pour Saint-Bonnet-de-Salers" in page
+    assert session.scalar(select(UnmetDemand.id).order_by(UnmetDemand.id.desc()).limit(1)) == before
+
+
 def test_dans_votre_commune_lists_only_the_sites_that_stand_there(client, session, world):
     from datetime import timedelta
 

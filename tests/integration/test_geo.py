@@ -113,3 +113,24 @@ def test_search_of_nothing_finds_nothing(session):
 def test_search_command(runner):
     result = runner.invoke(args=["geo", "search", "saint etienne"])
     assert "42218  Saint-Étienne (42000)" in result.output
+
+
+def test_search_forgives_one_or_two_typos(session):
+    assert _codes(session, "Slers")[0] == "15219"
+    assert _codes(session, "Aurilac")[0] == "15014"
+    assert _codes(session, "Saint-Bonet-de-Salrs")[0] == "15174"
+    assert "15174" in _codes(session, "st bonet")
+    # Salers first (the whole name), then the names holding the word.
+    codes = _codes(session, "salres")
+    assert codes[0] == "15219" and {"15006", "15174"} <= set(codes)
+
+
+def test_a_typo_is_forgiven_only_when_nothing_is_spelt_so(session):
+    from booking.geo.services import find_communes
+
+    communes, misspelt = find_communes(session, "Slers")
+    assert misspelt and communes[0].insee == "15219"
+    communes, misspelt = find_communes(session, "Salers")
+    assert not misspelt and communes[0].insee == "15219"
+    assert find_communes(session, "99999") == ([], False)
+    assert find_communes(session, "qwxzk")[0] == []

@@ -10,13 +10,14 @@ from sqlalchemy.exc import IntegrityError
 
 from booking.auth.models import User
 from booking.extensions import db
-from booking.models import ALL_METADATA
+from booking.models import ALL_METADATA, compared_with_models
 from tests import builders
 
 
 def test_migrations_match_the_models(app):
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                                "include_object": compared_with_models})
         differences = compare_metadata(context, ALL_METADATA)
     assert differences == []
 
