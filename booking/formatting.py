@@ -82,6 +82,7 @@ def init_template_helpers(app: Flask) -> None:
         rrule=describe_rrule,
         moment=format_moment,
         clock=lambda moment, zone: format_hour(local_time(moment, zone)),
+        utc_minute=lambda moment: local_time(moment, "UTC").strftime("%Y%m%dT%H%M"),
         day=format_day,
         birthday=format_birth_date,
         hour=format_hour,

@@ -3,10 +3,10 @@
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from booking.appointments.forms import CancelReasonForm, ConfirmForm
+from booking.appointments.forms import CancelReasonForm, ConfirmForm, DeskBookForm
 from booking.appointments.messages import can_receive_sms
 from booking.appointments.models import Appointment
 from booking.appointments.queries import read_appointment
@@ -21,7 +21,7 @@ from booking.auth.decorators import current_desk_user, staff_required
 from booking.auth.permissions import visible_appointments
 from booking.clock import now
 from booking.database import unit_of_work
-from booking.errors import DomainError, InvalidInput
+from booking.errors import DomainError
 from booking.extensions import db
 from booking.formatting import day_param
 from booking.patients.forms import FindPatientForm
@@ -33,6 +33,7 @@ from booking.slots.services import next_free_slots, remote_rules_at
 from booking.urls import safe_next
 
 blueprint = Blueprint("reception", __name__)
+DESK_SLOTS_SHOWN = 6  # per practitioner; « Plus tard » pages on from the last one
 
 
 
@@ -57,29 +58,41 @@ def book_for(patient_id: int):
     patient, _ = read_patient(db.session, actor, patient_id, now())
     profession = request.values.get("profession") if request.values.get("profession") in PROFESSIONS else None
     sites = [s for s in sites_visible_to(db.session, actor) if s.booking_open and not s.drop_in_only]
-    offers = [(site, next_free_slots(db.session, site, now(), per_practitioner=6, profession=profession))
+    after = _instant_param(request.values.get("apres"))
+    offers = [(site, next_free_slots(db.session, site, now(), per_practitioner=DESK_SLOTS_SHOWN,
+                                     profession=profession, start=after))
               for site in sites]
-    errors, status = [], 200
-    if request.method == "POST":
-        if not ConfirmForm().validate_on_submit():
-            abort(400)
-        try:
-            with unit_of_work():
-                slot_id = request.form.get("slot_id", type=int)
-                if not slot_id:
-                    raise InvalidInput("Choisissez un créneau.")
-                if request.form.get("sms_consent") and not patient.sms_consent and patient.phone_kind == "mobile":
-                    patient.sms_consent = True
-                booked = book(db.session, actor, slot_id=slot_id, patient_id=patient.id, now=now(),
-                              channel=request.form.get("channel", "reception"), reason=request.form.get("reason"),
-                              consent=bool(request.form.get("consent")))
-        except DomainError as error:
-            errors.append(error.message)
-            status = error.http_status
+    form = DeskBookForm()
+    if request.method == "GET":
+        form.channel.data = session.get("desk_channel", "reception")  # the desk tends to work one way for a while
+    status = 200
+    if form.is_submitted():
+        if form.validate():
+            try:
+                with unit_of_work():
+                    if form.sms_consent.data and not patient.sms_consent and patient.phone_kind == "mobile":
+                        patient.sms_consent = True
+                    booked = book(db.session, actor, slot_id=int(form.slot_id.data), patient_id=patient.id,
+                                  now=now(), channel=form.channel.data, reason=form.reason.data, consent=True)
+            except DomainError as error:
+                form.add_domain_error(error)
+                status = error.http_status
+            else:
+                session["desk_channel"] = form.channel.data
+                return redirect(url_for("reception.booked", appointment_id=booked.appointment.id))
         else:
-            return redirect(url_for("reception.booked", appointment_id=booked.appointment.id))
+            status = 400 if "csrf_token" in form.errors else 422
     return render_template("reception/book.html", patient=patient, offers=offers, profession=profession,
-                           professions=PROFESSIONS, errors=errors, form=ConfirmForm()), status
+                           professions=PROFESSIONS, form=form, after=after, per_practitioner=DESK_SLOTS_SHOWN), status
+
+
+def _instant_param(text: str | None) -> datetime | None:
+    """The slot after which « Plus tard » pages on (UTC, to the minute); None when absent or unreadable."""
+    try:
+        moment = datetime.strptime(text or "", "%Y%m%dT%H%M").replace(tzinfo=ZoneInfo("UTC"))
+    except ValueError:
+        return None
+    return moment + timedelta(seconds=1) if moment > now() else None
 
 
 @blueprint.route("/accueil/rendez-vous/<int:appointment_id>")

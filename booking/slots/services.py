@@ -422,10 +422,13 @@ def booked_appointments(session: Session, slot_ids: list[int]) -> list[Appointme
 
 
 def next_free_slots(session: Session, site: Site, now: datetime, per_practitioner: int = 5,
-                    days: int = 60, profession: str | None = None) -> dict[Practitioner, list[Slot]]:
-    """Return, for each practitioner of a site, their next bookable slots."""
+                    days: int = 60, profession: str | None = None,
+                    start: datetime | None = None) -> dict[Practitioner, list[Slot]]:
+    """Return, for each practitioner of a site, their next bookable slots (from ``start``, by default now)."""
+    start = start or now
     query = (select(Slot).options(selectinload(Slot.practitioner))
-             .where(Slot.site_id == site.id, bookable(now), Slot.starts_at < now + timedelta(days=days))
+             .where(Slot.site_id == site.id, bookable(now), Slot.starts_at >= start,
+                    Slot.starts_at < start + timedelta(days=days))
              .order_by(Slot.starts_at))
     if profession:
         query = query.join(Practitioner, Slot.practitioner_id == Practitioner.id).where(

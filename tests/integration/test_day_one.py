@@ -280,3 +280,31 @@ def test_every_error_is_listed_at_the_top_with_a_link_to_its_field(client, auth,
     assert [link for link in re.findall(r'href="#([a-z_]+)"', summary)] == ["first_name", "birth_date", "email"]
     for field in ("first_name", "birth_date", "email"):
         assert f'id="{field}-error"' in page  # and each error under its field
+
+
+def test_the_desk_keeps_the_chosen_slot_on_an_error_and_pages_to_later_dates(client, auth, session, world):
+    from datetime import timedelta
+
+    slots = [builders.make_slot(session, world.practitioner_a, world.site_a, NOW + timedelta(days=2, hours=i + 1))
+             for i in range(8)]
+    session.commit()
+    url = f"/accueil/patients/{world.patient_a.id}/reserver"
+    with time_machine.travel(NOW, tick=False):
+        auth.login(world.agent_a.email)
+        first = client.get(url).get_data(as_text=True)
+        assert f'value="{slots[0].id}"' in first and f'value="{slots[7].id}"' not in first
+        later = client.get(f"{url}?apres={slots[5].starts_at:%Y%m%dT%H%M}").get_data(as_text=True)
+        assert "Plus tard" in first and f"apres={slots[5].starts_at:%Y%m%dT%H%M}" in first
+        assert f'value="{slots[5].id}"' not in later and f'value="{slots[7].id}"' in later
+        refused = client.post(url, data={"slot_id": str(slots[3].id), "reason": "Renouvellement",
+                                         "channel": "phone"})
+        page = refused.get_data(as_text=True)
+        assert refused.status_code == 422
+        assert f'value="{slots[3].id}" checked' in page and "Renouvellement" in page
+        assert 'id="consent-error"' in page and "Un point à corriger" in page
+        assert '<option selected value="phone">' in page
+        booked = client.post(url, data={"slot_id": str(slots[3].id), "consent": "y", "channel": "phone"})
+        assert booked.status_code == 302
+        assert session.scalar(select(Appointment.channel).where(Appointment.slot_id == slots[3].id)) == "phone"
+        # The next booking starts from the way the desk worked last.
+        assert '<option selected value="phone">' in client.get(url).get_data(as_text=True)
