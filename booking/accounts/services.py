@@ -15,10 +15,11 @@ from booking.accounts.models import PhoneVerification
 from booking.auth.models import User
 from booking.auth.services import create_user
 from booking.errors import Conflict, InvalidInput
+from booking.geo.models import Commune
 from booking.outgoing import sms
 from booking.patients.models import Patient
 from booking.patients.services import PatientInput, create_patient
-from booking.phones import parse_phone
+from booking.phones import format_phone, parse_phone
 
 CODE_MINUTES = 10
 CODE_TRIES = 5
@@ -119,8 +120,15 @@ def add_relative(session: Session, user: User, data: PatientInput, now: datetime
     A mobile of their own gets SMS only once it has answered OUI: the account holder may have typed
     anyone's number, and reminders must not reach a stranger.
     """
-    if not (data.phone or "").strip() and user.phone and user.phone_verified_at:
-        data.phone, data.sms_consent = user.phone, True
+    holder_mobile = user.phone if user.phone and user.phone_verified_at else None
+    if (data.phone or "").strip() and holder_mobile:
+        commune = session.get(Commune, data.commune_insee) if data.commune_insee else None
+        if parse_phone(data.phone, commune.departement_code if commune else None).kind != "mobile":
+            # Said before anything is saved, so that nobody expects SMS on a landline.
+            raise InvalidInput(f"Ce numéro est un fixe : il ne reçoit pas de SMS. Laissez ce champ vide et les "
+                               f"rappels arriveront sur votre mobile ({format_phone(holder_mobile)}).", field="phone")
+    if not (data.phone or "").strip() and holder_mobile:
+        data.phone, data.sms_consent = holder_mobile, True
     wants_sms = data.sms_consent
     patient = create_patient(session, user, data, now, account=user)
     own_mobile = patient.phone_kind == "mobile" and not (patient.phone == user.phone and user.phone_verified_at)
@@ -132,6 +140,17 @@ def add_relative(session: Session, user: User, data: PatientInput, now: datetime
                               dedupe_key=f"patient:{patient.id}:confirm-phone", group_key=f"patient:{patient.id}")
         session.flush()
     return patient
+
+
+def reminders_to(patient: Patient, holder: User) -> str:
+    """Say plainly where a person's SMS reminders go, as the account holder reads it."""
+    if patient.sms_confirmation_asked_at and not patient.sms_consent:
+        return "Ses rappels iront sur son mobile dès que la personne aura répondu OUI au SMS reçu."
+    if not (patient.phone and patient.phone_kind == "mobile" and patient.sms_consent):
+        return "Aucun rappel par SMS : notez bien la date."
+    if patient.phone == holder.phone:
+        return f"Ses rappels arrivent par SMS sur votre mobile ({format_phone(holder.phone)})."
+    return f"Ses rappels arrivent par SMS sur son mobile ({format_phone(patient.phone)})."
 
 
 def account_overview(session: Session, patient_ids: list[int], now: datetime):

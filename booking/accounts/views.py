@@ -9,6 +9,7 @@ from booking.accounts.services import (
     account_overview,
     account_patients,
     add_relative,
+    reminders_to,
     send_code,
     sign_up,
     verify_code,
@@ -19,7 +20,7 @@ from booking.database import unit_of_work
 from booking.errors import DomainError
 from booking.extensions import db, limiter
 from booking.geo.services import resolve_commune
-from booking.patients.forms import PatientForm
+from booking.patients.forms import RelativeForm
 from booking.patients.services import PatientInput
 from booking.urls import safe_next
 
@@ -81,22 +82,46 @@ def verify_phone():
 def account():
     """The resident's patients (self and relatives), upcoming appointments and waiting lists."""
     user = current_resident()
-    form = PatientForm(prefix="proche")
-    if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                commune = resolve_commune(db.session, form.commune.data)
-                add_relative(db.session, user, PatientInput(
-                    form.first_name.data, form.last_name.data, form.birth_date.data, commune.insee, form.phone.data,
-                    form.email.data, form.sms_consent.data, form.relationship_label.data), now())
-        except DomainError as error:
-            form.add_domain_error(error)
-        else:
-            flash("Proche ajouté.", "success")
-            return redirect(url_for("accounts.account"))
+    form = RelativeForm(prefix="proche")
+    if form.validate_on_submit() and _add_relative(user, form):
+        return redirect(url_for("accounts.account"))
     patients = account_patients(db.session, user)
     appointments, waiting = account_overview(db.session, [p.id for p in patients], now())
     return render_template("public/account.html", patients=patients, appointments=appointments, waiting=waiting,
-                           form=form,
-                           needs_code=bool(user.phone and not user.phone_verified_at))
+                           form=form, needs_code=bool(user.phone and not user.phone_verified_at),
+                           holder_mobile=_holder_mobile(user), reminders_to=reminders_to), \
+        422 if form.errors else 200
 
+
+@blueprint.route("/compte/proches/nouveau", methods=["GET", "POST"])
+@login_required
+def new_relative():
+    """Add a relative on its own page, from the booking page: then back to the slot, the relative chosen."""
+    user = current_resident()
+    form = RelativeForm(prefix="proche")
+    back = safe_next(request.args.get("next"))
+    if form.validate_on_submit():
+        relative = _add_relative(user, form)
+        if relative:
+            return redirect(f"{back}?pour={relative.id}" if back else url_for("accounts.account"))
+    return render_template("public/relative.html", form=form, back=back,
+                           holder_mobile=_holder_mobile(user)), 422 if form.errors else 200
+
+
+def _holder_mobile(user) -> str | None:
+    return user.phone if user.phone and user.phone_verified_at else None
+
+
+def _add_relative(user, form: RelativeForm):
+    """Add the relative the form describes and say where its reminders go; None (errors on the form) if refused."""
+    try:
+        with unit_of_work():
+            commune = resolve_commune(db.session, form.commune.data)
+            relative = add_relative(db.session, user, PatientInput(
+                form.first_name.data, form.last_name.data, form.birth_date.data, commune.insee, form.phone.data,
+                None, form.sms_consent.data, form.relationship_label.data), now())
+    except DomainError as error:
+        form.add_domain_error(error)
+        return None
+    flash(f"{relative.full_name} est ajouté(e) à votre compte. {reminders_to(relative, user)}", "success")
+    return relative

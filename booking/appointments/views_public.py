@@ -60,7 +60,8 @@ def book_page(slot_id: int):
     form.patient_id.choices = options((p.id, p.full_name + (f" ({p.relationship_label})" if p.relationship_label
                                                              else "")) for p in patients)
     if request.method == "GET" and patients:
-        form.patient_id.data = patients[0].id
+        chosen = request.args.get("pour", type=int)  # back from adding a relative
+        form.patient_id.data = chosen if chosen in {p.id for p in patients} else patients[0].id
     alternatives = []
     if form.validate_on_submit():
         try:

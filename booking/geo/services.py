@@ -274,9 +274,10 @@ def resolve_commune(session: Session, text: str) -> Commune:
     if not matches and session.get(Commune, text.upper()) is not None:
         return session.get(Commune, text.upper())
     if not matches:
-        raise InvalidInput(f"Aucune commune ne correspond à « {text} ».")
+        raise InvalidInput(f"Aucune commune ne correspond à « {text} ».", field="commune")
     exact = [c for c in matches if c.search_name == search_key(text)]
     if len(matches) == 1 or len(exact) == 1:
         return exact[0] if exact else matches[0]
     listed = ", ".join(commune_label(c) for c in matches[:4])
-    raise InvalidInput(f"Plusieurs communes correspondent ({listed}…) : précisez avec le code postal.")
+    raise InvalidInput(f"Plusieurs communes correspondent ({listed}…) : précisez avec le code postal.",
+                       field="commune")

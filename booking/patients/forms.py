@@ -14,8 +14,7 @@ class PatientForm(BaseForm):
     first_name = StringField("Prénom", validators=[DataRequired(), Length(max=100)])
     last_name = StringField("Nom", validators=[DataRequired(), Length(max=100)])
     birth_date = FrenchDateField("Date de naissance", validators=[InputRequired("Indiquez la date de naissance.")])
-    commune = StringField("Commune de résidence (nom, code postal ou code INSEE)", validators=[DataRequired(),
-                                                                                            Length(max=100)])
+    commune = StringField("Commune de résidence (nom ou code postal)", validators=[DataRequired(), Length(max=100)])
     phone = StringField("Téléphone (mobile, fixe, ou vide)", validators=[Optional(), Length(max=30)],
                         render_kw={"inputmode": "tel"})
     email = EmailField("E-mail (facultatif)", validators=optional_email())
@@ -29,3 +28,17 @@ class FindPatientForm(BaseForm):
 
     last_name = StringField("Nom", validators=[DataRequired("Indiquez le nom."), Length(max=100)])
     birth_date = FrenchDateField("Date de naissance", validators=[Optional()])
+
+
+class RelativeForm(BaseForm):
+    """A relative added by a resident to their account."""
+
+    first_name = StringField("Prénom", validators=[DataRequired(), Length(max=100)])
+    last_name = StringField("Nom", validators=[DataRequired(), Length(max=100)])
+    birth_date = FrenchDateField("Date de naissance", validators=[InputRequired("Indiquez la date de naissance.")])
+    commune = StringField("Commune de résidence (nom ou code postal)", validators=[DataRequired(), Length(max=100)])
+    relationship_label = StringField("Lien (enfant, père, mère…)", validators=[Optional(), Length(max=40)])
+    phone = StringField("Son propre mobile (facultatif)", validators=[Optional(), Length(max=30)],
+                        render_kw={"inputmode": "tel"})
+    sms_consent = BooleanField("Envoyer ses rappels sur son mobile (la personne confirme en répondant OUI)",
+                               default=True)

@@ -308,3 +308,24 @@ def test_the_desk_keeps_the_chosen_slot_on_an_error_and_pages_to_later_dates(cli
         assert session.scalar(select(Appointment.channel).where(Appointment.slot_id == slots[3].id)) == "phone"
         # The next booking starts from the way the desk worked last.
         assert '<option selected value="phone">' in client.get(url).get_data(as_text=True)
+
+
+def test_a_relative_is_added_by_commune_name_and_the_holder_is_told_where_reminders_go(client, auth, session, world):
+    from booking.patients.models import Patient
+
+    world.resident_a.phone, world.resident_a.phone_verified_at = "+33600001234", NOW
+    session.commit()
+    auth.login(world.resident_a.email)
+    form = client.get("/compte/proches/nouveau?next=/reserver/1").get_data(as_text=True)
+    assert "code INSEE" not in form and "votre mobile (06 00 00 12 34)" in form.replace("\xa0", " ")
+    data = {"proche-first_name": "Émile", "proche-last_name": "Lefèvre", "proche-birth_date": "03/02/1941",
+            "proche-commune": "Saint-Bonnet-de-Salers", "proche-phone": "04 71 00 00 00"}
+    refused = client.post("/compte/proches/nouveau?next=/reserver/1", data=data)
+    assert refused.status_code == 422 and 'id="proche-phone-error"' in refused.get_data(as_text=True)
+    assert session.scalar(select(Patient).where(Patient.first_name == "Émile")) is None  # nothing half-saved
+    added = client.post("/compte/proches/nouveau?next=/reserver/1", data={**data, "proche-phone": ""})
+    relative = session.scalar(select(Patient).where(Patient.first_name == "Émile"))
+    assert added.headers["Location"] == f"/reserver/1?pour={relative.id}"
+    assert relative.commune_insee == "15174" and relative.phone == "+33600001234" and relative.sms_consent
+    account = client.get("/compte").get_data(as_text=True)
+    assert "Émile Lefèvre — Ses rappels arrivent par SMS sur votre mobile" in account
