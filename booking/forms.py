@@ -77,6 +77,9 @@ class FrenchDateField(StringField):
         except ValueError:
             self.data = None
             raise ValueError("Date invalide : écrivez-la jj/mm/aaaa, par exemple 02/11/1944.") from None
+        if not iso and len(digits[-1]) != 4 and len(digits) == 3:
+            self.data = None  # « 3/12/26 »: 1926 or 2026? The person says.
+            raise ValueError("Écrivez l’année en entier, avec 4 chiffres (jj/mm/aaaa).")
         try:
             self.data = date(year, month, day)
         except ValueError:

@@ -29,7 +29,7 @@ from booking.patients.services import find_patients, read_patient
 from booking.sites.rules import PROFESSIONS
 from booking.sites.services import get_site_for, sites_visible_to
 from booking.slots.models import Slot
-from booking.slots.services import next_free_slots, remote_rules_at
+from booking.slots.services import next_free_slots
 from booking.urls import safe_next
 
 blueprint = Blueprint("reception", __name__)
@@ -131,7 +131,7 @@ def day_sheet(site_id: int):
         .order_by(Slot.starts_at)))
     return render_template("reception/day_sheet.html", site=site, day=day, appointments=appointments,
                            today_at_site=today,
-                           remote_rules=remote_rules_at(db.session, site), now=now(), form=ConfirmForm(),
+                           now=now(), form=ConfirmForm(),
                            timedelta=timedelta)
 
 

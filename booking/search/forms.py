@@ -1,14 +1,13 @@
 """Forms of the public search."""
 
 from wtforms import (
-    DateField,
     SelectField,
     StringField,
 )
 from wtforms.validators import DataRequired, Length, Optional
 
 from booking.formatting import SITE_KIND_LABELS
-from booking.forms import BaseForm, options
+from booking.forms import BaseForm, FrenchDateField, options
 from booking.sites.rules import PROFESSIONS
 
 
@@ -22,4 +21,4 @@ class SearchForm(BaseForm):
                              choices=options([("", "Tous les professionnels")] + list(PROFESSIONS.items())))
     kind = SelectField("Type de lieu", validate_choice=False,
                        choices=options([("", "Tous les lieux")] + list(SITE_KIND_LABELS.items())))
-    depuis = DateField("À partir du", validators=[Optional()])
+    depuis = FrenchDateField("À partir du", validators=[Optional()])

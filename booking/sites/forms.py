@@ -23,7 +23,8 @@ class SiteForm(BaseForm):
                             validators=[Optional(), Length(max=30)])
     address = StringField("Adresse (numéro, rue, bâtiment)", validators=[DataRequired(), Length(max=300)])
     commune_insee = SelectField("Commune où se trouve le lieu", choices=[])
-    postal_code = StringField("Code postal", validators=[DataRequired(), Length(min=5, max=5)])
+    postal_code = StringField("Code postal (rempli d’après la commune)", validators=[Optional(), Length(min=5, max=5)],
+                              render_kw={"inputmode": "numeric"})
     operator = SelectField("Géré par", choices=[])
     served_communes = CheckboxesField("Communes desservies (par défaut : la commune, ou tout le groupement)",
                                       choices=[])

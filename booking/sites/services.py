@@ -120,10 +120,12 @@ def _apply_site_input(session: Session, site: Site, data: SiteInput) -> None:
         raise InvalidInput("Type de lieu inconnu.")
     commune = session.get(Commune, (data.commune_insee or "").upper())
     if commune is None:
-        raise InvalidInput("Commune inconnue.")
-    postal_code = (data.postal_code or "").strip()
-    if postal_code not in {p.code for p in commune.postal_codes}:
-        raise InvalidInput(f"Le code postal {postal_code or '(vide)'} n’est pas celui de {commune.name}.")
+        raise InvalidInput("Commune inconnue.", field="commune_insee")
+    codes = [p.code for p in commune.postal_codes]
+    postal_code = (data.postal_code or "").strip() or (codes[0] if len(codes) == 1 else "")
+    if postal_code not in codes:
+        raise InvalidInput(f"Le code postal {postal_code or '(vide)'} n’est pas celui de {commune.name} "
+                           f"({', '.join(codes)}).", field="postal_code")
     epci = None
     if data.operator_epci_siren:
         epci = session.get(Epci, data.operator_epci_siren)

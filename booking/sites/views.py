@@ -1,5 +1,7 @@
 """Staff pages of sites: workspace, site page, registration, practitioners, invitations."""
 
+import json
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 
@@ -68,11 +70,19 @@ def _candidate_communes(site: Site | None) -> list[Commune]:
     return sorted(set(communes) | members, key=lambda c: c.name)
 
 
+def _commune_option(commune: Commune) -> str:
+    codes = [p.code for p in commune.postal_codes]
+    return f"{commune.name} ({codes[0]})" if codes else commune.name
+
+
 def _fill_choices(form: SiteForm, site: Site | None) -> list[Commune]:
     candidates = _candidate_communes(site)
     own = [c for c in candidates if c.insee in current_user.commune_codes or is_admin(current_user)]
     epcis = sorted({epci for commune in own for epci in commune.epcis}, key=lambda e: e.name)
-    form.commune_insee.choices = options((c.insee, f"{c.name} ({c.insee})") for c in candidates)
+    form.commune_insee.choices = options((c.insee, _commune_option(c)) for c in candidates)
+    # The page fills the postal code when the commune changes (static/js/site-form.js); the server does too.
+    form.commune_insee.render_kw = {"data-postal-codes": json.dumps(
+        {c.insee: c.postal_codes[0].code for c in candidates if c.postal_codes})}
     form.operator.choices = options([("commune", "La commune où se trouve le lieu")]
                                     + [(f"epci:{e.siren}", e.name) for e in epcis])
     form.served_communes.choices = options((c.insee, c.name) for c in candidates)
@@ -110,6 +120,11 @@ def _site_form_page(site: Site | None):
     candidates = _fill_choices(form, site)
     if not candidates:
         return render_template("sites/pick_commune.html")
+    if site is None and request.method == "GET":
+        # A new site stands, most of the time, in the referent's own commune.
+        home = next((c for c in candidates if c.insee in current_user.commune_codes), candidates[0])
+        form.commune_insee.data = home.insee
+        form.postal_code.data = home.postal_codes[0].code if home.postal_codes else ""
     if form.validate_on_submit():
         try:
             with unit_of_work():

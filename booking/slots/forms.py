@@ -1,9 +1,9 @@
 """Forms of the practitioner pages."""
 
-from wtforms import DateField, IntegerField, SelectField, TimeField, URLField
-from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
+from wtforms import IntegerField, SelectField, TimeField, URLField
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
-from booking.forms import BaseForm, CheckboxesField, options
+from booking.forms import BaseForm, CheckboxesField, FrenchDateField, options
 from booking.slots.rules import FREQUENCIES, POSITIONS, WEEKDAY_LABELS, WEEKDAYS
 
 
@@ -14,8 +14,8 @@ class RuleForm(BaseForm):
                                                                                                       WEEKDAY_LABELS)))
     position = SelectField("Semaine du mois (rythme mensuel)", coerce=int,
                            choices=options((key, label.capitalize()) for key, label in POSITIONS.items()))
-    start_date = DateField("À partir du", validators=[DataRequired("Indiquez une date.")])
-    until = DateField("Jusqu’au (facultatif)", validators=[Optional()])
+    start_date = FrenchDateField("À partir du", validators=[InputRequired("Indiquez une date.")])
+    until = FrenchDateField("Jusqu’au (facultatif)", validators=[Optional()])
     count = IntegerField("Ou nombre de séances (facultatif)", validators=[Optional(), NumberRange(1, 1000)])
     start_time = TimeField("De", validators=[DataRequired("Indiquez une heure.")])
     end_time = TimeField("À", validators=[DataRequired("Indiquez une heure.")])
@@ -37,8 +37,8 @@ class RuleForm(BaseForm):
 
 
 class BlockForm(BaseForm):
-    first_day = DateField("Du", validators=[DataRequired("Indiquez une date.")])
-    last_day = DateField("Au (inclus)", validators=[DataRequired("Indiquez une date.")])
+    first_day = FrenchDateField("Du", validators=[InputRequired("Indiquez une date.")])
+    last_day = FrenchDateField("Au (inclus)", validators=[InputRequired("Indiquez une date.")])
 
 
 class CancelForm(BaseForm):

@@ -74,16 +74,22 @@ def practitioner_feed(session: Session, token: str, now: datetime) -> bytes:
     start, end = now - timedelta(days=FEED_PAST_DAYS), now + timedelta(days=FEED_FUTURE_DAYS)
     calendar = _calendar(f"Consultations – {practitioner.full_name}")
     appointments = session.scalars(
-        select(Appointment).join(Slot).options(selectinload(Appointment.slot).selectinload(Slot.site))
+        select(Appointment).join(Slot).options(selectinload(Appointment.slot).selectinload(Slot.site),
+                                               selectinload(Appointment.slot).selectinload(Slot.rule))
         .where(Slot.practitioner_id == practitioner.id, Slot.starts_at >= start, Slot.starts_at < end,
                Appointment.status.in_(("booked", "attended", "no_show")))
         .order_by(Slot.starts_at))
     for appointment in appointments:
         slot = appointment.slot
         # Seen on a phone in a waiting room, this must say nothing medical: no reason, no name.
-        calendar.add_component(_event(
-            f"appointment-{appointment.id}", slot.starts_at, slot.ends_at, f"Consultation – {slot.site.name}",
-            now, _location(slot.site), f"Référence {appointment.reference}"))
+        video = slot.rule.video_url if slot.modality == "remote" and slot.rule else None
+        lines = [f"Référence {appointment.reference}"] + ([f"Visioconsultation : {video}"] if video else [])
+        event = _event(f"appointment-{appointment.id}", slot.starts_at, slot.ends_at,
+                       f"{'Téléconsultation' if slot.modality == 'remote' else 'Consultation'} – {slot.site.name}",
+                       now, _location(slot.site), "\n".join(lines))
+        if video:
+            event.add("url", video)  # calendar apps show it as a link to join
+        calendar.add_component(event)
     blocked = session.scalars(
         select(Slot).options(selectinload(Slot.site))
         .where(Slot.practitioner_id == practitioner.id, Slot.status == "blocked", Slot.starts_at >= start,

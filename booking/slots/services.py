@@ -413,12 +413,14 @@ def active_rules(session: Session, practitioner: Practitioner) -> list[Availabil
         .order_by(AvailabilityRule.site_id, AvailabilityRule.start_time)))
 
 
-def booked_appointments(session: Session, slot_ids: list[int]) -> list[Appointment]:
-    """Return the live appointments of some slots."""
+def booked_appointments(session: Session, slot_ids: list[int],
+                        statuses: tuple[str, ...] = ("booked",)) -> list[Appointment]:
+    """Return the appointments of some slots (by default the ones still to come), with their patients."""
     if not slot_ids:
         return []
-    return list(session.scalars(select(Appointment).where(Appointment.slot_id.in_(slot_ids),
-                                                          Appointment.status == "booked")))
+    return list(session.scalars(select(Appointment).options(selectinload(Appointment.patient))
+                                .where(Appointment.slot_id.in_(slot_ids), Appointment.status.in_(statuses))
+                                .order_by(Appointment.seat)))
 
 
 def next_free_slots(session: Session, site: Site, now: datetime, per_practitioner: int = 5,

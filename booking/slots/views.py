@@ -23,6 +23,7 @@ from booking.slots.services import (
     RuleInput,
     active_rules,
     block_period,
+    booked_appointments,
     delete_rule,
     practitioner_week,
     publish_rule,
@@ -50,9 +51,14 @@ def agenda():
     """Show the practitioner's week, by site, with booked, free and blocked slots."""
     practitioner = _practitioner()
     monday = _monday(request.args.get("semaine"))
+    week = practitioner_week(db.session, practitioner, monday)
+    booked = [slot.id for days in week.values() for day in days for slot in day.slots if slot.booked_count]
+    by_slot: dict[int, list] = {}
+    for appointment in booked_appointments(db.session, booked, ("booked", "attended", "no_show")):
+        by_slot.setdefault(appointment.slot_id, []).append(appointment)
     return render_template(
-        "slots/agenda.html", practitioner=practitioner, monday=monday,
-        week=practitioner_week(db.session, practitioner, monday), rules=active_rules(db.session, practitioner),
+        "slots/agenda.html", practitioner=practitioner, monday=monday, week=week, by_slot=by_slot,
+        rules=active_rules(db.session, practitioner),
         block_form=BlockForm(), feed_form=FeedForm(), days=[monday + timedelta(days=i) for i in range(7)],
         timedelta=timedelta)
 

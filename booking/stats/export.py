@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.shapes import Drawing
@@ -10,10 +10,13 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, TableStyle
 from reportlab.platypus import Table as PdfTable
 
-from booking.formatting import format_day
+from booking.clock import now
+from booking.formatting import format_day, format_moment
+from booking.geo.rules import time_zone_for_departement
 from booking.stats.rules import format_cell
 from booking.stats.services import Statistics
 
@@ -42,14 +45,17 @@ def to_csv(stats: Statistics) -> bytes:
 
 def _trend_chart(stats: Statistics) -> Drawing:
     trend = stats.table("trend")
-    values = [[cell if isinstance(cell, int) else 0 for cell in (row[2] for row in trend.rows)],
-              [cell if isinstance(cell, int) else 0 for cell in (row[3] for row in trend.rows)]]
-    drawing = Drawing(170 * mm, 60 * mm)
+    # A suppressed count (« < 5 ») is left out of the drawing, never drawn as a number.
+    values = [[cell if isinstance(cell, int) else None for cell in (row[2] for row in trend.rows)],
+              [cell if isinstance(cell, int) else None for cell in (row[3] for row in trend.rows)]]
+    drawing = Drawing(170 * mm, 72 * mm)
     chart = VerticalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 10 * mm, 10 * mm, 155 * mm, 45 * mm
+    chart.x, chart.y, chart.width, chart.height = 10 * mm, 22 * mm, 155 * mm, 45 * mm
     chart.data = values
-    chart.categoryAxis.categoryNames = [row[0].split()[0][:4] for row in trend.rows]
+    chart.categoryAxis.categoryNames = [row[0] for row in trend.rows]  # « septembre 2026 », in full
     chart.categoryAxis.labels.fontSize = 7
+    chart.categoryAxis.labels.angle = 35
+    chart.categoryAxis.labels.boxAnchor = "ne"
     chart.valueAxis.valueMin = 0
     chart.bars[0].fillColor = colors.HexColor("#0b4f9c")
     chart.bars[1].fillColor = colors.HexColor("#7fb0e6")
@@ -57,26 +63,56 @@ def _trend_chart(stats: Statistics) -> Drawing:
     return drawing
 
 
-def to_pdf(stats: Statistics) -> bytes:
-    """Write the report as an A4 PDF: the commune's name, the key figures, the tables and the trend chart."""
+class _NumberedCanvas(Canvas):
+    """Writes « page 2 sur 5 » and the generation date at the foot of every page, once the count is known."""
+
+    generated = ""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pages = []
+
+    def showPage(self):  # noqa: N802 (ReportLab's name)
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self):
+        for state in self._pages:
+            self.__dict__.update(state)
+            self.setFont("Helvetica", 8)
+            self.setFillColor(colors.HexColor("#4a4a4a"))
+            self.drawString(15 * mm, 8 * mm, self.generated)
+            self.drawRightString(A4[0] - 15 * mm, 8 * mm, f"Page {self._pageNumber} sur {len(self._pages)}")
+            super().showPage()
+        super().save()
+
+
+def to_pdf(stats: Statistics, generated_at: datetime | None = None) -> bytes:
+    """Write the report as an A4 PDF: a written summary, the key figures, the trend chart and every table."""
     buffer = io.BytesIO()
     styles = getSampleStyleSheet()
     doc = SimpleDocTemplate(buffer, pagesize=A4, title=f"Statistiques {stats.commune.name}",
-                            leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm, bottomMargin=15 * mm)
+                            leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm, bottomMargin=18 * mm)
+    moment = format_moment(generated_at or now(), time_zone_for_departement(stats.commune.departement_code), True)
+    canvas = type("ReportCanvas", (_NumberedCanvas,), {"generated": f"Rapport généré le {moment}"})
     story = [Paragraph(f"Consultations — {stats.commune.name}", styles["Title"]),
-             Paragraph(f"Période {period_label(stats)}", styles["Normal"]), Spacer(1, 6 * mm),
+             Paragraph(f"Période {period_label(stats)}", styles["Normal"]), Spacer(1, 4 * mm),
+             Paragraph("En bref", styles["Heading2"]),
+             Paragraph(" ".join(stats.summary()), styles["BodyText"]), Spacer(1, 4 * mm),
              Paragraph("Chiffres clés", styles["Heading2"])]
     story.append(_pdf_table([["Indicateur", "Valeur"]] + [[k, format_cell(v) or "—"] for k,
                                                           v in stats.headline.items()]))
     story += [Paragraph("Rendez-vous et présences sur douze mois (bleu foncé : rendez-vous, clair : venus)",
-                        styles["Heading2"]), _trend_chart(stats)]
+                        styles["Heading2"]), _trend_chart(stats),
+              Paragraph("Les mois dont un effectif est masqué (« < 5 ») n’ont pas de barre pour cet effectif.",
+                        styles["Italic"])]
     for table in stats.tables:
         story += [Paragraph(table.title, styles["Heading2"]),
                   _pdf_table([table.columns] + [[format_cell(c) for c in row] for row in table.rows])]
     story += [Spacer(1, 4 * mm), Paragraph("Les effectifs de 1 à 4 sont masqués (« < 5 ») pour protéger les "
                                            "personnes ; aucune donnée nominative ne figure dans ce rapport.",
                                            styles["Italic"])]
-    doc.build(story)
+    doc.build(story, canvasmaker=canvas)
     return buffer.getvalue()
 
 

@@ -84,7 +84,7 @@ def send_monthly_reports(session: Session, year: int, month: int, now: datetime,
                     session, channel="email", recipient=recipient, due_at=now, dedupe_key=f"report:{insee}:{key}",
                     subject=mail.report_subject(month_label(year, month), commune.name), body=text,
                     html_body=summary_html(current, previous, last_year),
-                    attachments=[(f"consultations-{insee}-{key}.pdf", "application/pdf", to_pdf(current)),
+                    attachments=[(f"consultations-{insee}-{key}.pdf", "application/pdf", to_pdf(current, now)),
                                  (f"consultations-{insee}-{key}.csv", "text/csv", to_csv(current))])
         except IntegrityError:
             continue  # another run got there first: once per commune and month, whatever happens

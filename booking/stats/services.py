@@ -37,6 +37,7 @@ from booking.stats.rules import (
     rate,
     suppress_table,
 )
+from booking.stats.summary import summary_sentences
 from booking.waitlist.models import WaitlistEntry
 from notifications.models import Notification
 
@@ -56,6 +57,11 @@ class Statistics:
 
     def table(self, key: str) -> Table:
         return next(t for t in self.tables if t.key == key)
+
+    def summary(self) -> list[str]:
+        """Three sentences for the élus, above the figures."""
+        place = "au lieu de soins choisi" if self.site_id else f"dans les lieux de soins de {self.commune.name}"
+        return summary_sentences(self.headline, place, self.start, self.end)
 
     def as_dict(self) -> dict:
         return {"commune": {"insee": self.commune.insee, "name": self.commune.name},

@@ -197,6 +197,16 @@ def test_practitioner_publishes_tuesday_mornings_blocks_a_day_and_marks_attendan
     page.wait_for_selector("text=Présence enregistrée")
     assert "venu" in page.content()
     visit.shot("12-praticien-presences")
+    # Her agenda in her phone's calendar: the private link, copied with one button.
+    visit.goto("/praticien/agenda")
+    page.get_by_role("button", name=re.compile("lien de calendrier")).click()
+    page.wait_for_selector("text=Votre lien de calendrier privé")
+    _no_violations(visit, "lien de calendrier")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copier le lien").click()
+    page.wait_for_selector("#copy-feed-done:has-text('copié')")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == page.locator("#feed-url").input_value() and copied.endswith(".ics")
 
 
 def test_commune_admin_reads_the_dashboard_and_downloads_the_report(visit, live_server):
@@ -215,10 +225,19 @@ def test_commune_admin_reads_the_dashboard_and_downloads_the_report(visit, live_
     page.wait_for_selector("text=peut désormais publier")
     visit.goto("/espace")
     page.get_by_role("link", name=re.compile("Statistiques de")).click()
-    page.wait_for_selector("text=Chiffres clés")
+    page.wait_for_selector("text=En bref")
     page.wait_for_function("() => document.querySelectorAll('canvas.chart').length === 2")
     _no_violations(visit, "tableau de bord")
     visit.shot("13-tableau-de-bord")
+    # A hidden count (« < 5 ») is never drawn as a number: the chart has a gap where the table says « < 5 ».
+    drawn = page.evaluate("""() => [...document.querySelectorAll('canvas.chart')].map((canvas) => {
+        const table = document.querySelector(`table[data-table="${canvas.dataset.chart}"]`);
+        return {cells: [...table.querySelectorAll('tbody td')].map((td) => td.textContent),
+                data: Chart.getChart(canvas).data.datasets.map((d) => d.data)}; })""")
+    outcome = next(chart for chart in drawn if len(chart["data"]) == 1)
+    hidden = [i for i, cell in enumerate(outcome["cells"][:-1]) if "<" in cell]
+    assert hidden and all(outcome["data"][0][i] is None for i in hidden), outcome
+    assert 5 not in [outcome["data"][0][i] for i in hidden]
     with page.expect_download() as download:
         page.get_by_role("link", name="Télécharger le rapport (PDF)").click()
     with open(download.value.path(), "rb") as pdf:

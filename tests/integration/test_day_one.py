@@ -329,3 +329,26 @@ def test_a_relative_is_added_by_commune_name_and_the_holder_is_told_where_remind
     assert relative.commune_insee == "15174" and relative.phone == "+33600001234" and relative.sms_consent
     account = client.get("/compte").get_data(as_text=True)
     assert "Émile Lefèvre — Ses rappels arrivent par SMS sur votre mobile" in account
+
+
+def test_the_practitioner_agenda_shows_own_patients_reasons_and_video_links(client, auth, session, world):
+    from datetime import timedelta
+
+    rule = builders.make_rule(session, world.practitioner_a, world.site_a, modality="remote",
+                              video_url="https://visio.example.test/dr-a")
+    slot = builders.make_slot(session, world.practitioner_a, world.site_a, NOW + timedelta(days=1),
+                              modality="remote", rule=rule)
+    other = builders.make_patient(session, builders.COMMUNE_A, first_name="Odette", last_name="Vermenouze")
+    builders.make_appointment(session, slot, other, reason="Renouvellement d’ordonnance")
+    world.appointment_a.reason = "Douleur au genou"
+    session.commit()
+    with time_machine.travel(NOW, tick=False):
+        auth.login(world.practitioner_user_a.email)
+        page = client.get("/praticien/agenda").get_data(as_text=True)
+        sheet = client.get(f"/gestion/sites/{world.site_a.id}/journee?jour={(NOW + timedelta(days=1)).date()}"
+                           ).get_data(as_text=True)
+    assert "Odette Vermenouze" in page and "Renouvellement d’ordonnance" in page
+    assert world.patient_a.full_name in page and "Douleur au genou" in page
+    assert page.count("https://visio.example.test/dr-a") == 1  # on the remote consultation only
+    assert world.patient_b.full_name not in page  # another practitioner's patient
+    assert '<span class="no-print"> · <a href="https://visio.example.test/dr-a"' in sheet

@@ -92,3 +92,20 @@ def test_resident_downloads_their_appointment(client, auth, feed_world):
     assert "douleurs" not in response.get_data(as_text=True)
     vobject.readOne(response.get_data(as_text=True))
     assert client.get(f"/rendez-vous/{feed_world.appointment_b.id}/calendrier.ics").status_code == 404
+
+
+def test_a_teleconsultation_in_the_feed_carries_its_video_link(session, feed_world):
+    rule = builders.make_rule(session, feed_world.practitioner_a, feed_world.site_a, modality="remote",
+                              video_url="https://visio.example.test/dr-a")
+    slot = builders.make_slot(session, feed_world.practitioner_a, feed_world.site_a, NOW + timedelta(days=4),
+                              modality="remote", rule=rule)
+    builders.make_appointment(session, slot, feed_world.patient_a)
+    session.commit()
+    with unit_of_work(session):
+        token = new_calendar_token(session, feed_world.practitioner_user_a, feed_world.practitioner_a.id)
+    events = icalendar.Calendar.from_ical(practitioner_feed(session, token, NOW)).walk("VEVENT")
+    remote = next(e for e in events if str(e["summary"]).startswith("Téléconsultation"))
+    assert str(remote["url"]) == "https://visio.example.test/dr-a"
+    assert "https://visio.example.test/dr-a" in str(remote["description"])
+    in_person = next(e for e in events if str(e["summary"]).startswith("Consultation"))
+    assert "url" not in in_person and "visio" not in str(in_person["description"])

@@ -154,12 +154,34 @@ def test_the_same_figures_in_the_api_csv_dashboard_and_pdf(app, client, auth, se
 
     for cell in expected_cells:
         assert f">{cell}<" in page.replace("&lt;", "<")
-    assert "<td>40,7</td>" in page and "<td>19,4</td>" in page and "Chiffres clés" in page
+    assert "<td>40,7</td>" in page and "<td>19,4</td>" in page and "En bref" in page
+    summary = ("En mars 2027, 19 rendez-vous ont été pris dans les lieux de soins de Saint-Bonnet-de-Salers, "
+               "qui ont occupé 80,0 % des créneaux publiés.")
+    assert summary in page.replace("\u202f", " ").replace("\xa0", " ")
 
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "Saint-Bonnet-de-Salers" in text
     for cell in expected_cells + ["40,7", "19,4", "100,0"]:
         assert cell in text, cell
+    pages = PdfReader(io.BytesIO(pdf)).pages
+    assert f"Page 1 sur {len(pages)}" in pages[0].extract_text()
+    assert f"Page {len(pages)} sur {len(pages)}" in pages[-1].extract_text()
+    assert "Rapport généré le jeudi 18 mars 2027 à 13 h" in pages[0].extract_text().replace("\u202f", " ")
+    flat = " ".join(text.replace("\u202f", " ").replace("\xa0", " ").split())
+    assert "En bref" in flat and "Moins de 5 recherches d’habitants" in flat
+
+
+def test_the_pdf_chart_names_months_in_full_and_never_draws_a_hidden_count(session, counted):
+    from booking.stats.export import _trend_chart
+
+    stats = compute(session, "15174", *MARCH, NOW)
+    trend = stats.table("trend")
+    trend.rows[-1][2] = "< 5"  # as if March had been suppressed
+    chart = _trend_chart(stats).contents[0]
+    assert chart.categoryAxis.categoryNames[-1] == "mars 2027"
+    assert chart.data[0][-1] is None
+    assert chart.data[0][:-1] == [cell if isinstance(cell, int) else None for cell in (r[2] for r in trend.rows[:-1])]
+    assert 5 not in chart.data[0] or any(r[2] == 5 for r in trend.rows)
 
 
 def test_no_name_birth_date_or_reason_in_any_export(app, client, auth, session, counted):

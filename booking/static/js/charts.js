@@ -1,7 +1,9 @@
 // Draw the dashboard's charts from its own data tables (Chart.js, served from our static files).
 (function () {
   if (typeof Chart === "undefined") return; // the tables stay: they hold every figure
-  const number = (text) => Number(String(text).replace(",", ".").replace(/[^\d.]/g, "")) || 0;
+  // « < 5 » is a hidden count: no bar, no point (null), never the number 5.
+  const number = (text) => (/</.test(text) || String(text).trim() === "" ? null
+    : Number(String(text).replace(",", ".").replace(/[^\d.]/g, "")));
   document.querySelectorAll("canvas[data-chart]").forEach((canvas) => {
     const table = document.querySelector(`table[data-table="${canvas.dataset.chart}"]`);
     const headers = [...table.querySelectorAll("thead th")].map((th) => th.textContent);
