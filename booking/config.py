@@ -45,6 +45,18 @@ def from_environment(instance_path: str) -> dict:
         "WTF_I18N_ENABLED": False,
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 1024 * 1024)),
         "STAFF_IDLE_MINUTES": int(os.environ.get("STAFF_IDLE_MINUTES", 30)),
+        # Who runs this platform, as the footer, the mentions légales and the privacy page name them.
+        "SERVICE_OPERATOR": os.environ.get("SERVICE_OPERATOR", "Communes du Pays de Salers (démonstration)"),
+        "LEGAL_PUBLISHER_ADDRESS": os.environ.get("LEGAL_PUBLISHER_ADDRESS",
+                                                  "Mairie, 15140 Saint-Bonnet-de-Salers (adresse de démonstration)"),
+        "LEGAL_DIRECTOR": os.environ.get("LEGAL_DIRECTOR", "le maire (démonstration)"),
+        "LEGAL_HOST": os.environ.get("LEGAL_HOST", "hébergement local de démonstration, non hébergeur de données de "
+                                                   "santé"),
+        "CONTACT_EMAIL": os.environ.get("CONTACT_EMAIL", "contact@demo.test"),
+        "DPO_EMAIL": os.environ.get("DPO_EMAIL", "dpo@demo.test"),
+        # Set once an RGAA audit has been made: the share of criteria met (0–100) and the audit's date.
+        "ACCESSIBILITY_AUDIT_RATE": os.environ.get("ACCESSIBILITY_AUDIT_RATE"),
+        "ACCESSIBILITY_AUDIT_DATE": os.environ.get("ACCESSIBILITY_AUDIT_DATE"),
         # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For/-Proto are believed, so that
         # rate limits count each client, not the proxy; 0 believes no such header.
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", 0)),

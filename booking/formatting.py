@@ -43,6 +43,14 @@ def format_moment(moment: datetime, time_zone: str, with_year: bool = False) -> 
     return f"{format_day(local, with_year)} à {format_hour(local)}"
 
 
+def format_days(days: int) -> str:
+    """Say a retention period as people do: « 30 jours », « 1 an », « 3 ans »."""
+    years, rest = divmod(days, 365)
+    if years and rest <= years:  # 3 × 365 + a leap day is still « 3 ans »
+        return f"{years} an{'s' if years > 1 else ''}"
+    return f"{days} jour{'s' if days > 1 else ''}"
+
+
 def format_number(value: int) -> str:
     """Format an integer with French thousands separators (narrow no-break space)."""
     return f"{value:,}".replace(",", "\u202f")
@@ -88,6 +96,7 @@ def init_template_helpers(app: Flask) -> None:
         hour=format_hour,
         phone=format_phone,
         number=format_number,
+        days=format_days,
         timestamp=format_timestamp,
         site_kind=lambda kind: SITE_KIND_LABELS.get(kind, kind),
         role=lambda role: ROLE_LABELS.get(role, role),

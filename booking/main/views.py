@@ -4,6 +4,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from booking.auth.privacy import Retention
 from booking.clock import now
 from booking.extensions import db, limiter
 from booking.sites.models import Site
@@ -11,6 +12,14 @@ from booking.sites.services import list_public_sites
 from booking.slots.services import next_free_slots
 
 blueprint = Blueprint("main", __name__)
+
+
+@blueprint.app_context_processor
+def service_identity() -> dict:
+    """What the header and footer of every page say about who runs the service."""
+    config = current_app.config
+    return {"service_operator": config["SERVICE_OPERATOR"],
+            "accessibility_level": accessibility_status(config)["level"]}
 
 
 @blueprint.route("/")
@@ -26,6 +35,35 @@ def site(site_id: int):
     if place is None:
         abort(404)
     return render_template("main/site.html", site=place, upcoming=next_free_slots(db.session, place, now()))
+
+
+@blueprint.route("/mentions-legales")
+def legal():
+    """Who publishes the service, who hosts it, and the cookies it sets (LCEN, art. 6)."""
+    return render_template("main/legal.html")
+
+
+@blueprint.route("/donnees-personnelles")
+def privacy():
+    """What personal data the service keeps, for how long and why; the residents' rights (RGPD)."""
+    return render_template("main/privacy.html", retention=Retention.from_config(current_app.config))
+
+
+@blueprint.route("/accessibilite")
+def accessibility():
+    """The déclaration d'accessibilité every public service must publish (RGAA 4.1)."""
+    return render_template("main/accessibility.html", **accessibility_status(current_app.config))
+
+
+def accessibility_status(config) -> dict:
+    """RGAA's conformity level: total at 100 % of criteria met, partial from 50 %, otherwise (or unaudited) none."""
+    try:
+        rate = float(config.get("ACCESSIBILITY_AUDIT_RATE") or "")
+    except ValueError:
+        rate = None
+    level = ("non conforme" if rate is None or rate < 50 else "partiellement conforme" if rate < 100
+             else "totalement conforme")
+    return {"level": level, "rate": rate, "audit_date": config.get("ACCESSIBILITY_AUDIT_DATE")}
 
 
 @blueprint.route("/sante")

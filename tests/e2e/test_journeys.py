@@ -245,6 +245,15 @@ def test_commune_admin_reads_the_dashboard_and_downloads_the_report(visit, live_
 
 
 def test_error_pages_are_french_and_accessible(visit, live_server):
+    # The pages a public service owes its users, reached from every page's footer.
+    visit.goto("/")
+    for link, heading in (("Mentions légales", "Mentions légales"),
+                          ("Données personnelles et cookies", "Vos données personnelles"),
+                          (re.compile("^Accessibilité"), "Déclaration d’accessibilité")):
+        visit.page.locator("footer").get_by_role("link", name=link).click()
+        visit.page.get_by_role("heading", name=heading, level=1).wait_for()
+        _no_violations(visit, heading)
+    visit.shot("14-accessibilite")
     response = visit.goto("/cette-page-n-existe-pas")
     assert response.status == 404 and "Page introuvable" in visit.page.content()
     _no_violations(visit, "404")

@@ -352,3 +352,19 @@ def test_the_practitioner_agenda_shows_own_patients_reasons_and_video_links(clie
     assert page.count("https://visio.example.test/dr-a") == 1  # on the remote consultation only
     assert world.patient_b.full_name not in page  # another practitioner's patient
     assert '<span class="no-print"> · <a href="https://visio.example.test/dr-a"' in sheet
+
+
+def test_every_page_links_to_the_legal_privacy_and_accessibility_pages(client, app):
+    home = client.get("/").get_data(as_text=True)
+    for path, title in (("/mentions-legales", "Mentions légales"),
+                        ("/donnees-personnelles", "Vos données personnelles"),
+                        ("/accessibilite", "Déclaration d’accessibilité")):
+        assert f'href="{path}"' in home
+        page = client.get(path)
+        assert page.status_code == 200 and title in page.get_data(as_text=True)
+    assert "non conforme</a>" in home  # no audit yet: the law's word, said plainly
+    privacy = client.get("/donnees-personnelles").get_data(as_text=True)
+    assert "<td>30 jours</td>" in privacy and "<td>5 ans</td>" in privacy and "3 ans après" in privacy
+    app.config.update(ACCESSIBILITY_AUDIT_RATE="72.5", ACCESSIBILITY_AUDIT_DATE="15 janvier 2027")
+    audited = client.get("/accessibilite").get_data(as_text=True)
+    assert "partiellement conforme" in audited and "72,5" in audited and "15 janvier 2027" in audited

@@ -158,7 +158,7 @@ def test_block_a_day_then_cancel_and_notify(app, session, world):
 def test_feed_link_is_shown_once_and_works(app, session, world):
     client = _practitioner_client(app, world)
     page = client.post("/praticien/calendrier").get_data(as_text=True)
-    url = re.search(r"<code>http://localhost(/agenda/[^<]+\.ics)</code>", page).group(1)
+    url = re.search(r'value="http://localhost(/agenda/[^"]+\.ics)"', page).group(1)
     assert app.test_client().get(url).status_code == 200
     assert "Désactiver le lien" in client.get("/praticien/agenda").get_data(as_text=True)
     client.post("/praticien/calendrier/revoquer")
