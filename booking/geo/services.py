@@ -1,6 +1,7 @@
 """Import the official reference data and look communes up."""
 
 import json
+import re
 import shutil
 import subprocess
 import tarfile
@@ -268,6 +269,13 @@ def count_communes(session: Session) -> int:
 def resolve_commune(session: Session, text: str) -> Commune:
     """Return the one commune a typed name, postal code or INSEE code designates, or raise InvalidInput."""
     text = (text or "").strip()
+    labelled = re.fullmatch(r"(.+?)\s*\((\d{5})\)", text)  # « Saint-Bonnet-de-Salers (15140) », as labels say
+    if labelled:
+        key, code = search_key(labelled.group(1)), labelled.group(2)
+        named = [c for c in search_communes(session, code, limit=50) if c.search_name == key]
+        if len(named) == 1:
+            return named[0]
+        text = labelled.group(1)
     if len(text) == 5 and session.get(Commune, text.upper()) is not None and not text.isdigit():
         return session.get(Commune, text.upper())
     matches = search_communes(session, text, limit=6)

@@ -10,7 +10,7 @@ from booking.clock import now
 from booking.database import unit_of_work
 from booking.errors import DomainError
 from booking.extensions import db
-from booking.geo.services import resolve_commune
+from booking.geo.services import commune_label, resolve_commune
 from booking.patients.forms import PatientForm
 from booking.patients.services import PatientInput, create_patient, find_patients, read_patient
 
@@ -30,7 +30,7 @@ def new_patient():
         except ValueError:
             form.birth_date.data = None
         if actor.communes:
-            form.commune.data = actor.communes[0].name
+            form.commune.data = commune_label(actor.communes[0])  # with its postal code: homonyms exist
     lookalikes = []
     submitted = form.validate_on_submit()
     if submitted and not request.form.get("autre_personne"):

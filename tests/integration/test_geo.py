@@ -134,3 +134,11 @@ def test_a_typo_is_forgiven_only_when_nothing_is_spelt_so(session):
     assert not misspelt and communes[0].insee == "15219"
     assert find_communes(session, "99999") == ([], False)
     assert find_communes(session, "qwxzk")[0] == []
+
+
+def test_a_commune_is_resolved_from_its_label_with_the_postal_code(session):
+    from booking.geo.services import commune_label, resolve_commune
+
+    salers = resolve_commune(session, "Salers")
+    assert resolve_commune(session, commune_label(salers)).insee == "15219"
+    assert resolve_commune(session, "Saint-Bonnet-de-Salers (15140)").insee == "15174"

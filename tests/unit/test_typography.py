@@ -5,7 +5,14 @@ def test_no_break_spaces_before_french_punctuation():
     assert french_spacing("Téléphone : 06 12") == "Téléphone\u00a0: 06 12"
     assert french_spacing("Empêché ? Libérez la place !") == "Empêché\u202f? Libérez la place\u202f!"
     assert french_spacing("« Œuvre »") == "«\u202fŒuvre\u202f»"
-    assert french_spacing("9 h 30 ; 10 h") == "9 h 30\u202f; 10 h"
+    assert french_spacing("9 h 30 ; 10 h") == "9\u202fh\u202f30\u202f; 10\u202fh"
+
+
+def test_a_time_or_a_phone_number_never_breaks_across_lines():
+    assert french_spacing("le 3 mars à 14 h 05, appelez le 04 71 00 00 00") == \
+        "le 3 mars à 14\u202fh\u202f05, appelez le 04\u00a071\u00a000\u00a000\u00a000"
+    assert french_spacing("+590 590 12 34 56") == "+590\u00a0590\u00a012\u00a034\u00a056"
+    assert french_spacing("2026 heures") == "2026 heures" and french_spacing("le h de 12 h") == "le h de 12\u202fh"
     assert french_spacing("http://x:80 a: b") == "http://x:80 a: b"
 
 
