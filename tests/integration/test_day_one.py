@@ -190,7 +190,7 @@ def test_the_desk_is_told_what_is_wrong_with_a_date_or_an_email_beside_the_field
 
     auth.login(world.agent_a.email)
     form = client.get("/accueil/patients/nouveau").get_data(as_text=True)
-    assert 'value="Saint-Bonnet-de-Salers"' in form  # the desk's commune by name, not its INSEE code
+    assert 'value="Saint-Bonnet-de-Salers (15140)"' in form  # the desk's commune by name, not its INSEE code
     page = client.post("/accueil/patients/nouveau", data={
         "last_name": "Aymar", "first_name": "Marguerite", "birth_date": "31/02/1944", "commune": "15174",
         "email": "marguerite@"}).get_data(as_text=True)

@@ -143,7 +143,7 @@ def test_site_week_grid_lists_free_slots_as_links(client, session, world):
     session.commit()
     with time_machine.travel(NOW, tick=False):
         page = _text(client.get(f"/lieux/{world.site_a.id}/creneaux?semaine=2027-03-01"))
-    assert f"/reserver/{slot.id}" in page and "9 h ·" in page
+    assert f"/reserver/{slot.id}" in page and "9\u202fh ·" in page
     assert f"/reserver/{world.slot_a.id}" not in page  # full
 
 

@@ -34,7 +34,7 @@ def test_a_commune_admin_registers_and_edits_a_site(client, auth, session):
     assert site.phone == "+33471400000" and site.equipment == ["tensiometre", "otoscope"]
     assert sorted(r.name for r in site.rooms) == ["Bureau", "Cabine"]
     page = client.get(f"/gestion/sites/{site.id}").get_data(as_text=True)
-    assert "Otoscope connecté" in page and "04 71 40 00 00" in page
+    assert "Otoscope connecté" in page and "04\xa071\xa040\xa000\xa000" in page
 
     edited = dict(SITE_FORM, name="Cabine de téléconsultation de Salers", rooms="Cabine",
                   operator="epci:241501139")
@@ -113,7 +113,7 @@ def test_invitation_to_published_slots_end_to_end(app, client, auth, session, wo
     assert rule.rrule == "FREQ=MONTHLY;BYDAY=1MO"
     page = practitioner_client.get("/praticien/agenda?semaine=2027-04-05").get_data(as_text=True)
     assert "Cabine de Saint-Bonnet" in page
-    assert "14 h —" in page and "16 h 40 —" in page
+    assert "14\u202fh —" in page and "16\u202fh\u202f40 —" in page
     assert "le premier lundi du mois" in page
 
 
