@@ -85,13 +85,14 @@ def register_blueprints(app: Flask) -> None:
     from booking.main.views import blueprint as main
     from booking.patients.views import blueprint as patients
     from booking.search.views import blueprint as search
+    from booking.sites.calendar_views import blueprint as site_calendar
     from booking.sites.views import blueprint as sites
     from booking.slots.views import blueprint as slots
     from booking.stats.views import blueprint as stats
     from booking.waitlist.views import blueprint as waitlist
 
-    for blueprint in (main, auth, sites, slots, appointments, public, reception, patients, accounts, waitlist, search,
-                      stats, privacy):
+    for blueprint in (main, auth, sites, site_calendar, slots, appointments, public, reception, patients, accounts,
+                      waitlist, search, stats, privacy):
         app.register_blueprint(blueprint)
     from booking.api.docs import init_api
 

@@ -77,7 +77,10 @@ ROLE_LABELS = {
 
 
 def init_template_helpers(app: Flask) -> None:
+    from booking.appointments.messages import can_receive_sms
     from booking.geo.rules import TIME_ZONE_LABELS
+    from booking.sites.calendar import describe_hours
+    from booking.sites.models import CLOSURE_REASONS
     from booking.sites.rules import ACCESSIBILITY, EQUIPMENT, profession_label
     from booking.slots.rules import describe_rrule
     from booking.stats.rules import format_cell
@@ -101,6 +104,9 @@ def init_template_helpers(app: Flask) -> None:
         site_kind=lambda kind: SITE_KIND_LABELS.get(kind, kind),
         role=lambda role: ROLE_LABELS.get(role, role),
         time_zone=lambda zone: TIME_ZONE_LABELS.get(zone, zone),
+        opening_hours=describe_hours,
+        closure_reason=lambda reason: CLOSURE_REASONS.get(reason, reason),
+        reachable_by_sms=can_receive_sms,
     )
 
 

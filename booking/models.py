@@ -9,7 +9,16 @@ from booking.geo.models import Commune, Departement, Epci, FormerCommune, Postal
 from booking.jobs.models import JobLease
 from booking.patients.models import Patient
 from booking.search.models import UnmetDemand
-from booking.sites.models import Practitioner, Room, Site, SiteInvitation, SitePractitioner
+from booking.sites.models import (
+    HolidayOpening,
+    OpeningHours,
+    Practitioner,
+    Room,
+    Site,
+    SiteClosure,
+    SiteInvitation,
+    SitePractitioner,
+)
 from booking.slots.models import AvailabilityRule, Slot
 from booking.stats.models import DelaySample, ReportDelivery
 from booking.waitlist.models import WaitlistEntry
@@ -30,5 +39,6 @@ __all__ = [
     "ApiToken", "Appointment", "DelaySample", "ReportDelivery", "InboundMessage", "SmsOptOut",
     "AuditEvent", "AvailabilityRule", "Commune", "Departement", "Epci",
     "FormerCommune", "JobLease", "Notification", "Patient", "PostalCode", "Practitioner", "Region", "Room", "Site",
+    "HolidayOpening", "OpeningHours", "SiteClosure",
     "PhoneVerification", "SiteInvitation", "SitePractitioner", "Slot", "UnmetDemand", "User", "WaitlistEntry",
 ]

@@ -26,6 +26,7 @@ class Action(str, Enum):
     CANCEL = "cancel"              # cancel an appointment
     MARK_ATTENDANCE = "attendance"  # check in, attended / no-show
     READ_STATS = "read_stats"      # a commune's statistics
+    CLOSE = "close"                # close a site for a day or a period (its calendar)
 
 
 class Scope(str, Enum):
@@ -151,6 +152,8 @@ def _site_decision(user: User, action: Action, site: Site) -> Scope:
             return Scope.ALLOWED
         if action in (Action.MANAGE, Action.READ_STATS):
             return Scope.ALLOWED if user.role == "commune_admin" else Scope.DENIED
+        if action == Action.CLOSE:  # agents too, when the commune lets them
+            return Scope.ALLOWED if user.role == "commune_admin" or site.agents_may_close else Scope.DENIED
         return Scope.DENIED
     if user.role == "practitioner":
         if not _accepted_at(_practitioner_of(user), site):

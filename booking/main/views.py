@@ -1,5 +1,7 @@
 """Home page and health check."""
 
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, abort, current_app, jsonify, render_template
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -7,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from booking.auth.privacy import Retention
 from booking.clock import now
 from booking.extensions import db, limiter
+from booking.sites.calendar import upcoming_closures
 from booking.sites.models import Site
 from booking.sites.services import list_public_sites
 from booking.slots.services import next_free_slots
@@ -34,7 +37,9 @@ def site(site_id: int):
     place = db.session.get(Site, site_id)
     if place is None:
         abort(404)
-    return render_template("main/site.html", site=place, upcoming=next_free_slots(db.session, place, now()))
+    today = now().astimezone(ZoneInfo(place.time_zone)).date()
+    return render_template("main/site.html", site=place, upcoming=next_free_slots(db.session, place, now()),
+                           closures=upcoming_closures(db.session, place, today))
 
 
 @blueprint.route("/mentions-legales")

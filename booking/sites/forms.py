@@ -4,15 +4,16 @@ from wtforms import (
     BooleanField,
     EmailField,
     IntegerField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from booking.formatting import SITE_KIND_LABELS
-from booking.forms import BaseForm, CheckboxesField, NewPasswordFields, options
-from booking.sites.models import SITE_KINDS
+from booking.forms import BaseForm, CheckboxesField, FrenchDateField, NewPasswordFields, options
+from booking.sites.models import CLOSURE_REASONS, SITE_KINDS
 from booking.sites.rules import ACCESSIBILITY, EQUIPMENT, PROFESSIONS
 
 
@@ -32,7 +33,8 @@ class SiteForm(BaseForm):
     phone = StringField("Téléphone de la mairie ou du lieu", validators=[Optional(), Length(max=30)])
     contact_email = EmailField("E-mail de contact (reçoit le rapport mensuel)",
                                validators=[Optional(), Email("Adresse e-mail invalide."), Length(max=254)])
-    opening_hours = TextAreaField("Horaires d’ouverture", validators=[Optional(), Length(max=1000)])
+    opening_hours = TextAreaField("Précisions sur les horaires (facultatif ; les horaires se règlent dans le "
+                                  "calendrier du lieu)", validators=[Optional(), Length(max=1000)])
     instructions = TextAreaField("Consignes pour les patients (où aller, présence d’une assistante…)",
                                  validators=[Optional(), Length(max=2000)])
     rooms = TextAreaField("Salles (une par ligne)", validators=[Optional(), Length(max=1000)], default="Salle 1")
@@ -60,3 +62,30 @@ class PractitionerProfileForm(NewPasswordFields, BaseForm):
     specialty = StringField("Spécialité ou orientation (facultatif)", validators=[Optional(), Length(max=80)])
     rpps = StringField("Numéro RPPS (11 chiffres)", validators=[Optional(), Length(max=20)])
     consults_remotely = BooleanField("Je consulte aussi à distance (téléconsultation)")
+
+
+class HoursForm(BaseForm):
+    """A site's opening hours: each weekday's ranges typed as people write them (« 9h-12h, 14h-17h »)."""
+
+    schedule_mode = RadioField("Quand les praticiens peuvent-ils publier des créneaux ?", choices=options([
+        ("opening_hours", "Seulement pendant les horaires d’ouverture (un accueil ou une assistante reçoit les "
+                          "patients)"),
+        ("any_time", "Quand ils le souhaitent (une salle avec sa propre clé, sans accueil)")]))
+    agents_may_close = BooleanField("Les agents d’accueil peuvent aussi fermer le lieu pour un jour ou une période")
+    monday = StringField("Lundi", validators=[Optional(), Length(max=60)])
+    tuesday = StringField("Mardi", validators=[Optional(), Length(max=60)])
+    wednesday = StringField("Mercredi", validators=[Optional(), Length(max=60)])
+    thursday = StringField("Jeudi", validators=[Optional(), Length(max=60)])
+    friday = StringField("Vendredi", validators=[Optional(), Length(max=60)])
+    saturday = StringField("Samedi", validators=[Optional(), Length(max=60)])
+    sunday = StringField("Dimanche", validators=[Optional(), Length(max=60)])
+
+    DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class ClosureForm(BaseForm):
+    first_day = FrenchDateField("Premier jour de fermeture", validators=[InputRequired("Indiquez une date.")])
+    last_day = FrenchDateField("Dernier jour (inclus)", validators=[InputRequired("Indiquez une date.")])
+    reason = SelectField("Raison (affichée au public)", choices=options(CLOSURE_REASONS.items()))
+    room_id = SelectField("Ce qui ferme", choices=[])
+    note = StringField("Précision pour l’équipe (facultatif, non publiée)", validators=[Optional(), Length(max=200)])

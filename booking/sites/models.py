@@ -1,6 +1,6 @@
 """Sites, rooms, practitioners and who is accepted where."""
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint
@@ -17,6 +17,17 @@ if TYPE_CHECKING:  # the account model imports the geo and site models: no impor
     from booking.auth.models import User
 
 SITE_KINDS = ("teleconsultation", "consultation_avancee", "permanence")
+# "opening_hours": slots only within the site's opening hours (a reception or an assistant receives patients);
+# "any_time": practitioners publish when they like (a consultation room with its own key).
+SCHEDULE_MODES = ("opening_hours", "any_time")
+CLOSURE_REASONS = {
+    "elections": "élections",
+    "staff_absence": "absence du personnel d’accueil",
+    "works": "travaux",
+    "weather": "intempéries",
+    "event": "manifestation dans la salle",
+    "other": "autre raison",
+}
 ACCEPTANCE_STATUSES = ("invited", "accepted", "revoked")
 
 site_served_communes = Table(
@@ -37,6 +48,7 @@ class Site(db.Model):
         ),
         CheckConstraint("max_future_bookings >= 1", name="max_future_bookings"),
         CheckConstraint("reminder_hours_before >= 1", name="reminder_hours"),
+        CheckConstraint(f"schedule_mode IN {SCHEDULE_MODES!r}", name="schedule_mode"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,6 +75,9 @@ class Site(db.Model):
     reminder_hours_before: Mapped[int] = mapped_column(default=24)
     # A second, short reminder (hours before); None turns it off.
     second_reminder_hours: Mapped[int | None] = mapped_column(default=2)
+    schedule_mode: Mapped[str] = mapped_column(String(20), default="any_time", server_default="any_time")
+    # The commune lets its reception agents close the site for a day (the referent always may).
+    agents_may_close: Mapped[bool] = mapped_column(default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     commune: Mapped[Commune] = relationship(foreign_keys=[commune_insee])
@@ -73,6 +88,8 @@ class Site(db.Model):
                                                order_by="Room.name")
     practitioner_links: Mapped[list["SitePractitioner"]] = relationship(back_populates="site",
                                                                         cascade="all, delete-orphan")
+    hours: Mapped[list["OpeningHours"]] = relationship(cascade="all, delete-orphan",
+                                                       order_by="(OpeningHours.weekday, OpeningHours.opens)")
 
     @property
     def operator_commune_codes(self) -> set[str]:
@@ -154,3 +171,47 @@ class SiteInvitation(db.Model):
     accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     site: Mapped[Site] = relationship()
+
+
+class OpeningHours(db.Model):
+    """One opening range of a site on a weekday (0 = Monday); a day may have several."""
+
+    __tablename__ = "site_opening_hours"
+    __table_args__ = (CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+                      CheckConstraint("opens < closes", name="range"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int]
+    opens: Mapped[time]
+    closes: Mapped[time]
+
+
+class SiteClosure(db.Model):
+    """A site (or one of its rooms) closed for a day or a period, with the reason people are told."""
+
+    __tablename__ = "site_closures"
+    __table_args__ = (CheckConstraint("first_day <= last_day", name="period"),
+                      CheckConstraint(f"reason IN {tuple(CLOSURE_REASONS)!r}", name="reason"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    first_day: Mapped[date]
+    last_day: Mapped[date]
+    reason: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(String(200))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    site: Mapped[Site] = relationship()
+    room: Mapped[Room | None] = relationship()
+
+
+class HolidayOpening(db.Model):
+    """A public holiday on which a site opens all the same (otherwise no slot exists that day)."""
+
+    __tablename__ = "site_holiday_openings"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)

@@ -32,7 +32,7 @@ from booking.sites.services import (
     sites_visible_to,
     update_site,
 )
-from booking.slots.services import remote_rules_at
+from booking.slots.services import booked_on_closed_days, remote_rules_at
 
 blueprint = Blueprint("sites", __name__)
 
@@ -42,8 +42,10 @@ blueprint = Blueprint("sites", __name__)
 def workspace():
     """List the sites the staff member works at."""
     sites = sites_visible_to(db.session, current_user)
+    closed_booked = [(site, booked) for site in sites
+                     if (booked := booked_on_closed_days(db.session, [site], now()))]
     return render_template("sites/workspace.html", sites=sites, can_create=manages_sites(current_user),
-                           to_mark=days_to_mark(db.session, current_user, sites, now()))
+                           to_mark=days_to_mark(db.session, current_user, sites, now()), closed_booked=closed_booked)
 
 
 @blueprint.route("/gestion/sites/<int:site_id>")

@@ -69,6 +69,16 @@ def validate_rrule(text: str) -> str:
     return cleaned
 
 
+def rule_weekdays(rrule: str, start_date: date) -> list[int]:
+    """The weekdays (0 = Monday) a validated rule falls on."""
+    parts = _rrule_parts(rrule)
+    if "BYDAY" in parts:
+        return sorted({WEEKDAYS.index(code[-2:]) for code in parts["BYDAY"].split(",")})
+    if parts.get("FREQ") == "DAILY":
+        return list(range(7))
+    return [start_date.weekday()]
+
+
 def check_rule_dates(start_date: date, until: date | None, today: date, start_kept: bool = False) -> None:
     """Refuse a rule that starts more than a year ago or runs more than two years ahead."""
     earliest, latest = today - timedelta(days=RULE_PAST_DAYS), today + timedelta(days=RULE_FUTURE_DAYS)

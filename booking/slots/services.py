@@ -16,6 +16,7 @@ from booking.auth.permissions import Action, fetch, is_admin, is_resident, requi
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
 from booking.formatting import format_moment
 from booking.reactions import SLOTS_PUBLISHED, announce
+from booking.sites.calendar import outside_hours, site_calendar
 from booking.sites.models import Practitioner, Site
 from booking.sites.services import get_practitioner_for
 from booking.slots import rules
@@ -90,6 +91,12 @@ def _validate(data: RuleInput, site: Site, now: datetime, published_start: date 
         raise InvalidInput("Ce lieu n’a pas de salle : le référent de la commune doit en déclarer une.")
     if data.room_id is not None and data.room_id not in {room.id for room in site.rooms}:
         raise InvalidInput("Cette salle n’appartient pas à ce lieu.")
+    if site.schedule_mode == "opening_hours":
+        for weekday in rules.rule_weekdays(rrule, data.start_date):
+            refused = outside_hours(site.hours, weekday, data.start_time, data.end_time)
+            if refused:
+                raise InvalidInput(f"{refused} Publiez vos créneaux pendant les horaires d’ouverture, ou demandez "
+                                   f"au référent de la commune de les changer.", field="start_time")
     return rrule
 
 
@@ -156,6 +163,8 @@ def _materialize(session: Session, rule: AvailabilityRule, times: list[rules.Slo
         .where(Slot.status.in_(LIVE), Slot.starts_at < window_end, Slot.ends_at > window_start,
                or_(Slot.practitioner_id == rule.practitioner_id, Slot.room_id.in_(room_ids)))
     ))
+    zone = ZoneInfo(site.time_zone)
+    calendar = site_calendar(session, site, window_start.astimezone(zone).date(), window_end.astimezone(zone).date())
     own_starts = {slot.starts_at for slot in around if slot.practitioner_id == rule.practitioner_id}
     mine = _Occupancy([slot for slot in around if slot.practitioner_id == rule.practitioner_id])
     by_room = {room.id: _Occupancy([slot for slot in around if slot.room_id == room.id]) for room in rooms}
@@ -163,12 +172,18 @@ def _materialize(session: Session, rule: AvailabilityRule, times: list[rules.Slo
     for slot_time in times:
         if slot_time.starts_at in own_starts:
             continue  # already there: materializing twice changes nothing
+        day = slot_time.starts_at.astimezone(zone).date()
+        if calendar.why_closed(day):
+            continue  # a public holiday or a closure: no slot that day
         clash = next(mine.overlapping(slot_time.starts_at, slot_time.ends_at), None)
         if clash is not None:
             if clash.rule_id == rule.id or skip_conflicts:
                 continue  # a kept booking of this very rule, or a clash reported by the daily job
             raise SlotConflict(f"Conflit : vous consultez déjà à {clash.site.name} le {_describe(clash)}.")
-        room = next((room for room in rooms if next(by_room[room.id].overlapping(
+        open_rooms = [room for room in rooms if not calendar.why_closed(day, room.id)]
+        if not open_rooms:
+            continue  # the rule's room is closed that day
+        room = next((room for room in open_rooms if next(by_room[room.id].overlapping(
             slot_time.starts_at, slot_time.ends_at), None) is None), None)
         if room is None:
             if skip_conflicts:
@@ -317,7 +332,50 @@ def extend_horizon(session: Session, now: datetime, horizon_days: int = DEFAULT_
             session.commit()
             pending = 0
     session.commit()
+    withdrawn = withdraw_on_closed_days(session, now, end)
+    if withdrawn:
+        log.info("Horizon : %s créneaux libres retirés (jours fériés, fermetures).", withdrawn)
+    session.commit()
     return created
+
+
+def slots_on_closed_days(session: Session, site: Site, start: datetime, end: datetime) -> list[Slot]:
+    """The live slots of a site that fall on a day it is closed (a holiday learnt since, a closure)."""
+    zone = ZoneInfo(site.time_zone)
+    calendar = site_calendar(session, site, start.astimezone(zone).date(), end.astimezone(zone).date())
+    if not calendar.closed and not calendar.rooms_closed:
+        return []
+    days = set(calendar.closed) | {day for days in calendar.rooms_closed.values() for day in days}
+    spans = [and_(Slot.starts_at >= rules.local_to_utc(day, time(), zone),
+                  Slot.starts_at < rules.local_to_utc(day + timedelta(days=1), time(), zone)) for day in sorted(days)]
+    found = session.scalars(select(Slot).options(selectinload(Slot.site)).where(
+        Slot.site_id == site.id, Slot.status.in_(LIVE), Slot.starts_at >= start, Slot.starts_at < end, or_(*spans)))
+    return [slot for slot in found
+            if calendar.why_closed(slot.starts_at.astimezone(zone).date(), slot.room_id)]
+
+
+def withdraw_on_closed_days(session: Session, now: datetime, end: datetime, site_ids: list[int] | None = None) -> int:
+    """Withdraw the free slots that fall on closed days; booked ones stay, listed for the site's staff."""
+    query = select(Site).where(Site.id.in_(select(Slot.site_id).where(
+        Slot.status == "open", Slot.starts_at >= now, Slot.starts_at < end).distinct()))
+    if site_ids is not None:
+        query = query.where(Site.id.in_(site_ids))
+    withdrawn = 0
+    for site in session.scalars(query):
+        free = [slot for slot in slots_on_closed_days(session, site, now, end) if slot.booked_count == 0]
+        withdrawn += _withdraw_free(session, free)
+    return withdrawn
+
+
+def booked_on_closed_days(session: Session, sites: list[Site], now: datetime,
+                          days: int = DEFAULT_HORIZON_DAYS) -> list[Appointment]:
+    """Appointments booked on a day their site turned out to be closed: the staff calls or cancels them."""
+    end = now + timedelta(days=days)
+    booked = []
+    for site in sites:
+        slot_ids = [slot.id for slot in slots_on_closed_days(session, site, now, end) if slot.booked_count]
+        booked += booked_appointments(session, slot_ids)
+    return sorted(booked, key=lambda appointment: appointment.slot.starts_at)
 
 
 def materialize_rule(session: Session, rule: AvailabilityRule, now: datetime,

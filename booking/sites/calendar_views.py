@@ -1,0 +1,179 @@
+"""A site's calendar, for its staff: opening hours, closures and public holidays."""
+
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from booking.appointments.forms import ConfirmForm
+from booking.auth.decorators import staff_required
+from booking.auth.permissions import Action, can
+from booking.clock import now
+from booking.database import unit_of_work
+from booking.errors import DomainError
+from booking.extensions import db
+from booking.forms import options
+from booking.sites.calendar import hours_text, parse_day_ranges, public_holidays, set_opening_hours
+from booking.sites.closures import (
+    booked_during,
+    cancel_for_closure,
+    close_on_holiday_again,
+    close_site,
+    get_closure,
+    open_on_holiday,
+    reopen,
+    site_closures,
+)
+from booking.sites.forms import ClosureForm, HoursForm
+from booking.sites.models import HolidayOpening
+from booking.sites.services import get_site_for
+from booking.slots.services import booked_on_closed_days
+
+blueprint = Blueprint("site_calendar", __name__)
+HOLIDAYS_SHOWN_DAYS = 366
+
+
+def _today(site) -> date:
+    return now().astimezone(ZoneInfo(site.time_zone)).date()
+
+
+def _room_choices(site):
+    return options([("", "Tout le lieu")] + [(str(room.id), f"Seulement la salle « {room.name} »")
+                                             for room in site.rooms])
+
+
+def _page(site, hours_form: HoursForm | None = None, closure_form: ClosureForm | None = None, status: int = 200):
+    today = _today(site)
+    if hours_form is None:
+        hours_form = HoursForm(schedule_mode=site.schedule_mode, agents_may_close=site.agents_may_close)
+        for weekday, name in enumerate(HoursForm.DAYS):
+            hours_form[name].data = hours_text(site.hours, weekday)
+    closure_form = closure_form or ClosureForm()
+    closure_form.room_id.choices = _room_choices(site)
+    opened = {o.day for o in db.session.scalars(db.select(HolidayOpening).where(HolidayOpening.site_id == site.id))}
+    holidays = public_holidays(site.commune.departement_code, today, today + timedelta(days=HOLIDAYS_SHOWN_DAYS))
+    return render_template(
+        "sites/calendar.html", site=site, hours_form=hours_form, closure_form=closure_form,
+        closures=site_closures(db.session, site, today), holidays=sorted(holidays.items()), opened=opened,
+        booked_closed=booked_on_closed_days(db.session, [site], now()),
+        manages=can(current_user, Action.MANAGE, site), closes=can(current_user, Action.CLOSE, site),
+        confirm=ConfirmForm()), status
+
+
+@blueprint.route("/gestion/sites/<int:site_id>/calendrier")
+@staff_required
+@unit_of_work()
+def calendar(site_id: int):
+    """Opening hours, closures and public holidays of a site."""
+    return _page(get_site_for(db.session, current_user, site_id))
+
+
+@blueprint.route("/gestion/sites/<int:site_id>/horaires", methods=["POST"])
+@staff_required
+def save_hours(site_id: int):
+    """Replace the opening hours (the site's managers)."""
+    site = get_site_for(db.session, current_user, site_id)
+    form = HoursForm()
+    if form.validate_on_submit():
+        try:
+            ranges = {}
+            for weekday, name in enumerate(HoursForm.DAYS):
+                try:
+                    ranges[weekday] = parse_day_ranges(form[name].data, form[name].label.text)
+                except DomainError as error:
+                    error.field = name
+                    raise
+            with unit_of_work():
+                set_opening_hours(db.session, current_user, site.id, form.schedule_mode.data,
+                                  form.agents_may_close.data, ranges)
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            flash("Les horaires sont enregistrés.", "success")
+            return redirect(url_for("site_calendar.calendar", site_id=site.id))
+    return _page(site, hours_form=form, status=422)
+
+
+@blueprint.route("/gestion/sites/<int:site_id>/fermetures", methods=["POST"])
+@staff_required
+def close(site_id: int):
+    """Close the site (or a room) for a day or a period; then show who was booked those days."""
+    site = get_site_for(db.session, current_user, site_id)
+    form = ClosureForm()
+    form.room_id.choices = _room_choices(site)
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                result = close_site(db.session, current_user, site.id, form.first_day.data, form.last_day.data,
+                                    form.reason.data, now(), note=form.note.data,
+                                    room_id=int(form.room_id.data) if form.room_id.data else None)
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            flash(f"Fermeture enregistrée : {result.withdrawn} créneau{'x' if result.withdrawn > 1 else ''} libre"
+                  f"{'s' if result.withdrawn > 1 else ''} retiré{'s' if result.withdrawn > 1 else ''}.", "success")
+            return redirect(url_for("site_calendar.closure", closure_id=result.closure.id))
+    return _page(site, closure_form=form, status=422)
+
+
+@blueprint.route("/gestion/fermetures/<int:closure_id>")
+@staff_required
+@unit_of_work()
+def closure(closure_id: int):
+    """A closure and the appointments still booked on its days, with the button that cancels them."""
+    found = get_closure(db.session, current_user, closure_id)
+    return render_template("sites/closure.html", closure=found, booked=booked_during(db.session, found, now()),
+                           form=ConfirmForm())
+
+
+@blueprint.route("/gestion/fermetures/<int:closure_id>/annuler-rendez-vous", methods=["POST"])
+@staff_required
+def cancel_booked(closure_id: int):
+    """Cancel every appointment of a closure's days, once confirmed; say who got an SMS and whom to call."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    with unit_of_work():
+        done = cancel_for_closure(db.session, current_user, closure_id, now())
+        found = get_closure(db.session, current_user, closure_id)
+        page = render_template("sites/closure_done.html", closure=found, done=done)
+    return page
+
+
+@blueprint.route("/gestion/fermetures/<int:closure_id>/rouvrir", methods=["POST"])
+@staff_required
+def lift(closure_id: int):
+    """Lift a closure: the practitioners' slots of those days come back."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    with unit_of_work():
+        site_id = get_closure(db.session, current_user, closure_id).site_id
+        created = reopen(db.session, current_user, closure_id, now())
+    flash(f"Le lieu est rouvert ces jours-là : {created} créneau{'x' if created > 1 else ''} remis en ligne.",
+          "success")
+    return redirect(url_for("site_calendar.calendar", site_id=site_id))
+
+
+@blueprint.route("/gestion/sites/<int:site_id>/jours-feries/<day>", methods=["POST"])
+@staff_required
+def holiday(site_id: int, day: str):
+    """Open the site on a public holiday after all, or close it again."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        chosen = date.fromisoformat(day)
+    except ValueError:
+        abort(404)
+    try:
+        with unit_of_work():
+            if request.form.get("open") == "1":
+                created = open_on_holiday(db.session, current_user, site_id, chosen, now())
+                flash(f"Le lieu ouvre ce jour férié : {created} créneau{'x' if created > 1 else ''} publié"
+                      f"{'s' if created > 1 else ''}.", "success")
+            else:
+                removed = close_on_holiday_again(db.session, current_user, site_id, chosen, now())
+                flash(f"Le lieu reste fermé ce jour férié ({removed} créneau{'x' if removed > 1 else ''} libre"
+                      f"{'s' if removed > 1 else ''} retiré{'s' if removed > 1 else ''}).", "success")
+    except DomainError as error:
+        flash(error.message, "error")
+    return redirect(url_for("site_calendar.calendar", site_id=site_id))
