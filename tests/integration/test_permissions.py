@@ -24,8 +24,8 @@ ALLOWED = {
     },
     "commune_admin_a": {
         "commune_a": {A.VIEW, A.BOOK, A.MANAGE, A.READ_STATS},
-        "site_a": {A.VIEW, A.BOOK, A.MARK_ATTENDANCE, A.MANAGE, A.READ_STATS},
-        "site_epci": {A.VIEW, A.BOOK, A.MARK_ATTENDANCE, A.MANAGE, A.READ_STATS},
+        "site_a": {A.VIEW, A.BOOK, A.MARK_ATTENDANCE, A.MANAGE, A.READ_STATS, A.CLOSE},
+        "site_epci": {A.VIEW, A.BOOK, A.MARK_ATTENDANCE, A.MANAGE, A.READ_STATS, A.CLOSE},
         "patient_a": {A.VIEW, A.BOOK, A.MANAGE},
         "appointment_a": {A.VIEW, A.CANCEL, A.MARK_ATTENDANCE},
         "practitioner_a": {A.VIEW},

@@ -1,0 +1,153 @@
+"""A site's calendar binds its slots: public holidays, closures, opening hours."""
+
+from datetime import date, datetime, time, timedelta, timezone
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from booking.appointments.models import Appointment
+from booking.database import unit_of_work
+from booking.errors import Forbidden, InvalidInput
+from booking.sites.calendar import public_holidays, set_opening_hours
+from booking.sites.closures import cancel_for_closure, close_site, open_on_holiday, reopen
+from booking.slots.models import Slot
+from booking.slots.services import RuleInput, booked_on_closed_days, extend_horizon, publish_rule
+from notifications.models import Notification
+from tests import builders
+
+NOW = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)  # a Tuesday; Christmas is a Friday
+
+
+def _friday_rule(**changes) -> dict:
+    return {"rrule": "FREQ=WEEKLY;BYDAY=FR", "start_date": date(2026, 12, 4), "start_time": time(9),
+            "end_time": time(10), "slot_minutes": 30, **changes}
+
+
+def _publish(session, world, actor=None, **changes):
+    with unit_of_work(session):
+        return publish_rule(session, actor or world.practitioner_user_a, world.practitioner_a.id,
+                            RuleInput(site_id=world.site_a.id, **_friday_rule(**changes)), NOW)
+
+
+def _local_days(session, site) -> set[date]:
+    from zoneinfo import ZoneInfo
+
+    return {s.starts_at.astimezone(ZoneInfo("Europe/Paris")).date()
+            for s in session.scalars(select(Slot).where(Slot.site_id == site.id, Slot.status == "open"))}
+
+
+def test_the_holidays_of_each_departement_come_from_the_maintained_list():
+    winter = (date(2026, 12, 20), date(2027, 1, 1))
+    assert set(public_holidays("15", *winter)) == {date(2026, 12, 25), date(2027, 1, 1)}
+    assert date(2026, 12, 26) in public_holidays("67", *winter)  # Saint-Étienne in Alsace
+    assert date(2026, 12, 26) in public_holidays("57", *winter)  # and in Moselle
+    assert date(2026, 12, 20) in public_holidays("974", *winter)  # abolition of slavery, La Réunion
+    assert date(2027, 5, 27) in public_holidays("971", date(2027, 5, 1), date(2027, 5, 31))  # Guadeloupe
+    assert public_holidays("15", *winter)[date(2026, 12, 25)] == "Noël"
+
+
+def test_no_slot_is_published_on_a_public_holiday_unless_the_site_opens_that_day(session, world):
+    _publish(session, world)
+    days = _local_days(session, world.site_a)
+    assert date(2026, 12, 18) in days and date(2026, 12, 25) not in days and date(2027, 1, 1) not in days
+    with unit_of_work(session):
+        created = open_on_holiday(session, world.commune_admin_a, world.site_a.id, date(2026, 12, 25), NOW)
+    assert created == 2 and date(2026, 12, 25) in _local_days(session, world.site_a)
+
+
+def test_the_nightly_job_withdraws_free_slots_of_a_newly_known_holiday_and_lists_booked_ones(session, world):
+    christmas = datetime(2026, 12, 25, 9, 0, tzinfo=timezone.utc)
+    free = builders.make_slot(session, world.practitioner_a, world.site_a, christmas)
+    taken = builders.make_slot(session, world.practitioner_a, world.site_a, christmas + timedelta(hours=1))
+    booked = builders.make_appointment(session, taken, world.patient_a)
+    session.commit()
+    extend_horizon(session, NOW)
+    assert session.get(Slot, free.id) is None  # withdrawn (no history points at it)
+    assert session.get(Slot, taken.id).status == "open"  # never cancelled silently…
+    assert [a.id for a in booked_on_closed_days(session, [world.site_a], NOW)] == [booked.id]  # …but listed
+
+
+def test_opening_hours_bind_the_rules_of_a_staffed_site(session, world):
+    with unit_of_work(session):
+        set_opening_hours(session, world.commune_admin_a, world.site_a.id, "opening_hours", False,
+                          {1: [(time(9), time(12))], 3: [(time(9), time(12)), (time(14), time(17))]})
+    with pytest.raises(InvalidInput) as refused:
+        _publish(session, world, rrule="FREQ=WEEKLY;BYDAY=SA,SU", start_date=date(2026, 12, 5),
+                 start_time=time(20), end_time=time(22))
+    assert "fermé le samedi" in refused.value.message and refused.value.field == "start_time"
+    with pytest.raises(InvalidInput) as refused:
+        _publish(session, world, rrule="FREQ=WEEKLY;BYDAY=TH", start_date=date(2026, 12, 3),
+                 start_time=time(11), end_time=time(15))
+    assert "jeudi que de 9 h à 12 h et de 14 h à 17 h" in refused.value.message
+    session.rollback()
+    result = _publish(session, world, rrule="FREQ=WEEKLY;BYDAY=TH", start_date=date(2026, 12, 3),
+                      start_time=time(14), end_time=time(16))
+    assert result.created > 0
+    with unit_of_work(session):  # a room with its own key: practitioners publish when they like
+        set_opening_hours(session, world.commune_admin_a, world.site_a.id, "any_time", False, {})
+    assert _publish(session, world, rrule="FREQ=WEEKLY;BYDAY=SA", start_date=date(2026, 12, 5),
+                    start_time=time(20), end_time=time(21)).created > 0
+
+
+def test_a_closure_withdraws_free_slots_then_cancels_bookings_only_when_confirmed(session, world):
+    _publish(session, world)
+    slots = list(session.scalars(select(Slot).where(Slot.site_id == world.site_a.id,
+                                                    Slot.starts_at >= datetime(2026, 12, 11, tzinfo=timezone.utc),
+                                                    Slot.starts_at < datetime(2026, 12, 12, tzinfo=timezone.utc))
+                                 .order_by(Slot.starts_at)))
+    by_sms = builders.make_appointment(session, slots[0], world.patient_a)
+    landline = builders.make_patient(session, first_name="Odette", phone="+33471401234", phone_kind="landline",
+                                     sms_consent=False)
+    by_phone = builders.make_appointment(session, slots[1], landline)
+    session.commit()
+    with unit_of_work(session):
+        result = close_site(session, world.commune_admin_a, world.site_a.id, date(2026, 12, 11), date(2026, 12, 11),
+                            "elections", NOW)
+    assert {a.id for a in result.booked} == {by_sms.id, by_phone.id}
+    assert session.get(Appointment, by_sms.id).status == "booked"  # nothing cancelled yet
+    assert date(2026, 12, 18) in _local_days(session, world.site_a)  # other Fridays untouched
+    with unit_of_work(session):
+        done = cancel_for_closure(session, world.commune_admin_a, result.closure.id, NOW)
+    assert [a.id for a in done.told_by_sms] == [by_sms.id] and [a.id for a in done.to_call] == [by_phone.id]
+    assert session.get(Appointment, by_phone.id).status == "cancelled"
+    told = session.scalar(select(Notification).where(Notification.dedupe_key.like(f"appointment:{by_sms.id}:cancel%")))
+    assert told is not None and "annulé par le lieu" in told.body
+    with unit_of_work(session):
+        assert reopen(session, world.commune_admin_a, result.closure.id, NOW) == 0  # the two seats stay blocked
+
+
+def test_who_may_close_a_site(session, world):
+    with pytest.raises(Forbidden):
+        close_site(session, world.agent_a, world.site_a.id, date(2026, 12, 11), date(2026, 12, 11), "works", NOW)
+    session.rollback()
+    world.site_a.agents_may_close = True
+    session.commit()
+    with unit_of_work(session):
+        close_site(session, world.agent_a, world.site_a.id, date(2026, 12, 11), date(2026, 12, 11), "works", NOW)
+    with pytest.raises(Exception):  # another commune's referent does not even see the site
+        close_site(session, world.commune_admin_b, world.site_a.id, date(2026, 12, 12), date(2026, 12, 12),
+                   "works", NOW)
+
+
+def test_the_calendar_pages_as_the_referent_and_the_public_see_them(client, auth, session, world):
+    _publish(session, world)
+    with time_machine.travel(NOW, tick=False):
+        auth.login(world.commune_admin_a.email)
+        saved = client.post(f"/gestion/sites/{world.site_a.id}/horaires", data={
+            "schedule_mode": "opening_hours", "friday": "9h-12h", "tuesday": "de 9 h à 12 h et de 14 h à 17 h"})
+        assert saved.status_code == 302
+        refused = client.post(f"/gestion/sites/{world.site_a.id}/horaires", data={
+            "schedule_mode": "opening_hours", "monday": "matin"})
+        assert refused.status_code == 422 and 'id="monday-error"' in refused.get_data(as_text=True)
+        closed = client.post(f"/gestion/sites/{world.site_a.id}/fermetures", data={
+            "first_day": "11/12/2026", "last_day": "11/12/2026", "reason": "elections", "room_id": ""})
+        assert closed.status_code == 302
+        closure_page = client.get(closed.headers["Location"]).get_data(as_text=True)
+        assert "Aucun rendez-vous" in closure_page
+        calendar = client.get(f"/gestion/sites/{world.site_a.id}/calendrier").get_data(as_text=True)
+        assert "Noël" in calendar and "élections" in calendar
+        public = client.get(f"/lieux/{world.site_a.id}").get_data(as_text=True).replace("\u202f", " ")
+    assert "Vendredi de 9 h à 12 h" in public and "Mardi de 9 h à 12 h et de 14 h à 17 h" in public
+    assert "vendredi 11 décembre 2026 (élections)" in public
+    assert "vendredi 25 décembre 2026 (jour férié" in public
