@@ -18,7 +18,7 @@ from booking.extensions import db
 from booking.geo.models import Commune, Epci
 from booking.geo.rules import search_key
 from booking.patients.models import Patient
-from booking.sites.models import Practitioner, Room, Site, SitePractitioner
+from booking.sites.models import OpeningHours, Practitioner, Room, Site, SitePractitioner
 from booking.slots.models import AvailabilityRule, Slot
 from booking.slots.services import materialize_rule
 
@@ -80,7 +80,9 @@ def build_demo(now: datetime, seed: int = 7) -> dict:
         address="Mairie, 2 place de l’Église", postal_code="15140", commune_insee=SAINT_BONNET,
         operator_commune_insee=SAINT_BONNET, time_zone="Europe/Paris", phone="+33471000001",
         contact_email="mairie@saint-bonnet.demo.test",
-        opening_hours="Mardi et jeudi, 9 h – 12 h",
+        schedule_mode="opening_hours",  # an assistant receives the patients: slots only when she is there
+        hours=[OpeningHours(weekday=1, opens=time(9), closes=time(12)),
+               OpeningHours(weekday=3, opens=time(9), closes=time(12))],
         instructions="Entrée par la porte de gauche de la mairie. Une assistante vous accueille et vous "
                      "installe dans la cabine ; elle reste à vos côtés si vous le souhaitez.",
         equipment=["tensiomètre", "otoscope", "stéthoscope connecté", "oxymètre", "thermomètre"],
@@ -103,7 +105,7 @@ def build_demo(now: datetime, seed: int = 7) -> dict:
         kind="permanence", name="Permanence sage-femme de Pleaux", sms_label="Permanence de Pleaux",
         address="Mairie, place Georges-Pompidou", postal_code="15700", commune_insee=PLEAUX,
         operator_commune_insee=PLEAUX, time_zone="Europe/Paris", phone="+33471000003",
-        opening_hours="Vendredi, 9 h – 12 h",
+        schedule_mode="opening_hours", hours=[OpeningHours(weekday=4, opens=time(9), closes=time(12))],
         instructions="Au premier étage de la mairie (ascenseur).",
         accessibility=["accès PMR"], served_communes=[communes[PLEAUX]], rooms=[Room(name="Bureau")],
     )
