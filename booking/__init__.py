@@ -90,9 +90,10 @@ def register_blueprints(app: Flask) -> None:
     from booking.slots.views import blueprint as slots
     from booking.stats.views import blueprint as stats
     from booking.waitlist.views import blueprint as waitlist
+    from booking.walkins.views import blueprint as walkins
 
     for blueprint in (main, auth, sites, site_calendar, slots, appointments, public, reception, patients, accounts,
-                      waitlist, search, stats, privacy):
+                      waitlist, search, stats, privacy, walkins):
         app.register_blueprint(blueprint)
     from booking.api.docs import init_api
 

@@ -22,6 +22,7 @@ from booking.sites.models import (
 from booking.slots.models import AvailabilityRule, Slot
 from booking.stats.models import DelaySample, ReportDelivery
 from booking.waitlist.models import WaitlistEntry
+from booking.walkins.models import WalkInVisit
 from notifications.models import InboundMessage, Notification, SmsOptOut
 from notifications.models import metadata as notifications_metadata
 
@@ -39,6 +40,6 @@ __all__ = [
     "ApiToken", "Appointment", "DelaySample", "ReportDelivery", "InboundMessage", "SmsOptOut",
     "AuditEvent", "AvailabilityRule", "Commune", "Departement", "Epci",
     "FormerCommune", "JobLease", "Notification", "Patient", "PostalCode", "Practitioner", "Region", "Room", "Site",
-    "HolidayOpening", "OpeningHours", "SiteClosure",
+    "HolidayOpening", "OpeningHours", "SiteClosure", "WalkInVisit",
     "PhoneVerification", "SiteInvitation", "SitePractitioner", "Slot", "UnmetDemand", "User", "WaitlistEntry",
 ]

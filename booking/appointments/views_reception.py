@@ -23,7 +23,8 @@ from booking.clock import now
 from booking.database import unit_of_work
 from booking.errors import DomainError
 from booking.extensions import db
-from booking.formatting import day_param
+from booking.formatting import day_param, local_time
+from booking.geo.services import commune_label
 from booking.patients.forms import FindPatientForm
 from booking.patients.services import find_patients, read_patient
 from booking.sites.rules import PROFESSIONS
@@ -31,6 +32,8 @@ from booking.sites.services import get_site_for, sites_visible_to
 from booking.slots.models import Slot
 from booking.slots.services import next_free_slots
 from booking.urls import safe_next
+from booking.walkins.forms import WalkInForm
+from booking.walkins.services import visits_on
 
 blueprint = Blueprint("reception", __name__)
 DESK_SLOTS_SHOWN = 6  # per practitioner; « Plus tard » pages on from the last one
@@ -129,8 +132,11 @@ def day_sheet(site_id: int):
                                                 Appointment.status != "cancelled",
                                                 visible_appointments(current_user))
         .order_by(Slot.starts_at)))
+    walk_in_form = WalkInForm(formdata=None, at=local_time(now(), site.time_zone).time().replace(second=0,
+                                                                                            microsecond=0),
+                              commune=commune_label(site.commune))
     return render_template("reception/day_sheet.html", site=site, day=day, appointments=appointments,
-                           today_at_site=today,
+                           today_at_site=today, visits=visits_on(db.session, site, day), walk_in_form=walk_in_form,
                            now=now(), form=ConfirmForm(),
                            timedelta=timedelta)
 

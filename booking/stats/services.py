@@ -39,6 +39,7 @@ from booking.stats.rules import (
 )
 from booking.stats.summary import summary_sentences
 from booking.waitlist.models import WaitlistEntry
+from booking.walkins.services import count_visits
 from notifications.models import Notification
 
 ACTIVE = ("booked", "attended", "no_show")
@@ -151,6 +152,8 @@ def _demand(scope: _Scope) -> tuple[Table, dict]:
         ["Recherches sans créneau libre à 30 jours (demande non satisfaite)", unmet],
         ["Inscriptions en liste d’attente", waiting],
         ["… dont ont obtenu un rendez-vous", int(waited_then_booked or 0)],
+        ["Visites sans rendez-vous (permanences)",
+         count_visits(scope.session, scope.sites, scope.first, scope.last, scope.profession)],
     ])
     return table, {"bookings": bookings, "unmet": unmet}
 

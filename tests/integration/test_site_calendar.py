@@ -151,3 +151,33 @@ def test_the_calendar_pages_as_the_referent_and_the_public_see_them(client, auth
     assert "Vendredi de 9 h à 12 h" in public and "Mardi de 9 h à 12 h et de 14 h à 17 h" in public
     assert "vendredi 11 décembre 2026 (élections)" in public
     assert "vendredi 25 décembre 2026 (jour férié" in public
+
+
+def test_the_desk_counts_walk_in_visits_of_a_permanence_without_a_name(client, auth, session, world):
+    from booking.stats.services import compute
+    from booking.walkins.models import WalkInVisit
+
+    world.site_a.drop_in_only = True
+    session.commit()
+    at_desk = NOW + timedelta(hours=2)  # 11:00 in Saint-Bonnet
+    with time_machine.travel(at_desk, tick=False):
+        auth.login(world.agent_a.email)
+        sheet = client.get(f"/gestion/sites/{world.site_a.id}/journee").get_data(as_text=True)
+        assert "Visites sans rendez-vous (0)" in sheet and 'value="11:00"' in sheet
+        for at, commune in (("09:15", "Salers"), ("09:40", "")):
+            client.post(f"/gestion/sites/{world.site_a.id}/visites",
+                        data={"at": at, "profession": "sage_femme", "commune": commune})
+        later = client.post(f"/gestion/sites/{world.site_a.id}/visites",
+                            data={"at": "11:30", "profession": "sage_femme", "commune": ""}, follow_redirects=True)
+        assert "l’heure est à venir" in later.get_data(as_text=True)
+        sheet = client.get(f"/gestion/sites/{world.site_a.id}/journee").get_data(as_text=True)
+    assert "Visites sans rendez-vous (2)" in sheet
+    visits = list(session.scalars(select(WalkInVisit).order_by(WalkInVisit.visited_at)))
+    assert [v.commune_insee for v in visits] == ["15219", None]
+    assert {column.name for column in WalkInVisit.__table__.columns}.isdisjoint({"name", "last_name", "birth_date"})
+    with time_machine.travel(at_desk, tick=False):
+        stats = compute(session, builders.COMMUNE_A, date(2026, 12, 1), date(2027, 1, 1), at_desk)
+    assert ["Visites sans rendez-vous (permanences)", "< 5"] in stats.table("demand").rows
+    with time_machine.travel(at_desk, tick=False):
+        stats = compute(session, builders.COMMUNE_A, date(2026, 12, 1), date(2027, 1, 1), at_desk, threshold=1)
+    assert ["Visites sans rendez-vous (permanences)", 2] in stats.table("demand").rows
