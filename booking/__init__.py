@@ -87,13 +87,14 @@ def register_blueprints(app: Flask) -> None:
     from booking.search.views import blueprint as search
     from booking.sites.calendar_views import blueprint as site_calendar
     from booking.sites.views import blueprint as sites
+    from booking.slots.delegate_views import blueprint as delegate
     from booking.slots.views import blueprint as slots
     from booking.stats.views import blueprint as stats
     from booking.waitlist.views import blueprint as waitlist
     from booking.walkins.views import blueprint as walkins
 
     for blueprint in (main, auth, sites, site_calendar, slots, appointments, public, reception, patients, accounts,
-                      waitlist, search, stats, privacy, walkins):
+                      waitlist, search, stats, privacy, walkins, delegate):
         app.register_blueprint(blueprint)
     from booking.api.docs import init_api
 

@@ -150,6 +150,8 @@ class SitePractitioner(db.Model):
     status: Mapped[str] = mapped_column(String(10), default="accepted")
     invited_email: Mapped[str | None] = mapped_column(String(254))
     accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Set by the practitioner: the site's referent and agents may then publish, edit and block their days there.
+    delegated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     site: Mapped[Site] = relationship(back_populates="practitioner_links")
     practitioner: Mapped[Practitioner] = relationship(back_populates="site_links")

@@ -13,6 +13,7 @@ from booking.auth.models import User
 from booking.auth.permissions import (
     Action,
     acts_for_communes,
+    can,
     fetch,
     is_admin,
     is_commune_admin,
@@ -20,7 +21,7 @@ from booking.auth.permissions import (
     require,
     site_ids_run_by,
 )
-from booking.auth.services import create_user, normalize_email
+from booking.auth.services import create_user, normalize_email, record_audit
 from booking.auth.tokens import token_hash
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
 from booking.geo.models import Commune, Epci
@@ -366,3 +367,24 @@ def accepted_sites(session: Session, practitioner: Practitioner) -> list[Site]:
 def practitioners_at(session: Session, site: Site) -> list[SitePractitioner]:
     """Return a site's practitioner links, accepted first."""
     return sorted(site.practitioner_links, key=lambda link: (link.status != "accepted", link.practitioner.last_name))
+
+
+def delegation(session: Session, actor: User, practitioner: Practitioner, site: Site) -> SitePractitioner | None:
+    """The accepted link through which this staff member runs the practitioner's days at the site, if granted."""
+    if not acts_for_communes(actor) or not can(actor, Action.VIEW, site):
+        return None
+    link = session.get(SitePractitioner, (site.id, practitioner.id))
+    return link if link is not None and link.status == "accepted" and link.delegated_at is not None else None
+
+
+def set_delegation(session: Session, actor: User, site_id: int, granted: bool, now: datetime) -> SitePractitioner:
+    """The practitioner lets the mairie manage their availability at one site, or takes it back (audited)."""
+    practitioner = practitioner_of(session, actor)
+    link = session.get(SitePractitioner, (site_id, practitioner.id))
+    if link is None or link.status != "accepted":
+        raise NotFound("Ce lieu ne vous a pas accepté.")
+    link.delegated_at = now if granted else None
+    record_audit(session, user=actor, action="practitioner.delegate" if granted else "practitioner.undelegate",
+                 object_type="site", object_id=site_id, details={"practitioner_id": practitioner.id}, now=now)
+    session.flush()
+    return link

@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session, selectinload
 from booking.appointments.models import Appointment
 from booking.auth.models import User
 from booking.auth.permissions import Action, fetch, is_admin, is_resident, require
+from booking.auth.services import record_audit
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
 from booking.formatting import format_moment
 from booking.reactions import SLOTS_PUBLISHED, announce
 from booking.sites.calendar import outside_hours, site_calendar
 from booking.sites.models import Practitioner, Site
-from booking.sites.services import get_practitioner_for
+from booking.sites.services import delegation, get_practitioner_for
 from booking.slots import rules
 from booking.slots.models import MODALITIES, AvailabilityRule, Slot, bookable
 
@@ -101,6 +102,8 @@ def _validate(data: RuleInput, site: Site, now: datetime, published_start: date 
 
 
 def _check_publisher(session: Session, actor: User, practitioner: Practitioner, site: Site) -> None:
+    if delegation(session, actor, practitioner, site) is not None:
+        return  # the mairie runs this practitioner's days here, as the practitioner allowed
     require(actor, Action.PUBLISH, site)
     if not is_admin(actor) and practitioner.user_id != actor.id:
         raise Forbidden("Vous ne publiez que vos propres disponibilités.")
@@ -228,8 +231,10 @@ def _materialize_or_conflict(session: Session, rule: AvailabilityRule, times: li
 def publish_rule(session: Session, actor: User, practitioner_id: int, data: RuleInput, now: datetime,
                  horizon_days: int = DEFAULT_HORIZON_DAYS) -> RuleResult:
     """Publish an availability rule and create its slots up to the horizon."""
-    practitioner = fetch(session, Practitioner, practitioner_id, "Praticien introuvable.", actor, Action.PUBLISH)
+    practitioner = fetch(session, Practitioner, practitioner_id, "Praticien introuvable.")
     site = fetch(session, Site, data.site_id, "Lieu de soins introuvable.")
+    if delegation(session, actor, practitioner, site) is None:
+        require(actor, Action.PUBLISH, practitioner)
     _check_publisher(session, actor, practitioner, site)
     rrule = _validate(data, site, now)
     rule = AvailabilityRule(practitioner=practitioner, site=site, created_at=now, updated_at=now)
@@ -237,6 +242,7 @@ def publish_rule(session: Session, actor: User, practitioner_id: int, data: Rule
     session.add(rule)
     session.flush()
     created = _materialize_or_conflict(session, rule, _times(rule, now, now + timedelta(days=horizon_days)))
+    _audit_if_delegated(session, actor, practitioner, "rule.publish", rule.id, now, site_id=site.id)
     announce(session, SLOTS_PUBLISHED, site_id=site.id, now=now)  # new slots may serve people waiting
     return RuleResult(rule, created=created)
 
@@ -245,8 +251,17 @@ def _get_rule_for(session: Session, actor: User, rule_id: int) -> AvailabilityRu
     rule = session.get(AvailabilityRule, rule_id)
     if rule is None or not rule.active:
         raise NotFound("Cette règle de disponibilité n’existe pas.")
-    require(actor, Action.PUBLISH, rule.practitioner)
+    if delegation(session, actor, rule.practitioner, rule.site) is None:
+        require(actor, Action.PUBLISH, rule.practitioner)
     return rule
+
+
+def _audit_if_delegated(session: Session, actor: User, practitioner: Practitioner, action: str, object_id: int,
+                        now: datetime, **details) -> None:
+    """What the mairie does in a practitioner's name is written down, for the practitioner to read."""
+    if actor.id != practitioner.user_id and not is_admin(actor):
+        record_audit(session, user=actor, action=action, object_type="practitioner", object_id=practitioner.id,
+                     details={"by_delegation": True, "id": object_id, **details}, now=now)
 
 
 def _withdraw_free(session: Session, slots: list[Slot]) -> int:
@@ -286,6 +301,7 @@ def update_rule(session: Session, actor: User, rule_id: int, data: RuleInput, no
     removed = _withdraw_free(session, stale_free)
     created = _materialize_or_conflict(session, rule, sorted(_times(rule, now, now + timedelta(days=horizon_days)),
                                                              key=lambda t: t.starts_at))
+    _audit_if_delegated(session, actor, rule.practitioner, "rule.update", rule.id, now, site_id=rule.site_id)
     return RuleResult(rule, created=created, removed=removed, booked_outside=booked_outside)
 
 
@@ -297,6 +313,7 @@ def delete_rule(session: Session, actor: User, rule_id: int, now: datetime) -> R
     removed = _withdraw_free(session, [s for s in future if s.booked_count == 0])
     rule.active = False
     rule.updated_at = now
+    _audit_if_delegated(session, actor, rule.practitioner, "rule.delete", rule.id, now, site_id=rule.site_id)
     session.flush()
     return RuleResult(rule, removed=removed, booked_outside=[s for s in future if s.booked_count > 0])
 
@@ -392,14 +409,23 @@ class BlockResult:
 
 
 def block_period(session: Session, actor: User, practitioner_id: int, first_day: date, last_day: date,
-                 now: datetime) -> BlockResult:
-    """Block a practitioner's free slots from first_day to last_day (local days) and list the booked ones."""
-    practitioner = get_practitioner_for(session, actor, practitioner_id, Action.PUBLISH)
+                 now: datetime, site_id: int | None = None) -> BlockResult:
+    """Block a practitioner's free slots from first_day to last_day (local days) and list the booked ones.
+
+    With ``site_id``, only at that site: that is how the mairie blocks a practitioner's days by delegation.
+    """
+    site = session.get(Site, site_id) if site_id is not None else None
+    practitioner = fetch(session, Practitioner, practitioner_id, "Praticien introuvable.")
+    if site is None or delegation(session, actor, practitioner, site) is None:
+        require(actor, Action.PUBLISH, practitioner)
     if last_day < first_day:
         raise InvalidInput("La fin de la période précède son début.")
     if (last_day - first_day).days > 366:
         raise InvalidInput("Une période bloquée dure au plus un an.")
-    slots = _slots_in_local_days(session, practitioner.id, first_day, last_day, now)
+    slots = [slot for slot in _slots_in_local_days(session, practitioner.id, first_day, last_day, now)
+             if site is None or slot.site_id == site.id]
+    _audit_if_delegated(session, actor, practitioner, "slots.block", practitioner.id, now, site_id=site_id,
+                        first_day=first_day.isoformat(), last_day=last_day.isoformat())
     blocked = 0
     for slot in slots:
         if slot.status == "open" and slot.booked_count == 0:

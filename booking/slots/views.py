@@ -14,7 +14,7 @@ from booking.errors import DomainError
 from booking.extensions import db
 from booking.formatting import day_param, local_time
 from booking.forms import options
-from booking.sites.services import accepted_sites, practitioner_of
+from booking.sites.services import accepted_sites, practitioner_of, set_delegation
 from booking.slots.forms import BlockForm, CancelForm, FeedForm, RuleForm
 from booking.slots.ical import appointment_ics, new_calendar_token, practitioner_feed, revoke_calendar_token
 from booking.slots.models import AvailabilityRule
@@ -59,6 +59,7 @@ def agenda():
     return render_template(
         "slots/agenda.html", practitioner=practitioner, monday=monday, week=week, by_slot=by_slot,
         rules=active_rules(db.session, practitioner),
+        links=[link for link in practitioner.site_links if link.status == "accepted"],
         block_form=BlockForm(), feed_form=FeedForm(), days=[monday + timedelta(days=i) for i in range(7)],
         timedelta=timedelta)
 
@@ -69,26 +70,34 @@ def _rule_form(practitioner, rule: AvailabilityRule | None) -> RuleForm:
     form.site_id.choices = options((site.id, site.name) for site in sites)
     rooms = [(room.id, f"{site.name} — {room.name}") for site in sites for room in site.rooms]
     form.room_id.choices = options([(0, "Au choix : la première salle libre")] + rooms)
-    if request.method == "GET":
-        if rule is not None:
-            form.process(obj=rule)
-            form.site_id.choices = [(rule.site_id, rule.site.name)]
-            form.room_id.choices = options([(0, "Au choix : la première salle libre")] + rooms)
-            form.room_id.data = rule.room_id or 0
-            parts = dict(p.split("=", 1) for p in rule.rrule.split(";"))
-            by_day = parts.get("BYDAY", "").split(",")
-            form.days.data = [d[-2:] for d in by_day]
-            if parts.get("FREQ") == "MONTHLY":
-                form.frequency.data = "monthly"
-                form.position.data = int(by_day[0][:-2] or 1)
-            else:
-                form.frequency.data = "biweekly" if parts.get("INTERVAL") == "2" else "weekly"
-        else:
-            form.start_date.data = local_time(now(), "Europe/Paris").date()
+    if rule is not None:
+        form.site_id.choices = options([(rule.site_id, rule.site.name)])
+    fill_rule_form(form, rule, "Europe/Paris")
     return form
 
 
-def _rule_input(form: RuleForm) -> RuleInput:
+def fill_rule_form(form: RuleForm, rule: AvailabilityRule | None, time_zone: str) -> None:
+    """On a first display, show the rule being edited, or start a new one today."""
+    if request.method != "GET":
+        return
+    if rule is None:
+        form.start_date.data = local_time(now(), time_zone).date()
+        return
+    choices = form.room_id.choices
+    form.process(obj=rule)
+    form.room_id.choices = choices
+    form.room_id.data = rule.room_id or 0
+    parts = dict(p.split("=", 1) for p in rule.rrule.split(";"))
+    by_day = parts.get("BYDAY", "").split(",")
+    form.days.data = [d[-2:] for d in by_day]
+    if parts.get("FREQ") == "MONTHLY":
+        form.frequency.data = "monthly"
+        form.position.data = int(by_day[0][:-2] or 1)
+    else:
+        form.frequency.data = "biweekly" if parts.get("INTERVAL") == "2" else "weekly"
+
+
+def rule_input(form: RuleForm) -> RuleInput:
     return RuleInput(
         site_id=form.site_id.data, rrule=build_rrule(form.frequency.data, form.days.data, form.position.data),
         start_date=form.start_date.data, until=form.until.data, count=form.count.data,
@@ -110,7 +119,7 @@ def new_rule():
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                result = publish_rule(db.session, current_user, practitioner.id, _rule_input(form), now())
+                result = publish_rule(db.session, current_user, practitioner.id, rule_input(form), now())
         except DomainError as error:
             form.add_domain_error(error)
         else:
@@ -129,11 +138,10 @@ def edit_rule(rule_id: int):
     if rule is None or rule.practitioner_id != practitioner.id or not rule.active:
         abort(404)
     form = _rule_form(practitioner, rule)
-    form.site_id.choices = options([(rule.site_id, rule.site.name)])
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                result = update_rule(db.session, current_user, rule.id, _rule_input(form), now())
+                result = update_rule(db.session, current_user, rule.id, rule_input(form), now())
         except DomainError as error:
             form.add_domain_error(error)
         else:
@@ -200,6 +208,20 @@ def cancel_many():
             cancel_appointment(db.session, current_user, int(value), "practitioner", now())
             cancelled += 1
     flash(f"{cancelled} rendez-vous annulé{'s' if cancelled > 1 else ''} ; les patients seront prévenus.", "success")
+    return redirect(url_for("slots.agenda"))
+
+
+@blueprint.route("/praticien/delegation/<int:site_id>", methods=["POST"])
+@login_required
+def delegate(site_id: int):
+    """Let the site's mairie manage my availability there, or take that back."""
+    _practitioner()
+    FeedForm().validate_on_submit() or abort(400)
+    granted = request.form.get("accord") == "1"
+    with unit_of_work():
+        link = set_delegation(db.session, current_user, site_id, granted, now())
+        name = link.site.name
+    flash(f"La mairie {'peut désormais gérer' if granted else 'ne gère plus'} vos créneaux à {name}.", "success")
     return redirect(url_for("slots.agenda"))
 
 

@@ -1,5 +1,6 @@
 """A site's calendar binds its slots: public holidays, closures, opening hours."""
 
+import re
 from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
@@ -181,3 +182,53 @@ def test_the_desk_counts_walk_in_visits_of_a_permanence_without_a_name(client, a
     with time_machine.travel(at_desk, tick=False):
         stats = compute(session, builders.COMMUNE_A, date(2026, 12, 1), date(2027, 1, 1), at_desk, threshold=1)
     assert ["Visites sans rendez-vous (permanences)", 2] in stats.table("demand").rows
+
+
+def test_the_mairie_runs_a_practitioners_days_only_while_the_practitioner_allows_it(client, auth, session, world):
+    from booking.auth.models import AuditEvent
+    from booking.slots.models import AvailabilityRule
+
+    other_site = builders.make_site(session, builders.COMMUNE_B, name="Cabine voisine", postal_code="15200")
+    builders.make_slot(session, world.practitioner_a, other_site, datetime(2026, 12, 18, 14, 0, tzinfo=timezone.utc))
+    from booking.sites.models import SitePractitioner
+
+    session.add(SitePractitioner(site=other_site, practitioner=world.practitioner_a, status="accepted"))
+    session.commit()
+    page = f"/gestion/sites/{world.site_a.id}/praticiens/{world.practitioner_a.id}/disponibilites"
+    form = {"site_id": str(world.site_a.id), "frequency": "weekly", "days": ["FR"], "start_date": "04/12/2026",
+            "start_time": "09:00", "end_time": "10:00", "slot_minutes": "30", "buffer_minutes": "0", "capacity": "1",
+            "modality": "on_site", "room_id": "0", "opens_days_ahead": "60", "closes_hours_before": "2",
+            "position": "1"}
+    with time_machine.travel(NOW, tick=False):
+        auth.logout()
+        auth.login(world.agent_a.email)
+        assert client.get(page).status_code == 403  # not allowed yet
+        auth.logout()
+        auth.login(world.practitioner_user_a.email)
+        client.post(f"/praticien/delegation/{world.site_a.id}", data={"accord": "1"})
+        auth.logout()
+        auth.login(world.agent_a.email)
+        assert client.get(page).status_code == 200
+        published = client.post(page, data=form)
+        assert published.status_code == 302, re.findall(r"<li>(.*?)</li>", published.get_data(as_text=True))[:3]
+        rule = session.scalar(select(AvailabilityRule).where(
+            AvailabilityRule.practitioner_id == world.practitioner_a.id))
+        assert rule.site_id == world.site_a.id and date(2026, 12, 11) in _local_days(session, world.site_a)
+        blocked = client.post(f"/gestion/sites/{world.site_a.id}/praticiens/{world.practitioner_a.id}/indisponibilites",
+                              data={"first_day": "18/12/2026", "last_day": "18/12/2026"})
+        assert blocked.status_code == 302
+        statuses = {s.site_id: s.status for s in session.scalars(select(Slot).where(
+            Slot.starts_at >= datetime(2026, 12, 18, tzinfo=timezone.utc),
+            Slot.starts_at < datetime(2026, 12, 19, tzinfo=timezone.utc)))}
+        assert statuses == {world.site_a.id: "blocked", other_site.id: "open"}  # only this site's days
+        auth.logout()
+        auth.login(world.agent_b.email)  # another commune's desk sees nothing of it
+        assert client.get(page).status_code == 404
+        auth.logout()
+        auth.login(world.practitioner_user_a.email)
+        client.post(f"/praticien/delegation/{world.site_a.id}", data={"accord": "0"})
+        auth.logout()
+        auth.login(world.agent_a.email)
+        assert client.get(page).status_code == 403
+    audited = [e.action for e in session.scalars(select(AuditEvent).where(AuditEvent.user_id == world.agent_a.id))]
+    assert "rule.publish" in audited and "slots.block" in audited
