@@ -85,8 +85,8 @@ def build_demo(now: datetime, seed: int = 7) -> dict:
                OpeningHours(weekday=3, opens=time(9), closes=time(12))],
         instructions="Entrée par la porte de gauche de la mairie. Une assistante vous accueille et vous "
                      "installe dans la cabine ; elle reste à vos côtés si vous le souhaitez.",
-        equipment=["tensiomètre", "otoscope", "stéthoscope connecté", "oxymètre", "thermomètre"],
-        accessibility=["accès PMR", "parking", "boucle magnétique"],
+        equipment=["tensiometre", "otoscope", "stethoscope", "oxymetre", "thermometre"],
+        accessibility=["pmr", "parking", "boucle"],
         served_communes=[communes[SAINT_BONNET], communes[FONTANGES], communes[SALERS]],
         rooms=[Room(name="Cabine")],
     )
@@ -98,7 +98,7 @@ def build_demo(now: datetime, seed: int = 7) -> dict:
         contact_email="sante@pays-de-salers.demo.test",
         opening_hours="Selon les jours de consultation des spécialistes",
         instructions="Salle d’attente au rez-de-chaussée. Apportez vos anciennes lunettes et ordonnances.",
-        equipment=["réfractomètre", "ECG"], accessibility=["accès PMR", "parking"],
+        equipment=["retinographe", "ecg"], accessibility=["pmr", "parking"],
         served_communes=list(epci.members), rooms=[Room(name="Salle 1"), Room(name="Salle 2")],
     )
     permanence = Site(
@@ -107,7 +107,7 @@ def build_demo(now: datetime, seed: int = 7) -> dict:
         operator_commune_insee=PLEAUX, time_zone="Europe/Paris", phone="+33471000003",
         schedule_mode="opening_hours", hours=[OpeningHours(weekday=4, opens=time(9), closes=time(12))],
         instructions="Au premier étage de la mairie (ascenseur).",
-        accessibility=["accès PMR"], served_communes=[communes[PLEAUX]], rooms=[Room(name="Bureau")],
+        accessibility=["pmr", "ascenseur"], served_communes=[communes[PLEAUX]], rooms=[Room(name="Bureau")],
     )
     session.add_all([cabin, centre, permanence])
 

@@ -10,6 +10,7 @@ from booking.jobs.models import JobLease
 from booking.patients.models import Patient
 from booking.search.models import UnmetDemand
 from booking.sites.models import (
+    AssistantDuty,
     HolidayOpening,
     OpeningHours,
     Practitioner,
@@ -40,6 +41,6 @@ __all__ = [
     "ApiToken", "Appointment", "DelaySample", "ReportDelivery", "InboundMessage", "SmsOptOut",
     "AuditEvent", "AvailabilityRule", "Commune", "Departement", "Epci",
     "FormerCommune", "JobLease", "Notification", "Patient", "PostalCode", "Practitioner", "Region", "Room", "Site",
-    "HolidayOpening", "OpeningHours", "SiteClosure", "WalkInVisit",
+    "HolidayOpening", "OpeningHours", "SiteClosure", "WalkInVisit", "AssistantDuty",
     "PhoneVerification", "SiteInvitation", "SitePractitioner", "Slot", "UnmetDemand", "User", "WaitlistEntry",
 ]

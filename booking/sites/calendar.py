@@ -169,7 +169,7 @@ def hours_text(hours: list[OpeningHours], weekday: int) -> str:
 
 
 def set_opening_hours(session: Session, actor, site_id: int, schedule_mode: str, agents_may_close: bool,
-                      ranges: dict[int, list[tuple[time, time]]]) -> Site:
+                      ranges: dict[int, list[tuple[time, time]]], requires_assistant: bool | None = None) -> Site:
     """Replace a site's opening hours and say whether they bind the practitioners' slots."""
     from booking.auth.permissions import Action, fetch
     from booking.sites.models import SCHEDULE_MODES
@@ -183,5 +183,7 @@ def set_opening_hours(session: Session, actor, site_id: int, schedule_mode: str,
     site.hours = [OpeningHours(weekday=day, opens=opens, closes=closes)
                   for day, day_ranges in sorted(ranges.items()) for opens, closes in day_ranges]
     site.schedule_mode, site.agents_may_close = schedule_mode, agents_may_close
+    if requires_assistant is not None:
+        site.requires_assistant = requires_assistant
     session.flush()
     return site

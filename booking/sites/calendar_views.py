@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from booking.appointments.forms import ConfirmForm
 from booking.auth.decorators import staff_required
-from booking.auth.permissions import Action, can
+from booking.auth.permissions import Action, can, works_at_desk
 from booking.clock import now
 from booking.database import unit_of_work
 from booking.errors import DomainError
@@ -25,8 +25,9 @@ from booking.sites.closures import (
     reopen,
     site_closures,
 )
-from booking.sites.forms import ClosureForm, HoursForm
+from booking.sites.forms import ClosureForm, HoursForm, RotaForm
 from booking.sites.models import HolidayOpening
+from booking.sites.rota import put_on_duty, refresh_assistant_flags, take_off_duty, upcoming_duties
 from booking.sites.services import get_site_for
 from booking.slots.services import booked_on_closed_days
 
@@ -43,10 +44,12 @@ def _room_choices(site):
                                              for room in site.rooms])
 
 
-def _page(site, hours_form: HoursForm | None = None, closure_form: ClosureForm | None = None, status: int = 200):
+def _page(site, hours_form: HoursForm | None = None, closure_form: ClosureForm | None = None, status: int = 200,
+          rota_form: RotaForm | None = None):
     today = _today(site)
     if hours_form is None:
-        hours_form = HoursForm(schedule_mode=site.schedule_mode, agents_may_close=site.agents_may_close)
+        hours_form = HoursForm(schedule_mode=site.schedule_mode, agents_may_close=site.agents_may_close,
+                               requires_assistant=site.requires_assistant)
         for weekday, name in enumerate(HoursForm.DAYS):
             hours_form[name].data = hours_text(site.hours, weekday)
     closure_form = closure_form or ClosureForm()
@@ -57,6 +60,8 @@ def _page(site, hours_form: HoursForm | None = None, closure_form: ClosureForm |
         "sites/calendar.html", site=site, hours_form=hours_form, closure_form=closure_form,
         closures=site_closures(db.session, site, today), holidays=sorted(holidays.items()), opened=opened,
         booked_closed=booked_on_closed_days(db.session, [site], now()),
+        duties=upcoming_duties(db.session, site, today), rota_form=rota_form or RotaForm(),
+        keeps_rota=works_at_desk(current_user),
         manages=can(current_user, Action.MANAGE, site), closes=can(current_user, Action.CLOSE, site),
         confirm=ConfirmForm()), status
 
@@ -86,7 +91,8 @@ def save_hours(site_id: int):
                     raise
             with unit_of_work():
                 set_opening_hours(db.session, current_user, site.id, form.schedule_mode.data,
-                                  form.agents_may_close.data, ranges)
+                                  form.agents_may_close.data, ranges, form.requires_assistant.data)
+                refresh_assistant_flags(db.session, site, now())
         except DomainError as error:
             form.add_domain_error(error)
         else:
@@ -176,4 +182,41 @@ def holiday(site_id: int, day: str):
                       f"{'s' if removed > 1 else ''} retiré{'s' if removed > 1 else ''}).", "success")
     except DomainError as error:
         flash(error.message, "error")
+    return redirect(url_for("site_calendar.calendar", site_id=site_id))
+
+
+@blueprint.route("/gestion/sites/<int:site_id>/assistante", methods=["POST"])
+@staff_required
+def rota(site_id: int):
+    """Name who assists téléconsultation patients over some days: those slots become bookable."""
+    site = get_site_for(db.session, current_user, site_id)
+    form = RotaForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                days = put_on_duty(db.session, current_user, site.id, form.first_day.data, form.last_day.data,
+                                   form.assistant.data, now())
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            flash(f"{form.assistant.data.strip()} est de service {days} jour{'s' if days > 1 else ''}.", "success")
+            return redirect(url_for("site_calendar.calendar", site_id=site.id))
+    return _page(site, rota_form=form, status=422)
+
+
+@blueprint.route("/gestion/sites/<int:site_id>/assistante/<day>/retirer", methods=["POST"])
+@staff_required
+def off_duty(site_id: int, day: str):
+    """Nobody assists that day any more (its booked téléconsultations are said, to be handled)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        chosen = date.fromisoformat(day)
+    except ValueError:
+        abort(404)
+    with unit_of_work():
+        booked = take_off_duty(db.session, current_user, site_id, chosen, now())
+    flash("Plus personne n’est de service ce jour-là : ses téléconsultations ne sont plus réservables."
+          + (f" {booked} sont déjà prises : prévenez ces patients ou trouvez un remplaçant." if booked else ""),
+          "info" if booked else "success")
     return redirect(url_for("site_calendar.calendar", site_id=site_id))

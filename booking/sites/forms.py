@@ -61,6 +61,8 @@ class PractitionerProfileForm(NewPasswordFields, BaseForm):
     profession = SelectField("Profession", choices=options(PROFESSIONS.items()))
     specialty = StringField("Spécialité ou orientation (facultatif)", validators=[Optional(), Length(max=80)])
     rpps = StringField("Numéro RPPS (11 chiffres)", validators=[Optional(), Length(max=20)])
+    needed_equipment = CheckboxesField("Pour téléconsulter, j’ai besoin sur place de (facultatif)",
+                                       choices=options(EQUIPMENT.items()))
     consults_remotely = BooleanField("Je consulte aussi à distance (téléconsultation)")
 
 
@@ -72,6 +74,8 @@ class HoursForm(BaseForm):
                           "patients)"),
         ("any_time", "Quand ils le souhaitent (une salle avec sa propre clé, sans accueil)")]))
     agents_may_close = BooleanField("Les agents d’accueil peuvent aussi fermer le lieu pour un jour ou une période")
+    requires_assistant = BooleanField("Les téléconsultations demandent une assistante présente : elles ne sont "
+                                      "réservables que les jours où quelqu’un est de service")
     monday = StringField("Lundi", validators=[Optional(), Length(max=60)])
     tuesday = StringField("Mardi", validators=[Optional(), Length(max=60)])
     wednesday = StringField("Mercredi", validators=[Optional(), Length(max=60)])
@@ -89,3 +93,10 @@ class ClosureForm(BaseForm):
     reason = SelectField("Raison (affichée au public)", choices=options(CLOSURE_REASONS.items()))
     room_id = SelectField("Ce qui ferme", choices=[])
     note = StringField("Précision pour l’équipe (facultatif, non publiée)", validators=[Optional(), Length(max=200)])
+
+
+class RotaForm(BaseForm):
+    first_day = FrenchDateField("Du", validators=[InputRequired("Indiquez une date.")])
+    last_day = FrenchDateField("Au (inclus)", validators=[InputRequired("Indiquez une date.")])
+    assistant = StringField("Qui assiste les patients (un prénom suffit)", validators=[DataRequired("Indiquez qui."),
+                                                                                       Length(max=100)])

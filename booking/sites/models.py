@@ -78,6 +78,8 @@ class Site(db.Model):
     schedule_mode: Mapped[str] = mapped_column(String(20), default="any_time", server_default="any_time")
     # The commune lets its reception agents close the site for a day (the referent always may).
     agents_may_close: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # Téléconsultations here need an assistant beside the patient: bookable only on days someone is on duty.
+    requires_assistant: Mapped[bool] = mapped_column(default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     commune: Mapped[Commune] = relationship(foreign_keys=[commune_insee])
@@ -127,6 +129,8 @@ class Practitioner(db.Model):
     email: Mapped[str | None] = mapped_column(String(254))
     # SHA-256 of the secret in the practitioner's iCalendar feed URL; None when no feed.
     calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The equipment the practitioner needs at a site to consult remotely (codes of sites.rules.EQUIPMENT).
+    needed_equipment: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     user: Mapped["User | None"] = relationship("User")
@@ -217,3 +221,13 @@ class HolidayOpening(db.Model):
 
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
     day: Mapped[date] = mapped_column(primary_key=True)
+
+
+class AssistantDuty(db.Model):
+    """Who assists téléconsultation patients at a site on a given day (part of the site's calendar)."""
+
+    __tablename__ = "assistant_duties"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    assistant: Mapped[str] = mapped_column(String(100))

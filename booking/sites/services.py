@@ -230,6 +230,7 @@ class PractitionerInput:
     specialty: str | None = None
     consults_remotely: bool = False
     email: str | None = None
+    needed_equipment: list[str] = field(default_factory=list)
 
 
 def _apply_practitioner_input(practitioner: Practitioner, data: PractitionerInput) -> None:
@@ -242,6 +243,10 @@ def _apply_practitioner_input(practitioner: Practitioner, data: PractitionerInpu
     practitioner.specialty = _text(data.specialty, "Spécialité", 80)
     practitioner.consults_remotely = data.consults_remotely
     practitioner.email = normalize_email(data.email)
+    unknown = set(data.needed_equipment) - set(EQUIPMENT)
+    if unknown:
+        raise InvalidInput("Équipement inconnu.", field="needed_equipment")
+    practitioner.needed_equipment = list(data.needed_equipment)
 
 
 def create_practitioner(session: Session, data: PractitionerInput, user: User | None = None) -> Practitioner:
@@ -268,10 +273,20 @@ def find_practitioners(session: Session, query: str, limit: int = 20) -> list[Pr
                                 .limit(limit)))
 
 
-def link_practitioner(session: Session, actor: User, site_id: int, practitioner_id: int, now: datetime) -> None:
-    """Accept an existing practitioner at a site."""
+def missing_equipment(site: Site, practitioner: Practitioner) -> list[str]:
+    """What the practitioner needs to consult here that the site lacks, named for people."""
+    return [EQUIPMENT.get(code, code) for code in practitioner.needed_equipment or [] if code not in site.equipment]
+
+
+def link_practitioner(session: Session, actor: User, site_id: int, practitioner_id: int, now: datetime,
+                      despite_missing_equipment: bool = False) -> None:
+    """Accept an existing practitioner at a site, once told what equipment they need and the site lacks."""
     site = get_site_for(session, actor, site_id, Action.MANAGE)
     practitioner = fetch(session, Practitioner, practitioner_id, "Ce praticien n’existe pas.")
+    missing = missing_equipment(site, practitioner)
+    if missing and not despite_missing_equipment:
+        raise Conflict(f"{practitioner.full_name} a besoin de : {', '.join(missing)}, que ce lieu n’a pas. "
+                       f"Ajoutez cet équipement au lieu, ou acceptez quand même en connaissance de cause.")
     link = session.get(SitePractitioner, (site.id, practitioner.id))
     if link is None:
         link = SitePractitioner(site_id=site.id, practitioner_id=practitioner.id)
@@ -388,3 +403,12 @@ def set_delegation(session: Session, actor: User, site_id: int, granted: bool, n
                  object_type="site", object_id=site_id, details={"practitioner_id": practitioner.id}, now=now)
     session.flush()
     return link
+
+
+def set_needed_equipment(session: Session, actor: User, practitioner_id: int, codes: list[str]) -> None:
+    """A practitioner says what they need at a site to consult remotely."""
+    practitioner = get_practitioner_for(session, actor, practitioner_id, Action.MANAGE)
+    if set(codes) - set(EQUIPMENT):
+        raise InvalidInput("Équipement inconnu.", field="needed_equipment")
+    practitioner.needed_equipment = list(codes)
+    session.flush()

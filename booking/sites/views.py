@@ -10,7 +10,7 @@ from booking.auth.decorators import staff_required
 from booking.auth.permissions import Action, can, is_admin, manages_sites
 from booking.clock import now
 from booking.database import unit_of_work
-from booking.errors import DomainError
+from booking.errors import Conflict, DomainError
 from booking.extensions import db
 from booking.forms import options
 from booking.geo.models import Commune
@@ -27,6 +27,7 @@ from booking.sites.services import (
     get_site_for,
     invite_practitioner,
     link_practitioner,
+    missing_equipment,
     practitioners_at,
     revoke_practitioner,
     sites_visible_to,
@@ -55,7 +56,8 @@ def site_page(site_id: int):
     site = get_site_for(db.session, current_user, site_id)
     manages = can(current_user, Action.MANAGE, site)
     query = request.args.get("praticien", "").strip()[:100]
-    found = find_practitioners(db.session, query) if manages and query else []
+    found = [(p, missing_equipment(site, p)) for p in find_practitioners(db.session, query)] \
+        if manages and query else []
     return render_template("sites/site.html", site=site, manages=manages, links=practitioners_at(db.session, site),
                            invite_form=InviteForm(), query=query, found=found,
                            remote_rules=remote_rules_at(db.session, site))
@@ -175,9 +177,14 @@ def invite(site_id: int):
 @staff_required
 @unit_of_work()
 def link(site_id: int, practitioner_id: int):
-    """Accept an existing practitioner at the site."""
-    link_practitioner(db.session, current_user, site_id, practitioner_id, now())
-    flash("Le praticien peut désormais publier ses disponibilités ici.", "success")
+    """Accept an existing practitioner at the site (after saying what equipment they need and the site lacks)."""
+    try:
+        link_practitioner(db.session, current_user, site_id, practitioner_id, now(),
+                          despite_missing_equipment=request.form.get("malgre_equipement") == "1")
+    except Conflict as refused:
+        flash(refused.message, "error")
+    else:
+        flash("Le praticien peut désormais publier ses disponibilités ici.", "success")
     return redirect(url_for("sites.site_page", site_id=site_id))
 
 
@@ -208,7 +215,8 @@ def accept(token: str):
                                                  first_name=form.first_name.data, last_name=form.last_name.data,
                                                  profession=form.profession.data, rpps=form.rpps.data,
                                                  specialty=form.specialty.data,
-                                                 consults_remotely=form.consults_remotely.data))
+                                                 consults_remotely=form.consults_remotely.data,
+                                                 needed_equipment=form.needed_equipment.data or []))
         except DomainError as error:
             flash(error.message, "error")
         else:

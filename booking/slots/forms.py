@@ -4,6 +4,7 @@ from wtforms import IntegerField, SelectField, TimeField, URLField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from booking.forms import BaseForm, CheckboxesField, FrenchDateField, options
+from booking.sites.rules import EQUIPMENT
 from booking.slots.rules import FREQUENCIES, POSITIONS, WEEKDAY_LABELS, WEEKDAYS
 
 
@@ -47,3 +48,8 @@ class CancelForm(BaseForm):
 
 class FeedForm(BaseForm):
     """Only the CSRF token."""
+
+
+class EquipmentForm(BaseForm):
+    needed_equipment = CheckboxesField("Pour téléconsulter, j’ai besoin sur place de",
+                                       choices=options(EQUIPMENT.items()))

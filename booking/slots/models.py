@@ -100,6 +100,9 @@ class Slot(db.Model):
     held_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     held_for_id: Mapped[int | None] = mapped_column(ForeignKey("waitlist_entries.id", ondelete="SET NULL",
                                                                use_alter=True))
+    # A téléconsultation at a site whose patients need an assistant, on a day nobody is on duty yet:
+    # published, but not bookable until the rota names someone (kept up to date by the rota).
+    awaiting_assistant: Mapped[bool] = mapped_column(default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     rule: Mapped[AvailabilityRule | None] = relationship()
@@ -126,6 +129,9 @@ def _bookability(now: datetime, hold_entry_id: int | None):
          "Ce créneau n’est pas encore ouvert à la réservation."),
         (Slot.booked_count < Slot.capacity, lambda s: s.booked_count < s.capacity,
          "Ce créneau vient d’être réservé par quelqu’un d’autre."),
+        (Slot.awaiting_assistant.is_(False), lambda s: not s.awaiting_assistant,
+         "Personne n’est encore prévu pour vous accueillir ce jour-là : ce créneau ouvrira dès qu’une assistante "
+         "sera de service."),
         (held_for_someone_else,
          lambda s: s.held_until is None or s.held_until <= now or (hold_entry_id is not None
                                                                    and s.held_for_id == hold_entry_id),

@@ -19,6 +19,7 @@ from booking.formatting import format_moment
 from booking.reactions import SLOTS_PUBLISHED, announce
 from booking.sites.calendar import outside_hours, site_calendar
 from booking.sites.models import Practitioner, Site
+from booking.sites.rota import awaits_assistant, duty_days
 from booking.sites.services import delegation, get_practitioner_for
 from booking.slots import rules
 from booking.slots.models import MODALITIES, AvailabilityRule, Slot, bookable
@@ -167,7 +168,9 @@ def _materialize(session: Session, rule: AvailabilityRule, times: list[rules.Slo
                or_(Slot.practitioner_id == rule.practitioner_id, Slot.room_id.in_(room_ids)))
     ))
     zone = ZoneInfo(site.time_zone)
-    calendar = site_calendar(session, site, window_start.astimezone(zone).date(), window_end.astimezone(zone).date())
+    first_day, last_day = window_start.astimezone(zone).date(), window_end.astimezone(zone).date()
+    calendar = site_calendar(session, site, first_day, last_day)
+    on_duty = duty_days(session, site, first_day, last_day) if site.requires_assistant else set()
     own_starts = {slot.starts_at for slot in around if slot.practitioner_id == rule.practitioner_id}
     mine = _Occupancy([slot for slot in around if slot.practitioner_id == rule.practitioner_id])
     by_room = {room.id: _Occupancy([slot for slot in around if slot.room_id == room.id]) for room in rooms}
@@ -197,7 +200,8 @@ def _materialize(session: Session, rule: AvailabilityRule, times: list[rules.Slo
                                f"{_describe(taken)} ({taken.practitioner.full_name}).")
         slot = Slot(rule_id=rule.id, practitioner_id=rule.practitioner_id, site_id=site.id, room_id=room.id,
                     starts_at=slot_time.starts_at, ends_at=slot_time.ends_at, modality=rule.modality,
-                    capacity=rule.capacity, status="open", **booking_window(rule, slot_time.starts_at))
+                    capacity=rule.capacity, status="open", **booking_window(rule, slot_time.starts_at),
+                    awaiting_assistant=awaits_assistant(site, rule.modality, day, on_duty))
         slot.site, slot.room, slot.practitioner = site, room, rule.practitioner
         session.add(slot)
         mine.add(slot)

@@ -14,8 +14,8 @@ from booking.errors import DomainError
 from booking.extensions import db
 from booking.formatting import day_param, local_time
 from booking.forms import options
-from booking.sites.services import accepted_sites, practitioner_of, set_delegation
-from booking.slots.forms import BlockForm, CancelForm, FeedForm, RuleForm
+from booking.sites.services import accepted_sites, practitioner_of, set_delegation, set_needed_equipment
+from booking.slots.forms import BlockForm, CancelForm, EquipmentForm, FeedForm, RuleForm
 from booking.slots.ical import appointment_ics, new_calendar_token, practitioner_feed, revoke_calendar_token
 from booking.slots.models import AvailabilityRule
 from booking.slots.rules import build_rrule
@@ -60,6 +60,7 @@ def agenda():
         "slots/agenda.html", practitioner=practitioner, monday=monday, week=week, by_slot=by_slot,
         rules=active_rules(db.session, practitioner),
         links=[link for link in practitioner.site_links if link.status == "accepted"],
+        equipment_form=EquipmentForm(needed_equipment=practitioner.needed_equipment),
         block_form=BlockForm(), feed_form=FeedForm(), days=[monday + timedelta(days=i) for i in range(7)],
         timedelta=timedelta)
 
@@ -208,6 +209,21 @@ def cancel_many():
             cancel_appointment(db.session, current_user, int(value), "practitioner", now())
             cancelled += 1
     flash(f"{cancelled} rendez-vous annulé{'s' if cancelled > 1 else ''} ; les patients seront prévenus.", "success")
+    return redirect(url_for("slots.agenda"))
+
+
+@blueprint.route("/praticien/equipement", methods=["POST"])
+@login_required
+def equipment():
+    """Say what equipment I need at a site to consult remotely (referents see it when accepting me)."""
+    practitioner = _practitioner()
+    form = EquipmentForm()
+    if form.validate_on_submit():
+        with unit_of_work():
+            set_needed_equipment(db.session, current_user, practitioner.id, form.needed_equipment.data or [])
+        flash("Votre équipement nécessaire est enregistré.", "success")
+    else:
+        flash("Équipement inconnu.", "error")
     return redirect(url_for("slots.agenda"))
 
 

@@ -232,3 +232,52 @@ def test_the_mairie_runs_a_practitioners_days_only_while_the_practitioner_allows
         assert client.get(page).status_code == 403
     audited = [e.action for e in session.scalars(select(AuditEvent).where(AuditEvent.user_id == world.agent_a.id))]
     assert "rule.publish" in audited and "slots.block" in audited
+
+
+def test_a_teleconsultation_needing_an_assistant_is_bookable_only_on_her_days(session, world):
+    from booking.sites.rota import put_on_duty, take_off_duty
+    from booking.slots.models import bookable, why_not_bookable
+
+    world.site_a.requires_assistant = True
+    session.commit()
+    _publish(session, world, modality="remote", video_url="https://visio.example.test/a")
+    free = select(Slot.starts_at).where(Slot.site_id == world.site_a.id, bookable(NOW))
+    assert list(session.scalars(free)) == []  # published, but nobody to receive the patients yet
+    waiting = session.scalars(select(Slot).where(Slot.site_id == world.site_a.id, Slot.modality == "remote")).first()
+    assert "assistante" in why_not_bookable(waiting, NOW)
+    with unit_of_work(session):
+        assert put_on_duty(session, world.agent_a, world.site_a.id, date(2026, 12, 11), date(2026, 12, 11),
+                           "Maryse", NOW) == 1
+    days = {slot.date() for slot in session.scalars(free)}
+    assert days == {date(2026, 12, 11)}
+    with unit_of_work(session):
+        take_off_duty(session, world.agent_a, world.site_a.id, date(2026, 12, 11), NOW)
+    assert list(session.scalars(free)) == []
+    with unit_of_work(session):  # a rule published on a day already staffed is bookable at once
+        put_on_duty(session, world.agent_a, world.site_a.id, date(2026, 12, 14), date(2026, 12, 14), "Maryse", NOW)
+        publish_rule(session, world.practitioner_user_a, world.practitioner_a.id, RuleInput(
+            site_id=world.site_a.id, rrule="FREQ=WEEKLY;BYDAY=MO", start_date=date(2026, 12, 7),
+            start_time=time(14), end_time=time(15), slot_minutes=30, modality="remote",
+            video_url="https://visio.example.test/a"), NOW)
+    assert {slot.date() for slot in session.scalars(free)} == {date(2026, 12, 14)}
+
+
+def test_the_referent_sees_the_equipment_a_practitioner_needs_before_accepting(client, auth, session, world):
+    from booking.errors import Conflict
+    from booking.sites.models import SitePractitioner
+    from booking.sites.services import link_practitioner
+
+    newcomer = builders.make_practitioner(session, [], last_name="Fabre", needed_equipment=["otoscope", "ecg"])
+    world.site_a.equipment = ["otoscope"]
+    session.commit()
+    with pytest.raises(Conflict) as refused:
+        link_practitioner(session, world.commune_admin_a, world.site_a.id, newcomer.id, NOW)
+    assert "Électrocardiographe (ECG)" in refused.value.message and "Otoscope" not in refused.value.message
+    session.rollback()
+    with time_machine.travel(NOW, tick=False):
+        auth.login(world.commune_admin_a.email)
+        page = client.get(f"/gestion/sites/{world.site_a.id}?praticien=Fabre").get_data(as_text=True)
+        assert "Il manque à ce lieu" in page and "Accepter quand même" in page
+        client.post(f"/gestion/sites/{world.site_a.id}/praticiens/{newcomer.id}/accepter",
+                    data={"malgre_equipement": "1"})
+    assert session.get(SitePractitioner, (world.site_a.id, newcomer.id)).status == "accepted"
