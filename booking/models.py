@@ -14,6 +14,7 @@ from booking.sites.models import (
     HolidayOpening,
     OpeningHours,
     Practitioner,
+    Profession,
     Room,
     Site,
     SiteClosure,
@@ -41,6 +42,6 @@ __all__ = [
     "ApiToken", "Appointment", "DelaySample", "ReportDelivery", "InboundMessage", "SmsOptOut",
     "AuditEvent", "AvailabilityRule", "Commune", "Departement", "Epci",
     "FormerCommune", "JobLease", "Notification", "Patient", "PostalCode", "Practitioner", "Region", "Room", "Site",
-    "HolidayOpening", "OpeningHours", "SiteClosure", "WalkInVisit", "AssistantDuty",
+    "HolidayOpening", "OpeningHours", "SiteClosure", "WalkInVisit", "AssistantDuty", "Profession",
     "PhoneVerification", "SiteInvitation", "SitePractitioner", "Slot", "UnmetDemand", "User", "WaitlistEntry",
 ]

@@ -18,6 +18,7 @@ from tests import builders  # noqa: E402
 
 GEO_FIXTURE = Path(__file__).parent / "fixtures" / "geo"
 GEO_TABLES = {"regions", "departements", "communes", "postal_codes", "former_communes", "epcis", "epci_members"}
+SEEDED_TABLES = {"professions"}  # reference data a migration loads: kept between tests
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite"] if os.environ.get("TEST_SKIP_POSTGRES") == "1" else ["sqlite", "postgresql"]
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=timezone.utc)
@@ -86,7 +87,7 @@ def database_url(request, tmp_path_factory):
 
 
 def _empty_tables(keep_geo: bool) -> None:
-    tables = [t for metadata in ALL_METADATA for t in metadata.sorted_tables]
+    tables = [t for metadata in ALL_METADATA for t in metadata.sorted_tables if t.name not in SEEDED_TABLES]
     if keep_geo:
         tables = [t for t in tables if t.name not in GEO_TABLES]
     with db.engine.begin() as connection:

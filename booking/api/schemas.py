@@ -10,11 +10,21 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from booking.appointments.services import CANCEL_REASONS
 from booking.sites.models import SITE_KINDS
-from booking.sites.rules import PROFESSIONS
+from booking.sites.professions import PROFESSIONS
 from booking.slots.models import MODALITIES
 from booking.text import text_problem
 
-PROFESSION = validate.OneOf(sorted(PROFESSIONS))
+
+class _KnownProfession(validate.Validator):
+    """One of the professions of the reference table, read when the request is checked (the list grows)."""
+
+    def __call__(self, value: str) -> str:
+        if value not in PROFESSIONS:
+            raise ValidationError("Profession inconnue : voir la liste des codes de profession de la plateforme.")
+        return value
+
+
+PROFESSION = _KnownProfession()
 # Beyond these, a date is a typing error (and 0001-01-01 or 9999-12-31 overflow date arithmetic).
 DAYS = validate.Range(min=date(1900, 1, 1), max=date(2100, 12, 31))
 INSEE = validate.Regexp(r"^[0-9][0-9AB][0-9]{3}$", error="Code INSEE à 5 caractères attendu.")

@@ -27,7 +27,7 @@ from booking.formatting import day_param, local_time
 from booking.geo.services import commune_label
 from booking.patients.forms import FindPatientForm
 from booking.patients.services import find_patients, read_patient
-from booking.sites.rules import PROFESSIONS
+from booking.sites.professions import PROFESSIONS
 from booking.sites.services import get_site_for, sites_visible_to
 from booking.slots.models import Slot
 from booking.slots.services import next_free_slots

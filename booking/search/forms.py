@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from booking.formatting import SITE_KIND_LABELS
 from booking.forms import BaseForm, FrenchDateField, options
-from booking.sites.rules import PROFESSIONS
+from booking.sites.professions import profession_choices
 
 
 class SearchForm(BaseForm):
@@ -18,7 +18,7 @@ class SearchForm(BaseForm):
     commune = StringField("Votre commune ou code postal", validators=[DataRequired("Indiquez une commune."),
                                                                      Length(max=100)])
     profession = SelectField("Qui voulez-vous consulter ?", validate_choice=False,
-                             choices=options([("", "Tous les professionnels")] + list(PROFESSIONS.items())))
+                             choices=profession_choices(("", "Tous les professionnels")))
     kind = SelectField("Type de lieu", validate_choice=False,
                        choices=options([("", "Tous les lieux")] + list(SITE_KIND_LABELS.items())))
     depuis = FrenchDateField("À partir du", validators=[Optional()])

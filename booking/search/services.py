@@ -11,7 +11,7 @@ from booking.geo.models import Commune, epci_members
 from booking.geo.services import find_communes
 from booking.search.models import UnmetDemand
 from booking.sites.models import SITE_KINDS, Practitioner, Site, SitePractitioner, site_served_communes
-from booking.sites.rules import PROFESSIONS
+from booking.sites.professions import PROFESSIONS
 from booking.slots.models import Slot, bookable
 
 UNMET_DEMAND_DAYS = 30

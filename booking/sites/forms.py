@@ -14,7 +14,8 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 from booking.formatting import SITE_KIND_LABELS
 from booking.forms import BaseForm, CheckboxesField, FrenchDateField, NewPasswordFields, options
 from booking.sites.models import CLOSURE_REASONS, SITE_KINDS
-from booking.sites.rules import ACCESSIBILITY, EQUIPMENT, PROFESSIONS
+from booking.sites.professions import profession_choices
+from booking.sites.rules import ACCESSIBILITY, EQUIPMENT
 
 
 class SiteForm(BaseForm):
@@ -58,7 +59,7 @@ class InviteForm(BaseForm):
 class PractitionerProfileForm(NewPasswordFields, BaseForm):
     first_name = StringField("Prénom", validators=[DataRequired(), Length(max=100)])
     last_name = StringField("Nom", validators=[DataRequired(), Length(max=100)])
-    profession = SelectField("Profession", choices=options(PROFESSIONS.items()))
+    profession = SelectField("Profession", choices=profession_choices())
     specialty = StringField("Spécialité ou orientation (facultatif)", validators=[Optional(), Length(max=80)])
     rpps = StringField("Numéro RPPS (11 chiffres)", validators=[Optional(), Length(max=20)])
     needed_equipment = CheckboxesField("Pour téléconsulter, j’ai besoin sur place de (facultatif)",
@@ -100,3 +101,9 @@ class RotaForm(BaseForm):
     last_day = FrenchDateField("Au (inclus)", validators=[InputRequired("Indiquez une date.")])
     assistant = StringField("Qui assiste les patients (un prénom suffit)", validators=[DataRequired("Indiquez qui."),
                                                                                        Length(max=100)])
+
+
+class ProfessionForm(BaseForm):
+    label = StringField("Libellé (comme les habitants le lisent)", validators=[DataRequired(), Length(max=80)])
+    code = StringField("Code (minuscules, sans accent ni espace ; il ne change plus)",
+                       validators=[DataRequired(), Length(max=40)])

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booking.extensions import db
 from booking.geo.models import Commune, Epci
-from booking.sites.rules import PROFESSIONS
 from notifications.sqltypes import UtcDateTime, utcnow
 
 SMS_LABEL_LENGTH = 30
@@ -114,16 +113,26 @@ class Room(db.Model):
     site: Mapped[Site] = relationship(back_populates="rooms")
 
 
+class Profession(db.Model):
+    """A profession practitioners declare (reference data: the administrator adds, never a migration)."""
+
+    __tablename__ = "professions"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label: Mapped[str] = mapped_column(String(80))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
 class Practitioner(db.Model):
     __tablename__ = "practitioners"
-    __table_args__ = (CheckConstraint(f"profession IN {tuple(PROFESSIONS)!r}", name="profession"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), unique=True)
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     rpps: Mapped[str | None] = mapped_column(String(11), unique=True)
-    profession: Mapped[str] = mapped_column(String(40), index=True)
+    profession: Mapped[str] = mapped_column(ForeignKey("professions.code"), index=True)
     specialty: Mapped[str | None] = mapped_column(String(80))
     consults_remotely: Mapped[bool] = mapped_column(default=False)
     email: Mapped[str | None] = mapped_column(String(254))

@@ -1,8 +1,10 @@
-"""Pure rules about sites and practitioners: professions, RPPS numbers."""
+"""Pure rules about sites and practitioners: the first professions, RPPS numbers, equipment."""
 
 from booking.errors import InvalidInput
 
-PROFESSIONS = {
+# The professions a new platform starts with (migration f-seeds them); the administrator adds others
+# in the reference table ``professions`` (booking.sites.professions), without a code change.
+SEED_PROFESSIONS = {
     "medecin_generaliste": "Médecin généraliste",
     "ophtalmologue": "Ophtalmologue",
     "dermatologue": "Dermatologue",
@@ -23,6 +25,9 @@ PROFESSIONS = {
     "dieteticien": "Diététicien ou diététicienne",
     "orthophoniste": "Orthophoniste",
     "pmi": "Protection maternelle et infantile (PMI)",
+    "allergologue": "Allergologue",
+    "orthoptiste": "Orthoptiste",
+    "infirmier_pratique_avancee": "Infirmier ou infirmière en pratique avancée (IPA)",
 }
 
 
@@ -51,6 +56,8 @@ def clean_rpps(text: str) -> str:
 
 def profession_label(code: str) -> str:
     """Return the French label of a profession code."""
+    from booking.sites.professions import PROFESSIONS
+
     return PROFESSIONS.get(code, code)
 
 

@@ -36,7 +36,8 @@ from booking.sites.models import (
     SiteInvitation,
     SitePractitioner,
 )
-from booking.sites.rules import ACCESSIBILITY, EQUIPMENT, PROFESSIONS, clean_rpps, default_served_communes
+from booking.sites.professions import PROFESSIONS
+from booking.sites.rules import ACCESSIBILITY, EQUIPMENT, clean_rpps, default_served_communes
 from booking.slots.models import Slot
 
 INVITATION_DAYS = 14

@@ -15,8 +15,9 @@ from booking.extensions import db
 from booking.forms import options
 from booking.geo.models import Commune
 from booking.geo.rules import DEFAULT_TIME_ZONE, DEPARTEMENT_TIME_ZONES, TIME_ZONE_LABELS
-from booking.sites.forms import InviteForm, PractitionerProfileForm, SiteForm
+from booking.sites.forms import InviteForm, PractitionerProfileForm, ProfessionForm, SiteForm
 from booking.sites.models import Site
+from booking.sites.professions import add_profession, all_professions
 from booking.sites.services import (
     PractitionerInput,
     SiteInput,
@@ -224,3 +225,26 @@ def accept(token: str):
             flash(f"Bienvenue : vous pouvez publier vos disponibilités à {invitation.site.name}.", "success")
             return redirect(url_for("slots.agenda"))
     return render_template("sites/invitation.html", invitation=invitation, form=form, signed_in=signed_in)
+
+
+@blueprint.route("/admin/professions", methods=["GET", "POST"])
+@staff_required
+def professions():
+    """The list of professions, which the platform's administrator extends."""
+    if not is_admin(current_user):
+        abort(403)
+    form = ProfessionForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                added = add_profession(db.session, current_user, form.code.data, form.label.data, now())
+                label = added.label
+        except DomainError as error:
+            form.add_domain_error(error)
+            status = error.http_status
+        else:
+            flash(f"Profession ajoutée : {label}. Les praticiens peuvent la choisir dès maintenant.", "success")
+            return redirect(url_for("sites.professions"))
+    return render_template("sites/professions.html", form=form, professions=all_professions(db.session)), \
+        status if status != 200 else 422 if form.errors else 200

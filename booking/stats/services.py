@@ -23,7 +23,7 @@ from booking.outgoing.keys import appointment_message_sql
 from booking.patients.models import Patient
 from booking.search.models import UnmetDemand
 from booking.sites.models import Practitioner, Site, site_served_communes
-from booking.sites.rules import PROFESSIONS
+from booking.sites.professions import PROFESSIONS
 from booking.slots.models import Slot
 from booking.stats.models import DelaySample
 from booking.stats.rules import (

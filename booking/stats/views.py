@@ -10,7 +10,7 @@ from booking.clock import now
 from booking.errors import InvalidInput
 from booking.extensions import db
 from booking.formatting import day_param, local_time
-from booking.sites.rules import PROFESSIONS
+from booking.sites.professions import PROFESSIONS
 from booking.sites.services import sites_visible_to
 from booking.stats.export import period_label, to_csv, to_pdf
 from booking.stats.report import previous_month

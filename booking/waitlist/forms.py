@@ -5,12 +5,12 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired
 
-from booking.forms import BaseForm, FrenchDateField, options
-from booking.sites.rules import PROFESSIONS
+from booking.forms import BaseForm, FrenchDateField
+from booking.sites.professions import profession_choices
 
 
 class WaitlistForm(BaseForm):
     site_id = SelectField("Lieu", coerce=int, choices=[])
-    profession = SelectField("Profession", choices=options(PROFESSIONS.items()))
+    profession = SelectField("Profession", choices=profession_choices())
     first_day = FrenchDateField("Du", validators=[InputRequired("Indiquez une date.")])
     last_day = FrenchDateField("Au", validators=[InputRequired("Indiquez une date.")])

@@ -21,7 +21,7 @@ from booking.extensions import db
 from booking.outgoing import sms
 from booking.patients.models import Patient
 from booking.sites.models import Practitioner, Site
-from booking.sites.rules import PROFESSIONS
+from booking.sites.professions import PROFESSIONS
 from booking.slots.models import Slot, bookable
 from booking.urls import public_url
 from booking.waitlist.models import WaitlistEntry

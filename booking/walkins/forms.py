@@ -3,12 +3,12 @@
 from wtforms import SelectField, StringField, TimeField
 from wtforms.validators import InputRequired, Length, Optional
 
-from booking.forms import BaseForm, options
-from booking.sites.rules import PROFESSIONS
+from booking.forms import BaseForm
+from booking.sites.professions import profession_choices
 
 
 class WalkInForm(BaseForm):
     at = TimeField("Heure d’arrivée", validators=[InputRequired("Indiquez l’heure.")])
-    profession = SelectField("Professionnel consulté", choices=options(PROFESSIONS.items()))
+    profession = SelectField("Professionnel consulté", choices=profession_choices())
     commune = StringField("Commune de résidence (nom ou code postal ; facultatif)",
                           validators=[Optional(), Length(max=100)])

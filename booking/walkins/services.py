@@ -11,7 +11,7 @@ from booking.auth.permissions import Action, fetch
 from booking.errors import InvalidInput
 from booking.geo.services import resolve_commune
 from booking.sites.models import Site
-from booking.sites.rules import PROFESSIONS
+from booking.sites.professions import PROFESSIONS
 from booking.walkins.models import WalkInVisit
 
 
