@@ -39,6 +39,23 @@ def _today(site) -> date:
     return now().astimezone(ZoneInfo(site.time_zone)).date()
 
 
+def _confirmed_day(text: str) -> date:
+    """The day a confirmation button names in its URL (the CSRF token checked)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        abort(404)
+
+
+def _slots(count: int, adjective: str) -> str:
+    """« 1 créneau libre retiré », « 3 créneaux libres retirés »."""
+    plural = "s" if count > 1 else ""
+    words = ' '.join(word if word.endswith('s') else word + plural for word in adjective.split())
+    return f"{count} créneau{'x' if count > 1 else ''} {words}"
+
+
 def _room_choices(site):
     return options([("", "Tout le lieu")] + [(str(room.id), f"Seulement la salle « {room.name} »")
                                              for room in site.rooms])
@@ -117,8 +134,7 @@ def close(site_id: int):
         except DomainError as error:
             form.add_domain_error(error)
         else:
-            flash(f"Fermeture enregistrée : {result.withdrawn} créneau{'x' if result.withdrawn > 1 else ''} libre"
-                  f"{'s' if result.withdrawn > 1 else ''} retiré{'s' if result.withdrawn > 1 else ''}.", "success")
+            flash(f"Fermeture enregistrée : {_slots(result.withdrawn, 'libre retiré')}.", "success")
             return redirect(url_for("site_calendar.closure", closure_id=result.closure.id))
     return _page(site, closure_form=form, status=422)
 
@@ -155,8 +171,7 @@ def lift(closure_id: int):
     with unit_of_work():
         site_id = get_closure(db.session, current_user, closure_id).site_id
         created = reopen(db.session, current_user, closure_id, now())
-    flash(f"Le lieu est rouvert ces jours-là : {created} créneau{'x' if created > 1 else ''} remis en ligne.",
-          "success")
+    flash(f"Le lieu est rouvert ces jours-là : {_slots(created, 'remis')} en ligne.", "success")
     return redirect(url_for("site_calendar.calendar", site_id=site_id))
 
 
@@ -164,22 +179,15 @@ def lift(closure_id: int):
 @staff_required
 def holiday(site_id: int, day: str):
     """Open the site on a public holiday after all, or close it again."""
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        chosen = date.fromisoformat(day)
-    except ValueError:
-        abort(404)
+    chosen = _confirmed_day(day)
     try:
         with unit_of_work():
             if request.form.get("open") == "1":
                 created = open_on_holiday(db.session, current_user, site_id, chosen, now())
-                flash(f"Le lieu ouvre ce jour férié : {created} créneau{'x' if created > 1 else ''} publié"
-                      f"{'s' if created > 1 else ''}.", "success")
+                flash(f"Le lieu ouvre ce jour férié : {_slots(created, 'publié')}.", "success")
             else:
                 removed = close_on_holiday_again(db.session, current_user, site_id, chosen, now())
-                flash(f"Le lieu reste fermé ce jour férié ({removed} créneau{'x' if removed > 1 else ''} libre"
-                      f"{'s' if removed > 1 else ''} retiré{'s' if removed > 1 else ''}).", "success")
+                flash(f"Le lieu reste fermé ce jour férié ({_slots(removed, 'libre retiré')}).", "success")
     except DomainError as error:
         flash(error.message, "error")
     return redirect(url_for("site_calendar.calendar", site_id=site_id))
@@ -208,12 +216,7 @@ def rota(site_id: int):
 @staff_required
 def off_duty(site_id: int, day: str):
     """Nobody assists that day any more (its booked téléconsultations are said, to be handled)."""
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        chosen = date.fromisoformat(day)
-    except ValueError:
-        abort(404)
+    chosen = _confirmed_day(day)
     with unit_of_work():
         booked = take_off_duty(db.session, current_user, site_id, chosen, now())
     flash("Plus personne n’est de service ce jour-là : ses téléconsultations ne sont plus réservables."
