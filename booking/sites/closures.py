@@ -19,6 +19,7 @@ from booking.auth.models import User
 from booking.auth.permissions import Action, fetch, require
 from booking.auth.services import record_audit
 from booking.errors import InvalidInput, NotFound
+from booking.reactions import SLOTS_PUBLISHED, announce
 from booking.sites.calendar import public_holidays
 from booking.sites.models import CLOSURE_REASONS, HolidayOpening, Room, Site, SiteClosure
 from booking.slots import rules
@@ -125,6 +126,8 @@ def _rematerialize(session: Session, site: Site, now: datetime) -> int:
     for rule in session.scalars(select(AvailabilityRule).where(AvailabilityRule.site_id == site.id,
                                                                AvailabilityRule.active)):
         created += materialize_rule(session, rule, now)
+    if created:
+        announce(session, SLOTS_PUBLISHED, site_id=site.id, now=now)  # people waiting may get one
     return created
 
 
