@@ -68,6 +68,8 @@ def from_environment(instance_path: str) -> dict:
         "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN"),
         "TWILIO_MESSAGING_SERVICE_SID": os.environ.get("TWILIO_MESSAGING_SERVICE_SID"),
         "TWILIO_FROM": os.environ.get("TWILIO_FROM"),
+        # The number reminder calls come from (a French landline-looking number); TWILIO_FROM by default.
+        "TWILIO_VOICE_FROM": os.environ.get("TWILIO_VOICE_FROM"),
         "TWILIO_API_BASE_URL": os.environ.get("TWILIO_API_BASE_URL"),
         "MAIL_BACKEND": os.environ.get("MAIL_BACKEND", "log" if not os.environ.get("MAIL_SERVER") else "smtp"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),

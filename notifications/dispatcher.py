@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from notifications.models import Notification, SmsOptOut
 from notifications.sms import SendResult, mask
+from notifications.voice import call_twiml
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +43,16 @@ def worker_name() -> str:
 
 @dataclass
 class Hooks:
-    """What the application does when the provider says a number cannot receive SMS."""
+    """What the application does with what the provider reports.
+
+    ``on_permanent_failure``: a number cannot receive SMS. ``on_keypress(session, call, digit, now)``: a key
+    pressed during a call (other than 3, which reads the message again); returns (outcome, text to say).
+    ``on_call_outcome(session, call, now)``: a call ended (``call.outcome`` says how).
+    """
 
     on_permanent_failure: Callable[[Session, Notification], None] | None = None
+    on_keypress: Callable[[Session, Notification, str, datetime], tuple[str | None, str]] | None = None
+    on_call_outcome: Callable[[Session, Notification, datetime], None] | None = None
 
 
 @dataclass
@@ -93,7 +101,7 @@ def _finish(session: Session, message: Notification, result: SendResult, now: da
             hooks.on_permanent_failure(session, message)
 
 
-def recover_stuck(session: Session, now: datetime, sms_backend, report: DispatchReport) -> None:
+def recover_stuck(session: Session, now: datetime, sms_backend, report: DispatchReport, voice_backend=None) -> None:
     """Settle messages left in ``sending`` by a dispatcher that died, without sending any twice."""
     stuck = list(session.scalars(select(Notification).where(
         Notification.status == "sending", Notification.claimed_at < now - STUCK_AFTER)))
@@ -102,7 +110,11 @@ def recover_stuck(session: Session, now: datetime, sms_backend, report: Dispatch
         if message.channel == "sms":
             provider_id = sms_backend.find_sent(message.recipient, message.body or "",
                                                 message.claimed_at - timedelta(days=1))
-        if provider_id or (message.channel == "sms" and sms_backend.name == "log"):
+        elif message.channel == "voice" and voice_backend is not None:
+            provider_id = voice_backend.find_placed(message.recipient, message.claimed_at - timedelta(minutes=1))
+        logged_only = (message.channel == "sms" and sms_backend.name == "log") or (
+            message.channel == "voice" and voice_backend is not None and voice_backend.name == "log")
+        if provider_id or logged_only:
             message.status, message.provider_id, message.sent_at = "sent", provider_id, message.claimed_at
         else:
             message.status = "pending"
@@ -112,13 +124,25 @@ def recover_stuck(session: Session, now: datetime, sms_backend, report: Dispatch
     session.commit()
 
 
+def _call(message: Notification, voice_backend, webhook_base_url: str | None) -> SendResult:
+    if voice_backend is None or not webhook_base_url:
+        return SendResult(error_code=UNSENDABLE, error="Appels non configurés")
+    base = webhook_base_url.rstrip("/")
+    twiml = call_twiml(message.body or "", f"{base}/twilio/voice/keypress?n={message.id}")
+    return voice_backend.call(message.recipient, twiml, f"{base}/twilio/voice/status")
+
+
 def dispatch(session: Session, now: datetime, *, sms_backend, mail_backend, status_callback: str | None = None,
-             hooks: Hooks | None = None, worker: str | None = None, limit: int | None = None) -> DispatchReport:
-    """Send every message due at ``now``; return what happened."""
+             hooks: Hooks | None = None, worker: str | None = None, limit: int | None = None,
+             voice_backend=None, webhook_base_url: str | None = None) -> DispatchReport:
+    """Send every message due at ``now``; return what happened.
+
+    ``webhook_base_url`` (the public address of ``/notifications``) is where calls report keys and outcomes.
+    """
     hooks = hooks or Hooks()
     worker = worker or worker_name()
     report = DispatchReport()
-    recover_stuck(session, now, sms_backend, report)
+    recover_stuck(session, now, sms_backend, report, voice_backend)
     remaining = limit
     while remaining is None or remaining > 0:
         ids = claim(session, now, worker, BATCH if remaining is None else min(BATCH, remaining))
@@ -132,9 +156,16 @@ def dispatch(session: Session, now: datetime, *, sms_backend, mail_backend, stat
                 report.skipped += 1
                 session.commit()
                 continue
+            if message.expires_at is not None and now > message.expires_at:
+                message.status, message.last_error, message.updated_at = "cancelled", "Trop tard", now
+                report.skipped += 1
+                session.commit()
+                continue
             try:
                 if message.channel == "sms":
                     result = sms_backend.send(message.recipient, message.body or "", status_callback)
+                elif message.channel == "voice":
+                    result = _call(message, voice_backend, webhook_base_url)
                 else:
                     result = mail_backend.send(message.recipient, message.subject or "", message.body or "",
                                                message.html_body, message.attachments)

@@ -7,7 +7,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from notifications.sqltypes import UtcDateTime, utcnow
 
-CHANNELS = ("sms", "email")
+CHANNELS = ("sms", "email", "voice")
 STATUSES = ("pending", "sending", "sent", "delivered", "undelivered", "failed", "cancelled")
 
 # Own metadata: this package is independent of the application that uses it.
@@ -55,6 +55,10 @@ class Notification(NotificationBase):
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(80))
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Not sent at all after this instant (a call must not ring at night because the dispatcher was late).
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # What the person did with a call: answered, confirmed, cancelled, no_answer, busy, failed.
+    outcome: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 

@@ -22,6 +22,7 @@ def enqueue(
     subject: str | None = None,
     html_body: str | None = None,
     attachments: list[tuple[str, str, bytes]] | None = None,
+    expires_at: datetime | None = None,
 ) -> Notification:
     """Add a message to the outbox, or return the one already there with that dedupe key."""
     if channel not in CHANNELS:
@@ -38,6 +39,7 @@ def enqueue(
         attachments=[{"filename": name, "content_type": kind, "data": base64.b64encode(data).decode()}
                      for name, kind, data in attachments] if attachments else None,
         due_at=due_at,
+        expires_at=expires_at,
         dedupe_key=dedupe_key,
         group_key=group_key,
         status="pending",

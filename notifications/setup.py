@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from notifications.dispatcher import Hooks, dispatch
 from notifications.mail import LogMailBackend, SmtpMailBackend
 from notifications.sms import LogSmsBackend, TwilioSmsBackend
+from notifications.voice import LogVoiceBackend, TwilioVoiceBackend
 from notifications.webhooks import blueprint
 
 
@@ -44,6 +45,18 @@ def sms_backend_from_config(config) -> object:
     return LogSmsBackend(full=bool(config.get("SMS_LOG_FULL")))
 
 
+def voice_backend_from_config(config) -> object:
+    """Build the voice backend: Twilio's Calls API beside Twilio SMS, else the log; None when no caller number
+    is configured (calls then fail as "not configured", SMS go on)."""
+    if config.get("SMS_BACKEND", "log") == "twilio":
+        if not (config.get("TWILIO_VOICE_FROM") or config.get("TWILIO_FROM")):
+            return None
+        return TwilioVoiceBackend(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"],
+                                  config.get("TWILIO_VOICE_FROM") or config.get("TWILIO_FROM"),
+                                  config.get("TWILIO_API_BASE_URL"))
+    return LogVoiceBackend()
+
+
 def mail_backend_from_config(config) -> object:
     """Build the email backend: SMTP when MAIL_BACKEND is smtp, else the log."""
     if config.get("MAIL_BACKEND") == "smtp":
@@ -64,7 +77,8 @@ def run_dispatch(now, limit=None):
     config = current_app.config
     return dispatch(settings.session(), now, sms_backend=sms_backend_from_config(config),
                     mail_backend=mail_backend_from_config(config), status_callback=status_callback_url(config),
-                    hooks=settings.hooks, limit=limit)
+                    hooks=settings.hooks, limit=limit, voice_backend=voice_backend_from_config(config),
+                    webhook_base_url=config["PUBLIC_BASE_URL"].rstrip("/") + "/notifications")
 
 
 notifications_cli = AppGroup("notifications", help="Messages : SMS et e-mails.")

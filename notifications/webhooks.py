@@ -94,3 +94,64 @@ def twilio_inbound():
             reply = settings.on_inbound(session, sender, keyword, now) if settings.on_inbound else None
         session.add(InboundMessage(provider_id=sid, keyword=keyword[:20], reply=reply, at=now))
     return _twiml(reply)
+
+
+# What Twilio says of a finished call → (our status, the call's outcome).
+CALL_ENDINGS = {"completed": ("delivered", "answered"), "busy": ("undelivered", "busy"),
+                "no-answer": ("undelivered", "no_answer"), "failed": ("failed", "failed"),
+                "canceled": ("failed", "failed")}
+
+
+def _voice_twiml(body: str) -> Response:
+    return Response('<?xml version="1.0" encoding="UTF-8"?><Response>' + body + "</Response>", mimetype="text/xml")
+
+
+@blueprint.route("/twilio/voice/status", methods=["POST"])
+def twilio_voice_status():
+    """Record how a call ended (once: a repeated callback changes nothing) and let the application react."""
+    _validate_signature()
+    settings = _settings()
+    session = settings.session()
+    sid = request.form.get("CallSid", "")
+    ending = CALL_ENDINGS.get(request.form.get("CallStatus", ""))
+    call = session.scalar(select(Notification).where(Notification.provider_id == sid,
+                                                     Notification.channel == "voice")) if sid else None
+    if call is None or ending is None or call.status in ("delivered", "undelivered", "failed"):
+        return Response(status=204)
+    now = datetime.now(timezone.utc)
+    with settings.transaction(session):
+        call.status, call.updated_at = ending[0], now
+        call.outcome = call.outcome or ending[1]  # a key pressed (confirmed, cancelled) says more than "answered"
+        if settings.hooks.on_call_outcome:
+            settings.hooks.on_call_outcome(session, call, now)
+    return Response(status=204)
+
+
+@blueprint.route("/twilio/voice/keypress", methods=["POST"])
+def twilio_voice_keypress():
+    """A key pressed during a reminder call: 3 reads it again; the application decides what 1 and 2 do."""
+    from notifications.voice import call_twiml, say
+
+    _validate_signature()
+    settings = _settings()
+    session = settings.session()
+    call = session.get(Notification, request.args.get("n", type=int) or 0)
+    sid, digit = request.form.get("CallSid", ""), (request.form.get("Digits") or "")[:1]
+    if call is None or call.channel != "voice" or not sid:
+        abort(404)
+    if digit == "3" or not digit:
+        again = call_twiml(call.body or "", settings.public_base_url + request.full_path.rstrip("?"))
+        return Response(again, mimetype="text/xml")
+    key = f"{sid}:{digit}"[:64]
+    known = session.get(InboundMessage, key)
+    if known is not None:
+        return _voice_twiml(known.reply or "")  # Twilio retried: same answer, nothing done twice
+    now = datetime.now(timezone.utc)
+    with settings.transaction(session):
+        outcome, text = (settings.hooks.on_keypress(session, call, digit, now) if settings.hooks.on_keypress
+                         else (None, "Merci. Au revoir."))
+        if outcome:
+            call.outcome, call.updated_at = outcome, now
+        reply = say(text) + "<Hangup/>"
+        session.add(InboundMessage(provider_id=key, keyword=f"appel:{digit}", reply=reply, at=now))
+    return _voice_twiml(reply)

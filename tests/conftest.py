@@ -171,7 +171,7 @@ def auth(client):
 
 
 TWILIO = {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "stub-auth-token",
-          "TWILIO_MESSAGING_SERVICE_SID": "MG" + "1" * 32}
+          "TWILIO_MESSAGING_SERVICE_SID": "MG" + "1" * 32, "TWILIO_VOICE_FROM": "+33471000000"}
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ class TwilioStub:
     delay_seconds: float = 0.0
     received: list = field(default_factory=list)
     accepted: list = field(default_factory=list)  # the messages "Twilio" accepted
+    calls: list = field(default_factory=list)     # the calls "Twilio" placed, with their TwiML
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> "TwilioStub":
@@ -60,7 +61,13 @@ class TwilioStub:
                     stub.received.append(Received("POST", self.path, form, self._auth()))
                     scripted = stub.responses.pop(0) if stub.responses else None
                 status, payload = scripted or (201, None)
-                if status == 201:
+                if status == 201 and self.path.endswith("/Calls.json"):
+                    payload = {"sid": "CA" + secrets.token_hex(16), "to": form.get("To"), "from": form.get("From"),
+                               "status": "queued", "date_created": "Mon, 01 Mar 2027 08:00:00 +0000"}
+                    with stub.lock:
+                        stub.calls.append({**payload, "twiml": form.get("Twiml"),
+                                           "status_callback": form.get("StatusCallback")})
+                elif status == 201:
                     payload = {"sid": "SM" + secrets.token_hex(16), "to": form.get("To"), "body": form.get("Body"),
                                "status": "queued", "date_created": "Mon, 01 Mar 2027 08:00:00 +0000"}
                     with stub.lock:
@@ -72,6 +79,14 @@ class TwilioStub:
             def do_GET(self):
                 url = urlsplit(self.path)
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                if url.path.endswith("/Calls.json"):
+                    with stub.lock:
+                        stub.received.append(Received("GET", self.path, query, self._auth()))
+                        calls = [c for c in stub.calls if c["to"] == query.get("To", c["to"])]
+                    self._reply(200, {"calls": calls, "next_page_uri": None, "previous_page_uri": None,
+                                      "first_page_uri": url.path, "uri": url.path, "page": 0, "page_size": 20,
+                                      "start": 0, "end": len(calls)})
+                    return
                 with stub.lock:
                     stub.received.append(Received("GET", self.path, query, self._auth()))
                     messages = [m for m in stub.accepted if m["to"] == query.get("To", m["to"])]

@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 import notifications
 from booking.appointments.links import cancel_token
 from booking.appointments.models import Appointment
-from booking.appointments.rules import morning_after, reminder_due
-from booking.outgoing import keys, sms
+from booking.appointments.rules import call_window, morning_after, reminder_due, retry_window
+from booking.outgoing import keys, sms, voice
 from booking.patients.models import Patient
 from booking.urls import public_url
 
@@ -52,33 +52,98 @@ def cancelled_by_site_text(appointment: Appointment) -> str:
     return sms.cancelled_by_site(visit_of(appointment), public_url(f"/lieux/{appointment.slot.site_id}"))
 
 
-def _sms(session: Session, appointment: Appointment, kind: str, body: str, due_at: datetime) -> None:
-    notifications.enqueue(session, channel="sms", recipient=appointment.patient.phone, body=body, due_at=due_at,
+def caregiver_reachable(patient: Patient) -> bool:
+    """A caregiver's mobile, with their consent recorded at the desk."""
+    return bool(patient.caregiver_phone and patient.caregiver_consent_at and patient.erased_at is None)
+
+
+def can_be_called(patient: Patient) -> bool:
+    """A landline the patient has not asked us to leave alone."""
+    return bool(patient.phone and patient.phone_kind == "landline" and not patient.calls_refused
+                and patient.erased_at is None)
+
+
+def reminder_channel(patient: Patient) -> str:
+    """How a patient is reminded: by SMS, by SMS to their caregiver, by a call to their landline, or not at all."""
+    if can_receive_sms(patient):
+        return "sms"
+    if caregiver_reachable(patient):
+        return "caregiver"
+    if can_be_called(patient):
+        return "voice"
+    return "none"
+
+
+def _sms(session: Session, appointment: Appointment, kind: str, body: str, due_at: datetime,
+         recipient: str | None = None) -> None:
+    notifications.enqueue(session, channel="sms", recipient=recipient or appointment.patient.phone, body=body,
+                          due_at=due_at, dedupe_key=keys.appointment_message(appointment.id, kind),
+                          group_key=keys.appointment_group(appointment.id))
+
+
+def _reminder_times(appointment: Appointment, now: datetime):
+    site = appointment.slot.site
+    for kind, hours in (("reminder", site.reminder_hours_before), ("reminder-short", site.second_reminder_hours)):
+        if hours is None or (kind == "reminder-short" and hours >= site.reminder_hours_before):
+            continue
+        due = reminder_due(appointment.slot.starts_at, hours, site.time_zone)
+        # A reminder already due is pointless just after the confirmation.
+        if due > now + timedelta(hours=1):
+            yield kind, due
+
+
+def call_text(appointment: Appointment, now: datetime) -> str:
+    slot = appointment.slot
+    site = slot.site
+    return voice.reminder_call(slot.starts_at, site.time_zone, site.name, site.address, site.commune.name, now,
+                               site.phone)
+
+
+def plan_call(session: Session, appointment: Appointment, now: datetime, kind: str = "call") -> bool:
+    """Queue the reminder call of an appointment (or its one retry); False when no decent moment is left."""
+    slot = appointment.slot
+    window = (call_window if kind == "call" else retry_window)(slot.starts_at, slot.site.time_zone, now)
+    if window is None:
+        return False
+    due, until = window
+    notifications.enqueue(session, channel="voice", recipient=appointment.patient.phone,
+                          body=call_text(appointment, now), due_at=due, expires_at=until,
                           dedupe_key=keys.appointment_message(appointment.id, kind),
                           group_key=keys.appointment_group(appointment.id))
+    return True
 
 
 def plan_booking_messages(session: Session, appointment: Appointment, now: datetime) -> bool:
     """Queue the confirmation and reminders of a new appointment; return whether any SMS will go."""
-    if not can_receive_sms(appointment.patient):
-        return False
+    patient = appointment.patient
+    channel = reminder_channel(patient)
+    appointment.reminder_channel = channel
     site = appointment.slot.site
-    start = appointment.slot.starts_at
-    _sms(session, appointment, "confirmation", confirmation_text(appointment), morning_after(now, site.time_zone))
-    for kind, hours in (("reminder", site.reminder_hours_before), ("reminder-short", site.second_reminder_hours)):
-        if hours is None or (kind == "reminder-short" and hours >= site.reminder_hours_before):
-            continue
-        due = reminder_due(start, hours, site.time_zone)
-        # A reminder already due is pointless just after the confirmation.
-        if due > now + timedelta(hours=1):
+    if channel == "sms":
+        _sms(session, appointment, "confirmation", confirmation_text(appointment), morning_after(now, site.time_zone))
+        for kind, due in _reminder_times(appointment, now):
             _sms(session, appointment, kind, reminder_text(appointment), due)
-    return True
+    elif channel == "caregiver":
+        visit, link = visit_of(appointment), cancel_url(appointment)
+        _sms(session, appointment, "confirmation", sms.for_caregiver(visit, patient.first_name, link, False),
+             morning_after(now, site.time_zone), patient.caregiver_phone)
+        for kind, due in _reminder_times(appointment, now):
+            _sms(session, appointment, kind, sms.for_caregiver(visit, patient.first_name, link, True), due,
+                 patient.caregiver_phone)
+    elif channel == "voice" and not plan_call(session, appointment, now):
+        appointment.reminder_channel = "none"  # too late to call decently: the desk's call list shows it
+    return channel in ("sms", "caregiver")
 
 
 def plan_cancellation_messages(session: Session, appointment: Appointment, by_patient: bool, now: datetime) -> None:
-    """Withdraw an appointment's pending messages and tell the patient it is cancelled."""
+    """Withdraw an appointment's pending messages and tell the patient (or their caregiver) it is cancelled."""
     notifications.cancel_group(session, keys.appointment_group(appointment.id))
-    if not can_receive_sms(appointment.patient) or appointment.slot.starts_at <= now:
+    if appointment.slot.starts_at <= now:
         return
+    patient = appointment.patient
     body = cancelled_by_patient_text(appointment) if by_patient else cancelled_by_site_text(appointment)
-    _sms(session, appointment, "cancelled", body, morning_after(now, appointment.slot.site.time_zone))
+    if can_receive_sms(patient):
+        _sms(session, appointment, "cancelled", body, morning_after(now, appointment.slot.site.time_zone))
+    elif caregiver_reachable(patient) and appointment.reminder_channel == "caregiver":
+        _sms(session, appointment, "cancelled", body, morning_after(now, appointment.slot.site.time_zone),
+             patient.caregiver_phone)

@@ -53,6 +53,11 @@ class Appointment(db.Model):
     checked_in_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     attendance_marked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     attendance_marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # How the patient is reminded: sms, voice (a call to the landline), caregiver (SMS to their aidant),
+    # desk (the mairie phoned), none. Set when booked; "desk" once the desk says it reached them.
+    reminder_channel: Mapped[str | None] = mapped_column(String(12))
+    desk_called_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    desk_call_outcome: Mapped[str | None] = mapped_column(String(12))  # reached, unreachable
 
     slot: Mapped[Slot] = relationship()
     patient: Mapped[Patient] = relationship()

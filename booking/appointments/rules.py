@@ -60,3 +60,50 @@ def morning_after(moment: datetime, time_zone: str, start: int = QUIET_START_HOU
 def local_day(instant: datetime, time_zone: str) -> date:
     """The calendar day an instant falls on in a site's time zone."""
     return instant.astimezone(ZoneInfo(time_zone)).date()
+
+
+CALL_FIRST_HOUR, CALL_LAST_HOUR = 9, 19   # reminder calls ring between 09:00 and 19:00, site time
+CALL_HOUR = 10                            # the day before, at 10:00
+CALL_RETRY_AFTER = timedelta(hours=2)
+
+
+def _calling_day(day: date) -> date:
+    return day - timedelta(days=1) if day.weekday() == 6 else day  # never on Sunday: Saturday instead
+
+
+def call_window(slot_start: datetime, time_zone: str, now: datetime) -> tuple[datetime, datetime] | None:
+    """When a reminder call may ring (from, until), or None when no decent moment is left before the visit.
+
+    The day before (Saturday for a Monday), from 10:00; until 19:00 that day. Booked later than that
+    moment but before 18:00 the day before, the call rings at once.
+    """
+    zone = ZoneInfo(time_zone)
+    visit_day = slot_start.astimezone(zone).date()
+    day = _calling_day(visit_day - timedelta(days=1))
+    due = datetime.combine(day, time(CALL_HOUR), tzinfo=zone)
+    until = datetime.combine(day, time(CALL_LAST_HOUR), tzinfo=zone)
+    if due >= now:
+        return due, until
+    local_now = now.astimezone(zone)
+    if (local_now.date() < visit_day and local_now.weekday() != 6
+            and CALL_FIRST_HOUR <= local_now.hour < CALL_LAST_HOUR - 1):
+        return now, datetime.combine(local_now.date(), time(CALL_LAST_HOUR), tzinfo=zone)
+    return None
+
+
+def retry_window(slot_start: datetime, time_zone: str, now: datetime) -> tuple[datetime, datetime] | None:
+    """When an unanswered call is tried once more: two hours later, or the next calling day's 10:00,
+    always before the day of the visit; None when no such moment is left."""
+    zone = ZoneInfo(time_zone)
+    visit_day = slot_start.astimezone(zone).date()
+    later = (now + CALL_RETRY_AFTER).astimezone(zone)
+    if later.hour < CALL_LAST_HOUR and later.weekday() != 6 and later.hour >= CALL_FIRST_HOUR:
+        due = later
+    else:
+        day = _calling_day(later.date() + timedelta(days=1) if later.hour >= CALL_LAST_HOUR else later.date())
+        if day.weekday() == 6:
+            day += timedelta(days=1)
+        due = datetime.combine(day, time(CALL_HOUR), tzinfo=zone)
+    if due.date() >= visit_day:
+        return None
+    return due.astimezone(timezone.utc), datetime.combine(due.date(), time(CALL_LAST_HOUR), tzinfo=zone)

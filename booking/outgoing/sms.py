@@ -129,3 +129,14 @@ def reply_subscribed() -> str:
 
 def reply_nothing_to_cancel() -> str:
     return to_gsm7("Aucun rendez-vous à venir n'est associé à ce numéro.")
+
+
+def for_caregiver(visit: Visit, first_name: str, cancel_url: str, reminder: bool) -> str:
+    """To the caregiver (aidant) of a patient without a mobile: whose appointment, when, where; nothing medical."""
+    name = first_name.strip()[:20]
+    head = "Rappel : " if reminder else ""
+    return _about(visit, lambda when, where: f"{head}{name} (que vous aidez) a RDV {when}, {where}. "
+                                             f"Réf. {visit.reference}. Annuler : {cancel_url}",
+                  lambda when, where: f"{head}{name} a RDV {when}, {where}. Réf. {visit.reference}. "
+                                      f"Annuler : {cancel_url}",
+                  lambda when, where: f"{head}RDV de {name} {when}, {where}. Réf. {visit.reference}. {cancel_url}")

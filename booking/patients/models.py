@@ -36,6 +36,12 @@ class Patient(db.Model):
     sms_opted_out_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # A relative's own mobile, typed by someone else: no SMS until that phone answers OUI.
     sms_confirmation_asked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The patient said at the desk they do not want reminder calls on their landline.
+    calls_refused: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # A caregiver (aidant) who gets the reminders by SMS, with their consent recorded at the desk.
+    caregiver_name: Mapped[str | None] = mapped_column(String(100))
+    caregiver_phone: Mapped[str | None] = mapped_column(String(20))
+    caregiver_consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # The resident account that manages this patient (the holder or a relative of theirs).
     account_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     relationship_label: Mapped[str | None] = mapped_column(String(40))

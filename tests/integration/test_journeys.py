@@ -51,7 +51,9 @@ def test_reception_journey_find_or_create_consent_book_print(client, auth, sessi
     assert "carte Vitale" in convocation and "paper-a5.css" in convocation and appointment.reference in convocation
     assert "04 71" in convocation or "Saint-Bonnet" in convocation
     assert "yeux" not in convocation
-    assert session.scalar(select(Notification)) is None  # no SMS to a landline
+    # No SMS to a landline: one reminder call the day before instead.
+    assert [n.channel for n in session.scalars(select(Notification))] == ["voice"]
+    assert "appel automatique" in after
     # Found next time by name without accents and birth date, in one search.
     again = _text(client.get("/accueil", query_string={"last_name": "vermenouze", "birth_date": "1944-11-02"}))
     assert "Odette Vermenouze" in again

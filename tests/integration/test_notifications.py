@@ -70,7 +70,8 @@ def test_no_sms_without_a_mobile_or_consent(app, session, world):
     no_phone = builders.make_patient(session, phone=None, phone_kind=None)
     for days, patient in enumerate((landline, no_consent, no_phone), start=3):
         _book(session, world, days=days, patient=patient)
-    assert _messages(session) == []
+    assert _messages(session, channel="sms") == []
+    assert [m.recipient for m in _messages(session)] == ["+33471400000"]  # the landline gets a call instead
 
 
 @pytest.mark.twilio
