@@ -1,10 +1,12 @@
 """Read use cases on patients and appointments, each one scoped and audited."""
 
 from collections import Counter
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from booking.appointments.models import Appointment
 from booking.appointments.rules import local_day
@@ -13,6 +15,7 @@ from booking.auth.permissions import Action, fetch, site_ids_run_by, visible_app
 from booking.auth.services import record_audit
 from booking.errors import NotFound
 from booking.geo.models import Commune
+from booking.outgoing import keys
 from booking.outgoing.keys import appointment_message_sql
 from booking.patients.models import Patient
 from booking.slots.models import Slot
@@ -88,3 +91,59 @@ def days_to_mark(session: Session, user: User, sites: list, now: datetime, days_
         site = by_id[site_id]
         counts.setdefault(site, Counter())[local_day(starts_at, site.time_zone)] += 1
     return {site: sorted(days.items(), reverse=True) for site, days in counts.items()}
+
+
+@dataclass
+class ToCall:
+    appointment: Appointment
+    why: str  # why no automatic reminder reaches this patient
+
+
+REACHED = ("answered", "confirmed", "cancelled")
+
+
+def call_list(session: Session, user: User, sites: list, now: datetime, days: int = 2) -> list[ToCall]:
+    """Tomorrow's and the day after's appointments that no SMS or answered call reminds: the desk phones them."""
+    if not sites:
+        return []
+    zone = ZoneInfo(sites[0].time_zone)
+    tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+    start = datetime.combine(tomorrow, time(), tzinfo=zone)
+    booked = list(session.scalars(
+        select(Appointment).join(Slot, Slot.id == Appointment.slot_id)
+        .options(selectinload(Appointment.patient), selectinload(Appointment.slot).selectinload(Slot.site))
+        .where(Appointment.status == "booked", Slot.site_id.in_([s.id for s in sites]), Slot.starts_at >= start,
+               Slot.starts_at < start + timedelta(days=days), visible_appointments(user))
+        .order_by(Slot.starts_at)))
+    groups = {keys.appointment_group(a.id): a for a in booked if a.reminder_channel == "voice"}
+    calls: dict[str, list] = {}
+    for call in session.scalars(select(Notification).where(Notification.group_key.in_(groups),
+                                                           Notification.channel == "voice")):
+        calls.setdefault(call.group_key, []).append(call)
+    listed = []
+    for appointment in booked:
+        channel = appointment.reminder_channel
+        if channel == "desk" or appointment.desk_called_at is not None:
+            listed.append(ToCall(appointment, "déjà appelé par l’accueil"))
+        elif channel in (None, "none"):
+            patient = appointment.patient
+            listed.append(ToCall(appointment, "appels refusés" if patient.calls_refused and patient.phone
+                                 else "aucun téléphone" if not patient.phone else "aucun rappel possible"))
+        elif channel == "voice":
+            placed = calls.get(keys.appointment_group(appointment.id), [])
+            pending = any(c.status in ("pending", "sending", "sent") for c in placed)
+            reached = any(c.outcome in REACHED for c in placed)
+            if not pending and not reached:
+                listed.append(ToCall(appointment, "l’appel automatique n’a pas abouti"))
+    return listed
+
+
+def letters_to_post(session: Session, user: User, sites: list, first: datetime, last: datetime) -> list[Appointment]:
+    """Appointments in a period of patients no phone reaches (no phone, no caregiver): their convocation is posted."""
+    return list(session.scalars(
+        select(Appointment).join(Slot, Slot.id == Appointment.slot_id).join(Patient)
+        .options(selectinload(Appointment.patient), selectinload(Appointment.slot).selectinload(Slot.site))
+        .where(Appointment.status == "booked", Slot.site_id.in_([s.id for s in sites]), Slot.starts_at >= first,
+               Slot.starts_at < last, Patient.phone.is_(None), Patient.caregiver_phone.is_(None),
+               visible_appointments(user))
+        .order_by(Slot.starts_at)))

@@ -294,3 +294,21 @@ def mark_attendance(session: Session, actor: User, appointment_id: int, status: 
     return appointment
 
 
+
+
+DESK_CALL_OUTCOMES = {"reached": "prévenu", "unreachable": "injoignable"}
+
+
+def record_desk_call(session: Session, actor: User, appointment_id: int, outcome: str, now: datetime) -> Appointment:
+    """The desk phoned a patient no automatic reminder reaches: reached (« prévenu ») or not."""
+    appointment = fetch(session, Appointment, appointment_id, "Ce rendez-vous n’existe pas.", user=actor,
+                        action=Action.MARK_ATTENDANCE)
+    if outcome not in DESK_CALL_OUTCOMES:
+        raise InvalidInput("Indiquez si la personne a été prévenue.")
+    appointment.desk_called_at, appointment.desk_call_outcome = now, outcome
+    if outcome == "reached":
+        appointment.reminder_channel = "desk"
+    record_audit(session, user=actor, action="appointment.desk_call", object_type="appointment",
+                 object_id=appointment.id, patient_id=appointment.patient_id, details={"outcome": outcome}, now=now)
+    session.flush()
+    return appointment

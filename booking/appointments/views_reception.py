@@ -9,12 +9,13 @@ from flask_login import current_user
 from booking.appointments.forms import CancelReasonForm, ConfirmForm, DeskBookForm
 from booking.appointments.messages import can_receive_sms
 from booking.appointments.models import Appointment
-from booking.appointments.queries import read_appointment
+from booking.appointments.queries import call_list, letters_to_post, read_appointment
 from booking.appointments.services import (
     book,
     cancel_appointment,
     check_in,
     mark_attendance,
+    record_desk_call,
     undo_attendance,
 )
 from booking.auth.decorators import current_desk_user, staff_required
@@ -96,6 +97,47 @@ def _instant_param(text: str | None) -> datetime | None:
     except ValueError:
         return None
     return moment + timedelta(seconds=1) if moment > now() else None
+
+
+@blueprint.route("/accueil/appels")
+@staff_required
+@unit_of_work()
+def calls():
+    """Tomorrow's and the day after's patients no SMS or call reminds, with the numbers to dial."""
+    actor = current_desk_user()
+    sites = [s for s in sites_visible_to(db.session, actor) if not s.drop_in_only]
+    return render_template("reception/calls.html", to_call=call_list(db.session, actor, sites, now()),
+                           form=ConfirmForm())
+
+
+@blueprint.route("/accueil/appels/<int:appointment_id>", methods=["POST"])
+@staff_required
+def called(appointment_id: int):
+    """Tick « prévenu » (or « injoignable ») on the call list."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    with unit_of_work():
+        record_desk_call(db.session, current_desk_user(), appointment_id, request.form.get("outcome", ""), now())
+    return redirect(url_for("reception.calls"))
+
+
+@blueprint.route("/accueil/courriers")
+@staff_required
+@unit_of_work()
+def letters():
+    """Convocations to post, for patients no phone reaches, over a period (printed in one go)."""
+    actor = current_desk_user()
+    sites = sites_visible_to(db.session, actor)
+    zone = ZoneInfo(sites[0].time_zone if sites else "Europe/Paris")
+    today = now().astimezone(zone).date()
+    first = day_param(request.args.get("du"), today) or today + timedelta(days=1)
+    last = day_param(request.args.get("au"), today) or first + timedelta(days=13)
+    if last < first:
+        first, last = last, first
+    appointments = letters_to_post(db.session, actor, sites, datetime.combine(first, time(), tzinfo=zone),
+                                   datetime.combine(last + timedelta(days=1), time(), tzinfo=zone))
+    return render_template("reception/letters.html", appointments=appointments, first=first, last=last,
+                           paper="A4")
 
 
 @blueprint.route("/accueil/rendez-vous/<int:appointment_id>")

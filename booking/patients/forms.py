@@ -20,6 +20,19 @@ class PatientForm(BaseForm):
     email = EmailField("E-mail (facultatif)", validators=optional_email())
     sms_consent = BooleanField("Accepte les rappels par SMS (mobile seulement)")
     relationship_label = StringField("Lien (enfant, père, mère…)", validators=[Optional(), Length(max=40)])
+    calls_refused = BooleanField("Ne veut pas d’appel de rappel sur son fixe")
+    caregiver_name = StringField("Aidant(e) : prénom et nom (facultatif)", validators=[Optional(), Length(max=100)])
+    caregiver_phone = StringField("Mobile de l’aidant(e), qui recevra les rappels par SMS",
+                                  validators=[Optional(), Length(max=30)], render_kw={"inputmode": "tel"})
+    caregiver_consent = BooleanField("L’aidant(e) accepte de recevoir ces SMS")
+
+
+class RemindersForm(BaseForm):
+    calls_refused = BooleanField("Ne veut pas d’appel de rappel sur son fixe")
+    caregiver_name = StringField("Aidant(e) : prénom et nom", validators=[Optional(), Length(max=100)])
+    caregiver_phone = StringField("Mobile de l’aidant(e), qui recevra les rappels par SMS (vide : aucun)",
+                                  validators=[Optional(), Length(max=30)], render_kw={"inputmode": "tel"})
+    caregiver_consent = BooleanField("L’aidant(e) accepte de recevoir ces SMS")
 
 
 class FindPatientForm(BaseForm):

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from booking.appointments.models import Appointment
@@ -13,9 +13,11 @@ from booking.auth.services import record_audit
 from booking.errors import Forbidden, InvalidInput
 from booking.geo.models import Commune
 from booking.geo.rules import search_key
+from booking.outgoing import keys
 from booking.patients.models import Patient
 from booking.phones import parse_phone
 from booking.slots.models import Slot
+from notifications.models import Notification
 
 
 @dataclass
@@ -28,6 +30,10 @@ class PatientInput:
     email: str | None = None
     sms_consent: bool = False
     relationship_label: str | None = None
+    calls_refused: bool = False
+    caregiver_name: str | None = None
+    caregiver_phone: str | None = None
+    caregiver_consent: bool = False
 
 
 def _clean_name(value: str, label: str) -> str:
@@ -63,10 +69,62 @@ def create_patient(session: Session, actor: User, data: PatientInput, now: datet
         account_id=account.id if account else None, relationship_label=(data.relationship_label or "")[:40] or None,
         created_by_id=actor.id, created_at=now,
     )
+    apply_reminder_settings(patient, data.calls_refused, data.caregiver_name, data.caregiver_phone,
+                            data.caregiver_consent, now, commune.departement_code if commune else None)
     session.add(patient)
     session.flush()
     record_audit(session, user=actor, action="patient.create", object_type="patient", object_id=patient.id,
                  patient_id=patient.id, now=now)
+    session.flush()
+    return patient
+
+
+def apply_reminder_settings(patient: Patient, calls_refused: bool, caregiver_name: str | None,
+                            caregiver_phone: str | None, caregiver_consent: bool, now: datetime,
+                            departement_code: str | None = None) -> None:
+    """Set how a patient without a mobile is reminded: calls to their landline (unless refused), or a caregiver."""
+    patient.calls_refused = bool(calls_refused)
+    if not (caregiver_phone or "").strip():
+        patient.caregiver_name = patient.caregiver_phone = patient.caregiver_consent_at = None
+        return
+    phone = parse_phone(caregiver_phone, departement_code)
+    if phone.kind != "mobile":
+        raise InvalidInput("Le numéro de l’aidant doit être un mobile : les rappels lui arrivent par SMS.",
+                           field="caregiver_phone")
+    if not caregiver_consent:
+        raise InvalidInput("Recueillez l’accord de l’aidant avant de lui envoyer des SMS.", field="caregiver_consent")
+    changed = phone.e164 != patient.caregiver_phone
+    patient.caregiver_name = " ".join((caregiver_name or "").split())[:100] or None
+    patient.caregiver_phone = phone.e164
+    if changed or patient.caregiver_consent_at is None:
+        patient.caregiver_consent_at = now
+
+
+def update_reminders(session: Session, actor: User, patient_id: int, calls_refused: bool, caregiver_name: str | None,
+                     caregiver_phone: str | None, caregiver_consent: bool, now: datetime) -> Patient:
+    """Change how a patient is reminded (at the desk); appointments left without any reminder get the new one."""
+    from booking.appointments.messages import plan_booking_messages, reminder_channel
+
+    patient = fetch(session, Patient, patient_id, "Patient introuvable.", actor, Action.MANAGE)
+    apply_reminder_settings(patient, calls_refused, caregiver_name, caregiver_phone, caregiver_consent, now,
+                            patient.commune.departement_code if patient.commune else None)
+    record_audit(session, user=actor, action="patient.reminders", object_type="patient", object_id=patient.id,
+                 patient_id=patient.id, details={"calls_refused": patient.calls_refused,
+                                                 "caregiver": patient.caregiver_phone is not None}, now=now)
+    upcoming = session.scalars(select(Appointment).join(Slot).where(
+        Appointment.patient_id == patient.id, Appointment.status == "booked", Slot.starts_at > now))
+    wanted = reminder_channel(patient)
+    for appointment in upcoming:
+        if appointment.reminder_channel == wanted or appointment.reminder_channel not in (None, "none", "voice"):
+            continue  # SMS already planned stay as they are
+        if appointment.reminder_channel == "voice":
+            session.execute(update(Notification).where(
+                Notification.group_key == keys.appointment_group(appointment.id), Notification.channel == "voice",
+                Notification.status == "pending").values(status="cancelled", last_error="Appels refusés"))
+        if wanted == "none":
+            appointment.reminder_channel = "none"
+        else:
+            plan_booking_messages(session, appointment, now)
     session.flush()
     return patient
 

@@ -2,17 +2,19 @@
 
 from datetime import date
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from booking.auth.decorators import current_desk_user, staff_required
+from booking.auth.permissions import Action, can
 from booking.clock import now
 from booking.database import unit_of_work
 from booking.errors import DomainError
 from booking.extensions import db
 from booking.geo.services import commune_label, resolve_commune
-from booking.patients.forms import PatientForm
-from booking.patients.services import PatientInput, create_patient, find_patients, read_patient
+from booking.patients.forms import PatientForm, RemindersForm
+from booking.patients.services import PatientInput, create_patient, find_patients, read_patient, update_reminders
+from booking.phones import format_phone
 
 blueprint = Blueprint("patients", __name__)
 
@@ -44,7 +46,9 @@ def new_patient():
                 commune = resolve_commune(db.session, form.commune.data)
                 patient = create_patient(db.session, actor, PatientInput(
                     form.first_name.data, form.last_name.data, form.birth_date.data, commune.insee, form.phone.data,
-                    form.email.data, form.sms_consent.data), now())
+                    form.email.data, form.sms_consent.data, calls_refused=form.calls_refused.data,
+                    caregiver_name=form.caregiver_name.data, caregiver_phone=form.caregiver_phone.data,
+                    caregiver_consent=form.caregiver_consent.data), now())
 
         except DomainError as error:
             form.add_domain_error(error)
@@ -60,4 +64,26 @@ def new_patient():
 def patient_page(patient_id: int):
     """Show a patient's record and appointments to the staff allowed to see it."""
     patient, appointments = read_patient(db.session, current_user, patient_id, now())
-    return render_template("appointments/patient.html", patient=patient, appointments=appointments)
+    form = RemindersForm(calls_refused=patient.calls_refused, caregiver_name=patient.caregiver_name,
+                         caregiver_phone=format_phone(patient.caregiver_phone),
+                         caregiver_consent=patient.caregiver_consent_at is not None)
+    return render_template("appointments/patient.html", patient=patient, appointments=appointments,
+                           reminders_form=form, manages=can(current_user, Action.MANAGE, patient))
+
+
+@blueprint.route("/gestion/patients/<int:patient_id>/rappels", methods=["POST"])
+@staff_required
+def reminders(patient_id: int):
+    """How a patient without a mobile is reminded: calls refused, a caregiver's mobile with their consent."""
+    form = RemindersForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                update_reminders(db.session, current_user, patient_id, form.calls_refused.data,
+                                 form.caregiver_name.data, form.caregiver_phone.data, form.caregiver_consent.data,
+                                 now())
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            flash("Rappels enregistrés.", "success")
+    return redirect(url_for("patients.patient_page", patient_id=patient_id))

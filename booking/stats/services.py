@@ -295,6 +295,26 @@ def _reminders(scope: _Scope) -> Table:
     ])
 
 
+REMINDER_CHANNELS = {"sms": "SMS au patient", "voice": "Appel automatique sur le fixe",
+                     "caregiver": "SMS à l’aidant(e)", "desk": "Appel de l’accueil de la mairie",
+                     "none": "Aucun rappel"}
+
+
+def _reminder_channels(scope: _Scope) -> Table:
+    """No-show rate by how the patient was reminded: do calls to landlines and caregivers pay?"""
+    rows = dict((channel, (int(came or 0), int(absent or 0))) for channel, came, absent in scope.session.execute(
+        scope.appointments(Appointment.reminder_channel,
+                           func.sum(case((Appointment.status == "attended", 1), else_=0)),
+                           func.sum(case((Appointment.status == "no_show", 1), else_=0)))
+        .where(Appointment.reminder_channel.is_not(None)).group_by(Appointment.reminder_channel)))
+    table_rows = []
+    for channel, label in REMINDER_CHANNELS.items():
+        came, absent = rows.get(channel, (0, 0))
+        table_rows.append([label, came, absent, rate(absent, came + absent, scope.threshold)])
+    return Table("reminder_channels", "Absences selon le moyen de rappel",
+                 ["Moyen de rappel", "Venus", "Absents", "Taux d’absence (%)"], table_rows)
+
+
 def compute(session: Session, commune_insee: str, start: date, end: date, now: datetime, *,
             site_id: int | None = None, profession: str | None = None, threshold: int = 5,
             headline_only: bool = False) -> Statistics:
@@ -326,7 +346,7 @@ def compute(session: Session, commune_insee: str, start: date, end: date, now: d
         return _finish(stats, figures, threshold)
     reach, reach_figures = _reach(scope)
     figures |= reach_figures
-    stats.tables += [_delays(scope, figures), *reach, _reminders(scope),
+    stats.tables += [_delays(scope, figures), *reach, _reminders(scope), _reminder_channels(scope),
                      _trend(session, commune, sites, profession, end, zone)]
     return _finish(stats, figures, threshold)
 

@@ -109,7 +109,7 @@ def test_the_whole_journey(client, session, world, travel):
     stats = _ok(admin.get("/communes/15174/stats", **{"from": "2027-03-01", "to": "2027-03-31"}))
     assert stats["commune"] == {"insee": "15174", "name": "Saint-Bonnet-de-Salers"}
     assert stats["period"] == {"from": "2027-03-01", "to": "2027-03-31"}
-    assert {t["key"] for t in stats["tables"]} >= {"reach", "reminders"}
+    assert {t["key"] for t in stats["tables"]} >= {"reach", "reminders", "reminder_channels"}
     assert session.scalar(select(Appointment.status).where(Appointment.id == again["id"])) == "attended"
 
 

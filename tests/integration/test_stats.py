@@ -276,3 +276,32 @@ def test_erasing_every_patient_leaves_the_figures_unchanged(session, counted):
             erase_patient(session, patient_id, NOW)
     after = compute(session, "15174", *MARCH, NOW).as_dict()
     assert after == before
+
+
+def test_no_show_rate_by_reminder_channel_with_small_counts_hidden(app, client, auth, session, counted):
+    from booking.patients.models import Patient
+
+    channels = {**{f"P{n}": "sms" for n in range(1, 9)}, "P9": "voice", "P10": "voice", "P11": "desk",
+                "P12": "none", "P13": "none"}
+    for appointment in session.scalars(select(Appointment).join(Patient).where(Patient.first_name.in_(channels))):
+        appointment.reminder_channel = channels[appointment.patient.first_name]
+    session.commit()
+    stats = compute(session, "15174", *MARCH, NOW)
+    assert stats.table("reminder_channels").rows == [
+        ["SMS au patient", 8, 0, 0.0],
+        ["Appel automatique sur le fixe", 0, "< 5", None],
+        ["SMS à l’aidant(e)", 0, 0, None],
+        ["Appel de l’accueil de la mairie", 0, "< 5", None],
+        ["Aucun rappel", 0, "< 5", None],
+    ]
+    with time_machine.travel(NOW, tick=False):
+        auth.login(counted.commune_admin_a.email)
+        page = client.get("/gestion/communes/15174/statistiques", query_string={"du": "2027-03-01",
+                                                                               "au": "2027-03-31"})
+        csv_text = client.get("/gestion/communes/15174/statistiques.csv",
+                              query_string={"du": "2027-03-01", "au": "2027-03-31"}).data.decode("utf-8-sig")
+        pdf = client.get("/gestion/communes/15174/rapport.pdf", query_string={"du": "2027-03-01", "au": "2027-03-31"})
+    assert "Absences selon le moyen de rappel" in page.get_data(as_text=True)
+    assert "Appel automatique sur le fixe;0;< 5;" in csv_text
+    pdf_text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Absences selon le moyen de rappel" in pdf_text

@@ -194,3 +194,53 @@ def test_refused_calls_and_a_caregiver_with_consent(app, session, world):
     for text in texts:
         assert "Marcel" in text.body and segments(to_gsm7(text.body)) == 1
         assert world.practitioner_a.last_name not in text.body
+
+
+def test_the_desk_call_list_the_tick_and_the_letters(client, auth, session, world):
+    from booking.appointments.models import Appointment
+
+    tomorrow = datetime(2027, 3, 2, 9, 0, tzinfo=timezone.utc)
+    nobody = _book(session, world, _landline(session, phone=None, phone_kind=None, first_name="Léon"), tomorrow)
+    refuses = _book(session, world, _landline(session, first_name="Rose", calls_refused=True),
+                    tomorrow + timedelta(hours=1))
+    called = _book(session, world, _landline(session, first_name="Odette", phone="+33471409876"),
+                   WEDNESDAY_11H)
+    reminded = _book(session, world, builders.make_patient(session, first_name="Mobile"), WEDNESDAY_11H
+                     + timedelta(hours=1))
+    unanswered = session.scalar(select(Notification).where(Notification.recipient == "+33471409876"))
+    unanswered.status, unanswered.outcome = "undelivered", "no_answer"
+    session.commit()
+    with time_machine.travel(NOW, tick=False):
+        auth.login(world.agent_a.email)
+        page = client.get("/accueil/appels").get_data(as_text=True)
+        assert "Léon" in page and "aucun téléphone" in page
+        assert "Rose" in page and "appels refusés" in page
+        assert "Odette" in page and "n’a pas abouti" in page and "04\xa071\xa040\xa098\xa076" in page
+        assert "Mobile" not in page
+        client.post(f"/accueil/appels/{called.id}", data={"outcome": "reached"})
+        letters = client.get("/accueil/courriers?du=2027-03-02&au=2027-03-05").get_data(as_text=True)
+    assert session.get(Appointment, called.id).reminder_channel == "desk"
+    assert session.get(Appointment, called.id).desk_call_outcome == "reached"
+    assert letters.count('class="letter"') == 1 and "Léon" in letters and "carte Vitale" in letters
+    assert {refuses.reminder_channel, nobody.reminder_channel, reminded.reminder_channel} == {"none", "sms"}
+
+
+def test_the_desk_records_a_caregiver_with_consent_and_a_refusal_of_calls(client, auth, session, world):
+    from booking.appointments.models import Appointment
+
+    patient = _landline(session)
+    booked = _book(session, world, patient, WEDNESDAY_11H)
+    assert booked.reminder_channel == "voice"
+    with time_machine.travel(NOW, tick=False):
+        auth.login(world.agent_a.email)
+        refused = client.post(f"/gestion/patients/{patient.id}/rappels", data={
+            "caregiver_name": "Sylvie Vermenouze", "caregiver_phone": "06 12 34 56 78"}, follow_redirects=True)
+        assert "accord de l’aidant" in refused.get_data(as_text=True)
+        client.post(f"/gestion/patients/{patient.id}/rappels", data={
+            "calls_refused": "y", "caregiver_name": "Sylvie Vermenouze", "caregiver_phone": "06 12 34 56 78",
+            "caregiver_consent": "y"})
+    session.expire_all()
+    assert patient.calls_refused and patient.caregiver_phone == "+33612345678" and patient.caregiver_consent_at
+    assert _calls(session)[0].status == "cancelled"  # the refused call never rings…
+    assert session.get(Appointment, booked.id).reminder_channel == "caregiver"  # …the caregiver is told instead
+    assert session.scalar(select(Notification).where(Notification.recipient == "+33612345678")) is not None
