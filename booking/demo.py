@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
+from booking.appointments.messages import reminder_channel
 from booking.appointments.models import Appointment
 from booking.appointments.rules import new_reference
 from booking.auth.models import User
@@ -177,6 +178,7 @@ def build_demo(now: datetime, seed: int = 7) -> dict:
             booked_by_id=agent.id if channel != "online" else None, status="booked",
             created_at=min(booked_at, now - timedelta(minutes=5)),
             consent_recorded_at=booked_at if channel == "reception" else None,
+            reminder_channel=reminder_channel(patient),
         )
         if past:
             roll = rng.random()

@@ -56,6 +56,15 @@ def _world(now: datetime) -> None:
     patient = session.query(Patient).filter(Patient.phone_kind == "mobile").first()
     session.add(Appointment(reference=new_reference(), slot=past, patient=patient, seat=1, channel="reception",
                             status="booked", created_at=now - timedelta(days=5)))
+    # Tomorrow, someone no SMS or call reaches: the desk's call list and the letters show him.
+    tomorrow = datetime.combine((now + timedelta(days=1)).date(), time(15), tzinfo=timezone.utc)
+    soon = Slot(practitioner=practitioner, site=cabin, room=cabin.rooms[-1], starts_at=tomorrow,
+                ends_at=tomorrow + timedelta(minutes=20), booked_count=1)
+    unreachable = Patient(first_name="Léon", last_name="Bancarel", search_last_name=search_key("Bancarel"),
+                          birth_date=date(1938, 4, 9), phone="+33471409876", phone_kind="landline",
+                          calls_refused=True, commune_insee="15174", sms_consent=False)
+    session.add(Appointment(reference=new_reference(), slot=soon, patient=unreachable, seat=1, channel="reception",
+                            status="booked", created_at=now - timedelta(days=3), reminder_channel="none"))
     session.commit()
 
 

@@ -148,6 +148,20 @@ def test_reception_agent_books_for_a_known_patient_by_keyboard(visit, live_serve
     # A known patient: at most this many keystrokes and page loads from the desk's start page.
     assert keys - keys_before <= 30, keys - keys_before
     assert visit.loads - loads_before <= 6, visit.loads - loads_before
+    # Before closing: whom no SMS or call will remind of tomorrow's appointments, and the letters to post.
+    visit.goto("/accueil")
+    page.get_by_role("link", name="Patients à appeler (demain et après-demain)").click()
+    page.get_by_role("heading", name="Patients à appeler").wait_for()
+    _no_violations(visit, "liste d’appels")
+    visit.shot("16-accueil-appels")
+    row = page.get_by_role("row", name=re.compile("Léon Bancarel"))
+    assert "appels refusés" in row.inner_text() and "04\xa071\xa040\xa098\xa076" in row.inner_text()
+    row.get_by_role("button", name="Prévenu").click()
+    page.get_by_role("heading", name="Patients à appeler").wait_for()
+    assert "prévenu" in page.get_by_role("row", name=re.compile("Léon Bancarel")).inner_text()
+    page.get_by_role("link", name="Convocations à poster (patients sans téléphone)").click()
+    page.get_by_role("heading", name="Convocations à poster").wait_for()
+    _no_violations(visit, "courriers")
 
 
 def _login(visit, email):
