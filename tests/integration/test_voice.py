@@ -244,3 +244,21 @@ def test_the_desk_records_a_caregiver_with_consent_and_a_refusal_of_calls(client
     assert _calls(session)[0].status == "cancelled"  # the refused call never rings…
     assert session.get(Appointment, booked.id).reminder_channel == "caregiver"  # …the caregiver is told instead
     assert session.scalar(select(Notification).where(Notification.recipient == "+33612345678")) is not None
+
+
+@pytest.mark.twilio
+def test_a_call_left_in_sending_by_a_dead_dispatcher_is_not_placed_again(twilio_app, twilio_stub, session, world):
+    _book(session, world, _landline(session), WEDNESDAY_11H)
+    _book(session, world, _landline(session, phone="+33471405555"), WEDNESDAY_11H + timedelta(hours=1))
+    placed, lost = _calls(session)
+    # The first call reached Twilio, then the dispatcher died before recording it; the second never left.
+    twilio_stub.calls.append({"sid": "CA" + "1" * 32, "to": placed.recipient, "status": "queued"})
+    for call in (placed, lost):
+        call.status, call.claimed_at, call.attempts = "sending", CALL_TIME, 1
+    session.commit()
+    run_dispatch(CALL_TIME + timedelta(minutes=10))
+    session.expire_all()
+    assert session.get(Notification, placed.id).status == "sent"
+    assert session.get(Notification, placed.id).provider_id == "CA" + "1" * 32
+    assert session.get(Notification, lost.id).status == "sent"  # put back in the queue, then placed once
+    assert [c["to"] for c in twilio_stub.calls] == [placed.recipient, "+33471405555"]
