@@ -83,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     from booking.auth.privacy_views import blueprint as privacy
     from booking.auth.views import blueprint as auth
     from booking.main.views import blueprint as main
+    from booking.openslots.views import blueprint as openslots
     from booking.patients.views import blueprint as patients
     from booking.search.views import blueprint as search
     from booking.sites.calendar_views import blueprint as site_calendar
@@ -94,7 +95,7 @@ def register_blueprints(app: Flask) -> None:
     from booking.walkins.views import blueprint as walkins
 
     for blueprint in (main, auth, sites, site_calendar, slots, appointments, public, reception, patients, accounts,
-                      waitlist, search, stats, privacy, walkins, delegate):
+                      waitlist, search, stats, privacy, walkins, delegate, openslots):
         app.register_blueprint(blueprint)
     from booking.api.docs import init_api
 

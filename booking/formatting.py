@@ -84,7 +84,9 @@ def init_template_helpers(app: Flask) -> None:
     from booking.sites.rules import ACCESSIBILITY, EQUIPMENT, profession_label
     from booking.slots.rules import describe_rrule
     from booking.stats.rules import format_cell
+    from booking.urls import public_url
 
+    app.jinja_env.globals["public_url"] = public_url
     app.jinja_env.filters.update(
         cell=format_cell,
         profession=profession_label,

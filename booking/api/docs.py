@@ -43,7 +43,9 @@ def init_api(app: Flask) -> None:
     app.config.setdefault("API_SPEC_OPTIONS", {
         "info": {"description": "Lieux de soins des communes, créneaux, patients et rendez-vous. Heures en UTC "
                                 "(« Z ») et, pour les créneaux, en heure locale du lieu. Erreurs : "
-                                "{\"error\": {\"code\", \"message\"}}. Listes : {\"items\", \"next_cursor\"}."},
+                                "{\"error\": {\"code\", \"message\"}}. Listes : {\"items\", \"next_cursor\"}. "
+                                "Hors de cette API, sans jeton : les créneaux ouverts au format SMART Scheduling "
+                                "Links (FHIR R4) depuis /$bulk-publish, et le widget /integrer/lieu/{id}."},
         "components": {"securitySchemes": {"bearerAuth": {
             "type": "http", "scheme": "bearer",
             "description": "Jeton créé par « flask --app booking tokens create --email … »."}}},

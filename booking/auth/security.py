@@ -61,7 +61,8 @@ def init_security(app: Flask) -> None:
     def security_headers(response):
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        if "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]:
+            response.headers.setdefault("X-Frame-Options", "DENY")  # older browsers; the widget sets its own
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if _may_show_personal_data():
             response.headers.setdefault("Cache-Control", "no-store")

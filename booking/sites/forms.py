@@ -38,6 +38,8 @@ class SiteForm(BaseForm):
                                   "calendrier du lieu)", validators=[Optional(), Length(max=1000)])
     instructions = TextAreaField("Consignes pour les patients (où aller, présence d’une assistante…)",
                                  validators=[Optional(), Length(max=2000)])
+    embed_origins = TextAreaField("Sites web autorisés à afficher les créneaux de ce lieu (un par ligne, "
+                                  "par exemple https://www.saint-bonnet.fr)", validators=[Optional(), Length(max=1000)])
     rooms = TextAreaField("Salles (une par ligne)", validators=[Optional(), Length(max=1000)], default="Salle 1")
     equipment = CheckboxesField("Équipement de téléconsultation", choices=options(EQUIPMENT.items()))
     accessibility = CheckboxesField("Accessibilité", choices=options(ACCESSIBILITY.items()))

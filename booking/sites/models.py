@@ -79,6 +79,8 @@ class Site(db.Model):
     agents_may_close: Mapped[bool] = mapped_column(default=False, server_default="0")
     # Téléconsultations here need an assistant beside the patient: bookable only on days someone is on duty.
     requires_assistant: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # The websites allowed to show this site's widget in an <iframe> (https origins), as the commune declares.
+    embed_origins: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     commune: Mapped[Commune] = relationship(foreign_keys=[commune_insee])

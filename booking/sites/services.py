@@ -3,6 +3,7 @@
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 from sqlalchemy import exists, func, select
@@ -97,6 +98,7 @@ class SiteInput:
     opening_hours: str | None = None
     instructions: str | None = None
     equipment: list[str] = field(default_factory=list)
+    embed_origins: list[str] = field(default_factory=list)
     accessibility: list[str] = field(default_factory=list)
     rooms: list[str] = field(default_factory=lambda: ["Salle 1"])
     booking_open: bool = True
@@ -167,6 +169,7 @@ def _apply_site_input(session: Session, site: Site, data: SiteInput) -> None:
     site.opening_hours = _text(data.opening_hours, "Horaires", 1000)
     site.instructions = _text(data.instructions, "Consignes", 2000)
     site.equipment = [code for code in data.equipment if code in EQUIPMENT]
+    site.embed_origins = [web_origin(text) for text in data.embed_origins if text.strip()]
     site.accessibility = [code for code in data.accessibility if code in ACCESSIBILITY]
     site.booking_open = data.booking_open
     site.drop_in_only = data.drop_in_only
@@ -272,6 +275,15 @@ def find_practitioners(session: Session, query: str, limit: int = 20) -> list[Pr
         condition = func.lower(Practitioner.last_name).like(query.strip().lower() + "%")
     return list(session.scalars(select(Practitioner).where(condition).order_by(Practitioner.last_name)
                                 .limit(limit)))
+
+
+def web_origin(text: str) -> str:
+    """A website allowed to frame our widget, as a browser names it (https://www.mairie.fr), or InvalidInput."""
+    parts = urlsplit(text.strip().lower())
+    if parts.scheme != "https" or not parts.hostname or parts.path not in ("", "/") or parts.query or "*" in text:
+        raise InvalidInput(f"« {text.strip()[:80]} » n’est pas l’adresse d’un site web en https "
+                           f"(par exemple https://www.saint-bonnet.fr).", field="embed_origins")
+    return f"https://{parts.netloc}"
 
 
 def missing_equipment(site: Site, practitioner: Practitioner) -> list[str]:

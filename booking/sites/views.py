@@ -108,6 +108,7 @@ def _site_input(form: SiteForm) -> SiteInput:
         phone=form.phone.data, contact_email=form.contact_email.data, opening_hours=form.opening_hours.data,
         instructions=form.instructions.data, equipment=form.equipment.data or [],
         accessibility=form.accessibility.data or [], rooms=(form.rooms.data or "").splitlines(),
+        embed_origins=(form.embed_origins.data or "").splitlines(),
         booking_open=form.booking_open.data, drop_in_only=form.drop_in_only.data,
         max_future_bookings=form.max_future_bookings.data, reminder_hours_before=form.reminder_hours_before.data,
         second_reminder_hours=form.second_reminder_hours.data,
@@ -122,6 +123,7 @@ def _site_form_page(site: Site | None):
         form.operator.data = f"epci:{site.operator_epci_siren}" if site.operator_epci_siren else "commune"
         form.served_communes.data = [c.insee for c in site.served_communes]
         form.rooms.data = "\n".join(room.name for room in site.rooms)
+        form.embed_origins.data = "\n".join(site.embed_origins or [])
     candidates = _fill_choices(form, site)
     if not candidates:
         return render_template("sites/pick_commune.html")

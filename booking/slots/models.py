@@ -104,6 +104,8 @@ class Slot(db.Model):
     # published, but not bookable until the rota names someone (kept up to date by the rota).
     awaiting_assistant: Mapped[bool] = mapped_column(default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Any change (a seat taken or freed, blocked, withdrawn): what the open-data feed's _since and ETag read.
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow, index=True)
 
     rule: Mapped[AvailabilityRule | None] = relationship()
     practitioner: Mapped[Practitioner] = relationship()

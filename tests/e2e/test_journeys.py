@@ -255,7 +255,6 @@ def test_commune_admin_reads_the_dashboard_and_downloads_the_report(visit, live_
         page.wait_for_selector("text=Rendez-vous annulés")
         _no_violations(visit, "rendez-vous annulés pour fermeture")
     visit.goto("/espace")
-    visit.goto("/espace")
     page.get_by_role("link", name=re.compile("Statistiques de")).click()
     page.wait_for_selector("text=En bref")
     page.wait_for_function("() => document.querySelectorAll('canvas.chart').length === 2")
@@ -387,3 +386,63 @@ def test_the_desk_cannot_check_in_days_ahead(visit, live_server):
     assert page.locator("td", has_text="attendu").count() > 0
     _no_violations(visit, "journée à venir")
     assert page.get_by_role("button", name="Arrivé").count() == 0  # no check-in before the day
+
+
+def _website(html: str):
+    """A commune's own website on another origin (another port), serving one page."""
+    import http.server
+    import threading
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            body = html.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def test_the_widget_shows_on_the_communes_website_and_nowhere_else(browser, live_server):
+    from booking.extensions import db
+    from booking.sites.models import Site
+
+    with live_server.app_context():
+        cabin = db.session.query(Site).filter_by(kind="teleconsultation").one()
+        cabin_id = cabin.id
+    snippet = (f'<!doctype html><html lang="fr"><title>Mairie</title><h1>Mairie de Saint-Bonnet</h1>'
+               f'<iframe src="{live_server.base_url}/integrer/lieu/{cabin_id}" title="Rendez-vous santé" '
+               f'width="600" height="400" sandbox="allow-popups allow-popups-to-escape-sandbox"></iframe></html>')
+    declared, declared_url = _website(snippet)
+    stranger, stranger_url = _website(snippet)
+    try:
+        with live_server.app_context():
+            db.session.get(Site, cabin_id).embed_origins = [declared_url]  # what the referent declared
+            db.session.commit()
+        context = browser.new_context(locale="fr-FR")
+        page = context.new_page()
+        refused = []
+        page.on("console", lambda message: refused.append(message.text) if "Refused" in message.text else None)
+        page.goto(declared_url)
+        frame = page.frame_locator("iframe")
+        frame.get_by_text("Prochains créneaux libres").wait_for()
+        assert frame.get_by_role("link", name="Tous les créneaux et la réservation").get_attribute("target") == "_blank"
+        assert refused == []
+        page.goto(stranger_url)  # a website the commune never declared: the browser refuses to show the widget
+        page.wait_for_timeout(500)
+        blocked = page.query_selector("iframe").content_frame()
+        assert blocked is not None and "Prochains créneaux" not in blocked.content()
+        page.goto(declared_url)  # the same page, framed where declared, still shows it: the test can fail
+        page.frame_locator("iframe").get_by_text("Prochains créneaux libres").wait_for()
+        context.close()
+    finally:
+        for server in (declared, stranger):
+            server.shutdown()
+            server.server_close()

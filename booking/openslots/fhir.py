@@ -1,0 +1,80 @@
+"""Our sites, schedules and slots written as FHIR R4 resources, the SMART Scheduling Links way.
+
+Pure functions: what a resource says is decided here, from plain values (no database).
+"""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+DEEP_LINK = "http://fhir-registry.smarthealthit.org/StructureDefinition/booking-deep-link"
+BOOKING_PHONE = "http://fhir-registry.smarthealthit.org/StructureDefinition/booking-phone"
+SLOT_CAPACITY = "http://fhir-registry.smarthealthit.org/StructureDefinition/slot-capacity"
+FHIR_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def iso(moment: datetime, time_zone: str | None = None) -> str:
+    """An instant with its offset (the site's local time when given), as FHIR dateTime/instant want it."""
+    local = moment.astimezone(ZoneInfo(time_zone)) if time_zone else moment
+    return local.isoformat(timespec="seconds")
+
+
+def location(site, base_url: str, kind_label: str, accessibility: list[str], departement: str) -> dict:
+    resource = {
+        "resourceType": "Location",
+        "id": str(site.id),
+        "identifier": [{"system": f"{base_url}/lieux", "value": str(site.id)}],
+        "status": "active",
+        "name": site.name,
+        "type": [{"coding": [{"system": f"{base_url}/fhir/CodeSystem/site-kind", "code": site.kind,
+                              "display": kind_label}], "text": kind_label}],
+        "address": {"line": [site.address], "city": site.commune.name, "postalCode": site.postal_code,
+                    "district": departement, "country": "FR"},
+        "description": "; ".join(["Accessibilité : " + ", ".join(accessibility)] if accessibility else [])
+                       or kind_label,
+    }
+    if site.phone:
+        resource["telecom"] = [{"system": "phone", "value": site.phone}, {"system": "url",
+                                                                          "value": f"{base_url}/lieux/{site.id}"}]
+    else:
+        resource["telecom"] = [{"system": "url", "value": f"{base_url}/lieux/{site.id}"}]
+    if site.hours:
+        resource["hoursOfOperation"] = [{"daysOfWeek": [FHIR_DAYS[row.weekday]],
+                                         "openingTime": row.opens.strftime("%H:%M:%S"),
+                                         "closingTime": row.closes.strftime("%H:%M:%S")} for row in site.hours]
+    return resource
+
+
+def schedule_id(site_id: int, practitioner_id: int) -> str:
+    return f"{site_id}-{practitioner_id}"
+
+
+def schedule(site_id: int, practitioner_id: int, profession: str, profession_label: str, base_url: str) -> dict:
+    """One practitioner's offer at one site; who they are is not said (the profession is what people look for)."""
+    return {
+        "resourceType": "Schedule",
+        "id": schedule_id(site_id, practitioner_id),
+        "active": True,
+        "serviceType": [{"coding": [{"system": f"{base_url}/fhir/CodeSystem/profession", "code": profession,
+                                     "display": profession_label}], "text": profession_label}],
+        "actor": [{"reference": f"Location/{site_id}"}],
+    }
+
+
+def slot(slot_row, free: bool, time_zone: str, base_url: str, phone: str | None) -> dict:
+    extension = [{"url": DEEP_LINK, "valueUrl": f"{base_url}/reserver/{slot_row.id}"}]
+    if phone:
+        extension.append({"url": BOOKING_PHONE, "valueString": phone})
+    extension.append({"url": SLOT_CAPACITY, "valueInteger": max(0, slot_row.capacity - slot_row.booked_count)
+                      if free else 0})
+    resource = {
+        "resourceType": "Slot",
+        "id": str(slot_row.id),
+        "schedule": {"reference": f"Schedule/{schedule_id(slot_row.site_id, slot_row.practitioner_id)}"},
+        "status": "free" if free else "busy",
+        "start": iso(slot_row.starts_at, time_zone),
+        "end": iso(slot_row.ends_at, time_zone),
+        "extension": extension,
+    }
+    if slot_row.updated_at is not None:
+        resource["meta"] = {"lastUpdated": iso(slot_row.updated_at)}
+    return resource

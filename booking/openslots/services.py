@@ -1,0 +1,91 @@
+"""What the open-slots feed and the widget read: public sites, their schedules, their future slots."""
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from booking.formatting import SITE_KIND_LABELS
+from booking.openslots import fhir
+from booking.sites.models import Site, SitePractitioner
+from booking.sites.professions import PROFESSIONS
+from booking.sites.rules import ACCESSIBILITY
+from booking.slots.models import Slot, bookable
+from booking.slots.services import DEFAULT_HORIZON_DAYS
+
+BATCH = 2000
+
+
+def public_sites(session: Session):
+    """Sites people can book online (drop-in permanences have no slots to publish)."""
+    return (select(Site).options(selectinload(Site.commune), selectinload(Site.hours))
+            .where(Site.booking_open.is_(True), Site.drop_in_only.is_(False)).order_by(Site.id))
+
+
+def locations(session: Session, base_url: str):
+    for site in session.scalars(public_sites(session)):
+        yield fhir.location(site, base_url, SITE_KIND_LABELS.get(site.kind, site.kind),
+                            [ACCESSIBILITY.get(code, code) for code in site.accessibility or []],
+                            site.commune.departement.name)
+
+
+def schedules(session: Session, base_url: str):
+    links = session.scalars(
+        select(SitePractitioner).options(selectinload(SitePractitioner.practitioner))
+        .join(Site, Site.id == SitePractitioner.site_id)
+        .where(SitePractitioner.status == "accepted", Site.booking_open.is_(True), Site.drop_in_only.is_(False))
+        .order_by(SitePractitioner.site_id, SitePractitioner.practitioner_id))
+    for link in links:
+        profession = link.practitioner.profession
+        yield fhir.schedule(link.site_id, link.practitioner_id, profession, PROFESSIONS.get(profession, profession),
+                            base_url)
+
+
+def _slot_query(now: datetime, since: datetime | None):
+    horizon = now + timedelta(days=DEFAULT_HORIZON_DAYS)
+    query = (select(Slot, Site.time_zone, Site.phone, bookable(now).label("free"))
+             .join(Site, Site.id == Slot.site_id)
+             .where(Site.booking_open.is_(True), Site.drop_in_only.is_(False), Slot.starts_at > now,
+                    Slot.starts_at < horizon))
+    if since is not None:
+        # Changes since then, withdrawn slots included (said busy): an aggregator keeps its copy current.
+        return query.where(Slot.updated_at > since).order_by(Slot.id)
+    return query.where(Slot.status.in_(("open", "blocked"))).order_by(Slot.id)
+
+
+def slots(session: Session, base_url: str, now: datetime, since: datetime | None = None):
+    for row in session.execute(_slot_query(now, since).execution_options(yield_per=BATCH)):
+        slot_row, time_zone, phone, free = row
+        yield fhir.slot(slot_row, bool(free) and slot_row.status == "open", time_zone, base_url, phone)
+
+
+def slots_version(session: Session) -> tuple[datetime | None, int]:
+    """What changes whenever any slot does: its last update and the highest id (two index look-ups)."""
+    last, highest = session.execute(select(func.max(Slot.updated_at), func.max(Slot.id))).one()
+    return last, highest or 0
+
+
+def ndjson(resources) -> str:
+    return "".join(json.dumps(resource, ensure_ascii=False, separators=(",", ":")) + "\n" for resource in resources)
+
+
+def etag_of(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def widget_slots(session: Session, site_ids: list[int], now: datetime, per_practitioner: int = 3, days: int = 30):
+    """The next free slots of some sites, a few per practitioner, for the widget."""
+    if not site_ids:
+        return []
+    found = session.scalars(
+        select(Slot).options(selectinload(Slot.practitioner), selectinload(Slot.site))
+        .where(Slot.site_id.in_(site_ids), bookable(now), Slot.starts_at < now + timedelta(days=days))
+        .order_by(Slot.starts_at).limit(500))
+    kept: dict = {}
+    for slot in found:
+        bucket = kept.setdefault((slot.site, slot.practitioner), [])
+        if len(bucket) < per_practitioner:
+            bucket.append(slot)
+    return sorted(kept.items(), key=lambda item: (item[0][0].name, item[1][0].starts_at))

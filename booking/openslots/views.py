@@ -1,0 +1,132 @@
+"""SMART Scheduling Links ($bulk-publish and its NDJSON files) and the widget communes put on their websites."""
+
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, abort, jsonify, render_template, request, stream_with_context
+from sqlalchemy import select
+
+from booking.clock import now
+from booking.extensions import db, limiter
+from booking.geo.models import Commune
+from booking.openslots import services
+from booking.sites.models import Site
+from booking.urls import public_url
+
+blueprint = Blueprint("openslots", __name__)
+FILES = {"Location": "Location.ndjson", "Schedule": "Schedule.ndjson", "Slot": "Slot.ndjson"}
+CACHE = "public, max-age=300"
+NDJSON = "application/fhir+ndjson"
+
+
+def _since() -> datetime | None:
+    text = request.args.get("_since")
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        abort(Response('{"error": "_since doit être un instant ISO 8601, par exemple 2026-12-01T08:00:00Z."}',
+                       status=400, mimetype="application/json"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _conditional(etag: str, last_modified: datetime | None, make_body) -> Response:
+    """Answer 304 when the client has this version, else the file with its ETag."""
+    response = Response(status=304) if request.if_none_match.contains(etag) else Response(
+        make_body(), mimetype=NDJSON)
+    response.set_etag(etag)
+    if last_modified is not None:
+        response.last_modified = last_modified
+    response.headers["Cache-Control"] = CACHE
+    response.headers["Access-Control-Allow-Origin"] = "*"  # open data: any aggregator may read it
+    return response
+
+
+@blueprint.route("/$bulk-publish")
+@limiter.exempt
+def manifest():
+    """The SMART Scheduling Links manifest: where the Location, Schedule and Slot files are."""
+    since = request.args.get("_since")
+    suffix = f"?_since={since}" if since else ""
+    if since:
+        _since()
+    answer = jsonify({
+        "transactionTime": now().astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "request": public_url("/$bulk-publish") + suffix,
+        "output": [{"type": kind, "url": public_url(f"/fhir/{name}") + suffix} for kind, name in FILES.items()],
+        "error": [],
+    })
+    answer.headers["Cache-Control"] = CACHE
+    answer.headers["Access-Control-Allow-Origin"] = "*"
+    return answer
+
+
+@blueprint.route("/fhir/Location.ndjson")
+@limiter.exempt
+def location_file():
+    body = services.ndjson(services.locations(db.session, public_url("")))
+    return _conditional(services.etag_of(body), None, lambda: body)
+
+
+@blueprint.route("/fhir/Schedule.ndjson")
+@limiter.exempt
+def schedule_file():
+    body = services.ndjson(services.schedules(db.session, public_url("")))
+    return _conditional(services.etag_of(body), None, lambda: body)
+
+
+@blueprint.route("/fhir/Slot.ndjson")
+@limiter.exempt
+def slot_file():
+    """Future slots, free or busy; with _since, only those changed since then. Streamed: it may be large."""
+    since = _since()
+    at = now()
+    last, highest = services.slots_version(db.session)
+    # Free/busy also changes as booking windows open and close: a version lasts five minutes at most.
+    etag = f"{last.timestamp() if last else 0:.6f}-{highest}-{int(at.timestamp()) // 300}-{since}"
+    base = public_url("")
+    return _conditional(services.etag_of(etag), last,
+                        lambda: stream_with_context(_lines(services.slots(db.session, base, at, since))))
+
+
+def _lines(resources):
+    for resource in resources:
+        yield services.ndjson([resource])
+
+
+def _embed_policy(origins: list[str]) -> str:
+    ancestors = " ".join(["'self'", *origins])
+    return (f"default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; "
+            f"frame-ancestors {ancestors}")
+
+
+def _widget(title: str, sites: list[Site]):
+    origins = sorted({origin for site in sites for origin in site.embed_origins or []})
+    response = Response(render_template("openslots/widget.html", title=title, sites=sites,
+                                        offers=services.widget_slots(db.session, [s.id for s in sites], now())))
+    response.headers["Content-Security-Policy"] = _embed_policy(origins)
+    response.headers["Cache-Control"] = "public, max-age=120"
+    return response
+
+
+@blueprint.route("/integrer/lieu/<int:site_id>")
+@limiter.exempt
+def site_widget(site_id: int):
+    """A site's next free slots, to show in an <iframe> on the commune's website."""
+    site = db.session.get(Site, site_id)
+    if site is None or not site.booking_open or site.drop_in_only:
+        abort(404)
+    return _widget(site.name, [site])
+
+
+@blueprint.route("/integrer/commune/<insee>")
+@limiter.exempt
+def commune_widget(insee: str):
+    """The next free slots of the sites a commune runs, for its website."""
+    commune = db.session.get(Commune, insee.upper()) or abort(404)
+    sites = list(db.session.scalars(select(Site).where(Site.operator_commune_insee == commune.insee,
+                                                       Site.booking_open.is_(True), Site.drop_in_only.is_(False))
+                                    .order_by(Site.name)))
+    if not sites:
+        abort(404)
+    return _widget(f"Rendez-vous santé — {commune.name}", sites)

@@ -1,0 +1,114 @@
+"""Open slots: SMART Scheduling Links parsed back as FHIR R4 resources, and the widget's framing policy."""
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import time_machine
+from fhir.resources.R4B.location import Location
+from fhir.resources.R4B.schedule import Schedule
+from fhir.resources.R4B.slot import Slot as FhirSlot
+
+from booking.appointments.services import book_slot
+from booking.database import unit_of_work
+from booking.openslots.fhir import BOOKING_PHONE, DEEP_LINK
+from booking.slots.models import Slot
+from tests import builders
+
+NOW = datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc)
+MODELS = {"Location": Location, "Schedule": Schedule, "Slot": FhirSlot}
+
+
+def _fetch_all(client, manifest_url="/$bulk-publish"):
+    manifest = client.get(manifest_url).get_json()
+    parsed = {}
+    for output in manifest["output"]:
+        path = output["url"].removeprefix("http://localhost")
+        answer = client.get(path)
+        assert answer.status_code == 200 and answer.mimetype == "application/fhir+ndjson"
+        lines = [line for line in answer.get_data(as_text=True).splitlines() if line]
+        parsed[output["type"]] = [MODELS[output["type"]].model_validate(json.loads(line)) for line in lines]
+    return manifest, parsed
+
+
+def test_every_file_parses_as_fhir_and_every_slot_points_to_its_schedule_and_location(client, session, world):
+    world.site_a.phone = "+33471000001"
+    free = builders.make_slot(session, world.practitioner_a, world.site_a, NOW + timedelta(days=1))
+    session.commit()
+    with time_machine.travel(NOW, tick=False):
+        manifest, parsed = _fetch_all(client)
+    assert manifest["transactionTime"] == "2027-03-01T08:00:00Z" and manifest["error"] == []
+    assert {o["type"] for o in manifest["output"]} == {"Location", "Schedule", "Slot"}
+    locations = {location.id for location in parsed["Location"]}
+    schedules = {schedule.id: schedule for schedule in parsed["Schedule"]}
+    assert str(world.site_a.id) in locations
+    for schedule in schedules.values():
+        assert schedule.actor[0].reference.removeprefix("Location/") in locations
+        assert schedule.serviceType[0].coding[0].code == "medecin_generaliste"
+    for slot in parsed["Slot"]:
+        assert slot.schedule.reference.removeprefix("Schedule/") in schedules
+    ours = next(slot for slot in parsed["Slot"] if slot.id == str(free.id))
+    assert ours.status == "free" and ours.start.isoformat() == "2027-03-02T09:00:00+01:00"
+    extensions = {extension.url: extension for extension in ours.extension}
+    assert extensions[DEEP_LINK].valueUrl == f"http://localhost/reserver/{free.id}"
+    assert extensions[BOOKING_PHONE].valueString == "+33471000001"
+    booked = next(slot for slot in parsed["Slot"] if slot.id == str(world.slot_a.id))
+    assert booked.status == "busy"
+    assert world.practitioner_a.last_name not in json.dumps([s.model_dump(mode="json") for s in parsed["Schedule"]])
+
+
+def test_a_booked_slot_is_busy_in_the_next_file_and_the_deep_link_opens_its_booking_page(client, auth, session, world):
+    slot = builders.make_slot(session, world.practitioner_a, world.site_a, NOW + timedelta(days=1))
+    session.commit()
+    with time_machine.travel(NOW, tick=False):
+        first = client.get("/fhir/Slot.ndjson")
+        etag = first.headers["ETag"]
+        assert client.get("/fhir/Slot.ndjson", headers={"If-None-Match": etag}).status_code == 304
+        link = next(json.loads(line) for line in first.get_data(as_text=True).splitlines()
+                    if json.loads(line)["id"] == str(slot.id))["extension"][0]["valueUrl"]
+        auth.login(world.resident_a.email)
+        page = client.get(link.removeprefix("http://localhost"))
+        assert page.status_code == 200 and "Réserver le" in page.get_data(as_text=True)
+    with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
+        with unit_of_work(session):
+            book_slot(session, slot_id=slot.id, patient_id=world.patient_b.id, channel="online", now=NOW)
+        second = client.get("/fhir/Slot.ndjson", headers={"If-None-Match": etag})
+        assert second.status_code == 200 and second.headers["ETag"] != etag
+        status = next(json.loads(line)["status"] for line in second.get_data(as_text=True).splitlines()
+                      if json.loads(line)["id"] == str(slot.id))
+        assert status == "busy"
+        since = (NOW + timedelta(seconds=30)).isoformat().replace("+00:00", "Z")
+        manifest = client.get(f"/$bulk-publish?_since={since}").get_json()
+        slot_url = next(o["url"] for o in manifest["output"] if o["type"] == "Slot")
+        changed = client.get(slot_url.removeprefix("http://localhost")).get_data(as_text=True).splitlines()
+    assert [json.loads(line)["id"] for line in changed] == [str(slot.id)]  # only what changed since then
+    assert session.get(Slot, slot.id).updated_at > NOW
+    assert client.get("/fhir/Slot.ndjson?_since=hier").status_code == 400
+
+
+def test_the_widget_is_framed_only_by_the_declared_websites(client, auth, session, world):
+    builders.make_slot(session, world.practitioner_a, world.site_a, NOW + timedelta(days=1))
+    session.commit()
+    with time_machine.travel(NOW, tick=False):
+        auth.login(world.commune_admin_a.email)
+        refused = client.post(f"/gestion/sites/{world.site_a.id}/modifier", data={
+            **_site_form(world.site_a), "embed_origins": "http://mairie.example.fr/page"})
+        assert refused.status_code == 422 and "https" in refused.get_data(as_text=True)
+        saved = client.post(f"/gestion/sites/{world.site_a.id}/modifier", data={
+            **_site_form(world.site_a), "embed_origins": "https://www.saint-bonnet.example.fr/"})
+        assert saved.status_code == 302
+        widget = client.get(f"/integrer/lieu/{world.site_a.id}")
+        commune_widget = client.get("/integrer/commune/15174")
+    policy = widget.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'self' https://www.saint-bonnet.example.fr" in policy
+    assert "script-src" not in policy and "default-src 'none'" in policy and "X-Frame-Options" not in widget.headers
+    page = widget.get_data(as_text=True)
+    assert "Prochains créneaux libres" in page and 'target="_blank"' in page and "<script" not in page
+    assert commune_widget.status_code == 200 and world.site_a.name in commune_widget.get_data(as_text=True)
+    assert client.get("/").headers["X-Frame-Options"] == "DENY"  # every other page stays unframeable
+
+
+def _site_form(site) -> dict:
+    return {"kind": site.kind, "name": site.name, "sms_label": site.sms_label, "address": site.address,
+            "commune_insee": site.commune_insee, "postal_code": site.postal_code, "operator": "commune",
+            "time_zone": "", "rooms": "\n".join(room.name for room in site.rooms), "booking_open": "y",
+            "max_future_bookings": "2", "reminder_hours_before": "24", "second_reminder_hours": "2"}
