@@ -257,18 +257,36 @@ class StatsArgsSchema(Schema):
     profession = fields.String(validate=PROFESSION)
 
 
+class KeyedLabelSchema(Schema):
+    key = fields.String(required=True,
+                        metadata={"description": "Clé stable (ASCII), qui ne change pas avec le libellé."})
+    label = fields.String(required=True, metadata={"description": "Libellé français, pour l’affichage."})
+
+
+class FigureSchema(KeyedLabelSchema):
+    value = fields.Raw(allow_none=True, metadata={"description": "Nombre, ou « < 5 » (effectif masqué), ou null."})
+
+
+class StatsRowSchema(KeyedLabelSchema):
+    values = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), required=True,
+                         metadata={"description": "Par clé de colonne. Les effectifs de 1 à 4 personnes "
+                                                  "valent « < 5 »."})
+
+
 class StatsTableSchema(Schema):
     key = fields.String(required=True)
     title = fields.String(required=True)
-    columns = fields.List(fields.String(), required=True)
-    rows = fields.List(fields.List(fields.Raw()), required=True,
-                       metadata={"description": "Les effectifs de 1 à 4 personnes sont remplacés par « < 5 »."})
+    columns = fields.List(fields.Nested(KeyedLabelSchema), required=True)
+    rows = fields.List(fields.Nested(StatsRowSchema), required=True)
 
 
 class StatsSchema(Schema):
+    schema_version = fields.String(required=True)
     commune = fields.Nested(CommuneRefSchema, required=True)
     period = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
     site_id = fields.Integer(allow_none=True)
     profession = fields.String(allow_none=True)
-    headline = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True)
+    headline = fields.List(fields.Nested(FigureSchema), required=True,
+                           metadata={"description": "appointments_booked, occupancy_rate, no_show_rate, "
+                                                    "median_lead_days, unmet_searches."})
     tables = fields.List(fields.Nested(StatsTableSchema), required=True)

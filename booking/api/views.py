@@ -32,6 +32,7 @@ from booking.search.services import search
 from booking.sites.models import Site
 from booking.sites.services import practitioners_at
 from booking.slots.services import RuleInput, list_slots, publish_rule
+from booking.stats.open_data import keyed
 from booking.stats.services import statistics_for
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1", description="API v1 de la prise de rendez-vous.")
@@ -295,4 +296,4 @@ def commune_stats(args, insee: str, user: User | None):
     """
     stats = statistics_for(db.session, user, insee, args["from_"], args["to"] + timedelta(days=1), now(),
                            site_id=args.get("site_id"), profession=args.get("profession"))
-    return stats.as_dict()
+    return keyed(stats)

@@ -2,19 +2,24 @@
 
 from datetime import date, timedelta
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from booking.auth.decorators import staff_required
 from booking.clock import now
+from booking.database import unit_of_work
 from booking.errors import InvalidInput
-from booking.extensions import db
+from booking.extensions import db, limiter
 from booking.formatting import day_param, local_time
+from booking.geo.models import Commune
+from booking.sites.models import Site
 from booking.sites.professions import PROFESSIONS
 from booking.sites.services import sites_visible_to
 from booking.stats.export import period_label, to_csv, to_pdf
+from booking.stats.open_data import keyed, to_long_csv
 from booking.stats.report import previous_month
-from booking.stats.services import statistics_for
+from booking.stats.services import compute, statistics_for
 
 blueprint = Blueprint("stats", __name__)
 
@@ -82,3 +87,40 @@ def pdf_file(insee: str):
     stats = _statistics(insee)
     return Response(to_pdf(stats), mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="rapport-{stats.commune.insee}-{stats.start}.pdf"'})
+
+
+@blueprint.route("/donnees-ouvertes")
+def open_data():
+    """What is published, in which format, for whom: the communes that run a site, month by month."""
+    communes = db.session.scalars(select(Commune).where(Commune.insee.in_(
+        select(Site.operator_commune_insee).where(Site.operator_commune_insee.is_not(None)))).order_by(Commune.name))
+    last = previous_month(local_time(now(), "Europe/Paris").date())
+    return render_template("stats/open_data.html", communes=list(communes), month=f"{last[0]:04d}-{last[1]:02d}")
+
+
+@blueprint.route("/donnees-ouvertes/communes/<insee>/<month>.<fmt>")
+@limiter.limit("60 per minute")
+def open_data_file(insee: str, month: str, fmt: str):
+    """One commune's anonymous, aggregated figures for one finished month (JSON or CSV, stable keys)."""
+    if fmt not in ("json", "csv"):
+        abort(404)
+    try:
+        year, number = (int(part) for part in month.split("-"))
+        start = date(year, number, 1)
+    except ValueError:
+        return jsonify(error="Le mois s’écrit AAAA-MM, par exemple 2026-10."), 400
+    end = date(year + (number == 12), number % 12 + 1, 1)
+    today = local_time(now(), "Europe/Paris").date()
+    if end > today or start < today.replace(day=1) - timedelta(days=3 * 366):
+        return jsonify(error="Seuls les mois terminés des trois dernières années sont publiés."), 404
+    commune = db.session.get(Commune, insee.upper()) or abort(404)
+    with unit_of_work():  # a read, ended as every request ends
+        stats = compute(db.session, commune.insee, start, end, now())
+        if fmt == "json":
+            response = jsonify(keyed(stats))
+        else:
+            response = Response(to_long_csv(stats), mimetype="text/csv")
+            response.headers["Content-Disposition"] = f'attachment; filename="{commune.insee}-{month}.csv"'
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response

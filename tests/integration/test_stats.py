@@ -30,6 +30,7 @@ from booking.api.services import create_token
 from booking.appointments.models import Appointment
 from booking.database import unit_of_work
 from booking.geo.models import Commune
+from booking.patients.models import Patient
 from booking.search.models import UnmetDemand
 from booking.stats.models import DelaySample
 from booking.stats.rules import Table, format_cell, suppress_table
@@ -145,7 +146,13 @@ def test_the_same_figures_in_the_api_csv_dashboard_and_pdf(app, client, auth, se
         pdf_response = client.get("/gestion/communes/15174/rapport.pdf", query_string=query)
         assert pdf_response.status_code == 200, pdf_response.get_data(as_text=True)[-3000:]
         pdf = pdf_response.data
-    _check(api["headline"], {t["key"]: t["rows"] for t in api["tables"]})
+    assert [figure["key"] for figure in api["headline"]] == [
+        "appointments_booked", "occupancy_rate", "no_show_rate", "median_lead_days", "unmet_searches"]
+    _check({figure["label"]: figure["value"] for figure in api["headline"]},
+           {t["key"]: [[row["label"], *[row["values"][c["key"]] for c in t["columns"]]] for row in t["rows"]]
+            for t in api["tables"]})
+    outcome = next(t for t in api["tables"] if t["key"] == "outcome")
+    assert [c["key"] for c in outcome["columns"]][:3] == ["venus", "absents", "non_renseignes"]
 
     assert raw_csv.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw_csv.decode("utf-8-sig")), delimiter=";"))
@@ -305,3 +312,28 @@ def test_no_show_rate_by_reminder_channel_with_small_counts_hidden(app, client, 
     assert "Appel automatique sur le fixe;0;< 5;" in csv_text
     pdf_text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "Absences selon le moyen de rappel" in pdf_text
+
+
+def test_the_open_data_export_is_public_anonymous_and_keeps_suppression(client, session, counted):
+    with time_machine.travel(datetime(2027, 4, 10, 8, 0, tzinfo=timezone.utc), tick=False):
+        as_json = client.get("/donnees-ouvertes/communes/15174/2027-03.json")
+        as_csv = client.get("/donnees-ouvertes/communes/15174/2027-03.csv")
+        assert client.get("/donnees-ouvertes/communes/15174/2027-04.json").status_code == 404  # not finished
+        assert client.get("/donnees-ouvertes/communes/15174/mars.json").status_code == 400
+        listing = client.get("/donnees-ouvertes").get_data(as_text=True)
+    assert as_json.status_code == 200 and as_json.headers["Access-Control-Allow-Origin"] == "*"
+    data = as_json.get_json()
+    headline = {figure["key"]: figure["value"] for figure in data["headline"]}
+    assert headline == {"appointments_booked": 19, "occupancy_rate": 80.0, "no_show_rate": 38.5,
+                        "median_lead_days": 8.0, "unmet_searches": "< 5"}
+    outcome = next(t for t in data["tables"] if t["key"] == "outcome")["rows"][0]["values"]
+    assert outcome["venus"] == 8 and outcome["absents"] == 5 and outcome["non_renseignes"] == "< 5"
+    lines = as_csv.get_data(as_text=True).splitlines()
+    assert lines[0].startswith("commune_insee,period_from,period_to,table_key,row_key,column_key,value")
+    assert "15174,2027-03-01,2027-03-31,headline,no_show_rate,value,38.5,Chiffres clés,Taux d’absence (%)," in lines
+    assert "15174,2027-03-01,2027-03-31,outcome,nombre,non_renseignes,< 5,Issue des rendez-vous,Nombre,Non renseignés" \
+        in lines
+    everything = as_json.get_data(as_text=True) + as_csv.get_data(as_text=True)
+    for patient in session.scalars(select(Patient)):
+        assert patient.last_name not in everything and patient.first_name not in everything.split(",")
+    assert "2027-03.json" in listing
