@@ -82,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     from booking.appointments.views_reception import blueprint as reception
     from booking.auth.privacy_views import blueprint as privacy
     from booking.auth.views import blueprint as auth
+    from booking.feedback.views import blueprint as feedback
     from booking.main.views import blueprint as main
     from booking.openslots.views import blueprint as openslots
     from booking.patients.views import blueprint as patients
@@ -95,7 +96,7 @@ def register_blueprints(app: Flask) -> None:
     from booking.walkins.views import blueprint as walkins
 
     for blueprint in (main, auth, sites, site_calendar, slots, appointments, public, reception, patients, accounts,
-                      waitlist, search, stats, privacy, walkins, delegate, openslots):
+                      waitlist, search, stats, privacy, walkins, delegate, openslots, feedback):
         app.register_blueprint(blueprint)
     from booking.api.docs import init_api
 

@@ -5,6 +5,7 @@ from booking.api.models import ApiToken
 from booking.appointments.models import Appointment
 from booking.auth.models import AuditEvent, User
 from booking.extensions import db
+from booking.feedback.models import FeedbackAnswer
 from booking.geo.models import Commune, Departement, Epci, FormerCommune, PostalCode, Region
 from booking.jobs.models import JobLease
 from booking.patients.models import Patient
@@ -42,6 +43,6 @@ __all__ = [
     "ApiToken", "Appointment", "DelaySample", "ReportDelivery", "InboundMessage", "SmsOptOut",
     "AuditEvent", "AvailabilityRule", "Commune", "Departement", "Epci",
     "FormerCommune", "JobLease", "Notification", "Patient", "PostalCode", "Practitioner", "Region", "Room", "Site",
-    "HolidayOpening", "OpeningHours", "SiteClosure", "WalkInVisit", "AssistantDuty", "Profession",
+    "HolidayOpening", "OpeningHours", "SiteClosure", "WalkInVisit", "AssistantDuty", "Profession", "FeedbackAnswer",
     "PhoneVerification", "SiteInvitation", "SitePractitioner", "Slot", "UnmetDemand", "User", "WaitlistEntry",
 ]

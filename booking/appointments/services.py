@@ -290,6 +290,10 @@ def mark_attendance(session: Session, actor: User, appointment_id: int, status: 
     appointment.attendance_marked_by_id = actor.id
     record_audit(session, user=actor, action=f"appointment.{status}", object_type="appointment",
                  object_id=appointment.id, patient_id=appointment.patient_id, now=now)
+    if status == "attended" and can_receive_sms(appointment.patient):
+        from booking.feedback.services import ask_feedback
+
+        ask_feedback(session, appointment, appointment.patient.phone, now)
     session.flush()
     return appointment
 

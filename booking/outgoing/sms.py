@@ -140,3 +140,10 @@ def for_caregiver(visit: Visit, first_name: str, cancel_url: str, reminder: bool
                   lambda when, where: f"{head}{name} a RDV {when}, {where}. Réf. {visit.reference}. "
                                       f"Annuler : {cancel_url}",
                   lambda when, where: f"{head}RDV de {name} {when}, {where}. Réf. {visit.reference}. {cancel_url}")
+
+
+def feedback_request(visit: Visit, url: str) -> str:
+    """After a consultation: two questions, to show the commune whether it is worth it."""
+    return _about(visit, lambda when, where: f"Votre consultation du {when} ({where}) vous a-t-elle été utile ? "
+                                             f"2 questions anonymes : {url} Merci !",
+                  lambda when, where: f"Consultation du {when} : utile ? 2 questions anonymes : {url}")

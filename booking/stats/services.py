@@ -16,6 +16,7 @@ from booking.appointments.models import Appointment
 from booking.auth.models import User
 from booking.auth.permissions import Action, fetch, site_ids_run_by
 from booking.errors import InvalidInput
+from booking.feedback.models import ALTERNATIVES, FeedbackAnswer
 from booking.formatting import SITE_KIND_LABELS
 from booking.geo.models import Commune
 from booking.geo.rules import time_zone_for_departement
@@ -315,6 +316,23 @@ def _reminder_channels(scope: _Scope) -> Table:
                  ["Moyen de rappel", "Venus", "Absents", "Taux d’absence (%)"], table_rows)
 
 
+def _feedback(scope: _Scope) -> list[Table]:
+    """What residents answered after attended consultations: usefulness, and what they would have done."""
+    query = select(FeedbackAnswer.useful, FeedbackAnswer.alternative).where(
+        FeedbackAnswer.site_id.in_(scope.sites), FeedbackAnswer.consulted_on >= scope.start,
+        FeedbackAnswer.consulted_on < scope.end, *scope.for_profession(FeedbackAnswer.profession))
+    answers = scope.session.execute(query).all()
+    count = len(answers)
+    mean = round(sum(useful for useful, _ in answers) / count, 1) if count >= scope.threshold else None
+    # One additive row: a hidden count can never be recovered from the total and the others.
+    return [Table("feedback", "Avis des patients après la consultation", ["Indicateur", "Valeur"],
+                  [["Réponses", count], ["Utilité moyenne (sur 5)", mean]]),
+            Table("feedback_alternatives", "Sans cette consultation, les patients auraient…",
+                  ["", *ALTERNATIVES.values(), "Total"],
+                  [["Réponses", *[sum(1 for _, a in answers if a == key) for key in ALTERNATIVES], count]],
+                  additive=True)]
+
+
 def compute(session: Session, commune_insee: str, start: date, end: date, now: datetime, *,
             site_id: int | None = None, profession: str | None = None, threshold: int = 5,
             headline_only: bool = False) -> Statistics:
@@ -346,7 +364,7 @@ def compute(session: Session, commune_insee: str, start: date, end: date, now: d
         return _finish(stats, figures, threshold)
     reach, reach_figures = _reach(scope)
     figures |= reach_figures
-    stats.tables += [_delays(scope, figures), *reach, _reminders(scope), _reminder_channels(scope),
+    stats.tables += [_delays(scope, figures), *reach, _reminders(scope), _reminder_channels(scope), *_feedback(scope),
                      _trend(session, commune, sites, profession, end, zone)]
     return _finish(stats, figures, threshold)
 

@@ -1,12 +1,12 @@
 """Reminders for residents without a mobile: calls to landlines, a caregiver's SMS, against a Twilio stub."""
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from booking.appointments.models import Appointment
@@ -262,3 +262,34 @@ def test_a_call_left_in_sending_by_a_dead_dispatcher_is_not_placed_again(twilio_
     assert session.get(Notification, placed.id).provider_id == "CA" + "1" * 32
     assert session.get(Notification, lost.id).status == "sent"  # put back in the queue, then placed once
     assert [c["to"] for c in twilio_stub.calls] == [placed.recipient, "+33471405555"]
+
+
+def test_one_anonymous_answer_per_attended_consultation_counted_with_suppression(client, auth, session, world):
+    from booking.appointments.services import mark_attendance
+    from booking.feedback.models import FeedbackAnswer
+    from booking.stats.services import compute
+
+    answered = []
+    for number in range(6):
+        patient = builders.make_patient(session, first_name=f"Avis{number}", phone=f"+3360000100{number}")
+        booked = _book(session, world, patient, NOW + timedelta(days=1, hours=number))
+        with unit_of_work(session):
+            mark_attendance(session, world.agent_a, booked.id, "attended", NOW + timedelta(days=2))
+        ask = session.scalar(select(Notification).where(Notification.dedupe_key == f"appointment:{booked.id}:feedback"))
+        assert ask is not None and segments(to_gsm7(ask.body)) == 1 and "/avis/" in ask.body
+        answered.append(ask.body.split("http://localhost", 1)[1].split()[0])
+    with time_machine.travel(NOW + timedelta(days=3), tick=False):
+        for number, path in enumerate(answered):
+            done = client.post(path, data={"useful": str(5 - number % 2), "alternative": "farther" if number < 4
+                                           else "emergency"})
+            assert done.status_code == 200 and "sans votre nom" in done.get_data(as_text=True)
+        assert "déjà enregistré" in client.post(answered[0], data={"useful": "1", "alternative": "other"}
+                                                ).get_data(as_text=True)
+        assert client.get(answered[0][:-3] + "xyz").status_code == 404  # a forged link
+    assert session.scalar(select(func.count()).select_from(FeedbackAnswer)) == 6
+    columns = {column.name for column in FeedbackAnswer.__table__.columns}
+    assert not columns & {"patient_id", "appointment_id", "name", "phone"}
+    stats = compute(session, builders.COMMUNE_A, date(2027, 3, 1), date(2027, 4, 1), NOW + timedelta(days=3))
+    assert stats.table("feedback").rows == [["Réponses", 6], ["Utilité moyenne (sur 5)", 4.5]]
+    # farther 4, emergency 2, without 0, other 0: both small counts hidden, so neither follows from the total.
+    assert stats.table("feedback_alternatives").rows == [["Réponses", "< 5", "< 5", 0, 0, 6]]

@@ -1,0 +1,1 @@
+"""Residents' feedback after a consultation: two questions, anonymous in the figures."""
