@@ -135,6 +135,20 @@ def _offer(scope: _Scope) -> tuple[Table, dict]:
     return table, figures
 
 
+def _density(scope: _Scope, offer: Table) -> Table:
+    """Hours of care offered per 1,000 inhabitants of the communes the sites serve, by profession."""
+    served = select(site_served_communes.c.commune_insee).where(site_served_communes.c.site_id.in_(scope.sites))
+    population = scope.session.scalar(select(func.sum(Commune.population)).where(Commune.insee.in_(served))) or 0
+    hours: dict[str, float] = {}
+    for row in offer.rows:
+        hours[row[0]] = hours.get(row[0], 0.0) + float(row[4] or 0)
+    return Table("density", "Offre de soins pour 1 000 habitants des communes desservies",
+                 ["Profession", "Heures de soins", "Habitants desservis", "Heures pour 1 000 habitants"],
+                 [[profession, round(total, 1), population,
+                   round(1000 * total / population, 2) if population else None]
+                  for profession, total in sorted(hours.items())], sensitive=False)
+
+
 def _demand(scope: _Scope) -> tuple[Table, dict]:
     """Bookings by channel, searches that found nothing, the waiting list."""
     by_channel = dict(scope.session.execute(scope.appointments(Appointment.channel, func.count(Appointment.id))
@@ -357,7 +371,7 @@ def compute(session: Session, commune_insee: str, start: date, end: date, now: d
     offer, figures = _offer(scope)
     demand, demand_figures = _demand(scope)
     outcome, outcome_figures = _outcome(scope)
-    stats.tables += [offer, demand, outcome]
+    stats.tables += [offer, demand, outcome] if headline_only else [offer, _density(scope, offer), demand, outcome]
     figures |= demand_figures | outcome_figures | _lead_times(scope)
     figures["occupancy"] = _occupancy(scope, figures["seats"])
     if headline_only:

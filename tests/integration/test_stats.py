@@ -337,3 +337,10 @@ def test_the_open_data_export_is_public_anonymous_and_keeps_suppression(client, 
     for patient in session.scalars(select(Patient)):
         assert patient.last_name not in everything and patient.first_name not in everything.split(",")
     assert "2027-03.json" in listing
+
+
+def test_hours_of_care_per_1000_inhabitants_of_the_served_communes(session, counted):
+    population = session.get(Commune, "15174").population + session.get(Commune, "15219").population
+    stats = compute(session, "15174", *MARCH, NOW)
+    assert stats.table("density").rows == [
+        ["Médecin généraliste", 6.7, population, round(1000 * 6.7 / population, 2)]]
