@@ -106,6 +106,7 @@ def build_demo(now: datetime, seed: int = 7) -> dict:
         kind="permanence", name="Permanence sage-femme de Pleaux", sms_label="Permanence de Pleaux",
         address="Mairie, place Georges-Pompidou", postal_code="15700", commune_insee=PLEAUX,
         operator_commune_insee=PLEAUX, time_zone="Europe/Paris", phone="+33471000003",
+        contact_email="mairie@pleaux.demo.test",
         schedule_mode="opening_hours", hours=[OpeningHours(weekday=4, opens=time(9), closes=time(12))],
         instructions="Au premier étage de la mairie (ascenseur).",
         accessibility=["pmr", "ascenseur"], served_communes=[communes[PLEAUX]], rooms=[Room(name="Bureau")],

@@ -21,13 +21,14 @@ class DelaySample(db.Model):
 
 
 class ReportDelivery(db.Model):
-    """One monthly report per commune and month, ever."""
+    """One monthly report per commune (or EPCI) and month, ever."""
 
     __tablename__ = "report_deliveries"
-    __table_args__ = (UniqueConstraint("commune_insee", "month"),)
+    __table_args__ = (UniqueConstraint("commune_insee", "month"), UniqueConstraint("epci_siren", "month"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    commune_insee: Mapped[str] = mapped_column(ForeignKey("communes.insee"))
+    commune_insee: Mapped[str | None] = mapped_column(ForeignKey("communes.insee"))
+    epci_siren: Mapped[str | None] = mapped_column(ForeignKey("epcis.siren"))
     month: Mapped[str] = mapped_column(String(7))
     recipient: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

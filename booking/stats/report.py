@@ -1,5 +1,6 @@
 """The monthly report sent to each commune: a short HTML summary, the PDF and the CSV."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from html import escape
 
@@ -8,8 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import notifications
+from booking.auth.models import User, user_communes
 from booking.database import unit_of_work
-from booking.geo.models import Commune
 from booking.outgoing import mail
 from booking.sites.models import Site
 from booking.stats.export import period_label, to_csv, to_pdf
@@ -30,16 +31,37 @@ def previous_month(today: date) -> tuple[int, int]:
     return (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
 
 
+@dataclass
+class ReportTarget:
+    kind: str              # "commune" or "epci"
+    code: str              # INSEE code or SIREN
+    recipients: list[str]  # the referents' accounts and the sites' contact addresses
+
+
+def report_targets(session: Session, code: str | None = None) -> list[ReportTarget]:
+    """Who gets a monthly report: every commune and every EPCI that runs a site, at its referents' accounts
+    and its sites' contact addresses (each once)."""
+    targets: dict[tuple[str, str], list[str]] = {}
+    for commune, epci, address in session.execute(
+            select(Site.operator_commune_insee, Site.operator_epci_siren, Site.contact_email).order_by(Site.id)):
+        key = ("commune", commune) if commune else ("epci", epci)
+        targets.setdefault(key, [])
+        if address:
+            targets[key].append(address)
+    communes = [code_ for kind, code_ in targets if kind == "commune"]
+    for insee, address in session.execute(
+            select(user_communes.c.commune_insee, User.email).join(User, User.id == user_communes.c.user_id)
+            .where(User.role == "commune_admin", User.active.is_(True), User.email.is_not(None),
+                   user_communes.c.commune_insee.in_(communes)).order_by(User.id)):
+        targets[("commune", insee)].append(address)
+    found = [ReportTarget(kind, key, list(dict.fromkeys(a.strip().lower() for a in addresses)))
+             for (kind, key), addresses in targets.items() if addresses and (code is None or key == code)]
+    return sorted(found, key=lambda t: (t.kind, t.code))
+
+
 def report_recipients(session: Session, commune_insee: str | None = None) -> dict[str, str]:
-    """Return, per commune running a site, the contact email of its sites."""
-    query = select(Site.operator_commune_insee, Site.contact_email).where(
-        Site.operator_commune_insee.is_not(None), Site.contact_email.is_not(None)).order_by(Site.id)
-    if commune_insee:
-        query = query.where(Site.operator_commune_insee == commune_insee)
-    recipients: dict[str, str] = {}
-    for insee, address in session.execute(query):
-        recipients.setdefault(insee, address)
-    return recipients
+    """The first recipient of each commune's report (kept for the command's dry run)."""
+    return {t.code: t.recipients[0] for t in report_targets(session, commune_insee) if t.kind == "commune"}
 
 
 def summary_html(current, previous, last_year) -> str:
@@ -58,35 +80,41 @@ def summary_html(current, previous, last_year) -> str:
 
 def send_monthly_reports(session: Session, year: int, month: int, now: datetime, commune_insee: str | None = None,
                          dry_run: bool = False) -> list[str]:
-    """Queue one report per commune and month (never twice); return the communes reported."""
+    """Queue one report per commune or EPCI and month (never twice), to each recipient; return who got one."""
     done = []
     start, end = _month_start(year, month), _next_month(year, month)
     key = f"{year:04d}-{month:02d}"
-    for insee, recipient in report_recipients(session, commune_insee).items():
-        if session.scalar(select(ReportDelivery.id).where(ReportDelivery.commune_insee == insee,
-                                                          ReportDelivery.month == key)):
+    for target in report_targets(session, commune_insee):
+        column = ReportDelivery.commune_insee if target.kind == "commune" else ReportDelivery.epci_siren
+        if session.scalar(select(ReportDelivery.id).where(column == target.code, ReportDelivery.month == key)):
             continue
-        commune = session.get(Commune, insee)
+        scope = {"epci_siren": target.code} if target.kind == "epci" else {}
+        insee = target.code if target.kind == "commune" else None
         if dry_run:
-            done.append(f"{commune.name} → {recipient}")
+            done.append(f"{target.code} → {', '.join(target.recipients)}")
             continue
-        current = compute(session, insee, start, end, now)
+        current = compute(session, insee, start, end, now, **scope)
         py, pm = (year - 1, 12) if month == 1 else (year, month - 1)
-        previous = compute(session, insee, _month_start(py, pm), _next_month(py, pm), now, headline_only=True)
+        previous = compute(session, insee, _month_start(py, pm), _next_month(py, pm), now, headline_only=True,
+                           **scope)
         last_year = compute(session, insee, _month_start(year - 1, month), _next_month(year - 1, month), now,
-                            headline_only=True)
-        text = mail.report_body(month_label(year, month), commune.name,
-                                 [(label, format_cell(value) or "—") for label, value in current.headline.items()])
+                            headline_only=True, **scope)
+        name = current.commune.name
+        text = mail.report_body(month_label(year, month), name,
+                                [(label, format_cell(value) or "—") for label, value in current.headline.items()])
+        files = [(f"consultations-{target.code}-{key}.pdf", "application/pdf", to_pdf(current, now)),
+                 (f"consultations-{target.code}-{key}.csv", "text/csv", to_csv(current))]
         try:
             with unit_of_work(session):
-                session.add(ReportDelivery(commune_insee=insee, month=key, recipient=recipient, created_at=now))
-                notifications.enqueue(
-                    session, channel="email", recipient=recipient, due_at=now, dedupe_key=f"report:{insee}:{key}",
-                    subject=mail.report_subject(month_label(year, month), commune.name), body=text,
-                    html_body=summary_html(current, previous, last_year),
-                    attachments=[(f"consultations-{insee}-{key}.pdf", "application/pdf", to_pdf(current, now)),
-                                 (f"consultations-{insee}-{key}.csv", "text/csv", to_csv(current))])
+                session.add(ReportDelivery(commune_insee=insee, epci_siren=scope.get("epci_siren"), month=key,
+                                           recipient=", ".join(target.recipients)[:254], created_at=now))
+                for recipient in target.recipients:
+                    notifications.enqueue(
+                        session, channel="email", recipient=recipient, due_at=now,
+                        dedupe_key=f"report:{target.code}:{key}:{recipient}"[:120],
+                        subject=mail.report_subject(month_label(year, month), name), body=text,
+                        html_body=summary_html(current, previous, last_year), attachments=files)
         except IntegrityError:
             continue  # another run got there first: once per commune and month, whatever happens
-        done.append(f"{commune.name} → {recipient}")
+        done.append(f"{name} → {', '.join(target.recipients)}")
     return done

@@ -18,7 +18,7 @@ from booking.auth.permissions import Action, fetch, site_ids_run_by
 from booking.errors import InvalidInput
 from booking.feedback.models import ALTERNATIVES, FeedbackAnswer
 from booking.formatting import SITE_KIND_LABELS
-from booking.geo.models import Commune
+from booking.geo.models import Commune, Epci
 from booking.geo.rules import time_zone_for_departement
 from booking.outgoing.keys import appointment_message_sql
 from booking.patients.models import Patient
@@ -48,8 +48,29 @@ CHANNEL_LABELS = {"online": "En ligne", "reception": "À l’accueil de la mairi
 
 
 @dataclass
+class Area:
+    """Whom the figures speak for: a commune (its sites and its EPCIs' sites), or an EPCI (the sites it runs)."""
+
+    insee: str                 # the commune's INSEE code, or the EPCI's SIREN
+    name: str
+    departement_code: str
+    commune_codes: set[str]    # whose residents' unanswered searches count
+    kind: str = "commune"
+
+    @classmethod
+    def of_commune(cls, commune: Commune) -> "Area":
+        return cls(commune.insee, commune.name, commune.departement_code, {commune.insee})
+
+    @classmethod
+    def of_epci(cls, epci: Epci) -> "Area":
+        members = sorted(epci.members, key=lambda c: -(c.population or 0))
+        return cls(epci.siren, epci.name, members[0].departement_code if members else "",
+                   {c.insee for c in members}, "epci")
+
+
+@dataclass
 class Statistics:
-    commune: Commune
+    commune: Area
     start: date
     end: date  # exclusive
     site_id: int | None
@@ -87,7 +108,7 @@ class _Scope:
     """What every figure of one computation filters on: the commune's sites, the period, the profession."""
 
     session: Session
-    commune: Commune
+    commune: Area
     sites: list[int]
     start: date
     end: date
@@ -155,7 +176,7 @@ def _demand(scope: _Scope) -> tuple[Table, dict]:
                                             .group_by(Appointment.channel)).all())
     bookings = sum(by_channel.values())
     unmet = scope.session.scalar(select(func.count(UnmetDemand.id)).where(
-        UnmetDemand.commune_insee == scope.commune.insee, UnmetDemand.searched_on >= scope.start,
+        UnmetDemand.commune_insee.in_(scope.commune.commune_codes), UnmetDemand.searched_on >= scope.start,
         UnmetDemand.searched_on < scope.end, *scope.for_profession(UnmetDemand.profession)))
     waiting, waited_then_booked = scope.session.execute(
         select(func.count(WaitlistEntry.id), func.sum(case((WaitlistEntry.status == "booked", 1), else_=0)))
@@ -349,24 +370,31 @@ def _feedback(scope: _Scope) -> list[Table]:
 
 def compute(session: Session, commune_insee: str, start: date, end: date, now: datetime, *,
             site_id: int | None = None, profession: str | None = None, threshold: int = 5,
-            headline_only: bool = False) -> Statistics:
+            headline_only: bool = False, epci_siren: str | None = None) -> Statistics:
     """Compute every figure of a commune's sites for [start, end) (local days).
 
     ``headline_only`` stops once the key figures are known (the monthly report's comparisons need no more).
     """
-    commune = fetch(session, Commune, commune_insee, "Commune inconnue.")
+    if epci_siren:
+        epci = fetch(session, Epci, epci_siren, "Intercommunalité inconnue.")
+        area = Area.of_epci(epci)
+        run_by = select(Site.id).where(Site.operator_epci_siren == epci.siren)
+    else:
+        commune = fetch(session, Commune, commune_insee, "Commune inconnue.")
+        area = Area.of_commune(commune)
+        run_by = site_ids_run_by({commune.insee})
     if end <= start or (end - start).days > 3 * 366:
         raise InvalidInput("Choisissez une période de trois ans au plus, dont la fin suit le début.")
     if profession and profession not in PROFESSIONS:
         raise InvalidInput("Profession inconnue.")
-    zone = time_zone_for_departement(commune.departement_code)
+    zone = time_zone_for_departement(area.departement_code)
     # The handful of site ids, resolved first: every query below then filters on known values.
-    sites = list(session.scalars(site_ids_run_by({commune.insee})))
+    sites = list(session.scalars(run_by))
     if site_id is not None:
         sites = [site_id] if site_id in sites else []
-    scope = _Scope(session, commune, sites, start, end, _bounds(start, zone), _bounds(end, zone), zone, profession,
+    scope = _Scope(session, area, sites, start, end, _bounds(start, zone), _bounds(end, zone), zone, profession,
                    now, threshold)
-    stats = Statistics(commune, start, end, site_id, profession)
+    stats = Statistics(area, start, end, site_id, profession)
 
     offer, figures = _offer(scope)
     demand, demand_figures = _demand(scope)
@@ -379,7 +407,7 @@ def compute(session: Session, commune_insee: str, start: date, end: date, now: d
     reach, reach_figures = _reach(scope)
     figures |= reach_figures
     stats.tables += [_delays(scope, figures), *reach, _reminders(scope), _reminder_channels(scope), *_feedback(scope),
-                     _trend(session, commune, sites, profession, end, zone)]
+                     _trend(session, sites, profession, end, zone)]
     return _finish(stats, figures, threshold)
 
 
@@ -395,7 +423,7 @@ def _finish(stats: Statistics, raw: dict, threshold: int) -> Statistics:
     return stats
 
 
-def _trend(session: Session, commune: Commune, sites, profession: str | None, end: date, zone: str) -> Table:
+def _trend(session: Session, sites, profession: str | None, end: date, zone: str) -> Table:
     last = end - timedelta(days=1)
     months = previous_months(last.year, last.month, 12)
     bounds = [month_bounds(y, m, zone) for y, m in months]

@@ -57,3 +57,15 @@ def test_errors_are_french_pages_and_api_errors_are_json(client):
 def test_health_check(client):
     assert client.get("/sante").get_json() == {"status": "ok", "database": "ok",
                                                "rate_limit_store": "mémoire du processus"}
+
+
+def test_every_operator_of_the_demo_gets_its_monthly_report(runner, session):
+    from datetime import datetime, timezone
+
+    from booking.stats.report import send_monthly_reports
+
+    runner.invoke(args=["demo", "--now", "2027-03-01T08:00:00Z"])
+    done = send_monthly_reports(session, 2027, 2, datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc))
+    assert len(done) == 3  # Saint-Bonnet, Pleaux and the EPCI that runs the consultations avancées
+    assert any("sante@pays-de-salers.demo.test" in line for line in done)
+    assert any("referente@saint-bonnet.demo.test" in line for line in done)

@@ -255,7 +255,10 @@ def test_the_report_email_arrives_once_with_its_pdf_and_csv(database_url, smtp_s
     for _ in range(2):
         result = runner.invoke(args=["reports", "send", "--month", "2027-03", "--now", "2027-04-01T06:00:00Z"])
         assert result.exit_code == 0, result.output
-    assert session.scalar(select(Notification).where(Notification.dedupe_key == "report:15174:2027-03")) is not None
+    keys = {key for key in session.scalars(select(Notification.dedupe_key).where(Notification.channel == "email"))
+            if key.startswith("report:15174:")}
+    referent = counted.commune_admin_a.email.lower()
+    assert keys == {"report:15174:2027-03:mairie@saint-bonnet.example.com", f"report:15174:2027-03:{referent}"}
     session.commit()  # end our transaction: on SQLite it holds the write lock
     mailer = make_app(database_url, MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
     with mailer.app_context():
@@ -263,8 +266,11 @@ def test_the_report_email_arrives_once_with_its_pdf_and_csv(database_url, smtp_s
         run_dispatch(datetime(2027, 4, 1, 7, 1, tzinfo=timezone.utc))
         db.session.remove()
         db.engine.dispose()
-    (message,) = smtp_server.messages
-    assert message["To"] == "mairie@saint-bonnet.example.com" and "mars 2027" in message["Subject"]
+    # Once each, to the site's address and to the commune's referent (never twice, however often the job runs).
+    ours = [m["To"] for m in smtp_server.messages if "Saint-Bonnet" in m["Subject"]]
+    assert sorted(ours) == sorted(["mairie@saint-bonnet.example.com", referent])
+    message = next(m for m in smtp_server.messages if m["To"] == "mairie@saint-bonnet.example.com")
+    assert "mars 2027" in message["Subject"]
     parts = {part.get_filename(): part for part in message.walk() if part.get_filename()}
     assert set(parts) == {"consultations-15174-2027-03.pdf", "consultations-15174-2027-03.csv"}
     assert parts["consultations-15174-2027-03.pdf"].get_payload(decode=True).startswith(b"%PDF")
@@ -344,3 +350,21 @@ def test_hours_of_care_per_1000_inhabitants_of_the_served_communes(session, coun
     stats = compute(session, "15174", *MARCH, NOW)
     assert stats.table("density").rows == [
         ["Médecin généraliste", 6.7, population, round(1000 * 6.7 / population, 2)]]
+
+
+def test_an_epci_running_a_site_gets_its_own_report(session, world):
+    from booking.stats.report import report_targets, send_monthly_reports
+
+    world.site_epci.contact_email = "sante@epci.example.com"
+    session.commit()
+    targets = {(t.kind, t.code): t.recipients for t in report_targets(session)}
+    assert targets[("epci", builders.EPCI_A)] == ["sante@epci.example.com"]
+    assert world.commune_admin_a.email.lower() in targets[("commune", builders.COMMUNE_A)]
+    done = send_monthly_reports(session, 2027, 2, NOW)
+    assert any("sante@epci.example.com" in line for line in done)
+    sent = session.scalar(select(Notification).where(
+        Notification.dedupe_key == f"report:{builders.EPCI_A}:2027-02:sante@epci.example.com"))
+    assert sent is not None and "Consultations" in sent.html_body
+    assert send_monthly_reports(session, 2027, 2, NOW) == []  # never twice
+    epci_stats = compute(session, None, date(2027, 2, 1), date(2027, 3, 1), NOW, epci_siren=builders.EPCI_A)
+    assert epci_stats.commune.kind == "epci" and epci_stats.commune.insee == builders.EPCI_A
