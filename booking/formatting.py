@@ -72,6 +72,8 @@ ROLE_LABELS = {
     "agent": "Agent d’accueil",
     "practitioner": "Praticien",
     "commune_admin": "Référent santé de la commune",
+    "epci_admin": "Administrateur de l’intercommunalité",
+    "departement_viewer": "Observateur du département",
     "admin": "Administrateur",
 }
 

@@ -116,6 +116,8 @@ def make_world(session, now: datetime) -> SimpleNamespace:
     w.agent_b = make_user(session, "agent", [COMMUNE_B])
     w.commune_admin_a = make_user(session, "commune_admin", [COMMUNE_A])
     w.commune_admin_b = make_user(session, "commune_admin", [COMMUNE_B])
+    w.epci_admin_a = make_user(session, "epci_admin", epci_siren=EPCI_A)
+    w.departement_viewer = make_user(session, "departement_viewer", departement_code="15")
     w.resident_a = make_user(session, "resident")
     w.resident_b = make_user(session, "resident")
     w.practitioner_user_a = make_user(session, "practitioner")

@@ -11,7 +11,7 @@ from booking.extensions import db
 from booking.geo.models import Commune
 from notifications.sqltypes import UtcDateTime, utcnow
 
-ROLES = ("resident", "agent", "practitioner", "commune_admin", "admin")
+ROLES = ("resident", "agent", "practitioner", "commune_admin", "epci_admin", "departement_viewer", "admin")
 
 user_communes = Table(
     "user_communes",
@@ -45,6 +45,10 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(40), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    # An EPCI's administrator runs that EPCI's sites; a département's viewer reads its figures, nothing else.
+    epci_siren: Mapped[str | None] = mapped_column(ForeignKey("epcis.siren"))
+    departement_code: Mapped[str | None] = mapped_column(ForeignKey("departements.code"))
 
     communes: Mapped[list[Commune]] = relationship(secondary=user_communes, order_by=Commune.name)
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import object_session
 from booking.appointments.models import Appointment
 from booking.auth.models import User
 from booking.errors import Forbidden, NotFound
-from booking.geo.models import Commune, epci_members
+from booking.geo.models import Commune, Epci, epci_members
 from booking.patients.models import Patient
 from booking.sites.models import Practitioner, Site, SitePractitioner
 from booking.slots.models import Slot
@@ -60,8 +60,18 @@ def is_commune_admin(user: User) -> bool:
 
 
 def is_staff(user: User) -> bool:
-    """Anyone who works at sites: agents, practitioners, referents, administrators."""
-    return user.role in ("agent", "practitioner", "commune_admin", "admin")
+    """Anyone with a workspace: agents, practitioners, referents, EPCI and département roles, administrators."""
+    return user.role in ("agent", "practitioner", "commune_admin", "epci_admin", "departement_viewer", "admin")
+
+
+def is_epci_admin(user: User) -> bool:
+    """An EPCI's administrator: the sites the EPCI runs, its member communes' figures."""
+    return user.role == "epci_admin"
+
+
+def is_departement_viewer(user: User) -> bool:
+    """A département's viewer: every figure of its communes and EPCIs, read only, never a person."""
+    return user.role == "departement_viewer"
 
 
 def acts_for_communes(user: User) -> bool:
@@ -75,8 +85,8 @@ def works_at_desk(user: User) -> bool:
 
 
 def manages_sites(user: User) -> bool:
-    """Someone who registers and edits sites (referents, administrators)."""
-    return user.role in ("commune_admin", "admin")
+    """Someone who registers and edits sites (referents, EPCI administrators, administrators)."""
+    return user.role in ("commune_admin", "epci_admin", "admin")
 
 
 def may_book(user: User) -> bool:
@@ -134,7 +144,23 @@ def _accepted_at(practitioner: Practitioner | None, site: Site) -> bool:
     ))))
 
 
+def _epci_members(user: User) -> set[str]:
+    session = object_session(user)
+    if not user.epci_siren or session is None:
+        return set()
+    return set(session.scalars(select(epci_members.c.commune_insee).where(
+        epci_members.c.epci_siren == user.epci_siren)))
+
+
 def _commune_decision(user: User, action: Action, commune: Commune) -> Scope:
+    if user.role == "epci_admin":
+        if commune.insee not in _epci_members(user):
+            return Scope.OUT
+        return Scope.ALLOWED if action in (Action.VIEW, Action.READ_STATS) else Scope.DENIED
+    if user.role == "departement_viewer":
+        if commune.departement_code != user.departement_code:
+            return Scope.OUT
+        return Scope.ALLOWED if action == Action.READ_STATS else Scope.DENIED
     if commune.insee not in _staff_communes(user):
         return Scope.OUT
     if action in (Action.VIEW, Action.BOOK):
@@ -145,15 +171,25 @@ def _commune_decision(user: User, action: Action, commune: Commune) -> Scope:
 
 
 def _site_decision(user: User, action: Action, site: Site) -> Scope:
+    if user.role == "epci_admin":
+        if not user.epci_siren or site.operator_epci_siren != user.epci_siren:
+            return Scope.OUT
+        return Scope.ALLOWED if action in (Action.VIEW, Action.MANAGE, Action.READ_STATS, Action.CLOSE) \
+            else Scope.DENIED
     if user.role in ("agent", "commune_admin"):
         if not (site.operator_commune_codes & _staff_communes(user)):
             return Scope.OUT
         if action in (Action.VIEW, Action.BOOK, Action.MARK_ATTENDANCE):
             return Scope.ALLOWED
-        if action in (Action.MANAGE, Action.READ_STATS):
+        # A site the EPCI runs is edited by the EPCI's administrators; member communes see it, read only.
+        shared = site.operator_epci_siren is not None
+        if action == Action.READ_STATS:
             return Scope.ALLOWED if user.role == "commune_admin" else Scope.DENIED
+        if action == Action.MANAGE:
+            return Scope.ALLOWED if user.role == "commune_admin" and not shared else Scope.DENIED
         if action == Action.CLOSE:  # agents too, when the commune lets them
-            return Scope.ALLOWED if user.role == "commune_admin" or site.agents_may_close else Scope.DENIED
+            allowed = (user.role == "commune_admin" and not shared) or site.agents_may_close
+            return Scope.ALLOWED if allowed else Scope.DENIED
         return Scope.DENIED
     if user.role == "practitioner":
         if not _accepted_at(_practitioner_of(user), site):
@@ -226,7 +262,26 @@ def _practitioner_decision(user: User, action: Action, practitioner: Practitione
     return Scope.OUT
 
 
+def _epci_decision(user: User, action: Action, epci: Epci) -> Scope:
+    """An EPCI's own figures: its administrators, its member communes' referents, its département's viewers."""
+    session = object_session(epci)
+    members = set(session.scalars(select(epci_members.c.commune_insee).where(epci_members.c.epci_siren == epci.siren)))
+    if user.role == "epci_admin":
+        in_scope = user.epci_siren == epci.siren
+    elif user.role == "commune_admin":
+        in_scope = bool(members & _staff_communes(user))
+    elif user.role == "departement_viewer":
+        in_scope = user.departement_code in set(session.scalars(
+            select(Commune.departement_code).where(Commune.insee.in_(members))))
+    else:
+        in_scope = False
+    if not in_scope:
+        return Scope.OUT
+    return Scope.ALLOWED if action == Action.READ_STATS else Scope.DENIED
+
+
 _DECIDERS = {
+    Epci: _epci_decision,
     Commune: _commune_decision,
     Site: _site_decision,
     Patient: _patient_decision,

@@ -62,6 +62,8 @@ def sites_visible_to(session: Session, user: User) -> list[Site]:
     elif is_practitioner(user):
         query = query.join(SitePractitioner).join(Practitioner).where(
             Practitioner.user_id == user.id, SitePractitioner.status == "accepted")
+    elif user.role == "epci_admin" and user.epci_siren:
+        query = query.where(Site.operator_epci_siren == user.epci_siren)
     elif not is_admin(user):
         return []
     return list(session.scalars(query))

@@ -446,7 +446,10 @@ def _trend(session: Session, sites, profession: str | None, end: date, zone: str
 
 def statistics_for(session: Session, user: User, commune_insee: str, start: date, end: date, now: datetime,
                    **filters) -> Statistics:
-    """Check that the user may read the commune's figures, then compute them."""
+    """Check that the user may read the commune's (or, with ``epci_siren``, the EPCI's) figures, then compute them."""
+    if filters.get("epci_siren"):
+        fetch(session, Epci, filters["epci_siren"], "Intercommunalité inconnue.", user, Action.READ_STATS)
+        return compute(session, None, start, end, now, **filters)
     commune = fetch(session, Commune, (commune_insee or "").upper(), "Commune inconnue.", user, Action.READ_STATS)
     return compute(session, commune.insee, start, end, now, **filters)
 

@@ -45,22 +45,55 @@ def _period() -> tuple[date, date]:
     return date(year, month, 1), date(year + (month == 12), month % 12 + 1, 1)
 
 
-def _statistics(insee: str):
+def _statistics(insee: str | None, siren: str | None = None):
     start, end = _period()
     site = request.args.get("site", type=int)
     profession = request.args.get("profession") or None
-    return statistics_for(db.session, current_user, insee, start, end, now(), site_id=site, profession=profession)
+    return statistics_for(db.session, current_user, insee, start, end, now(), site_id=site, profession=profession,
+                          epci_siren=siren)
+
+
+def _dashboard(stats):
+    sites = [s for s in sites_visible_to(db.session, current_user)]
+    return render_template("stats/dashboard.html", stats=stats, period=period_label(stats), sites=sites,
+                           professions=PROFESSIONS, last_day=stats.end - timedelta(days=1),
+                           month=f"{stats.start:%Y-%m}")
+
+
+def _csv(stats) -> Response:
+    return Response(to_csv(stats), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="statistiques-{stats.commune.insee}-{stats.start}.csv"'})
+
+
+def _pdf(stats) -> Response:
+    return Response(to_pdf(stats), mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="rapport-{stats.commune.insee}-{stats.start}.pdf"'})
+
+
+@blueprint.route("/gestion/intercommunalites/<siren>/statistiques")
+@staff_required
+def epci_dashboard(siren: str):
+    """The figures of the sites an EPCI runs (its administrators, its members' referents, the département)."""
+    return _dashboard(_statistics(None, siren))
+
+
+@blueprint.route("/gestion/intercommunalites/<siren>/statistiques.csv")
+@staff_required
+def epci_csv_file(siren: str):
+    return _csv(_statistics(None, siren))
+
+
+@blueprint.route("/gestion/intercommunalites/<siren>/rapport.pdf")
+@staff_required
+def epci_pdf_file(siren: str):
+    return _pdf(_statistics(None, siren))
 
 
 @blueprint.route("/gestion/communes/<insee>/statistiques")
 @staff_required
 def dashboard(insee: str):
     """Show the figures an élu needs, each chart with its data table."""
-    stats = _statistics(insee)
-    sites = [s for s in sites_visible_to(db.session, current_user)]
-    return render_template("stats/dashboard.html", stats=stats, period=period_label(stats), sites=sites,
-                           professions=PROFESSIONS, last_day=stats.end - timedelta(days=1),
-                           month=f"{stats.start:%Y-%m}")
+    return _dashboard(_statistics(insee))
 
 
 @blueprint.route("/gestion/statistiques")
@@ -75,18 +108,14 @@ def pick_commune():
 @staff_required
 def csv_file(insee: str):
     """The same figures as a CSV for a spreadsheet."""
-    stats = _statistics(insee)
-    return Response(to_csv(stats), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="statistiques-{stats.commune.insee}-{stats.start}.csv"'})
+    return _csv(_statistics(insee))
 
 
 @blueprint.route("/gestion/communes/<insee>/rapport.pdf")
 @staff_required
 def pdf_file(insee: str):
     """The PDF report for any period (by default the last full month)."""
-    stats = _statistics(insee)
-    return Response(to_pdf(stats), mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="rapport-{stats.commune.insee}-{stats.start}.pdf"'})
+    return _pdf(_statistics(insee))
 
 
 @blueprint.route("/donnees-ouvertes")

@@ -8,7 +8,7 @@ from booking.auth.permissions import Action, Scope, can, decide, require
 from booking.errors import Forbidden, NotFound
 
 A = Action
-TARGETS = ["commune_a", "commune_b", "site_a", "site_b", "site_epci", "patient_a", "patient_b",
+TARGETS = ["commune_a", "commune_b", "epci_a", "site_a", "site_b", "site_epci", "patient_a", "patient_b",
            "appointment_a", "appointment_b", "practitioner_a", "practitioner_b"]
 
 # For each role, the objects within its reach and, on each, the actions it may take.
@@ -24,8 +24,10 @@ ALLOWED = {
     },
     "commune_admin_a": {
         "commune_a": {A.VIEW, A.BOOK, A.MANAGE, A.READ_STATS},
+        "epci_a": {A.READ_STATS},
         "site_a": {A.VIEW, A.BOOK, A.MARK_ATTENDANCE, A.MANAGE, A.READ_STATS, A.CLOSE},
-        "site_epci": {A.VIEW, A.BOOK, A.MARK_ATTENDANCE, A.MANAGE, A.READ_STATS, A.CLOSE},
+        # The EPCI's site: its administrators edit it, member communes work there and read it.
+        "site_epci": {A.VIEW, A.BOOK, A.MARK_ATTENDANCE, A.READ_STATS},
         "patient_a": {A.VIEW, A.BOOK, A.MANAGE},
         "appointment_a": {A.VIEW, A.CANCEL, A.MARK_ATTENDANCE},
         "practitioner_a": {A.VIEW},
@@ -36,6 +38,17 @@ ALLOWED = {
         "appointment_a": {A.VIEW, A.CANCEL, A.MARK_ATTENDANCE},
         "practitioner_a": {A.VIEW, A.PUBLISH, A.MANAGE},
     },
+    "epci_admin_a": {
+        "commune_a": {A.VIEW, A.READ_STATS},
+        "epci_a": {A.READ_STATS},
+        "site_epci": {A.VIEW, A.MANAGE, A.READ_STATS, A.CLOSE},
+    },
+    # Figures only, of every commune and EPCI of the Cantal; never a site's desk, a patient or an appointment.
+    "departement_viewer": {
+        "commune_a": {A.READ_STATS},
+        "commune_b": {A.READ_STATS},
+        "epci_a": {A.READ_STATS},
+    },
     "resident_a": {
         "patient_a": {A.VIEW, A.BOOK, A.MANAGE},
         "appointment_a": {A.VIEW, A.CANCEL},
@@ -44,6 +57,11 @@ ALLOWED = {
 
 
 def _target(world, name):
+    if name == "epci_a":
+        from booking.extensions import db
+        from booking.geo.models import Epci
+
+        return db.session.get(Epci, world.site_epci.operator_epci_siren)
     if name.startswith("commune_"):
         site = getattr(world, "site_" + name[-1])
         return site.commune
@@ -150,3 +168,45 @@ def test_staff_reads_of_a_patient_are_audited(world, app, session):
     assert client.get(f"/gestion/patients/{world.patient_b.id}").status_code == 404
     events = session.scalars(select(AuditEvent).where(AuditEvent.action == "patient.read")).all()
     assert [(e.user_id, e.role, e.patient_id) for e in events] == [(world.agent_a.id, "agent", world.patient_a.id)]
+
+
+def test_a_departement_viewer_reaches_no_personal_data_on_any_route(app, client, auth, session, world):
+    from flask import url_for
+
+    from tests import builders
+
+    world.appointment_a.reason = "douleurs thoraciques"
+    session.commit()
+    auth.login(world.departement_viewer.email)
+    values = {"site_id": world.site_a.id, "appointment_id": world.appointment_a.id, "patient_id": world.patient_a.id,
+              "practitioner_id": world.practitioner_a.id, "slot_id": world.slot_a.id, "insee": builders.COMMUNE_A,
+              "siren": builders.EPCI_A, "day": "2027-03-02", "month": "2027-02", "fmt": "json", "token": "x",
+              "rule_id": 1, "closure_id": 1, "entry_id": 1}
+    secrets = [world.patient_a.last_name, world.patient_b.last_name, world.patient_a.phone[-8:],
+               world.appointment_a.reference, world.appointment_b.reference, "douleurs"]
+    walked = 0
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint == "static":
+            continue
+        with app.test_request_context():
+            try:
+                url = url_for(rule.endpoint, **{name: values.get(name, 1) for name in rule.arguments})
+            except Exception:  # a converter the values do not fit: nothing to walk there
+                continue
+        response = client.get(url)
+        walked += 1
+        assert response.status_code < 500, url
+        body = response.get_data().decode("utf-8", "replace") if response.mimetype != "application/pdf" else ""
+        if response.mimetype == "application/pdf":
+            import io
+
+            from pypdf import PdfReader
+
+            body = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
+        for secret in secrets:
+            assert secret not in body, (url, secret)
+    assert walked > 60
+    dashboard = client.get(f"/gestion/communes/{builders.COMMUNE_B}/statistiques")
+    assert dashboard.status_code == 200  # every commune of the département: its figures, read only
+    assert client.get(f"/gestion/intercommunalites/{builders.EPCI_A}/statistiques").status_code == 200
+    assert client.get(f"/gestion/sites/{world.site_a.id}/journee").status_code == 404
