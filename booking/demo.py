@@ -38,8 +38,8 @@ LAST_NAMES = ["Besson", "Chassang", "Delpuech", "Fabre", "Laborie", "Lacombe", "
               "d'Auzers", "N'Diaye", "Couderc", "Lescure"]
 
 
-def _account(role, email, name, communes=()):
-    return User(role=role, email=email, display_name=name, communes=list(communes),
+def _account(role, email, name, communes=(), **scope):
+    return User(role=role, email=email, display_name=name, communes=list(communes), **scope,
                 password_hash=generate_password_hash(DEMO_PASSWORD, method=PASSWORD_METHOD))
 
 
@@ -130,6 +130,10 @@ def build_demo(now: datetime, seed: int = 7) -> dict:
         "agent": [_account("agent", "accueil@saint-bonnet.demo.test", "Accueil mairie de Saint-Bonnet",
                            [communes[SAINT_BONNET]]),
                   _account("agent", "accueil@pleaux.demo.test", "Accueil mairie de Pleaux", [communes[PLEAUX]])],
+        "epci_admin": [_account("epci_admin", "intercommunalite@pays-de-salers.demo.test",
+                                "Communauté de communes du Pays de Salers", epci_siren=EPCI_SIREN)],
+        "departement_viewer": [_account("departement_viewer", "observatoire@cantal.demo.test",
+                                        "Observatoire départemental du Cantal", departement_code="15")],
         "practitioner": [],
         "resident": [_account("resident", "usager@demo.test", "Usager de démonstration")],
     }

@@ -9,7 +9,7 @@ from zxcvbn import zxcvbn
 
 from booking.auth.models import ROLES, AuditEvent, User, new_session_token
 from booking.errors import Conflict, InvalidInput
-from booking.geo.models import Commune
+from booking.geo.models import Commune, Departement, Epci
 from booking.phones import parse_phone
 
 MIN_PASSWORD_LENGTH = 10
@@ -51,8 +51,10 @@ def create_user(
     phone: str | None = None,
     display_name: str = "",
     commune_codes: list[str] | tuple[str, ...] = (),
+    epci_siren: str | None = None,
+    departement_code: str | None = None,
 ) -> User:
-    """Create an account with a hashed password and the communes it acts for."""
+    """Create an account with a hashed password and the communes (EPCI, département) it acts for."""
     if role not in ROLES:
         raise InvalidInput(f"Rôle inconnu : {role}. Rôles possibles : {', '.join(ROLES)}.")
     email = normalize_email(email)
@@ -72,7 +74,13 @@ def create_user(
         communes.append(commune)
     if role in ("agent", "commune_admin") and not communes:
         raise InvalidInput("Un agent ou un référent doit être rattaché à au moins une commune.")
+    if role == "epci_admin" and (not epci_siren or session.get(Epci, epci_siren) is None):
+        raise InvalidInput("Un administrateur d’intercommunalité est rattaché à une intercommunalité (SIREN).")
+    if role == "departement_viewer" and (not departement_code or session.get(Departement, departement_code) is None):
+        raise InvalidInput("Un observateur est rattaché à un département (code, par exemple 15).")
     user = User(
+        epci_siren=epci_siren if role == "epci_admin" else None,
+        departement_code=departement_code if role == "departement_viewer" else None,
         role=role,
         email=email,
         phone=phone_e164,

@@ -255,7 +255,7 @@ def test_commune_admin_reads_the_dashboard_and_downloads_the_report(visit, live_
         page.wait_for_selector("text=Rendez-vous annulés")
         _no_violations(visit, "rendez-vous annulés pour fermeture")
     visit.goto("/espace")
-    page.get_by_role("link", name=re.compile("Statistiques de")).click()
+    page.get_by_role("link", name="Statistiques de Saint-Bonnet-de-Salers").click()
     page.wait_for_selector("text=En bref")
     page.wait_for_function("() => document.querySelectorAll('canvas.chart').length === 2")
     _no_violations(visit, "tableau de bord")
@@ -446,3 +446,15 @@ def test_the_widget_shows_on_the_communes_website_and_nowhere_else(browser, live
         for server in (declared, stranger):
             server.shutdown()
             server.server_close()
+
+
+def test_the_departement_reads_an_epcis_figures_and_nothing_personal(visit, live_server):
+    page = visit.page
+    _login(visit, "observatoire@cantal.demo.test")
+    visit.goto("/espace")
+    _no_violations(visit, "espace département")
+    page.get_by_role("link", name="Statistiques de CC du Pays de Salers").click()
+    page.wait_for_selector("text=En bref")
+    _no_violations(visit, "statistiques intercommunalité")
+    assert page.get_by_role("link", name="Télécharger le rapport (PDF)").is_visible()
+    assert visit.goto("/accueil").status == 403  # no desk, no patient
