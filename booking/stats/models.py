@@ -32,3 +32,19 @@ class ReportDelivery(db.Model):
     month: Mapped[str] = mapped_column(String(7))
     recipient: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class MonthlyFigures(db.Model):
+    """Each commune's key figures of a finished month, kept so that comparisons read medians, not recompute."""
+
+    __tablename__ = "monthly_figures"
+    __table_args__ = (UniqueConstraint("commune_insee", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_insee: Mapped[str] = mapped_column(ForeignKey("communes.insee"), index=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    appointments_booked: Mapped[int]
+    occupancy_rate: Mapped[float | None]
+    no_show_rate: Mapped[float | None]
+    median_lead_days: Mapped[float | None]
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -13,6 +13,7 @@ from booking.auth.models import User, user_communes
 from booking.database import unit_of_work
 from booking.outgoing import mail
 from booking.sites.models import Site
+from booking.stats.comparisons import record_month
 from booking.stats.export import period_label, to_csv, to_pdf
 from booking.stats.models import ReportDelivery
 from booking.stats.rules import format_cell, month_label
@@ -84,6 +85,9 @@ def send_monthly_reports(session: Session, year: int, month: int, now: datetime,
     done = []
     start, end = _month_start(year, month), _next_month(year, month)
     key = f"{year:04d}-{month:02d}"
+    if not dry_run and commune_insee is None:
+        with unit_of_work(session):  # first, every commune's figures: the reports' comparisons read them
+            record_month(session, year, month, now)
     for target in report_targets(session, commune_insee):
         column = ReportDelivery.commune_insee if target.kind == "commune" else ReportDelivery.epci_siren
         if session.scalar(select(ReportDelivery.id).where(column == target.code, ReportDelivery.month == key)):

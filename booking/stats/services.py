@@ -408,7 +408,19 @@ def compute(session: Session, commune_insee: str, start: date, end: date, now: d
     figures |= reach_figures
     stats.tables += [_delays(scope, figures), *reach, _reminders(scope), _reminder_channels(scope), *_feedback(scope),
                      _trend(session, sites, profession, end, zone)]
-    return _finish(stats, figures, threshold)
+    return _compared(session, _finish(stats, figures, threshold), threshold)
+
+
+def _compared(session: Session, stats: Statistics, threshold: int) -> Statistics:
+    """Add, for a commune and a whole month, its figures beside the medians of comparable communes."""
+    from booking.stats.comparisons import comparison_table
+
+    if stats.commune.kind == "commune" and stats.site_id is None and stats.profession is None:
+        table = comparison_table(session, session.get(Commune, stats.commune.insee), stats.start, stats.end,
+                                 stats.headline, threshold)
+        if table is not None:
+            stats.tables.insert(0, table)
+    return stats
 
 
 def _finish(stats: Statistics, raw: dict, threshold: int) -> Statistics:

@@ -368,3 +368,50 @@ def test_an_epci_running_a_site_gets_its_own_report(session, world):
     assert send_monthly_reports(session, 2027, 2, NOW) == []  # never twice
     epci_stats = compute(session, None, date(2027, 2, 1), date(2027, 3, 1), NOW, epci_siren=builders.EPCI_A)
     assert epci_stats.commune.kind == "epci" and epci_stats.commune.insee == builders.EPCI_A
+
+
+def test_a_commune_beside_the_medians_of_its_epci_its_departement_and_its_size(session, world):
+    from booking.geo.models import Commune, epci_members
+    from booking.stats.comparisons import record_month
+    from booking.stats.models import MonthlyFigures
+
+    # Hand-made figures of March for eight communes: six of Saint-Bonnet's EPCI, two elsewhere in the Cantal.
+    members = [builders.COMMUNE_A] + [code for code in session.scalars(select(epci_members.c.commune_insee).where(
+        epci_members.c.epci_siren == builders.EPCI_A)) if code != builders.COMMUNE_A][:5]
+    others = ["15120", "15014"]
+    booked = {code: 10 * (n + 1) for n, code in enumerate(members + others)}
+    for code, count in booked.items():
+        session.add(MonthlyFigures(commune_insee=code, month="2027-03", appointments_booked=count,
+                                   occupancy_rate=50.0 + count / 10, no_show_rate=10.0, median_lead_days=7.0))
+    session.commit()
+    stats = compute(session, builders.COMMUNE_A, *MARCH, NOW)
+    table = stats.table("comparisons")
+    rows = {row[0]: row[1:] for row in table.rows}
+    epci_values = sorted(booked[code] for code in members)
+    all_values = sorted(booked.values())
+    from statistics import median
+
+    from booking.stats.export import to_csv
+
+    assert rows["Rendez-vous pris"][1] == round(median(epci_values), 1)
+    assert rows["Rendez-vous pris"][2] == round(median(all_values), 1)
+    band = [booked[c] for c in booked
+            if _band(session.get(Commune, c).population) == _band(session.get(Commune, builders.COMMUNE_A).population)]
+    assert rows["Rendez-vous pris"][3] == (round(median(band), 1) if len(band) >= 5 else None)
+    assert rows["Taux d’absence (%)"][1:3] == [10.0, 10.0]
+    csv_text = to_csv(stats).decode("utf-8-sig")
+    assert "Comparaisons" in csv_text and "Rendez-vous pris;" in csv_text
+    # A month that is not whole has no comparison; a group under five communes shows nothing.
+    assert all(t.key != "comparisons" for t in compute(session, builders.COMMUNE_A, date(2027, 3, 1),
+                                                        date(2027, 3, 15), NOW).tables)
+    session.execute(MonthlyFigures.__table__.delete().where(MonthlyFigures.commune_insee.in_(members[:4])))
+    session.commit()
+    rows = {row[0]: row[1:] for row in compute(session, builders.COMMUNE_A, *MARCH, NOW).table("comparisons").rows}
+    assert rows["Rendez-vous pris"][1] is None  # two EPCI communes left: too few to show a median
+    assert record_month(session, 2027, 3, NOW) >= 1  # the monthly job recomputes every commune that runs a site
+
+
+def _band(population):
+    from booking.stats.comparisons import size_band
+
+    return size_band(population)[2]

@@ -1,0 +1,111 @@
+"""Each commune's key figures beside the medians of its EPCI, its département and France's communes of its size.
+
+The figures of finished months are kept (``monthly_figures``) by the monthly job, so that a comparison reads a
+few hundred rows instead of recomputing every commune. A group of fewer than five communes is not shown: a
+median of two would describe the other commune.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from statistics import median
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from booking.geo.models import Commune, epci_members
+from booking.sites.models import Site
+from booking.stats.models import MonthlyFigures
+from booking.stats.rules import SUPPRESSED
+
+MIN_GROUP = 5
+SIZE_BANDS = ((0, 500, "moins de 500 habitants"), (500, 2000, "500 à 1 999 habitants"),
+              (2000, 5000, "2 000 à 4 999 habitants"), (5000, 20000, "5 000 à 19 999 habitants"),
+              (20000, 10 ** 9, "20 000 habitants et plus"))
+FIGURES = (("appointments_booked", "Rendez-vous pris"), ("occupancy_rate", "Taux d’occupation (%)"),
+           ("no_show_rate", "Taux d’absence (%)"), ("median_lead_days", "Délai médian (jours)"))
+
+
+def size_band(population: int | None) -> tuple[int, int, str]:
+    people = population or 0
+    return next(band for band in SIZE_BANDS if band[0] <= people < band[1])
+
+
+def record_month(session: Session, year: int, month: int, now: datetime) -> int:
+    """Keep the key figures of every commune that runs a site (directly or through its EPCI) for a month."""
+    from booking.stats.services import compute
+
+    key = f"{year:04d}-{month:02d}"
+    start, end = date(year, month, 1), date(year + (month == 12), month % 12 + 1, 1)
+    runners = set(session.scalars(select(Site.operator_commune_insee).where(Site.operator_commune_insee.is_not(None))))
+    runners |= set(session.scalars(select(epci_members.c.commune_insee).where(epci_members.c.epci_siren.in_(
+        select(Site.operator_epci_siren).where(Site.operator_epci_siren.is_not(None))))))
+    kept = 0
+    for insee in sorted(runners):
+        # Raw values: a median over communes is suppressed where shown, not before.
+        figures = compute(session, insee, start, end, now, headline_only=True, threshold=1).headline
+        row = session.scalar(select(MonthlyFigures).where(MonthlyFigures.commune_insee == insee,
+                                                          MonthlyFigures.month == key)) \
+            or MonthlyFigures(commune_insee=insee, month=key)
+        row.appointments_booked = int(figures["Rendez-vous pris"] or 0)
+        row.occupancy_rate, row.no_show_rate = figures["Taux d’occupation (%)"], figures["Taux d’absence (%)"]
+        row.median_lead_days, row.computed_at = figures["Délai médian (jours)"], now
+        session.add(row)
+        kept += 1
+    session.flush()
+    return kept
+
+
+@dataclass
+class Comparison:
+    label: str
+    commune: object
+    epci: object
+    departement: object
+    national: object
+
+
+def _median(values: list, threshold: int, count_like: bool):
+    values = [v for v in values if v is not None]
+    if len(values) < MIN_GROUP:
+        return None  # the template says « groupe trop petit »
+    middle = median(values)
+    if count_like and 0 < middle < threshold:
+        return SUPPRESSED
+    return round(middle, 1)
+
+
+def compare(session: Session, commune: Commune, month: str, own_headline: dict,
+            threshold: int = 5) -> tuple[list[Comparison], str]:
+    """The commune's key figures of a month (as its dashboard shows them) beside its groups' medians."""
+    low, high, band_label = size_band(commune.population)
+    rows = session.execute(select(MonthlyFigures, Commune.departement_code, Commune.population)
+                           .join(Commune, Commune.insee == MonthlyFigures.commune_insee)
+                           .where(MonthlyFigures.month == month)).all()
+    epci_codes = set(session.scalars(select(epci_members.c.commune_insee).where(epci_members.c.epci_siren.in_(
+        select(epci_members.c.epci_siren).where(epci_members.c.commune_insee == commune.insee)))))
+    groups = {
+        "epci": [f for f, _, _ in rows if f.commune_insee in epci_codes],
+        "departement": [f for f, departement, _ in rows if departement == commune.departement_code],
+        "national": [f for f, _, population in rows if low <= (population or 0) < high],
+    }
+    comparisons = []
+    for attribute, label in FIGURES:
+        count_like = attribute == "appointments_booked"
+        comparisons.append(Comparison(label, own_headline.get(label), *[
+            _median([getattr(f, attribute) for f in groups[name]], threshold, count_like)
+            for name in ("epci", "departement", "national")]))
+    return comparisons, band_label
+
+
+def comparison_table(session: Session, commune: Commune, start: date, end: date, own_headline: dict,
+                     threshold: int):
+    """The comparisons as one more table of the statistics (so every output has them), for a whole month."""
+    from booking.stats.rules import Table
+
+    whole_month = start.day == 1 and end == date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+    if not whole_month:
+        return None
+    comparisons, band = compare(session, commune, f"{start:%Y-%m}", own_headline, threshold)
+    return Table("comparisons", f"Comparaisons (médianes des communes ; national : {band})",
+                 ["Indicateur", "La commune", "Intercommunalité", "Département", "France, même taille"],
+                 [[c.label, c.commune, c.epci, c.departement, c.national] for c in comparisons], sensitive=False)
