@@ -23,7 +23,7 @@ from booking.sites.models import (
     SitePractitioner,
 )
 from booking.slots.models import AvailabilityRule, Slot
-from booking.stats.models import DelaySample, MonthlyFigures, ReportDelivery
+from booking.stats.models import DelaySample, MonthlyFigures, PractitionerCount, ReportDelivery
 from booking.waitlist.models import WaitlistEntry
 from booking.walkins.models import WalkInVisit
 from notifications.models import InboundMessage, Notification, SmsOptOut
@@ -44,6 +44,6 @@ __all__ = [
     "AuditEvent", "AvailabilityRule", "Commune", "Departement", "Epci",
     "FormerCommune", "JobLease", "Notification", "Patient", "PostalCode", "Practitioner", "Region", "Room", "Site",
     "HolidayOpening", "OpeningHours", "SiteClosure", "WalkInVisit", "AssistantDuty", "Profession", "FeedbackAnswer",
-    "MonthlyFigures",
+    "MonthlyFigures", "PractitionerCount",
     "PhoneVerification", "SiteInvitation", "SitePractitioner", "Slot", "UnmetDemand", "User", "WaitlistEntry",
 ]

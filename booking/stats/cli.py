@@ -44,3 +44,21 @@ def sample_command(now_text):
     with unit_of_work():
         recorded = sample_next_slot_delays(db.session, parse_now(now_text))
     click.echo(f"{recorded} relevés enregistrés.")
+
+
+@stats_cli.command("import-practitioners")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--source", help="D’où vient le fichier (par exemple « ARS Auvergne-Rhône-Alpes, 2026 »).")
+def import_practitioners_command(path, source):
+    """Import the practitioners counted per commune, profession and year (see booking/stats/reference.py)."""
+    from booking.errors import DomainError
+    from booking.stats.reference import import_counts
+
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    try:
+        with unit_of_work():
+            count = import_counts(db.session, text, source)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"{count} lignes importées.")

@@ -48,3 +48,18 @@ class MonthlyFigures(db.Model):
     no_show_rate: Mapped[float | None]
     median_lead_days: Mapped[float | None]
     computed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class PractitionerCount(db.Model):
+    """How many practitioners of a profession work in a commune, from a reference file the administrator imports
+    (the platform's own offer is only part of it)."""
+
+    __tablename__ = "practitioner_counts"
+    __table_args__ = (UniqueConstraint("commune_insee", "profession", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_insee: Mapped[str] = mapped_column(ForeignKey("communes.insee"), index=True)
+    profession: Mapped[str] = mapped_column(String(40))
+    year: Mapped[int]
+    count: Mapped[int]
+    source: Mapped[str | None] = mapped_column(String(200))

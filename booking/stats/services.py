@@ -27,6 +27,7 @@ from booking.sites.models import Practitioner, Site, site_served_communes
 from booking.sites.professions import PROFESSIONS
 from booking.slots.models import Slot
 from booking.stats.models import DelaySample
+from booking.stats.reference import density_table
 from booking.stats.rules import (
     AGE_BANDS,
     Table,
@@ -399,7 +400,11 @@ def compute(session: Session, commune_insee: str, start: date, end: date, now: d
     offer, figures = _offer(scope)
     demand, demand_figures = _demand(scope)
     outcome, outcome_figures = _outcome(scope)
-    stats.tables += [offer, demand, outcome] if headline_only else [offer, _density(scope, offer), demand, outcome]
+    if headline_only:
+        stats.tables += [offer, demand, outcome]
+    else:
+        reference = density_table(session, area.commune_codes)
+        stats.tables += [offer, _density(scope, offer), *([reference] if reference else []), demand, outcome]
     figures |= demand_figures | outcome_figures | _lead_times(scope)
     figures["occupancy"] = _occupancy(scope, figures["seats"])
     if headline_only:

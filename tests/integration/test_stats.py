@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 import time_machine
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from booking.api.services import create_token
 from booking.appointments.models import Appointment
@@ -415,3 +415,24 @@ def _band(population):
     from booking.stats.comparisons import size_band
 
     return size_band(population)[2]
+
+
+def test_practitioners_per_10000_inhabitants_from_an_imported_reference_file(session, world, runner, tmp_path):
+    from booking.stats.models import PractitionerCount
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("commune_insee;profession;year;count\n15174;sorcier;2026;1\n99999;medecin_generaliste;2026;2\n",
+                   encoding="utf-8")
+    refused = runner.invoke(args=["stats", "import-practitioners", str(bad)])
+    assert refused.exit_code != 0 and "ligne 2" in refused.output and "ligne 3" in refused.output
+    assert session.scalar(select(func.count()).select_from(PractitionerCount)) == 0  # all or nothing
+    good = tmp_path / "ars.csv"
+    good.write_text("commune_insee,profession,year,count\n15174,medecin_generaliste,2025,2\n"
+                    "15174,medecin_generaliste,2026,1\n15174,infirmier,2026,3\n", encoding="utf-8")
+    done = runner.invoke(args=["stats", "import-practitioners", str(good), "--source", "ARS, répertoire 2026"])
+    assert done.exit_code == 0 and "3 lignes importées" in done.output
+    population = session.get(Commune, "15174").population
+    rows = compute(session, "15174", *MARCH, NOW).table("practitioners_per_10000").rows
+    assert rows == [["Infirmier ou infirmière", 2026, 3, population, round(30000 / population, 2)],
+                    ["Médecin généraliste", 2025, 2, population, round(20000 / population, 2)],
+                    ["Médecin généraliste", 2026, 1, population, round(10000 / population, 2)]]
