@@ -256,8 +256,20 @@ def _delays(scope: _Scope, lead_times: dict) -> Table:
         .where(DelaySample.site_id.in_(scope.sites), DelaySample.day >= scope.start, DelaySample.day < scope.end,
                *scope.for_profession(DelaySample.profession))
         .group_by(DelaySample.profession).order_by(DelaySample.profession)).all()
+    by_profession: dict[str, list[float]] = {}
+    for profession, lead in scope.session.execute(scope.appointments(
+            Practitioner.profession, (_minutes(scope.session, Appointment.created_at, Slot.starts_at) / 1440))
+            .join(Practitioner, Practitioner.id == Slot.practitioner_id).where(Appointment.status != "cancelled")):
+        by_profession.setdefault(profession, []).append(float(lead))
+
+    def median_days(values: list[float]) -> float | None:
+        ordered = sorted(values)
+        return round(ordered[nearest_rank(len(ordered), 50) - 1], 1) if len(ordered) >= scope.threshold else None
+
     return Table("delays", "Délais", ["Indicateur", "Jours"], [
         ["Délai entre la réservation et le rendez-vous — médiane", lead_times["lead_median_days"]],
+        *[[f"Délai entre la réservation et le rendez-vous — médiane — {PROFESSIONS.get(p, p)}", median_days(v)]
+          for p, v in sorted(by_profession.items())],
         ["Délai entre la réservation et le rendez-vous — 90 % des patients en moins de", lead_times["lead_p90_days"]],
         *[[f"Délai moyen jusqu’au prochain créneau libre — {PROFESSIONS.get(p, p)} ({count} relevés"
            f"{f', dont {none} sans créneau' if none else ''})", round(float(avg), 1) if avg is not None else None]
@@ -412,7 +424,7 @@ def compute(session: Session, commune_insee: str, start: date, end: date, now: d
     reach, reach_figures = _reach(scope)
     figures |= reach_figures
     stats.tables += [_delays(scope, figures), *reach, _reminders(scope), _reminder_channels(scope), *_feedback(scope),
-                     _trend(session, sites, profession, end, zone)]
+                     _trend(session, sites, profession, end, zone), _delay_trend(session, sites, profession, end)]
     return _compared(session, _finish(stats, figures, threshold), threshold)
 
 
@@ -438,6 +450,25 @@ def _finish(stats: Statistics, raw: dict, threshold: int) -> Statistics:
     stats.tables = [suppress_table(t, threshold) for t in stats.tables]
     stats.headline = {k: ("< 5" if isinstance(v, int) and 0 < v < threshold else v) for k, v in stats.headline.items()}
     return stats
+
+
+def _delay_trend(session: Session, sites, profession: str | None, end: date) -> Table:
+    """The average delay to the next free slot, month by month over a year (from the daily samples)."""
+    last = end - timedelta(days=1)
+    months = previous_months(last.year, last.month, 12)
+    first = date(*months[0], 1)
+    query = (select(DelaySample.day, DelaySample.days)
+             .where(DelaySample.site_id.in_(sites), DelaySample.day >= first, DelaySample.day < end))
+    if profession:
+        query = query.where(DelaySample.profession == profession)
+    by_month: dict[tuple[int, int], list[float]] = {}
+    for day, days in session.execute(query):
+        if days is not None:
+            by_month.setdefault((day.year, day.month), []).append(float(days))
+    return Table("delay_trend", "Délai jusqu’au prochain créneau libre sur douze mois",
+                 ["Mois", "Délai moyen (jours)", "Relevés"],
+                 [[month_label(y, m), round(sum(v) / len(v), 1) if (v := by_month.get((y, m))) else None,
+                   len(by_month.get((y, m), []))] for y, m in months], sensitive=False)
 
 
 def _trend(session: Session, sites, profession: str | None, end: date, zone: str) -> Table:

@@ -119,7 +119,11 @@ def test_the_computation_gives_the_hand_counted_figures(session, counted):
     stats = compute(session, "15174", *MARCH, NOW)
     _check(stats.headline, {t.key: t.rows for t in stats.tables})
     delays = stats.table("delays").rows
-    assert delays[0][1] == 8.0 and delays[1][1] == 15.0 and delays[2][1] == 3.0
+    assert delays[0][1] == 8.0 and delays[2][1] == 15.0 and delays[3][1] == 3.0
+    # Every counted appointment is a GP's: the median by profession is the median.
+    assert delays[1] == ["Délai entre la réservation et le rendez-vous — médiane — Médecin généraliste", 8.0]
+    delay_trend = {row[0]: row[1:] for row in stats.table("delay_trend").rows}
+    assert delay_trend["mars 2027"] == [3.0, 2] and delay_trend["février 2027"] == [None, 0]
     assert stats.table("residence").rows == [["Saint-Bonnet-de-Salers", 10], ["Salers", 6]]
     trend = {row[0]: row[1:] for row in stats.table("trend").rows}
     assert trend["mars 2027"] == [22, 16, 8, 5] and trend["février 2027"] == ["< 5", "< 5", "< 5", 0]
