@@ -374,7 +374,7 @@ def test_an_epci_running_a_site_gets_its_own_report(session, world):
     assert epci_stats.commune.kind == "epci" and epci_stats.commune.insee == builders.EPCI_A
 
 
-def test_a_commune_beside_the_medians_of_its_epci_its_departement_and_its_size(session, world):
+def test_a_commune_beside_the_medians_of_its_epci_its_departement_and_its_size(session, world, client, auth):
     from booking.geo.models import Commune, epci_members
     from booking.stats.comparisons import record_month
     from booking.stats.models import MonthlyFigures
@@ -405,6 +405,7 @@ def test_a_commune_beside_the_medians_of_its_epci_its_departement_and_its_size(s
     assert rows["Taux d’absence (%)"][1:3] == [10.0, 10.0]
     csv_text = to_csv(stats).decode("utf-8-sig")
     assert "Comparaisons" in csv_text and "Rendez-vous pris;" in csv_text
+    _same_comparisons_everywhere(session, client, auth, world, rows)
     # A month that is not whole has no comparison; a group under five communes shows nothing.
     assert all(t.key != "comparisons" for t in compute(session, builders.COMMUNE_A, date(2027, 3, 1),
                                                         date(2027, 3, 15), NOW).tables)
@@ -440,3 +441,31 @@ def test_practitioners_per_10000_inhabitants_from_an_imported_reference_file(ses
     assert rows == [["Infirmier ou infirmière", 2026, 3, population, round(30000 / population, 2)],
                     ["Médecin généraliste", 2025, 2, population, round(20000 / population, 2)],
                     ["Médecin généraliste", 2026, 1, population, round(10000 / population, 2)]]
+
+
+def _same_comparisons_everywhere(session, client, auth, world, rows):
+    """The comparison table reads the same in the dashboard, CSV, PDF, API and open data."""
+    from booking.stats.rules import format_cell
+
+    cells = [format_cell(v) for v in rows["Rendez-vous pris"] if v is not None]
+    query = {"du": "2027-03-01", "au": "2027-03-31"}
+    with time_machine.travel(datetime(2027, 4, 10, 8, 0, tzinfo=timezone.utc), tick=False):
+        with unit_of_work(session):
+            token = create_token(session, world.commune_admin_a.email, "comparaisons", NOW)
+        api = client.get(f"/api/v1/communes/{builders.COMMUNE_A}/stats", query_string={"from": "2027-03-01",
+                                                                                      "to": "2027-03-31"},
+                         headers={"Authorization": f"Bearer {token}"}).get_json()
+        opened = client.get(f"/donnees-ouvertes/communes/{builders.COMMUNE_A}/2027-03.json").get_json()
+        auth.login(world.commune_admin_a.email)
+        page = client.get(f"/gestion/communes/{builders.COMMUNE_A}/statistiques", query_string=query)
+        csv_text = client.get(f"/gestion/communes/{builders.COMMUNE_A}/statistiques.csv",
+                              query_string=query).data.decode("utf-8-sig")
+        pdf = client.get(f"/gestion/communes/{builders.COMMUNE_A}/rapport.pdf", query_string=query).data
+    pdf_text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    html = page.get_data(as_text=True).replace("&lt;", "<")
+    for data in (api, opened):
+        table = next(t for t in data["tables"] if t["key"] == "comparisons")
+        row = next(r for r in table["rows"] if r["key"] == "rendez_vous_pris")
+        assert [row["values"][c["key"]] for c in table["columns"]] == rows["Rendez-vous pris"]
+    for cell in cells:
+        assert f"<td>{cell}</td>" in html and f";{cell}" in csv_text and cell in pdf_text
