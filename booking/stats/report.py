@@ -12,7 +12,7 @@ import notifications
 from booking.auth.models import User, user_communes
 from booking.database import unit_of_work
 from booking.outgoing import mail
-from booking.sites.models import Site
+from booking.sites.models import Site, site_served_communes
 from booking.stats.comparisons import record_month
 from booking.stats.export import period_label, to_csv, to_pdf
 from booking.stats.models import ReportDelivery
@@ -49,12 +49,13 @@ def report_targets(session: Session, code: str | None = None) -> list[ReportTarg
         targets.setdefault(key, [])
         if address:
             targets[key].append(address)
-    communes = [code_ for kind, code_ in targets if kind == "commune"]
+    # Every referent gets their commune's report: of its sites, or else of its residents' visits elsewhere.
+    served = set(session.scalars(select(site_served_communes.c.commune_insee)))
     for insee, address in session.execute(
             select(user_communes.c.commune_insee, User.email).join(User, User.id == user_communes.c.user_id)
-            .where(User.role == "commune_admin", User.active.is_(True), User.email.is_not(None),
-                   user_communes.c.commune_insee.in_(communes)).order_by(User.id)):
-        targets[("commune", insee)].append(address)
+            .where(User.role == "commune_admin", User.active.is_(True), User.email.is_not(None)).order_by(User.id)):
+        if ("commune", insee) in targets or insee in served:
+            targets.setdefault(("commune", insee), []).append(address)
     found = [ReportTarget(kind, key, list(dict.fromkeys(a.strip().lower() for a in addresses)))
              for (kind, key), addresses in targets.items() if addresses and (code is None or key == code)]
     return sorted(found, key=lambda t: (t.kind, t.code))

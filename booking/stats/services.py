@@ -48,6 +48,11 @@ ACTIVE = ("booked", "attended", "no_show")
 CHANNEL_LABELS = {"online": "En ligne", "reception": "À l’accueil de la mairie", "phone": "Par téléphone"}
 
 
+def of(name: str) -> str:
+    """« de Salers », « d’Aurillac »: French elides before a vowel or a mute h."""
+    return f"d’{name}" if name[:1].lower() in "aeiouyhâéèêîôû" else f"de {name}"
+
+
 @dataclass
 class Area:
     """Whom the figures speak for: a commune (its sites and its EPCIs' sites), or an EPCI (the sites it runs)."""
@@ -84,7 +89,9 @@ class Statistics:
 
     def summary(self) -> list[str]:
         """Three sentences for the élus, above the figures."""
-        place = "au lieu de soins choisi" if self.site_id else f"dans les lieux de soins de {self.commune.name}"
+        place = ("au lieu de soins choisi" if self.site_id
+                 else f"par les habitants {of(self.commune.name)}" if self.commune.kind == "residents"
+                 else f"dans les lieux de soins de {self.commune.name}")
         return summary_sentences(self.headline, place, self.start, self.end)
 
     def as_dict(self) -> dict:
@@ -119,6 +126,7 @@ class _Scope:
     profession: str | None
     now: datetime
     threshold: int
+    residents_of: str | None = None  # only the appointments of this commune's residents
 
     def slots(self, query):
         """Keep the rows of ``query`` whose slot is at these sites, in the period, for the profession."""
@@ -129,8 +137,12 @@ class _Scope:
         return query
 
     def appointments(self, *columns):
-        """Select ``columns`` over the appointments of the scope's slots."""
-        return self.slots(select(*columns).select_from(Appointment).join(Slot, Slot.id == Appointment.slot_id))
+        """Select ``columns`` over the appointments of the scope's slots (of one commune's residents, if so)."""
+        query = self.slots(select(*columns).select_from(Appointment).join(Slot, Slot.id == Appointment.slot_id))
+        if self.residents_of:
+            query = query.where(Appointment.patient_id.in_(
+                select(Patient.id).where(Patient.commune_insee == self.residents_of)))
+        return query
 
     def for_profession(self, column) -> list:
         return [column == self.profession] if self.profession else []
@@ -396,6 +408,11 @@ def compute(session: Session, commune_insee: str, start: date, end: date, now: d
         commune = fetch(session, Commune, commune_insee, "Commune inconnue.")
         area = Area.of_commune(commune)
         run_by = site_ids_run_by({commune.insee})
+        if not session.scalar(select(func.count()).select_from(run_by.subquery())):
+            # A commune without a site of its own: its residents' visits to the sites that serve it.
+            area.kind = "residents"
+            run_by = select(site_served_communes.c.site_id).where(
+                site_served_communes.c.commune_insee == commune.insee)
     if end <= start or (end - start).days > 3 * 366:
         raise InvalidInput("Choisissez une période de trois ans au plus, dont la fin suit le début.")
     if profession and profession not in PROFESSIONS:
@@ -406,7 +423,7 @@ def compute(session: Session, commune_insee: str, start: date, end: date, now: d
     if site_id is not None:
         sites = [site_id] if site_id in sites else []
     scope = _Scope(session, area, sites, start, end, _bounds(start, zone), _bounds(end, zone), zone, profession,
-                   now, threshold)
+                   now, threshold, area.insee if area.kind == "residents" else None)
     stats = Statistics(area, start, end, site_id, profession)
 
     offer, figures = _offer(scope)
@@ -424,7 +441,8 @@ def compute(session: Session, commune_insee: str, start: date, end: date, now: d
     reach, reach_figures = _reach(scope)
     figures |= reach_figures
     stats.tables += [_delays(scope, figures), *reach, _reminders(scope), _reminder_channels(scope), *_feedback(scope),
-                     _trend(session, sites, profession, end, zone), _delay_trend(session, sites, profession, end)]
+                     _trend(session, sites, profession, end, zone, scope.residents_of),
+                     _delay_trend(session, sites, profession, end)]
     return _compared(session, _finish(stats, figures, threshold), threshold)
 
 
@@ -471,7 +489,8 @@ def _delay_trend(session: Session, sites, profession: str | None, end: date) -> 
                    len(by_month.get((y, m), []))] for y, m in months], sensitive=False)
 
 
-def _trend(session: Session, sites, profession: str | None, end: date, zone: str) -> Table:
+def _trend(session: Session, sites, profession: str | None, end: date, zone: str,
+           residents_of: str | None = None) -> Table:
     last = end - timedelta(days=1)
     months = previous_months(last.year, last.month, 12)
     bounds = [month_bounds(y, m, zone) for y, m in months]
@@ -480,7 +499,10 @@ def _trend(session: Session, sites, profession: str | None, end: date, zone: str
                     func.count(distinct(case((Appointment.status.in_(ACTIVE), Appointment.id)))),
                     func.count(distinct(case((Appointment.status == "attended", Appointment.id)))),
                     func.count(distinct(case((Appointment.status == "no_show", Appointment.id)))))
-             .select_from(Slot).join(Appointment, Appointment.slot_id == Slot.id, isouter=True)
+             .select_from(Slot).join(Appointment, and_(
+                 Appointment.slot_id == Slot.id,
+                 *([Appointment.patient_id.in_(select(Patient.id).where(Patient.commune_insee == residents_of))]
+                   if residents_of else [])), isouter=True)
              .where(Slot.site_id.in_(sites), Slot.status.in_(("open", "blocked")), Slot.starts_at >= bounds[0][0],
                     Slot.starts_at < bounds[-1][1]).group_by(bucket))
     if profession:

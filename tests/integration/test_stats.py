@@ -469,3 +469,26 @@ def _same_comparisons_everywhere(session, client, auth, world, rows):
         assert [row["values"][c["key"]] for c in table["columns"]] == rows["Rendez-vous pris"]
     for cell in cells:
         assert f"<td>{cell}</td>" in html and f";{cell}" in csv_text and cell in pdf_text
+
+
+def test_a_commune_served_by_another_ones_site_gets_its_residents_figures(session, world):
+    from booking.auth.models import User
+    from booking.sites.models import site_served_communes
+    from booking.stats.report import report_targets
+
+    salers = "15014"  # Aurillac: no site of its own nor of its EPCI; say the Saint-Bonnet cabin serves it
+    session.execute(site_served_communes.insert().values(site_id=world.site_a.id, commune_insee=salers))
+    referent = builders.make_user(session, "commune_admin", [salers])
+    for hour in range(6):
+        slot = builders.make_slot(session, world.practitioner_a, world.site_a,
+                                  datetime(2027, 3, 4, 8 + hour, 0, tzinfo=timezone.utc))
+        resident = builders.make_patient(session, commune_insee=salers if hour < 5 else builders.COMMUNE_A)
+        builders.make_appointment(session, slot, resident, status="attended")
+    session.commit()
+    stats = compute(session, salers, *MARCH, NOW)
+    assert stats.commune.kind == "residents"
+    assert stats.headline["Rendez-vous pris"] == 5  # the five Salers residents, not the Saint-Bonnet one
+    assert "par les habitants d’Aurillac" in stats.summary()[0]
+    targets = {(t.kind, t.code): t.recipients for t in report_targets(session)}
+    assert targets[("commune", salers)] == [referent.email.lower()]
+    assert session.get(User, referent.id).role == "commune_admin"
