@@ -182,7 +182,7 @@ def _site_decision(user: User, action: Action, site: Site) -> Scope:
         if action in (Action.VIEW, Action.BOOK, Action.MARK_ATTENDANCE):
             return Scope.ALLOWED
         # A site the EPCI runs is edited by the EPCI's administrators; member communes see it, read only.
-        shared = site.operator_epci_siren is not None
+        shared = site.operator_epci_siren is not None and not site.members_may_edit
         if action == Action.READ_STATS:
             return Scope.ALLOWED if user.role == "commune_admin" else Scope.DENIED
         if action == Action.MANAGE:

@@ -44,6 +44,8 @@ class SiteForm(BaseForm):
     equipment = CheckboxesField("Équipement de téléconsultation", choices=options(EQUIPMENT.items()))
     accessibility = CheckboxesField("Accessibilité", choices=options(ACCESSIBILITY.items()))
     booking_open = BooleanField("Ouvert à la réservation", default=True)
+    members_may_edit = BooleanField("Lieu géré par l’intercommunalité : les référents des communes membres peuvent "
+                                    "aussi le modifier")
     drop_in_only = BooleanField("Sans rendez-vous (seuls les horaires sont affichés)")
     max_future_bookings = IntegerField("Rendez-vous à venir par patient et par profession, au plus", default=2,
                                        validators=[NumberRange(1, 20)])

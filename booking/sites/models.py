@@ -77,6 +77,8 @@ class Site(db.Model):
     schedule_mode: Mapped[str] = mapped_column(String(20), default="any_time", server_default="any_time")
     # The commune lets its reception agents close the site for a day (the referent always may).
     agents_may_close: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # For a site an EPCI runs: its member communes' referents may edit it too (the EPCI's administrators decide).
+    members_may_edit: Mapped[bool] = mapped_column(default=False, server_default="0")
     # Téléconsultations here need an assistant beside the patient: bookable only on days someone is on duty.
     requires_assistant: Mapped[bool] = mapped_column(default=False, server_default="0")
     # The websites allowed to show this site's widget in an <iframe> (https origins), as the commune declares.

@@ -101,6 +101,7 @@ class SiteInput:
     instructions: str | None = None
     equipment: list[str] = field(default_factory=list)
     embed_origins: list[str] = field(default_factory=list)
+    members_may_edit: bool | None = None  # only the EPCI's administrators (and the platform's) change it
     accessibility: list[str] = field(default_factory=list)
     rooms: list[str] = field(default_factory=lambda: ["Salle 1"])
     booking_open: bool = True
@@ -172,6 +173,8 @@ def _apply_site_input(session: Session, site: Site, data: SiteInput) -> None:
     site.instructions = _text(data.instructions, "Consignes", 2000)
     site.equipment = [code for code in data.equipment if code in EQUIPMENT]
     site.embed_origins = [web_origin(text) for text in data.embed_origins if text.strip()]
+    if data.members_may_edit is not None:
+        site.members_may_edit = bool(data.members_may_edit) and site.operator_epci_siren is not None
     site.accessibility = [code for code in data.accessibility if code in ACCESSIBILITY]
     site.booking_open = data.booking_open
     site.drop_in_only = data.drop_in_only

@@ -136,6 +136,7 @@ def _site_input(form: SiteForm) -> SiteInput:
         instructions=form.instructions.data, equipment=form.equipment.data or [],
         accessibility=form.accessibility.data or [], rooms=(form.rooms.data or "").splitlines(),
         embed_origins=(form.embed_origins.data or "").splitlines(),
+        members_may_edit=form.members_may_edit.data if current_user.role in ("epci_admin", "admin") else None,
         booking_open=form.booking_open.data, drop_in_only=form.drop_in_only.data,
         max_future_bookings=form.max_future_bookings.data, reminder_hours_before=form.reminder_hours_before.data,
         second_reminder_hours=form.second_reminder_hours.data,

@@ -210,3 +210,12 @@ def test_a_departement_viewer_reaches_no_personal_data_on_any_route(app, client,
     assert dashboard.status_code == 200  # every commune of the département: its figures, read only
     assert client.get(f"/gestion/intercommunalites/{builders.EPCI_A}/statistiques").status_code == 200
     assert client.get(f"/gestion/sites/{world.site_a.id}/journee").status_code == 404
+
+
+def test_member_communes_edit_an_epci_site_only_when_the_epci_lets_them(world, session):
+    assert not can(world.commune_admin_a, A.MANAGE, world.site_epci)
+    assert can(world.epci_admin_a, A.MANAGE, world.site_epci)
+    world.site_epci.members_may_edit = True
+    session.commit()
+    assert can(world.commune_admin_a, A.MANAGE, world.site_epci)
+    assert not can(world.agent_a, A.MANAGE, world.site_epci)
