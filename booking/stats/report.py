@@ -56,6 +56,11 @@ def report_targets(session: Session, code: str | None = None) -> list[ReportTarg
             .where(User.role == "commune_admin", User.active.is_(True), User.email.is_not(None)).order_by(User.id)):
         if ("commune", insee) in targets or insee in served:
             targets.setdefault(("commune", insee), []).append(address)
+    for siren, address in session.execute(
+            select(User.epci_siren, User.email).where(User.role == "epci_admin", User.active.is_(True),
+                                                     User.email.is_not(None)).order_by(User.id)):
+        if ("epci", siren) in targets:
+            targets[("epci", siren)].append(address)
     found = [ReportTarget(kind, key, list(dict.fromkeys(a.strip().lower() for a in addresses)))
              for (kind, key), addresses in targets.items() if addresses and (code is None or key == code)]
     return sorted(found, key=lambda t: (t.kind, t.code))

@@ -362,10 +362,10 @@ def test_an_epci_running_a_site_gets_its_own_report(session, world):
     world.site_epci.contact_email = "sante@epci.example.com"
     session.commit()
     targets = {(t.kind, t.code): t.recipients for t in report_targets(session)}
-    assert targets[("epci", builders.EPCI_A)] == ["sante@epci.example.com"]
+    assert targets[("epci", builders.EPCI_A)] == ["sante@epci.example.com", world.epci_admin_a.email.lower()]
     assert world.commune_admin_a.email.lower() in targets[("commune", builders.COMMUNE_A)]
     done = send_monthly_reports(session, 2027, 2, NOW)
-    assert any("sante@epci.example.com" in line for line in done)
+    assert any("sante@epci.example.com" in line and world.epci_admin_a.email.lower() in line for line in done)
     sent = session.scalar(select(Notification).where(
         Notification.dedupe_key == f"report:{builders.EPCI_A}:2027-02:sante@epci.example.com"))
     assert sent is not None and "Consultations" in sent.html_body
