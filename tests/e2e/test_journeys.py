@@ -458,3 +458,49 @@ def test_the_departement_reads_an_epcis_figures_and_nothing_personal(visit, live
     _no_violations(visit, "statistiques intercommunalité")
     assert page.get_by_role("link", name="Télécharger le rapport (PDF)").is_visible()
     assert visit.goto("/accueil").status == 403  # no desk, no patient
+
+
+def test_the_new_pages_of_every_role_pass_the_accessibility_checks(visit, live_server):
+    """Pages a journey above does not reach: each one checked with axe and the contrast check."""
+    from datetime import datetime, timezone
+
+    from booking.appointments.models import Appointment
+    from booking.extensions import db
+    from booking.feedback.services import feedback_token
+    from booking.sites.models import Practitioner, Site, SitePractitioner
+
+    page = visit.page
+    with live_server.test_request_context():
+        cabin = db.session.query(Site).filter_by(kind="teleconsultation").one()
+        vidal = db.session.query(Practitioner).filter_by(last_name="Vidal").one()
+        db.session.get(SitePractitioner, (cabin.id, vidal.id)).delegated_at = datetime.now(timezone.utc)
+        from booking.slots.models import Slot
+
+        attended = (db.session.query(Appointment).join(Slot).filter(Appointment.status == "attended",
+                                                                    Slot.site_id == cabin.id)
+                    .order_by(Slot.starts_at.desc()).first())  # the cabin's latest consultation: a valid link
+        token = feedback_token(attended)
+        db.session.commit()
+        cabin_id, vidal_id, patient_id = cabin.id, vidal.id, attended.patient_id
+        db.session.remove()
+    visit.goto(f"/avis/{token}")
+    _no_violations(visit, "avis")
+    page.get_by_label("5 — tout à fait").check()
+    page.get_by_label("Aller consulter plus loin").check()
+    page.get_by_role("button", name="Envoyer").click()
+    page.wait_for_selector("text=sans votre nom")
+    visit.goto("/donnees-ouvertes")
+    _no_violations(visit, "données ouvertes")
+    _login(visit, "accueil@saint-bonnet.demo.test")
+    for path, label in ((f"/gestion/sites/{cabin_id}/praticiens/{vidal_id}/disponibilites", "délégation"),
+                        (f"/gestion/sites/{cabin_id}/calendrier", "calendrier (accueil)"),
+                        (f"/gestion/patients/{patient_id}", "fiche patient"),
+                        ("/accueil/patients/nouveau", "nouveau patient")):
+        assert visit.goto(path).status == 200, path
+        _no_violations(visit, label)
+    visit.page.context.clear_cookies()
+    _login(visit, "admin@demo.test")
+    visit.goto("/admin/professions")
+    _no_violations(visit, "professions")
+    visit.goto(f"/gestion/sites/{cabin_id}/modifier")
+    _no_violations(visit, "modifier le lieu")
