@@ -1,4 +1,5 @@
-"""Each commune's key figures beside the medians of its EPCI, its département and France's communes of its size.
+"""Each commune's key figures beside the medians of its EPCI, its département and France's communes of its size
+(among the communes that run a site).
 
 The figures of finished months are kept (``monthly_figures``) by the monthly job, so that a comparison reads a
 few hundred rows instead of recomputing every commune. A group of fewer than five communes is not shown: a
@@ -31,14 +32,17 @@ def size_band(population: int | None) -> tuple[int, int, str]:
 
 
 def record_month(session: Session, year: int, month: int, now: datetime) -> int:
-    """Keep the key figures of every commune that runs a site (directly or through its EPCI) for a month."""
+    """Keep the key figures of every commune that runs a site of its own, for a month.
+
+    Only those: a member of an EPCI without a site of its own has the EPCI's figures, and counting it would
+    let one EPCI's figures weigh as many times as it has members in every median (and cost one computation
+    per member at national scale).
+    """
     from booking.stats.services import compute
 
     key = f"{year:04d}-{month:02d}"
     start, end = date(year, month, 1), date(year + (month == 12), month % 12 + 1, 1)
     runners = set(session.scalars(select(Site.operator_commune_insee).where(Site.operator_commune_insee.is_not(None))))
-    runners |= set(session.scalars(select(epci_members.c.commune_insee).where(epci_members.c.epci_siren.in_(
-        select(Site.operator_epci_siren).where(Site.operator_epci_siren.is_not(None))))))
     kept = 0
     for insee in sorted(runners):
         # Raw values: a median over communes is suppressed where shown, not before.
