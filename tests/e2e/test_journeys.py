@@ -284,7 +284,7 @@ def test_error_pages_are_french_and_accessible(visit, live_server):
         visit.page.locator("footer").get_by_role("link", name=link).click()
         visit.page.get_by_role("heading", name=heading, level=1).wait_for()
         _no_violations(visit, heading)
-    visit.shot("14-accessibilite")
+    visit.shot("17-accessibilite")
     response = visit.goto("/cette-page-n-existe-pas")
     assert response.status == 404 and "Page introuvable" in visit.page.content()
     _no_violations(visit, "404")
