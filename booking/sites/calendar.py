@@ -26,7 +26,9 @@ _HOLIDAY_SUBDIVISIONS = {"57": "57", "67": "6AE", "68": "6AE", "971": "971", "97
 @lru_cache(maxsize=256)
 def _holidays_of_year(departement_code: str, year: int) -> dict[date, str]:
     subdivision = _HOLIDAY_SUBDIVISIONS.get(departement_code)
-    return dict(holidays.France(years=year, subdiv=subdivision, language="fr"))
+    # French typography: « Jour de l’an », not the package's straight apostrophe.
+    return {day: name.replace("'", "’") for day, name in
+            holidays.France(years=year, subdiv=subdivision, language="fr").items()}
 
 
 def public_holidays(departement_code: str, first: date, last: date) -> dict[date, str]:
