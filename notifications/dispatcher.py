@@ -13,11 +13,12 @@ the provider has none is the row put back in the queue.
 import logging
 import os
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from notifications.models import Notification, SmsOptOut
@@ -30,6 +31,7 @@ MAX_ATTEMPTS = 6
 UNSENDABLE = "unsendable"  # the message itself is at fault (a header with a line break…), not the recipient
 STUCK_AFTER = timedelta(minutes=5)
 BATCH = 200
+SEND_CONCURRENCY = 64  # provider calls in flight at once, per dispatcher
 
 
 def backoff(attempts: int) -> timedelta:
@@ -124,7 +126,7 @@ def recover_stuck(session: Session, now: datetime, sms_backend, report: Dispatch
     session.commit()
 
 
-def _call(message: Notification, voice_backend, webhook_base_url: str | None) -> SendResult:
+def _call(message, voice_backend, webhook_base_url: str | None) -> SendResult:
     if voice_backend is None or not webhook_base_url:
         return SendResult(error_code=UNSENDABLE, error="Appels non configurés")
     base = webhook_base_url.rstrip("/")
@@ -132,11 +134,43 @@ def _call(message: Notification, voice_backend, webhook_base_url: str | None) ->
     return voice_backend.call(message.recipient, twiml, f"{base}/twilio/voice/status")
 
 
+@dataclass(frozen=True)
+class _Outgoing:
+    """What a provider call needs, copied out of the session: worker threads never touch the ORM."""
+
+    id: int
+    channel: str
+    recipient: str
+    body: str
+    subject: str
+    html_body: str | None
+    attachments: list | None
+
+
+def _send(outgoing: _Outgoing, sms_backend, mail_backend, voice_backend, status_callback, webhook_base_url):
+    try:
+        if outgoing.channel == "sms":
+            return sms_backend.send(outgoing.recipient, outgoing.body, status_callback)
+        if outgoing.channel == "voice":
+            return _call(outgoing, voice_backend, webhook_base_url)
+        return mail_backend.send(outgoing.recipient, outgoing.subject, outgoing.body, outgoing.html_body,
+                                 outgoing.attachments)
+    except Exception as error:  # one unsendable message must not hold back the rest of the batch
+        log.exception("Message %s impossible à envoyer", outgoing.id)
+        return SendResult(error_code=UNSENDABLE, error=f"Message impossible à envoyer : {error}"[:500])
+
+
 def dispatch(session: Session, now: datetime, *, sms_backend, mail_backend, status_callback: str | None = None,
              hooks: Hooks | None = None, worker: str | None = None, limit: int | None = None,
-             voice_backend=None, webhook_base_url: str | None = None) -> DispatchReport:
+             voice_backend=None, webhook_base_url: str | None = None,
+             concurrency: int = SEND_CONCURRENCY) -> DispatchReport:
     """Send every message due at ``now``; return what happened.
 
+    The provider calls of a claimed batch run ``concurrency`` at a time (a provider answers in tens of
+    milliseconds: waiting for each in turn caps a worker at a few dozen messages a second); the database is
+    read and written by this thread only, once before and once after the batch. Exactly once still holds: the
+    claim is committed before any call, and a crash before the results are committed leaves the batch in
+    ``sending``, settled by ``recover_stuck`` with the provider's own records.
     ``webhook_base_url`` (the public address of ``/notifications``) is where calls report keys and outcomes.
     """
     hooks = hooks or Hooks()
@@ -144,39 +178,36 @@ def dispatch(session: Session, now: datetime, *, sms_backend, mail_backend, stat
     report = DispatchReport()
     recover_stuck(session, now, sms_backend, report, voice_backend)
     remaining = limit
-    while remaining is None or remaining > 0:
-        ids = claim(session, now, worker, BATCH if remaining is None else min(BATCH, remaining))
-        if not ids:
-            break
-        for message_id in ids:
-            message = session.get(Notification, message_id)
-            opted_out = select(exists().where(SmsOptOut.phone == message.recipient))
-            if message.channel == "sms" and session.scalar(opted_out):
-                message.status, message.last_error, message.updated_at = "cancelled", "STOP reçu", now
-                report.skipped += 1
-                session.commit()
-                continue
-            if message.expires_at is not None and now > message.expires_at:
-                message.status, message.last_error, message.updated_at = "cancelled", "Trop tard", now
-                report.skipped += 1
-                session.commit()
-                continue
-            try:
-                if message.channel == "sms":
-                    result = sms_backend.send(message.recipient, message.body or "", status_callback)
-                elif message.channel == "voice":
-                    result = _call(message, voice_backend, webhook_base_url)
+    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="dispatch") as pool:
+        while remaining is None or remaining > 0:
+            ids = claim(session, now, worker, BATCH if remaining is None else min(BATCH, remaining))
+            if not ids:
+                break
+            messages = list(session.scalars(select(Notification).where(Notification.id.in_(ids))
+                                            .order_by(Notification.id)))
+            opted_out = set(session.scalars(select(SmsOptOut.phone).where(
+                SmsOptOut.phone.in_({m.recipient for m in messages if m.channel == "sms"}))))
+            ready = []
+            for message in messages:
+                if message.channel == "sms" and message.recipient in opted_out:
+                    message.status, message.last_error, message.updated_at = "cancelled", "STOP reçu", now
+                    report.skipped += 1
+                elif message.expires_at is not None and now > message.expires_at:
+                    message.status, message.last_error, message.updated_at = "cancelled", "Trop tard", now
+                    report.skipped += 1
                 else:
-                    result = mail_backend.send(message.recipient, message.subject or "", message.body or "",
-                                               message.html_body, message.attachments)
-            except Exception as error:  # one unsendable message must not hold back the rest of the batch
-                log.exception("Message %s impossible à envoyer", message.id)
-                result = SendResult(error_code=UNSENDABLE, error=f"Message impossible à envoyer : {error}"[:500])
-            _finish(session, message, result, now, hooks, report)
+                    ready.append(message)
             session.commit()
-            if not result.ok:
-                report.errors.append(f"{message.id}: {result.error}")
-                log.info("Envoi %s vers %s : %s", message.id, mask(message.recipient), result.error)
-        if remaining is not None:
-            remaining -= len(ids)
+            outgoing = [_Outgoing(m.id, m.channel, m.recipient, m.body or "", m.subject or "", m.html_body,
+                                  m.attachments) for m in ready]
+            results = list(pool.map(lambda item: _send(item, sms_backend, mail_backend, voice_backend,
+                                                       status_callback, webhook_base_url), outgoing))
+            for message, result in zip(ready, results):
+                _finish(session, message, result, now, hooks, report)
+                if not result.ok:
+                    report.errors.append(f"{message.id}: {result.error}")
+                    log.info("Envoi %s vers %s : %s", message.id, mask(message.recipient), result.error)
+            session.commit()
+            if remaining is not None:
+                remaining -= len(ids)
     return report

@@ -28,6 +28,8 @@ class TwilioStub:
     accepted: list = field(default_factory=list)  # the messages "Twilio" accepted
     calls: list = field(default_factory=list)     # the calls "Twilio" placed, with their TwiML
     lock: threading.Lock = field(default_factory=threading.Lock)
+    in_flight: int = 0
+    most_in_flight: int = 0  # how many requests it was answering at once, at most
 
     def start(self) -> "TwilioStub":
         stub = self
@@ -55,6 +57,16 @@ class TwilioStub:
                     pass  # the client died waiting (the crash test kills it on purpose)
 
             def do_POST(self):
+                with stub.lock:
+                    stub.in_flight += 1
+                    stub.most_in_flight = max(stub.most_in_flight, stub.in_flight)
+                try:
+                    self._post()
+                finally:
+                    with stub.lock:
+                        stub.in_flight -= 1
+
+            def _post(self):
                 length = int(self.headers.get("Content-Length", 0))
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
                 with stub.lock:
@@ -94,7 +106,11 @@ class TwilioStub:
                                   "first_page_uri": url.path, "uri": url.path, "page": 0, "page_size": 50,
                                   "start": 0, "end": len(messages)})
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 128  # a dispatcher opens dozens of connections at once, as at Twilio
+            daemon_threads = True
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self

@@ -386,3 +386,16 @@ def test_the_second_reminder_is_optional(app, session, world):
     appointment = _book(session, world)
     kinds = [m.dedupe_key.rsplit(":", 1)[1] for m in _messages(session, group_key=f"appointment:{appointment.id}")]
     assert kinds == ["confirmation", "reminder"]
+
+
+@pytest.mark.twilio
+def test_a_batch_is_sent_several_at_a_time_and_still_once_each(twilio_app, twilio_stub, session, world):
+    for days in range(3, 23):
+        _book(session, world, days=days, patient=builders.make_patient(session, phone=f"+336000001{days:02d}"))
+    twilio_stub.delay_seconds = 0.05  # a real provider's answer time
+    report = run_dispatch(NOW)
+    assert report.sent == 20
+    assert twilio_stub.most_in_flight > 1  # the provider was kept busy with several requests at once
+    recipients = [r.form["To"] for r in twilio_stub.posts()]
+    assert len(recipients) == 20 and len(set(recipients)) == 20
+    assert {m.status for m in _messages(session) if m.due_at <= NOW} == {"sent"}
