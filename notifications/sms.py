@@ -77,6 +77,34 @@ class _RedirectingHttpClient(TwilioHttpClient):
         return super().request(method, url, *args, **kwargs)
 
 
+def twilio_client(account_sid: str, auth_token: str, api_base_url: str | None, timeout: float) -> Client:
+    """The official client, talking to Twilio or to the Twilio-compatible server ``api_base_url`` names."""
+    http_client = (_RedirectingHttpClient(api_base_url, timeout=timeout) if api_base_url
+                   else TwilioHttpClient(timeout=timeout))
+    return Client(account_sid, auth_token, http_client=http_client)
+
+
+def twilio_result(what: str, recipient: str, create, transient_refusal) -> SendResult:
+    """Call Twilio (``create`` returns the new sid) and say how it went: a refusal is transient when
+    ``transient_refusal(http_status, error_code)`` says so, an unreachable Twilio always is."""
+    try:
+        sid = create()
+    except TwilioRestException as error:
+        code = str(error.code) if error.code else None
+        log.warning("Twilio a refusé %s vers %s : HTTP %s, code %s", what, mask(recipient), error.status, code)
+        return SendResult(transient=transient_refusal(error.status, code), error_code=code,
+                          error=f"HTTP {error.status} ({code})")
+    except (TwilioException, OSError) as error:
+        log.warning("Twilio injoignable pour %s vers %s : %s", what, mask(recipient), type(error).__name__)
+        return SendResult(transient=True, error=type(error).__name__)
+    except Exception as error:  # requests' own errors (timeouts, refused connections)
+        if type(error).__module__.startswith(("requests", "urllib3")):
+            log.warning("Twilio injoignable pour %s vers %s : %s", what, mask(recipient), type(error).__name__)
+            return SendResult(transient=True, error=type(error).__name__)
+        raise
+    return SendResult(provider_id=sid)
+
+
 class TwilioSmsBackend:
     """Send through Twilio's official client."""
 
@@ -87,31 +115,16 @@ class TwilioSmsBackend:
         if not account_sid or not auth_token or not (messaging_service_sid or sender):
             raise ValueError("TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and a sender (TWILIO_MESSAGING_SERVICE_SID "
                              "or TWILIO_FROM) are required for SMS_BACKEND=twilio")
-        http_client = (_RedirectingHttpClient(api_base_url, timeout=timeout) if api_base_url
-                       else TwilioHttpClient(timeout=timeout))
-        self.client = Client(account_sid, auth_token, http_client=http_client)
+        self.client = twilio_client(account_sid, auth_token, api_base_url, timeout)
         self.messaging_service_sid = messaging_service_sid
         self.sender = sender
 
     def send(self, recipient: str, body: str, status_callback: str | None) -> SendResult:
         sender = ({"messaging_service_sid": self.messaging_service_sid} if self.messaging_service_sid
                   else {"from_": self.sender})
-        try:
-            message = self.client.messages.create(to=recipient, body=body, status_callback=status_callback, **sender)
-        except TwilioRestException as error:
-            code = str(error.code) if error.code else None
-            transient = error.status in TRANSIENT_STATUSES or (code not in PERMANENT_ERRORS and error.status >= 500)
-            log.warning("Twilio a refusé un SMS vers %s : HTTP %s, code %s", mask(recipient), error.status, code)
-            return SendResult(transient=transient, error_code=code, error=f"HTTP {error.status} ({code})")
-        except (TwilioException, OSError) as error:
-            log.warning("Twilio injoignable pour un SMS vers %s : %s", mask(recipient), type(error).__name__)
-            return SendResult(transient=True, error=type(error).__name__)
-        except Exception as error:  # requests' own errors (timeouts, refused connections)
-            if type(error).__module__.startswith(("requests", "urllib3")):
-                log.warning("Twilio injoignable pour un SMS vers %s : %s", mask(recipient), type(error).__name__)
-                return SendResult(transient=True, error=type(error).__name__)
-            raise
-        return SendResult(provider_id=message.sid)
+        return twilio_result("un SMS", recipient, lambda: self.client.messages.create(
+            to=recipient, body=body, status_callback=status_callback, **sender).sid,
+            lambda status, code: status in TRANSIENT_STATUSES or (code not in PERMANENT_ERRORS and status >= 500))
 
     def find_sent(self, recipient: str, body: str, since: datetime) -> str | None:
         """Return the id of a message Twilio already accepted with this recipient and body, if any."""

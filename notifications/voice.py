@@ -9,11 +9,7 @@ import logging
 from datetime import datetime
 from xml.sax.saxutils import escape, quoteattr
 
-from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.rest import Client
-
-from notifications.sms import TRANSIENT_STATUSES, SendResult, _RedirectingHttpClient, mask
+from notifications.sms import TRANSIENT_STATUSES, SendResult, mask, twilio_client, twilio_result
 
 log = logging.getLogger(__name__)
 VOICE = "Polly.Lea"  # a French neural voice; Twilio falls back to its default fr-FR voice elsewhere
@@ -54,28 +50,15 @@ class TwilioVoiceBackend:
         if not account_sid or not auth_token or not caller:
             raise ValueError("TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_VOICE_FROM (or TWILIO_FROM) are "
                              "required for calls")
-        http_client = (_RedirectingHttpClient(api_base_url, timeout=timeout) if api_base_url
-                       else TwilioHttpClient(timeout=timeout))
-        self.client = Client(account_sid, auth_token, http_client=http_client)
+        self.client = twilio_client(account_sid, auth_token, api_base_url, timeout)
         self.caller = caller
 
     def call(self, recipient: str, twiml: str, status_callback: str | None) -> SendResult:
         options = {"status_callback": status_callback, "status_callback_event": ["completed"]} \
             if status_callback else {}
-        try:
-            placed = self.client.calls.create(to=recipient, from_=self.caller, twiml=twiml, timeout=25, **options)
-        except TwilioRestException as error:
-            code = str(error.code) if error.code else None
-            log.warning("Twilio a refusé un appel vers %s : HTTP %s, code %s", mask(recipient), error.status, code)
-            return SendResult(transient=error.status in TRANSIENT_STATUSES, error_code=code,
-                              error=f"HTTP {error.status} ({code})")
-        except (TwilioException, OSError) as error:
-            return SendResult(transient=True, error=type(error).__name__)
-        except Exception as error:  # requests' own errors (timeouts, refused connections)
-            if type(error).__module__.startswith(("requests", "urllib3")):
-                return SendResult(transient=True, error=type(error).__name__)
-            raise
-        return SendResult(provider_id=placed.sid)
+        return twilio_result("un appel", recipient, lambda: self.client.calls.create(
+            to=recipient, from_=self.caller, twiml=twiml, timeout=25, **options).sid,
+            lambda status, code: status in TRANSIENT_STATUSES)
 
     def find_placed(self, recipient: str, since: datetime) -> str | None:
         """The id of a call already placed to this number since then, if any (crash recovery)."""
