@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 import notifications
 from booking.appointments.links import sign
+from booking.appointments.messages import visit_of
 from booking.appointments.models import Appointment
 from booking.appointments.rules import local_day, morning_after
 from booking.errors import Conflict, InvalidInput, NotFound
@@ -36,11 +37,10 @@ def ask_feedback(session: Session, appointment: Appointment, phone: str | None, 
     """Queue the one SMS that asks how useful the consultation was (the next morning)."""
     if not phone:
         return
-    slot = appointment.slot
-    visit = sms.Visit(slot.starts_at, slot.site.time_zone, slot.site.sms_label, slot.site.commune.name,
-                      appointment.reference)
-    notifications.enqueue(session, channel="sms", recipient=phone, due_at=morning_after(now, slot.site.time_zone),
-                          body=sms.feedback_request(visit, public_url(f"/avis/{feedback_token(appointment)}")),
+    link = public_url(f"/avis/{feedback_token(appointment)}")
+    notifications.enqueue(session, channel="sms", recipient=phone,
+                          due_at=morning_after(now, appointment.slot.site.time_zone),
+                          body=sms.feedback_request(visit_of(appointment), link),
                           dedupe_key=keys.appointment_message(appointment.id, "feedback"),
                           group_key=keys.appointment_group(appointment.id))
 

@@ -29,8 +29,7 @@ def location(site, base_url: str, kind_label: str, accessibility: list[str], dep
                               "display": kind_label}], "text": kind_label}],
         "address": {"line": [site.address], "city": site.commune.name, "postalCode": site.postal_code,
                     "district": departement, "country": "FR"},
-        "description": "; ".join(["Accessibilité : " + ", ".join(accessibility)] if accessibility else [])
-                       or kind_label,
+        "description": f"Accessibilité : {', '.join(accessibility)}" if accessibility else kind_label,
     }
     if site.phone:
         resource["telecom"] = [{"system": "phone", "value": site.phone}, {"system": "url",

@@ -13,19 +13,19 @@ from booking.sites.models import Site, SitePractitioner
 from booking.sites.professions import PROFESSIONS
 from booking.sites.rules import ACCESSIBILITY
 from booking.slots.models import Slot, bookable
-from booking.slots.services import DEFAULT_HORIZON_DAYS
+from booking.slots.services import DEFAULT_HORIZON_DAYS, next_free_slots
 
 BATCH = 2000
 
 
-def public_sites(session: Session):
+def public_sites():
     """Sites people can book online (drop-in permanences have no slots to publish)."""
     return (select(Site).options(selectinload(Site.commune), selectinload(Site.hours))
             .where(Site.booking_open.is_(True), Site.drop_in_only.is_(False)).order_by(Site.id))
 
 
 def locations(session: Session, base_url: str):
-    for site in session.scalars(public_sites(session)):
+    for site in session.scalars(public_sites()):
         yield fhir.location(site, base_url, SITE_KIND_LABELS.get(site.kind, site.kind),
                             [ACCESSIBILITY.get(code, code) for code in site.accessibility or []],
                             site.commune.departement.name)
@@ -75,17 +75,8 @@ def etag_of(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def widget_slots(session: Session, site_ids: list[int], now: datetime, per_practitioner: int = 3, days: int = 30):
-    """The next free slots of some sites, a few per practitioner, for the widget."""
-    if not site_ids:
-        return []
-    found = session.scalars(
-        select(Slot).options(selectinload(Slot.practitioner), selectinload(Slot.site))
-        .where(Slot.site_id.in_(site_ids), bookable(now), Slot.starts_at < now + timedelta(days=days))
-        .order_by(Slot.starts_at).limit(500))
-    kept: dict = {}
-    for slot in found:
-        bucket = kept.setdefault((slot.site, slot.practitioner), [])
-        if len(bucket) < per_practitioner:
-            bucket.append(slot)
-    return sorted(kept.items(), key=lambda item: (item[0][0].name, item[1][0].starts_at))
+def widget_slots(session: Session, sites: list[Site], now: datetime, per_practitioner: int = 3, days: int = 30):
+    """The next free slots of some sites, a few per practitioner, for the widget: ((site, practitioner), slots)."""
+    offers = [((site, practitioner), slots) for site in sites
+              for practitioner, slots in next_free_slots(session, site, now, per_practitioner, days).items()]
+    return sorted(offers, key=lambda item: (item[0][0].name, item[1][0].starts_at))

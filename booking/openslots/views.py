@@ -103,7 +103,7 @@ def _embed_policy(origins: list[str]) -> str:
 def _widget(title: str, sites: list[Site]):
     origins = sorted({origin for site in sites for origin in site.embed_origins or []})
     response = Response(render_template("openslots/widget.html", title=title, sites=sites,
-                                        offers=services.widget_slots(db.session, [s.id for s in sites], now())))
+                                        offers=services.widget_slots(db.session, sites, now())))
     response.headers["Content-Security-Policy"] = _embed_policy(origins)
     response.headers["Cache-Control"] = "public, max-age=120"
     return response
