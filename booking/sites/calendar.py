@@ -153,15 +153,6 @@ def _open_that_weekday(site: Site, day: date) -> bool:
     return any(row.weekday == day.weekday() for row in site.hours)
 
 
-def closures_between(session: Session, site_ids: list[int], first: date, last: date) -> list[SiteClosure]:
-    """The closures of some sites that touch a period."""
-    if not site_ids:
-        return []
-    return list(session.scalars(select(SiteClosure).where(
-        SiteClosure.site_id.in_(site_ids), SiteClosure.first_day <= last, SiteClosure.last_day >= first)
-        .order_by(SiteClosure.first_day)))
-
-
 def hours_text(hours: list[OpeningHours], weekday: int) -> str:
     """A weekday's ranges written back as the form takes them (« 9h-12h, 14h-17h30 »)."""
     def short(at: time) -> str:

@@ -25,7 +25,7 @@ from booking.auth.permissions import (
 from booking.auth.services import create_user, normalize_email, record_audit
 from booking.auth.tokens import token_hash
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
-from booking.geo.models import Commune, Epci
+from booking.geo.models import Commune, Epci, epci_members
 from booking.geo.rules import time_zone_for_departement
 from booking.outgoing import mail
 from booking.sites.models import (
@@ -430,3 +430,25 @@ def set_needed_equipment(session: Session, actor: User, practitioner_id: int, co
         raise InvalidInput("Équipement inconnu.", field="needed_equipment")
     practitioner.needed_equipment = list(codes)
     session.flush()
+
+
+def figures_within_reach(session: Session, user: User) -> dict:
+    """The communes and EPCIs whose figures this account reads beyond its own commune's: {"epcis", "communes"}."""
+    if user.role == "epci_admin" and user.epci_siren:
+        members = select(epci_members.c.commune_insee).where(epci_members.c.epci_siren == user.epci_siren)
+        return {"epcis": [session.get(Epci, user.epci_siren)],
+                "communes": list(session.scalars(select(Commune).where(Commune.insee.in_(members))
+                                                 .order_by(Commune.name)))}
+    if user.role == "departement_viewer":
+        runners = select(Site.operator_commune_insee).where(Site.operator_commune_insee.is_not(None))
+        epcis = select(Site.operator_epci_siren).where(Site.operator_epci_siren.is_not(None))
+        return {"epcis": [e for e in session.scalars(select(Epci).where(Epci.siren.in_(epcis)).order_by(Epci.name))
+                          if any(m.departement_code == user.departement_code for m in e.members)],
+                "communes": list(session.scalars(select(Commune).where(
+                    Commune.departement_code == user.departement_code, Commune.insee.in_(runners))
+                    .order_by(Commune.name)))}
+    if user.role == "commune_admin":
+        running = {site.operator_epci_siren for site in sites_visible_to(session, user)}
+        return {"epcis": sorted({epci for commune in user.communes for epci in commune.epcis
+                                 if epci.siren in running}, key=lambda e: e.name), "communes": []}
+    return {"epcis": [], "communes": []}

@@ -23,6 +23,7 @@ from booking.sites.services import (
     SiteInput,
     accept_invitation,
     create_site,
+    figures_within_reach,
     find_invitation,
     find_practitioners,
     get_site_for,
@@ -49,32 +50,6 @@ def workspace():
     return render_template("sites/workspace.html", sites=sites, can_create=manages_sites(current_user),
                            to_mark=days_to_mark(db.session, current_user, sites, now()), closed_booked=closed_booked,
                            figures=figures_within_reach(db.session, current_user))
-
-
-def figures_within_reach(session, user) -> dict:
-    """The communes and EPCIs whose figures this account reads (beyond its own commune's): by kind."""
-    from sqlalchemy import select as select_
-
-    from booking.geo.models import Epci, epci_members
-
-    runners = select_(Site.operator_commune_insee).where(Site.operator_commune_insee.is_not(None))
-    if user.role == "epci_admin" and user.epci_siren:
-        members = select_(epci_members.c.commune_insee).where(epci_members.c.epci_siren == user.epci_siren)
-        return {"epcis": [session.get(Epci, user.epci_siren)],
-                "communes": list(session.scalars(select_(Commune).where(Commune.insee.in_(members))
-                                                 .order_by(Commune.name)))}
-    if user.role == "departement_viewer":
-        epcis = select_(Site.operator_epci_siren).where(Site.operator_epci_siren.is_not(None))
-        return {"epcis": [e for e in session.scalars(select_(Epci).where(Epci.siren.in_(epcis)).order_by(Epci.name))
-                          if any(m.departement_code == user.departement_code for m in e.members)],
-                "communes": list(session.scalars(select_(Commune).where(
-                    Commune.departement_code == user.departement_code, Commune.insee.in_(runners))
-                    .order_by(Commune.name)))}
-    if user.role == "commune_admin":
-        return {"epcis": sorted({epci for commune in user.communes for epci in commune.epcis
-                                 if any(s.operator_epci_siren == epci.siren for s in sites_visible_to(session, user))},
-                                key=lambda e: e.name), "communes": []}
-    return {"epcis": [], "communes": []}
 
 
 @blueprint.route("/gestion/sites/<int:site_id>")

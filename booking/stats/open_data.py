@@ -10,8 +10,6 @@ import re
 import unicodedata
 from datetime import timedelta
 
-from booking.stats.rules import SUPPRESSED
-
 HEADLINE_KEYS = {
     "Rendez-vous pris": "appointments_booked",
     "Taux d’occupation (%)": "occupancy_rate",
@@ -30,10 +28,6 @@ def slug(label: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text).strip("_") or "total"
 
 
-def _value(cell):
-    return SUPPRESSED if cell == SUPPRESSED else cell
-
-
 def keyed(stats) -> dict:
     """The statistics as stable keys with their French labels beside them."""
     return {
@@ -42,7 +36,7 @@ def keyed(stats) -> dict:
         "period": {"from": stats.start.isoformat(), "to": (stats.end - timedelta(days=1)).isoformat()},
         "site_id": stats.site_id,
         "profession": stats.profession,
-        "headline": [{"key": HEADLINE_KEYS.get(label, slug(label)), "label": label, "value": _value(value)}
+        "headline": [{"key": HEADLINE_KEYS.get(label, slug(label)), "label": label, "value": value}
                      for label, value in stats.headline.items()],
         "tables": [{
             "key": table.key,
@@ -50,7 +44,7 @@ def keyed(stats) -> dict:
             "columns": [{"key": slug(column) if column else "label", "label": column}
                         for column in table.columns[1:]],
             "rows": [{"key": slug(row[0]), "label": str(row[0]),
-                      "values": {slug(column) if column else "label": _value(cell)
+                      "values": {slug(column) if column else "label": cell
                                  for column, cell in zip(table.columns[1:], row[1:])}}
                      for row in table.rows],
         } for table in stats.tables],

@@ -66,11 +66,6 @@ def report_targets(session: Session, code: str | None = None) -> list[ReportTarg
     return sorted(found, key=lambda t: (t.kind, t.code))
 
 
-def report_recipients(session: Session, commune_insee: str | None = None) -> dict[str, str]:
-    """The first recipient of each commune's report (kept for the command's dry run)."""
-    return {t.code: t.recipients[0] for t in report_targets(session, commune_insee) if t.kind == "commune"}
-
-
 def summary_html(current, previous, last_year) -> str:
     """The five figures that matter, with last month and the same month last year."""
     rows = "".join(
