@@ -5,6 +5,7 @@ An SMS carries the date, local time, place, reference and a link: never the reas
 the specialty or the practitioner's name.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -134,12 +135,15 @@ def reply_nothing_to_cancel() -> str:
 def for_caregiver(visit: Visit, first_name: str, cancel_url: str, reminder: bool) -> str:
     """To the caregiver (aidant) of a patient without a mobile: whose appointment, when, where; nothing medical."""
     name = first_name.strip()[:20]
+    short = re.split(r"[\s-]", name)[0][:12]
     head = "Rappel : " if reminder else ""
     return _about(visit, lambda when, where: f"{head}{name} (que vous aidez) a RDV {when}, {where}. "
                                              f"Réf. {visit.reference}. Annuler : {cancel_url}",
                   lambda when, where: f"{head}{name} a RDV {when}, {where}. Réf. {visit.reference}. "
                                       f"Annuler : {cancel_url}",
-                  lambda when, where: f"{head}RDV de {name} {when}, {where}. Réf. {visit.reference}. {cancel_url}")
+                  lambda when, where: f"{head}RDV de {name} {when}, {where}. Réf. {visit.reference}. {cancel_url}",
+                  # A long compound first name: its first part is enough for whoever helps the person.
+                  lambda when, where: f"{head}RDV de {short} {when}, {where}. Réf. {visit.reference}. {cancel_url}")
 
 
 def feedback_request(visit: Visit, url: str) -> str:

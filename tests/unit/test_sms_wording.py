@@ -25,6 +25,9 @@ def _messages(visit):
         "verification code": sms.verification_code("482913", 10),
         "password reset": sms.password_reset(f"{BASE}/mot-de-passe/{'A' * 22}", 30),
         "relative confirmation": sms.relative_confirmation("Marie-Bernadette de La Tour d'Auvergne-Lauraguais"),
+        "to a caregiver": sms.for_caregiver(visit, "Marie-Bernadette-Clotilde", f"{BASE}/a/{TOKEN}", False),
+        "reminder to a caregiver": sms.for_caregiver(visit, "Marie-Bernadette-Clotilde", f"{BASE}/a/{TOKEN}", True),
+        "feedback request": sms.feedback_request(visit, f"{BASE}/avis/{TOKEN}"),
         "help": sms.reply_help(), "stopped": sms.reply_stopped(), "subscribed": sms.reply_subscribed(),
         "nothing to cancel": sms.reply_nothing_to_cancel(),
     }
