@@ -31,6 +31,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # The official Twilio client logs every request at INFO, with query strings that hold phone numbers.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     from booking.logs import init_logs
 
     init_logs()

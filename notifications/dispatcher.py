@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from notifications.models import Notification, SmsOptOut
-from notifications.sms import SendResult, mask
+from notifications.sms import PROVIDER_CONNECTIONS, SendResult, mask
 from notifications.voice import call_twiml
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ MAX_ATTEMPTS = 6
 UNSENDABLE = "unsendable"  # the message itself is at fault (a header with a line break…), not the recipient
 STUCK_AFTER = timedelta(minutes=5)
 BATCH = 200
-SEND_CONCURRENCY = 64  # provider calls in flight at once, per dispatcher
+SEND_CONCURRENCY = PROVIDER_CONNECTIONS  # provider calls in flight at once, per dispatcher
 
 
 def backoff(attempts: int) -> timedelta:
@@ -85,14 +85,11 @@ def claim(session: Session, now: datetime, worker: str, limit: int = BATCH) -> l
     return sorted(ids)
 
 
-def _finish(session: Session, message: Notification, result: SendResult, now: datetime, hooks: Hooks,
-            report: DispatchReport) -> None:
+def _record_failure(session: Session, message: Notification, result: SendResult, now: datetime, hooks: Hooks,
+                    report: DispatchReport) -> None:
+    """A refused or failed call: try again later, or give up (and tell the application when the number is at fault)."""
     message.updated_at = now
-    if result.ok:
-        message.status, message.provider_id, message.sent_at = "sent", result.provider_id, now
-        message.error_code = message.last_error = None
-        report.sent += 1
-    elif result.transient and message.attempts < MAX_ATTEMPTS:
+    if result.transient and message.attempts < MAX_ATTEMPTS:
         message.status, message.due_at = "pending", now + backoff(message.attempts)
         message.error_code, message.last_error = result.error_code, result.error
         report.retried += 1
@@ -101,6 +98,16 @@ def _finish(session: Session, message: Notification, result: SendResult, now: da
         report.failed += 1
         if not result.transient and result.error_code != UNSENDABLE and hooks.on_permanent_failure:
             hooks.on_permanent_failure(session, message)
+
+
+def _mark_sent(session: Session, sent: list[tuple[int, str | None]], now: datetime, report: DispatchReport) -> None:
+    """Record what the provider accepted in one statement (the messages were expired by the claim's commit:
+    going through each object would read every one back first)."""
+    if sent:
+        session.execute(update(Notification), [
+            {"id": message_id, "status": "sent", "provider_id": provider_id, "sent_at": now, "error_code": None,
+             "last_error": None, "updated_at": now} for message_id, provider_id in sent])
+    report.sent += len(sent)
 
 
 def recover_stuck(session: Session, now: datetime, sms_backend, report: DispatchReport, voice_backend=None) -> None:
@@ -166,11 +173,12 @@ def dispatch(session: Session, now: datetime, *, sms_backend, mail_backend, stat
              concurrency: int = SEND_CONCURRENCY) -> DispatchReport:
     """Send every message due at ``now``; return what happened.
 
-    The provider calls of a claimed batch run ``concurrency`` at a time (a provider answers in tens of
-    milliseconds: waiting for each in turn caps a worker at a few dozen messages a second); the database is
-    read and written by this thread only, once before and once after the batch. Exactly once still holds: the
-    claim is committed before any call, and a crash before the results are committed leaves the batch in
-    ``sending``, settled by ``recover_stuck`` with the provider's own records.
+    The provider calls run ``concurrency`` at a time (a provider answers in tens of milliseconds: waiting for
+    each in turn caps a worker at a few dozen messages a second), and the next batch is claimed while the pool
+    sends the current one, so that the pool never waits for the database. The database is read and written by
+    this thread only. Exactly once still holds: a batch's claim is committed before any of its calls, and a
+    crash before the results are committed leaves the batch in ``sending``, settled by ``recover_stuck`` with
+    the provider's own records.
     ``webhook_base_url`` (the public address of ``/notifications``) is where calls report keys and outcomes.
     """
     hooks = hooks or Hooks()
@@ -178,36 +186,61 @@ def dispatch(session: Session, now: datetime, *, sms_backend, mail_backend, stat
     report = DispatchReport()
     recover_stuck(session, now, sms_backend, report, voice_backend)
     remaining = limit
+    in_flight = None  # the batch the pool is sending while the next one is claimed
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="dispatch") as pool:
-        while remaining is None or remaining > 0:
-            ids = claim(session, now, worker, BATCH if remaining is None else min(BATCH, remaining))
-            if not ids:
+        while True:
+            batch = None
+            if remaining is None or remaining > 0:
+                batch = _claim_batch(session, now, worker, BATCH if remaining is None else min(BATCH, remaining),
+                                     report)
+            if batch is not None:
+                ready, outgoing, claimed = batch
+                futures = [pool.submit(_send, item, sms_backend, mail_backend, voice_backend, status_callback,
+                                       webhook_base_url) for item in outgoing]
+                if remaining is not None:
+                    remaining -= claimed
+            if in_flight is not None:
+                _settle(session, *in_flight, now, hooks, report)
+            if batch is None:
                 break
-            messages = list(session.scalars(select(Notification).where(Notification.id.in_(ids))
-                                            .order_by(Notification.id)))
-            opted_out = set(session.scalars(select(SmsOptOut.phone).where(
-                SmsOptOut.phone.in_({m.recipient for m in messages if m.channel == "sms"}))))
-            ready = []
-            for message in messages:
-                if message.channel == "sms" and message.recipient in opted_out:
-                    message.status, message.last_error, message.updated_at = "cancelled", "STOP reçu", now
-                    report.skipped += 1
-                elif message.expires_at is not None and now > message.expires_at:
-                    message.status, message.last_error, message.updated_at = "cancelled", "Trop tard", now
-                    report.skipped += 1
-                else:
-                    ready.append(message)
-            session.commit()
-            outgoing = [_Outgoing(m.id, m.channel, m.recipient, m.body or "", m.subject or "", m.html_body,
-                                  m.attachments) for m in ready]
-            results = list(pool.map(lambda item: _send(item, sms_backend, mail_backend, voice_backend,
-                                                       status_callback, webhook_base_url), outgoing))
-            for message, result in zip(ready, results):
-                _finish(session, message, result, now, hooks, report)
-                if not result.ok:
-                    report.errors.append(f"{message.id}: {result.error}")
-                    log.info("Envoi %s vers %s : %s", message.id, mask(message.recipient), result.error)
-            session.commit()
-            if remaining is not None:
-                remaining -= len(ids)
+            in_flight = (ready, outgoing, futures)
     return report
+
+
+def _claim_batch(session: Session, now: datetime, worker: str, size: int, report: DispatchReport):
+    """Claim a batch, cancel what must not go (STOP, too late); return what to send, or None when nothing is due."""
+    ids = claim(session, now, worker, size)
+    if not ids:
+        return None
+    messages = list(session.scalars(select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id)))
+    opted_out = set(session.scalars(select(SmsOptOut.phone).where(
+        SmsOptOut.phone.in_({m.recipient for m in messages if m.channel == "sms"}))))
+    ready = []
+    for message in messages:
+        if message.channel == "sms" and message.recipient in opted_out:
+            message.status, message.last_error, message.updated_at = "cancelled", "STOP reçu", now
+            report.skipped += 1
+        elif message.expires_at is not None and now > message.expires_at:
+            message.status, message.last_error, message.updated_at = "cancelled", "Trop tard", now
+            report.skipped += 1
+        else:
+            ready.append(message)
+    # Copied before the commit, which expires every loaded message (a reload each, otherwise).
+    outgoing = [_Outgoing(m.id, m.channel, m.recipient, m.body or "", m.subject or "", m.html_body, m.attachments)
+                for m in ready]
+    session.commit()
+    return ready, outgoing, len(ids)
+
+
+def _settle(session: Session, ready: list[Notification], outgoing: list[_Outgoing], futures: list, now: datetime,
+            hooks: Hooks, report: DispatchReport) -> None:
+    """Wait for a batch's provider calls and record their results."""
+    results = [future.result() for future in futures]
+    _mark_sent(session, [(item.id, result.provider_id) for item, result in zip(outgoing, results) if result.ok],
+               now, report)
+    for message, result in zip(ready, results):
+        if not result.ok:
+            _record_failure(session, message, result, now, hooks, report)
+            report.errors.append(f"{message.id}: {result.error}")
+            log.info("Envoi %s vers %s : %s", message.id, mask(message.recipient), result.error)
+    session.commit()

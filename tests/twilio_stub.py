@@ -35,6 +35,9 @@ class TwilioStub:
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as at Twilio: a connection per message would cost more
+            disable_nagle_algorithm = True  # headers and body go in two writes: Nagle would hold the body 40 ms
+
             def log_message(self, *args):
                 pass
 
