@@ -2,12 +2,13 @@
 
 import base64
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from notifications.models import CHANNELS, Notification
-from notifications.sqltypes import utcnow
+from notifications.sqltypes import dialect_insert, utcnow
 
 
 def enqueue(
@@ -47,6 +48,29 @@ def enqueue(
     session.add(message)
     session.flush()
     return message
+
+
+def enqueue_many(session: Session, messages: list[dict]) -> None:
+    """Add several messages in one statement; a dedupe key already in the outbox keeps its message.
+
+    Each message is a dict of ``enqueue``'s arguments (``channel``, ``recipient``, ``body``, ``due_at``,
+    ``dedupe_key``, and optionally ``group_key``, ``expires_at``). The rows are not loaded into the session.
+    """
+    if not messages:
+        return
+    for message in messages:
+        if message["channel"] not in CHANNELS:
+            raise ValueError(f"unknown channel {message['channel']!r}")
+    now = utcnow()
+    rows = [{"group_key": None, "expires_at": None, **message, "status": "pending", "attempts": 0,
+             "created_at": now, "updated_at": now} for message in messages]
+    # One statement built once per database, run with every row (psycopg sends them in one pipeline).
+    session.execute(_insert_statement(session.get_bind().dialect.name), rows)
+
+
+@cache
+def _insert_statement(dialect: str):
+    return dialect_insert(dialect)(Notification.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
 
 
 def cancel_group(session: Session, group_key: str) -> int:

@@ -3,6 +3,7 @@
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.types import TypeDecorator
 
 
@@ -37,3 +38,8 @@ class UtcDateTime(TypeDecorator):
 def utcnow() -> datetime:
     """Return the current instant as an aware UTC datetime."""
     return datetime.now(timezone.utc)
+
+
+def dialect_insert(dialect: str):
+    """The ``insert`` of this database (a dialect's name), which knows ``ON CONFLICT`` (PostgreSQL and SQLite)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert

@@ -4,7 +4,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from booking.api.models import ApiToken
 from booking.auth.models import User
@@ -41,15 +41,17 @@ def revoke_tokens(session: Session, email: str, now: datetime) -> int:
     return len(tokens)
 
 
-def user_for_token(session: Session, token: str, now: datetime) -> User | None:
-    """Return the active user of a live token, or None."""
+def user_for_token(session: Session, token: str, now: datetime) -> tuple[User | None, bool]:
+    """Return the active user of a live token (or None) and whether its last use was just recorded (flushed)."""
     if not token.startswith(PREFIX):
-        return None
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token)))
+        return None, False
+    row = session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
+                         .where(ApiToken.token_hash == token_hash(token)))
     if row is None or row.revoked_at is not None or not row.user.active:
-        return None
+        return None, False
     # Recorded to the minute at most: a write per request would cost a commit on every API call.
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
         row.last_used_at = now
         session.flush()
-    return row.user
+        return row.user, True
+    return row.user, False

@@ -64,8 +64,9 @@ def _token_user(required: bool) -> User | None:
         if header:
             token = header[7:].strip() if header[:7].lower() == "bearer " else ""
             if token:
-                with unit_of_work():  # the token's last use is recorded even by a read
-                    user = user_for_token(db.session, token, now())
+                user, recorded = user_for_token(db.session, token, now())
+                if recorded:
+                    db.session.commit()  # the token's last use is kept even by a read (once a minute)
             if user is None:
                 raise Unauthorized("Jeton d’API invalide ou révoqué.")
         g.api_user = user

@@ -74,11 +74,10 @@ def reminder_channel(patient: Patient) -> str:
     return "none"
 
 
-def _sms(session: Session, appointment: Appointment, kind: str, body: str, due_at: datetime,
-         recipient: str | None = None) -> None:
-    notifications.enqueue(session, channel="sms", recipient=recipient or appointment.patient.phone, body=body,
-                          due_at=due_at, dedupe_key=keys.appointment_message(appointment.id, kind),
-                          group_key=keys.appointment_group(appointment.id))
+def _sms(appointment: Appointment, kind: str, body: str, due_at: datetime, recipient: str | None = None) -> dict:
+    return {"channel": "sms", "recipient": recipient or appointment.patient.phone, "body": body, "due_at": due_at,
+            "dedupe_key": keys.appointment_message(appointment.id, kind),
+            "group_key": keys.appointment_group(appointment.id)}
 
 
 def _reminder_times(appointment: Appointment, now: datetime):
@@ -99,39 +98,56 @@ def call_text(appointment: Appointment, now: datetime) -> str:
                                site.phone)
 
 
-def plan_call(session: Session, appointment: Appointment, now: datetime, kind: str = "call") -> bool:
-    """Queue the reminder call of an appointment (or its one retry); False when no decent moment is left."""
+def _call(appointment: Appointment, now: datetime, kind: str) -> dict | None:
     slot = appointment.slot
     window = (call_window if kind == "call" else retry_window)(slot.starts_at, slot.site.time_zone, now)
     if window is None:
-        return False
+        return None
     due, until = window
-    notifications.enqueue(session, channel="voice", recipient=appointment.patient.phone,
-                          body=call_text(appointment, now), due_at=due, expires_at=until,
-                          dedupe_key=keys.appointment_message(appointment.id, kind),
-                          group_key=keys.appointment_group(appointment.id))
-    return True
+    return {"channel": "voice", "recipient": appointment.patient.phone, "body": call_text(appointment, now),
+            "due_at": due, "expires_at": until, "dedupe_key": keys.appointment_message(appointment.id, kind),
+            "group_key": keys.appointment_group(appointment.id)}
+
+
+def plan_call(session: Session, appointment: Appointment, now: datetime, kind: str = "call") -> bool:
+    """Queue the reminder call of an appointment (or its one retry); False when no decent moment is left."""
+    call = _call(appointment, now, kind)
+    if call is not None:
+        notifications.enqueue_many(session, [call])
+    return call is not None
+
+
+def planned_reminder_channel(patient: Patient, slot, now: datetime) -> str:
+    """The reminder channel of an appointment booked now: a call too late to place decently is no call at all
+    (the desk's call list shows the patient)."""
+    channel = reminder_channel(patient)
+    if channel == "voice" and call_window(slot.starts_at, slot.site.time_zone, now) is None:
+        return "none"
+    return channel
 
 
 def plan_booking_messages(session: Session, appointment: Appointment, now: datetime) -> bool:
-    """Queue the confirmation and reminders of a new appointment; return whether any SMS will go."""
+    """Queue the confirmation and reminders of a new appointment, in one statement; return whether any SMS
+    will go."""
     patient = appointment.patient
-    channel = reminder_channel(patient)
-    appointment.reminder_channel = channel
+    appointment.reminder_channel = channel = planned_reminder_channel(patient, appointment.slot, now)
     site = appointment.slot.site
+    messages = []
     if channel == "sms":
-        _sms(session, appointment, "confirmation", confirmation_text(appointment), morning_after(now, site.time_zone))
-        for kind, due in _reminder_times(appointment, now):
-            _sms(session, appointment, kind, reminder_text(appointment), due)
+        messages.append(_sms(appointment, "confirmation", confirmation_text(appointment),
+                             morning_after(now, site.time_zone)))
+        text = reminder_text(appointment)
+        messages += [_sms(appointment, kind, text, due) for kind, due in _reminder_times(appointment, now)]
     elif channel == "caregiver":
         visit, link = visit_of(appointment), cancel_url(appointment)
-        _sms(session, appointment, "confirmation", sms.for_caregiver(visit, patient.first_name, link, False),
-             morning_after(now, site.time_zone), patient.caregiver_phone)
-        for kind, due in _reminder_times(appointment, now):
-            _sms(session, appointment, kind, sms.for_caregiver(visit, patient.first_name, link, True), due,
-                 patient.caregiver_phone)
-    elif channel == "voice" and not plan_call(session, appointment, now):
-        appointment.reminder_channel = "none"  # too late to call decently: the desk's call list shows it
+        messages.append(_sms(appointment, "confirmation", sms.for_caregiver(visit, patient.first_name, link, False),
+                             morning_after(now, site.time_zone), patient.caregiver_phone))
+        text = sms.for_caregiver(visit, patient.first_name, link, True)
+        messages += [_sms(appointment, kind, text, due, patient.caregiver_phone)
+                     for kind, due in _reminder_times(appointment, now)]
+    elif channel == "voice":
+        messages.append(_call(appointment, now, "call"))
+    notifications.enqueue_many(session, messages)
     return channel in ("sms", "caregiver")
 
 
@@ -142,8 +158,8 @@ def plan_cancellation_messages(session: Session, appointment: Appointment, by_pa
         return
     patient = appointment.patient
     body = cancelled_by_patient_text(appointment) if by_patient else cancelled_by_site_text(appointment)
+    due = morning_after(now, appointment.slot.site.time_zone)
     if can_receive_sms(patient):
-        _sms(session, appointment, "cancelled", body, morning_after(now, appointment.slot.site.time_zone))
+        notifications.enqueue_many(session, [_sms(appointment, "cancelled", body, due)])
     elif caregiver_reachable(patient) and appointment.reminder_channel == "caregiver":
-        _sms(session, appointment, "cancelled", body, morning_after(now, appointment.slot.site.time_zone),
-             patient.caregiver_phone)
+        notifications.enqueue_many(session, [_sms(appointment, "cancelled", body, due, patient.caregiver_phone)])

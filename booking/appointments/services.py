@@ -2,24 +2,32 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased, joinedload, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from booking.appointments.messages import can_receive_sms, plan_booking_messages, plan_cancellation_messages
+from booking.appointments.messages import (
+    can_receive_sms,
+    plan_booking_messages,
+    plan_cancellation_messages,
+    planned_reminder_channel,
+)
 from booking.appointments.models import CHANNELS, Appointment
 from booking.appointments.rules import is_late_cancellation, local_day, new_reference
 from booking.auth.models import User
 from booking.auth.permissions import Action, fetch, is_resident, require
 from booking.auth.services import record_audit
-from booking.errors import Conflict, InvalidInput
+from booking.errors import Conflict, InvalidInput, NotFound
 from booking.outgoing import keys
 from booking.patients.models import Patient
 from booking.reactions import SLOT_FREED, announce
-from booking.sites.models import Practitioner
+from booking.sites.models import Practitioner, Site
 from booking.slots.models import Slot, bookable, why_not_bookable
+from notifications.sqltypes import UtcDateTime, dialect_insert
 
 CANCEL_REASONS = {
     "patient": "À la demande du patient",
@@ -42,31 +50,6 @@ class BookingLimitReached(Conflict):
     code = "booking_limit"
 
 
-def _unused_reference(session: Session) -> str:
-    while True:
-        reference = new_reference()
-        if not session.scalar(select(exists().where(Appointment.reference == reference))):
-            return reference
-
-
-def _take_seat(session: Session, slot_id: int, now: datetime, hold_entry_id: int | None = None) -> int:
-    """Take one seat of a slot with a single conditional update; return the seat number."""
-    # Of two concurrent bookings of the last seat, the database lets exactly one update the row.
-    taken = session.execute(
-        update(Slot)
-        .where(Slot.id == slot_id, bookable(now, hold_entry_id))
-        .values(booked_count=Slot.booked_count + 1, held_until=None, held_for_id=None)
-        .returning(Slot.capacity)
-        .execution_options(synchronize_session=False)
-    ).first()
-    if taken is None:
-        raise SlotUnavailable()
-    _forget_loaded_slot(session, slot_id)
-    held = set(session.scalars(select(Appointment.seat).where(
-        Appointment.slot_id == slot_id, Appointment.status != "cancelled")))
-    return min(set(range(1, taken.capacity + 1)) - held)
-
-
 def _forget_loaded_slot(session: Session, slot_id: int) -> None:
     """Let a slot already loaded in this session be read again after a conditional update changed its row."""
     loaded = session.identity_map.get(identity_key(Slot, slot_id))
@@ -74,41 +57,136 @@ def _forget_loaded_slot(session: Session, slot_id: int) -> None:
         session.expire(loaded)
 
 
-def _new_appointment(session: Session, *, slot_id: int, patient_id: int, seat: int, channel: str, now: datetime,
-                     reference: str, booked_by_id: int | None, reason: str | None, consent: bool) -> Appointment:
-    appointment = Appointment(
-        reference=reference, slot_id=slot_id, seat=seat, patient_id=patient_id, channel=channel,
-        booked_by_id=booked_by_id, reason=(reason or "").strip()[:2000] or None, status="booked",
-        consent_recorded_at=now if consent else None, created_at=now,
-    )
+def _future_bookings(patient_id: int, profession: str, now: datetime, ignore_appointment_id: int | None = None):
+    """SQL: how many upcoming appointments the patient holds with practitioners of this profession."""
+    booked_slot = aliased(Slot)
+    return (select(func.count(Appointment.id)).join(booked_slot, Appointment.slot_id == booked_slot.id)
+            .join(Practitioner, booked_slot.practitioner_id == Practitioner.id)
+            .where(Appointment.patient_id == patient_id, Appointment.status == "booked", booked_slot.starts_at > now,
+                   Practitioner.profession == profession, Appointment.id != (ignore_appointment_id or 0))
+            .scalar_subquery())
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most ``most`` upcoming appointments per patient with practitioners of ``profession`` (a site's rule)."""
+
+    profession: str
+    most: int
+
+
+def _take_seat(session: Session, slot_id: int, now: datetime, hold_entry_id: int | None = None,
+               patient_id: int | None = None, limit: Limit | None = None) -> int | None:
+    """Take one seat of a slot with a single conditional update; return the seat number, or None if refused.
+
+    With ``patient_id`` the same statement refuses a patient already on the slot and, with ``limit``, a patient
+    who holds enough upcoming appointments of that profession: one round trip decides it all.
+    """
+    # Of two concurrent bookings of the last seat, the database lets exactly one update the row.
+    statement = _seat_statement(hold_entry_id is not None, patient_id is not None, limit is not None)
+    taken = session.execute(statement, {
+        "slot_id": slot_id, "now": now, "hold": hold_entry_id, "patient_id": patient_id,
+        "profession": limit.profession if limit else None, "most": limit.most if limit else None}).first()
+    if taken is None:
+        return None
+    loaded = session.identity_map.get(identity_key(Slot, slot_id))
+    if loaded is not None:
+        # What the update wrote, told to the loaded slot without reading the row again.
+        for name, value in (("booked_count", taken.booked_count), ("held_until", None), ("held_for_id", None),
+                            ("updated_at", taken.updated_at)):
+            set_committed_value(loaded, name, value)
+    if taken.capacity == 1:
+        return 1
+    held = set(session.scalars(select(Appointment.seat).where(
+        Appointment.slot_id == slot_id, Appointment.status != "cancelled")))
+    return min(set(range(1, taken.capacity + 1)) - held)
+
+
+@cache
+def _seat_statement(held: bool, for_patient: bool, limited: bool):
+    """The seat-taking UPDATE of each shape, built once (building the expression costs more than running it)."""
+    now = bindparam("now", type_=UtcDateTime())
+    conditions = [Slot.id == bindparam("slot_id"), bookable(now, bindparam("hold") if held else None)]
+    if for_patient:
+        conditions.append(~exists().where(Appointment.slot_id == bindparam("slot_id"),
+                                          Appointment.patient_id == bindparam("patient_id"),
+                                          Appointment.status != "cancelled"))
+    if limited:
+        conditions.append(_future_bookings(bindparam("patient_id"), bindparam("profession"), now)
+                          < bindparam("most"))
+    return (update(Slot.__table__).where(*conditions)
+            .values(booked_count=Slot.booked_count + 1, held_until=None, held_for_id=None)
+            .returning(Slot.capacity, Slot.booked_count, Slot.updated_at))
+
+
+def _why_refused(session: Session, slot_id: int, patient: Patient, now: datetime, limit: Limit | None) -> Conflict:
+    """After a refused update (rare): which rule refused it, in words."""
+    if session.scalar(select(exists().where(Appointment.slot_id == slot_id, Appointment.patient_id == patient.id,
+                                            Appointment.status != "cancelled"))):
+        return Conflict("Ce patient a déjà un rendez-vous sur ce créneau.")
+    if limit is not None:
+        held = session.scalar(select(_future_bookings(patient.id, limit.profession, now)))
+        if held >= limit.most:
+            return _limit_reached(patient, held, limit.most)
+    return SlotUnavailable()
+
+
+def _limit_reached(patient: Patient, held: int, most: int) -> BookingLimitReached:
+    return BookingLimitReached(
+        f"{patient.first_name} a déjà {held} rendez-vous à venir pour cette profession : c’est le maximum "
+        f"permis ici ({most}). Annulez-en un pour en prendre un autre.")
+
+
+def _new_appointment(session: Session, *, slot: Slot, patient: Patient, seat: int, channel: str, now: datetime,
+                     booked_by_id: int | None, reason: str | None, consent: bool) -> Appointment:
+    """Insert the appointment in one statement; a reference already taken (one in a thousand at national scale)
+    is drawn again, without a query beforehand for every booking."""
+    values = dict(slot_id=slot.id, seat=seat, patient_id=patient.id, channel=channel, booked_by_id=booked_by_id,
+                  reason=(reason or "").strip()[:2000] or None, status="booked",
+                  consent_recorded_at=now if consent else None, created_at=now,
+                  reminder_channel=planned_reminder_channel(patient, slot, now), cancelled_at=None,
+                  cancelled_by_id=None, cancel_reason=None, cancelled_late=False, checked_in_at=None,
+                  attendance_marked_at=None, attendance_marked_by_id=None, desk_called_at=None,
+                  desk_call_outcome=None)
+    statement = _insert_statement(session.get_bind().dialect.name)
+    while True:
+        reference = new_reference()
+        new_id = session.execute(statement, {"reference": reference, **values}).scalar()
+        if new_id is not None:
+            break
+    appointment = Appointment(id=new_id, reference=reference, **values)
+    make_transient_to_detached(appointment)  # persistent as inserted: no read back
     session.add(appointment)
-    session.flush()
     return appointment
+
+
+@cache
+def _insert_statement(dialect: str):
+    return (dialect_insert(dialect)(Appointment.__table__)
+            .on_conflict_do_nothing(index_elements=["reference"]).returning(Appointment.__table__.c.id))
 
 
 def book_slot(session: Session, *, slot_id: int, patient_id: int, channel: str, now: datetime,
               booked_by_id: int | None = None, reason: str | None = None, consent_recorded: bool = False,
-              hold_entry_id: int | None = None, actor: User | None = None) -> Appointment:
+              hold_entry_id: int | None = None, actor: User | None = None, limit: Limit | None = None) -> Appointment:
     """Book one seat of a slot for a patient, or raise SlotUnavailable (the caller then rolls back).
 
     With an ``actor``, the audit event is written in the same transaction as the booking.
     """
     if channel not in CHANNELS:
         raise InvalidInput(f"Canal de réservation inconnu : {channel}.")
-    fetch(session, Patient, patient_id, "Patient introuvable.")
-    if session.scalar(select(exists().where(Appointment.slot_id == slot_id, Appointment.patient_id == patient_id,
-                                            Appointment.status != "cancelled"))):
-        raise Conflict("Ce patient a déjà un rendez-vous sur ce créneau.")
-    reference = _unused_reference(session)
+    patient = fetch(session, Patient, patient_id, "Patient introuvable.")
     try:
-        seat = _take_seat(session, slot_id, now, hold_entry_id)
-        appointment = _new_appointment(session, slot_id=slot_id, patient_id=patient_id, seat=seat, channel=channel,
-                                       now=now, reference=reference, booked_by_id=booked_by_id, reason=reason,
-                                       consent=consent_recorded)
+        seat = _take_seat(session, slot_id, now, hold_entry_id, patient_id=patient.id, limit=limit)
+        if seat is None:
+            raise _why_refused(session, slot_id, patient, now, limit)
+        slot = session.get(Slot, slot_id)
+        appointment = _new_appointment(session, slot=slot, patient=patient, seat=seat, channel=channel, now=now,
+                                       booked_by_id=booked_by_id, reason=reason, consent=consent_recorded)
         plan_booking_messages(session, appointment, now)
         if actor is not None:
             record_audit(session, user=actor, action="appointment.book", object_type="appointment",
-                         object_id=appointment.id, patient_id=patient_id, details={"channel": channel}, now=now)
+                         object_id=appointment.id, patient_id=patient.id, details={"channel": channel}, now=now)
         session.flush()
     except IntegrityError:
         raise SlotUnavailable() from None
@@ -123,15 +201,12 @@ def _check_bookable(session: Session, slot: Slot, patient: Patient, now: datetim
     refused = why_not_bookable(slot, now, hold_entry_id)
     if refused:
         raise SlotUnavailable(refused)
-    profession = slot.practitioner.profession
-    held = session.scalar(
-        select(func.count(Appointment.id)).join(Slot).join(Practitioner, Slot.practitioner_id == Practitioner.id)
-        .where(Appointment.patient_id == patient.id, Appointment.status == "booked", Slot.starts_at > now,
-               Practitioner.profession == profession, Appointment.id != (ignore_appointment_id or 0)))
+    if ignore_appointment_id is None:
+        return  # a new booking: its conditional update applies the limit (book_slot's ``limit``)
+    held = session.scalar(select(_future_bookings(patient.id, slot.practitioner.profession, now,
+                                                  ignore_appointment_id)))
     if held >= site.max_future_bookings:
-        raise BookingLimitReached(
-            f"{patient.first_name} a déjà {held} rendez-vous à venir pour cette profession : c’est le maximum "
-            f"permis ici ({site.max_future_bookings}). Annulez-en un pour en prendre un autre.")
+        raise _limit_reached(patient, held, site.max_future_bookings)
 
 
 @dataclass
@@ -145,7 +220,11 @@ def book(session: Session, actor: User, *, slot_id: int, patient_id: int, now: d
          hold_entry_id: int | None = None) -> Booked:
     """Book a slot for a patient on behalf of ``actor`` (a resident, an agent, an admin)."""
     patient = fetch(session, Patient, patient_id, "Patient introuvable.", actor, Action.BOOK)
-    slot = fetch(session, Slot, slot_id, "Créneau introuvable.")
+    # The slot with what the booking reads of it (its site and commune, its practitioner), in one query.
+    slot = session.scalar(select(Slot).where(Slot.id == slot_id).options(
+        joinedload(Slot.site).joinedload(Site.commune), joinedload(Slot.practitioner)))
+    if slot is None:
+        raise NotFound("Créneau introuvable.")
     if is_resident(actor):
         channel = "online"
     else:
@@ -156,7 +235,8 @@ def book(session: Session, actor: User, *, slot_id: int, patient_id: int, now: d
     _check_bookable(session, slot, patient, now, hold_entry_id=hold_entry_id)
     appointment = book_slot(session, slot_id=slot.id, patient_id=patient.id, channel=channel, now=now,
                             booked_by_id=actor.id, reason=reason, consent_recorded=consent,
-                            hold_entry_id=hold_entry_id, actor=actor)
+                            hold_entry_id=hold_entry_id, actor=actor,
+                            limit=Limit(slot.practitioner.profession, slot.site.max_future_bookings))
     return Booked(appointment, can_receive_sms(patient))
 
 
@@ -215,12 +295,13 @@ def reschedule(session: Session, actor: User, appointment_id: int, new_slot_id: 
     if new_slot.id == old.slot_id:
         raise InvalidInput("Choisissez un autre créneau.")
     _check_bookable(session, new_slot, old.patient, now, ignore_appointment_id=old.id)
-    reference = _unused_reference(session)
     try:
         seat = _take_seat(session, new_slot.id, now)
-        moved = _new_appointment(session, slot_id=new_slot.id, patient_id=old.patient_id, seat=seat,
-                                 channel=old.channel, now=now, reference=reference, booked_by_id=actor.id,
-                                 reason=old.reason, consent=old.consent_recorded_at is not None)
+        if seat is None:
+            raise SlotUnavailable()
+        moved = _new_appointment(session, slot=new_slot, patient=old.patient, seat=seat, channel=old.channel,
+                                 now=now, booked_by_id=actor.id, reason=old.reason,
+                                 consent=old.consent_recorded_at is not None)
         _release(session, old, actor, "patient", now)
         import notifications
 

@@ -10,6 +10,7 @@ from booking.api.services import create_token, revoke_tokens
 from booking.appointments.models import Appointment
 from booking.auth.models import AuditEvent
 from booking.patients.models import Patient
+from notifications.models import Notification
 from tests.conftest import NOW
 
 RULE = {"site_id": None, "rrule": "FREQ=WEEKLY;BYDAY=TU", "start_date": "2027-03-02", "until": "2027-03-30",
@@ -294,3 +295,34 @@ def test_the_openapi_document_and_its_docs_page(client):
     page = client.get("/api/docs")
     assert page.status_code == 200 and "swagger-ui-bundle.js" in page.get_data(as_text=True)
     assert "script-src 'self';" in page.headers["Content-Security-Policy"]
+
+
+def test_a_booking_costs_a_handful_of_statements(client, session, world, travel):
+    """The hot path of the national peak: the token, the patient, the slot, one conditional update deciding the
+    seat, the patient's presence and the per-profession limit, then three inserts (appointment, its messages in one
+    statement, the audit event). 24 statements before the work on #19."""
+    from sqlalchemy import event
+
+    agent = Api(client, session, world.agent_a)
+    slot = _make_free_slot(session, world)
+    _ok(agent.get("/sites", commune=world.site_a.commune_insee))  # the token's first use is recorded once
+    statements = []
+    engine = session.get_bind()
+
+    def count(conn, cursor, statement, *args):
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        booked = _ok(agent.post("/appointments", {"slot_id": slot.id, "patient_id": world.patient_a.id,
+                                                  "channel": "phone", "consent": True}), 201)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) <= 7, "\n".join(statements)
+    assert booked["slot"]["remaining"] == 0 and booked["sms"] is True
+    session.expire_all()
+    assert session.get(Appointment, booked["id"]).reminder_channel == "sms"
+    keys = set(session.scalars(select(Notification.dedupe_key).where(
+        Notification.group_key == f"appointment:{booked['id']}")))
+    assert {f"appointment:{booked['id']}:confirmation", f"appointment:{booked['id']}:reminder"} <= keys
