@@ -120,7 +120,8 @@ def sites(args, user: User | None):
     fetch(db.session, Commune, args["commune"], "Commune inconnue.")
     offset = offset_of(args.get("cursor"))
     result = search(db.session, "", now(), profession=args.get("profession"), kind=args.get("kind"),
-                    commune_insee=args["commune"], record_demand=False)
+                    commune_insee=args["commune"], record_demand=False, with_all_practitioners=True,
+                    all_sites=True)
     return offset_page(result.sites, offset, args["limit"], present.site_summary)
 
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select, union
+from sqlalchemy import or_, select, union
 from sqlalchemy.orm import Session, selectinload
 
 from booking.geo.models import Commune, epci_members
@@ -15,6 +15,7 @@ from booking.sites.professions import PROFESSIONS
 from booking.slots.models import Slot, bookable
 
 UNMET_DEMAND_DAYS = 30
+FAR_SITES_SHOWN = 10
 TIER_LABELS = ("Dans votre commune", "À proximité (sites qui desservent votre commune, intercommunalité)",
                "Ailleurs dans votre département")
 
@@ -33,11 +34,22 @@ class SearchResult:
     sites: list[SiteResult]
     found_free_slot: bool
     typed: str | None = None         # what the person typed, when the commune was found despite a typo
+    more_elsewhere: int = 0          # sites further away in the département, left out of this page
+
+    @property
+    def total(self) -> int:
+        return len(self.sites) + self.more_elsewhere
 
 
 def search(session: Session, query: str, now: datetime, profession: str | None = None, kind: str | None = None,
-           from_day: date | None = None, commune_insee: str | None = None, record_demand: bool = True) -> SearchResult:
-    """Find the sites serving a commune (then its EPCI, then its département) and their next free slots."""
+           from_day: date | None = None, commune_insee: str | None = None, record_demand: bool = True,
+           with_all_practitioners: bool = False, all_sites: bool = False) -> SearchResult:
+    """Find the sites serving a commune (then its EPCI, then its département) and their next free slots.
+
+    Of the sites elsewhere in the département, only the ``FAR_SITES_SHOWN`` with the soonest free slot are kept
+    unless ``all_sites``. ``with_all_practitioners`` also loads every practitioner of each site found (the API
+    lists their professions).
+    """
     profession = profession if profession in PROFESSIONS else None
     kind = kind if kind in SITE_KINDS else None
     commune = session.get(Commune, commune_insee) if commune_insee else None
@@ -67,9 +79,24 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
     # Flat, because SQLite takes no UNION nested in another.
     candidates = union(*here_parts, served_epci, select(Site.id).where(Site.operator_epci_siren.in_(epcis)),
                        in_departement)
-    query_sites = (select(Site).options(selectinload(Site.commune), selectinload(Site.practitioner_links)
-                                        .selectinload(SitePractitioner.practitioner))
-                   .where(Site.id.in_(candidates)))
+    # Only the practitioners the person looks for, and only the sites where one of them (or, without a
+    # profession, a drop-in permanence) receives: a département holds dozens of sites and hundreds of links.
+    candidate_ids = list(session.scalars(candidates))  # read once, used by the next two queries
+    wanted_links = (select(SitePractitioner.site_id, Practitioner)
+                    .join(Practitioner, SitePractitioner.practitioner_id == Practitioner.id)
+                    .where(SitePractitioner.site_id.in_(candidate_ids), SitePractitioner.status == "accepted")
+                    .order_by(Practitioner.id))
+    if profession:
+        wanted_links = wanted_links.where(Practitioner.profession == profession)
+    practitioners_at: dict[int, list[Practitioner]] = {}
+    for site_id, practitioner in session.execute(wanted_links):
+        practitioners_at.setdefault(site_id, []).append(practitioner)
+    with_practitioners = Site.id.in_(list(practitioners_at))
+    shown = with_practitioners if profession else or_(with_practitioners, Site.drop_in_only)
+    query_sites = select(Site).options(selectinload(Site.commune)).where(Site.id.in_(candidate_ids), shown)
+    if with_all_practitioners:
+        query_sites = query_sites.options(selectinload(Site.practitioner_links)
+                                          .selectinload(SitePractitioner.practitioner))
     if kind:
         query_sites = query_sites.where(Site.kind == kind)
     sites = list(session.scalars(query_sites))
@@ -77,29 +104,29 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
     own_epcis = set(session.scalars(epcis))
     near = set(session.scalars(served_epci)) | {s.id for s in sites if s.operator_epci_siren in own_epcis}
     start = max(now, datetime.combine(from_day, time(), tzinfo=ZoneInfo("Europe/Paris"))) if from_day else now
-    wanted = sorted({link.practitioner_id for site in sites for link in site.practitioner_links
-                     if link.status == "accepted" and profession in (None, link.practitioner.profession)})
+    wanted = sorted({p.id for site in sites for p in practitioners_at.get(site.id, ())})
     nexts = _next_slots(session, [s.id for s in sites], wanted, start, now)
     results = []
     for site in sites:
         tier = 0 if site.commune_insee == commune.insee else 1 if site.id in here or site.id in near else 2
-        result = SiteResult(site, tier)
-        for link in site.practitioner_links:
-            practitioner = link.practitioner
-            if link.status != "accepted" or (profession and practitioner.profession != profession):
-                continue
-            result.practitioners.append((practitioner, nexts.get((site.id, practitioner.id))))
-        if result.practitioners or (site.drop_in_only and not profession):
-            results.append(result)
+        results.append(SiteResult(site, tier, [(practitioner, nexts.get((site.id, practitioner.id)))
+                                               for practitioner in practitioners_at.get(site.id, ())]))
     results.sort(key=lambda r: (r.tier, _first_start(r), r.site.name))
     horizon = now + timedelta(days=UNMET_DEMAND_DAYS)
     found = any(slot is not None and slot.starts_at <= horizon for r in results for _, slot in r.practitioners)
+    more_elsewhere = 0
+    elsewhere = [r for r in results if r.tier == 2]
+    if not all_sites and len(elsewhere) > FAR_SITES_SHOWN:
+        # The rest of the département after the ten soonest: on demand, not in a page of fifty cards.
+        more_elsewhere = len(elsewhere) - FAR_SITES_SHOWN
+        results = [r for r in results if r.tier < 2] + elsewhere[:FAR_SITES_SHOWN]
     if not found and record_demand and chosen:
         # Anonymous by construction: which commune, which profession, which day — nobody's name.
         session.add(UnmetDemand(commune_insee=commune.insee, profession=profession, site_kind=kind,
                                 searched_on=now.date()))
         session.flush()
-    return SearchResult(commune, [], results, found, typed=query.strip() if misspelt else None)
+    return SearchResult(commune, [], results, found, typed=query.strip() if misspelt else None,
+                        more_elsewhere=more_elsewhere)
 
 
 def _key(text: str) -> str:
@@ -115,14 +142,20 @@ def _first_start(result: SiteResult) -> datetime:
 
 def _next_slots(session: Session, site_ids: list[int], practitioner_ids: list[int], start: datetime,
                 now: datetime) -> dict[tuple[int, int], Slot]:
-    """The first bookable slot of each of these practitioners at each of these sites, in one GROUP BY."""
+    """The first bookable slot of each of these practitioners at each of these sites.
+
+    One index probe per (site, practitioner) that stops at the first free slot, rather than a GROUP BY over
+    every future slot of the département's sites (thousands of rows at national scale).
+    """
     if not site_ids or not practitioner_ids:
         return {}
-    first = (select(Slot.site_id, Slot.practitioner_id, func.min(Slot.starts_at).label("starts_at"))
-             .where(Slot.site_id.in_(site_ids), Slot.practitioner_id.in_(practitioner_ids), bookable(now),
-                    Slot.starts_at >= start)
-             .group_by(Slot.site_id, Slot.practitioner_id)).subquery()
-    rows = session.scalars(select(Slot).join(first, (Slot.site_id == first.c.site_id)
-                                             & (Slot.practitioner_id == first.c.practitioner_id)
-                                             & (Slot.starts_at == first.c.starts_at)))
+    first_free = (select(Slot.id).where(Slot.site_id == SitePractitioner.site_id,
+                                        Slot.practitioner_id == SitePractitioner.practitioner_id,
+                                        bookable(now), Slot.starts_at >= start)
+                  .order_by(Slot.starts_at).limit(1).scalar_subquery())
+    ids = [slot_id for slot_id in session.scalars(
+        select(first_free).where(SitePractitioner.site_id.in_(site_ids),
+                                 SitePractitioner.practitioner_id.in_(practitioner_ids),
+                                 SitePractitioner.status == "accepted")) if slot_id is not None]
+    rows = session.scalars(select(Slot).where(Slot.id.in_(ids))) if ids else []
     return {(slot.site_id, slot.practitioner_id): slot for slot in rows}

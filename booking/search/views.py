@@ -27,7 +27,7 @@ def search_page():
     if request.args and form.validate():
         result = search(db.session, form.commune.data, now(), profession=form.profession.data or None,
                         kind=form.kind.data or None, from_day=form.depuis.data,
-                        commune_insee=request.args.get("insee"))
+                        commune_insee=request.args.get("insee"), all_sites=request.args.get("tous") == "1")
     return render_template("public/search.html", form=form, result=result, tiers=TIER_LABELS)
 
 

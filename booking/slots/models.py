@@ -79,6 +79,9 @@ class Slot(db.Model):
         CheckConstraint("capacity >= 1", name="capacity"),
         CheckConstraint("booked_count >= 0 AND booked_count <= capacity", name="booked_count"),
         Index("ix_slots_site_starts_at", "site_id", "starts_at"),
+        # The search's first free slot of a practitioner at a site: one ordered probe that stops at the first.
+        Index("ix_slots_open_site_practitioner_start", "site_id", "practitioner_id", "starts_at",
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,0 +1,64 @@
+"""The public search page at a département's size: the nearest sites, then the soonest ten of the rest."""
+
+import re
+from datetime import timedelta
+
+import time_machine
+
+from booking.search.services import FAR_SITES_SHOWN, search
+from tests import builders
+from tests.conftest import NOW
+
+
+def _far_sites(session, count):
+    """Sites elsewhere in the Cantal (Mauriac: another EPCI than Saint-Bonnet's), each with a generalist whose
+    first free slot is one day later than the previous site's, and a dermatologist nobody searches for."""
+    sites = []
+    for day in range(count):
+        site = builders.make_site(session, builders.COMMUNE_B, name=f"Permanence {day + 1:02d}", postal_code="15200")
+        generalist = builders.make_practitioner(session, [site])
+        builders.make_slot(session, generalist, site, NOW + timedelta(days=3 + day))
+        dermatologist = builders.make_practitioner(session, [site], profession="dermatologue",
+                                                   last_name=f"Peaudouce{day}")
+        builders.make_slot(session, dermatologist, site, NOW + timedelta(days=1))
+        sites.append(site)
+    session.commit()
+    return sites
+
+
+def _plain(page: str) -> str:
+    """The page with its no-break spaces (French typography) as plain spaces."""
+    return page.replace("\u00a0", " ").replace("\u202f", " ")
+
+
+def _names(page: str) -> list[str]:
+    return re.findall(r"Permanence \d\d", page)
+
+
+def test_the_far_tier_shows_the_soonest_ten_then_the_rest_on_demand(client, session, world):
+    far = _far_sites(session, FAR_SITES_SHOWN + 2)
+    query = {"commune": "Saint-Bonnet-de-Salers", "insee": builders.COMMUNE_A, "profession": "medecin_generaliste"}
+    with time_machine.travel(NOW, tick=False):
+        page = _plain(client.get("/recherche", query_string=query).get_data(as_text=True))
+        everything = _plain(client.get("/recherche", query_string={**query, "tous": "1"}).get_data(as_text=True))
+    assert _names(page) == [site.name for site in far[:FAR_SITES_SHOWN]]  # soonest first
+    assert "Voir les 3 autres lieux du département" in page  # two permanences and Mauriac's cabin (no free slot)
+    assert page.index("Cabine de Saint-Bonnet") < page.index("Permanence 01")  # the commune's own site first
+    assert "Peaudouce" not in page  # only the profession searched for
+    total = len(far) + 2  # Saint-Bonnet's cabin and Mauriac's, besides the permanences
+    assert f"{total} lieux de soins pour Saint-Bonnet-de-Salers" in page
+    assert _names(everything) == [site.name for site in far] and "autres lieux du département" not in everything
+
+
+def test_the_next_free_slot_skips_booked_and_closed_ones(session, world):
+    site = builders.make_site(session, builders.COMMUNE_A, name="Maison de santé")
+    practitioner = builders.make_practitioner(session, [site])
+    taken = builders.make_slot(session, practitioner, site, NOW + timedelta(days=1))
+    builders.make_appointment(session, taken, world.patient_b)
+    builders.make_slot(session, practitioner, site, NOW + timedelta(days=2), status="blocked")
+    free = builders.make_slot(session, practitioner, site, NOW + timedelta(days=3))
+    builders.make_slot(session, practitioner, site, NOW + timedelta(days=4))
+    session.commit()
+    result = search(session, "", NOW, profession="medecin_generaliste", commune_insee=builders.COMMUNE_A)
+    shown = next(item for item in result.sites if item.site.id == site.id)
+    assert [(p.id, slot.id) for p, slot in shown.practitioners] == [(practitioner.id, free.id)]
