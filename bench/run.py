@@ -150,7 +150,9 @@ class Gunicorn:
         self.process = subprocess.Popen(
             [str(Path(PYTHON).parent / "gunicorn"), "--workers", str(CORES), "--threads", str(THREADS_PER_WORKER),
              "--worker-class", "gthread", "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning",
-             "--backlog", "2048", target],
+             # A connection per request, as behind a reverse proxy: wrk keeps its connections open, and the
+             # worker that accepts them first would serve them all while the other core idles.
+             "--keep-alive", "0", "--backlog", "2048", target],
             env=env, cwd=ROOT)
         _wait_for(self.port)
         self.url = f"http://127.0.0.1:{self.port}"
@@ -278,7 +280,20 @@ class Bench:
         self.rows.append(row)
         return flask_ceiling, tps
 
+    def prewarm(self) -> None:
+        """Read the tables and indexes into the OS cache: a production database keeps its working set in memory,
+        and this machine pages out what was not touched for a minute."""
+        with self.engine.begin() as connection:
+            try:
+                connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_prewarm"))
+            except sa.exc.DBAPIError:
+                return
+            connection.execute(sa.text(
+                "SELECT sum(pg_prewarm(c.oid::regclass, 'prefetch')) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i')"))
+
     def web(self, targets: dict, token: str, flask_ceiling: float, db_ceiling: float) -> None:
+        self.prewarm()
         server = Gunicorn("booking:create_app()", self.env)
         try:
             paths = ["/recherche?" + urlencode({"commune": name, "insee": insee, "profession": profession})
