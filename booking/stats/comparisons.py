@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from statistics import median
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from booking.geo.models import Commune, epci_members
@@ -82,21 +82,27 @@ def compare(session: Session, commune: Commune, month: str, own_headline: dict,
             threshold: int = 5) -> tuple[list[Comparison], str]:
     """The commune's key figures of a month (as its dashboard shows them) beside its groups' medians."""
     low, high, band_label = size_band(commune.population)
-    rows = session.execute(select(MonthlyFigures, Commune.departement_code, Commune.population)
-                           .join(Commune, Commune.insee == MonthlyFigures.commune_insee)
-                           .where(MonthlyFigures.month == month)).all()
-    epci_codes = set(session.scalars(select(epci_members.c.commune_insee).where(epci_members.c.epci_siren.in_(
-        select(epci_members.c.epci_siren).where(epci_members.c.commune_insee == commune.insee)))))
+    # Only the figures of the three groups, as plain rows: every report of a month used to load every
+    # commune's figures as objects (3,000 × 3,000 at national scale).
+    columns = [getattr(MonthlyFigures, attribute) for attribute, _ in FIGURES]
+    people = func.coalesce(Commune.population, 0)
+
+    def figures(*where) -> list:
+        return session.execute(select(*columns).join(Commune, Commune.insee == MonthlyFigures.commune_insee)
+                               .where(MonthlyFigures.month == month, *where)).all()
+
+    own_epcis = select(epci_members.c.epci_siren).where(epci_members.c.commune_insee == commune.insee)
     groups = {
-        "epci": [f for f, _, _ in rows if f.commune_insee in epci_codes],
-        "departement": [f for f, departement, _ in rows if departement == commune.departement_code],
-        "national": [f for f, _, population in rows if low <= (population or 0) < high],
+        "epci": figures(MonthlyFigures.commune_insee.in_(
+            select(epci_members.c.commune_insee).where(epci_members.c.epci_siren.in_(own_epcis)))),
+        "departement": figures(Commune.departement_code == commune.departement_code),
+        "national": figures(people >= low, people < high),
     }
     comparisons = []
-    for attribute, label in FIGURES:
+    for index, (attribute, label) in enumerate(FIGURES):
         count_like = attribute == "appointments_booked"
         comparisons.append(Comparison(label, own_headline.get(label), *[
-            _median([getattr(f, attribute) for f in groups[name]], threshold, count_like)
+            _median([row[index] for row in groups[name]], threshold, count_like)
             for name in ("epci", "departement", "national")]))
     return comparisons, band_label
 
