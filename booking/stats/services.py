@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, distinct, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from booking.appointments.models import Appointment
 from booking.auth.models import User
@@ -309,15 +309,16 @@ def _reach(scope: _Scope) -> tuple[list[Table], dict]:
     band = case((Patient.birth_date.is_(None), 4), (Patient.birth_date > limits[0], 0),
                 (Patient.birth_date > limits[1], 1), (Patient.birth_date > limits[2], 2), else_=3)
     by_band = dict(session.execute(select(band, func.count(Patient.id)).where(seen).group_by(band)).all())
-    # A patient is back when their first visit to these sites came before the period: one grouped pass.
-    first_visit = (select(func.min(Slot.starts_at).label("first")).select_from(Appointment)
-                   .join(Slot, Slot.id == Appointment.slot_id)
-                   .where(Appointment.status.in_(ACTIVE), Slot.site_id.in_(scope.sites),
-                          Appointment.patient_id.in_(select(patients.c.patient_id)))
-                   .group_by(Appointment.patient_id).subquery())
-    new, back = (int(v or 0) for v in session.execute(
-        select(func.sum(case((first_visit.c.first >= scope.first, 1), else_=0)),
-               func.sum(case((first_visit.c.first < scope.first, 1), else_=0)))).one())
+    # A patient is back when they had come to these sites before the period: one indexed probe per patient
+    # seen, which stops at the first earlier visit (a minimum over all their visits read every one).
+    earlier_slot = aliased(Slot)
+    came_before = (select(Appointment.id).join(earlier_slot, earlier_slot.id == Appointment.slot_id)
+                   .where(Appointment.patient_id == Patient.id, Appointment.status.in_(ACTIVE),
+                          earlier_slot.site_id.in_(scope.sites), earlier_slot.starts_at < scope.first).exists())
+    flags = select(case((came_before, 1), else_=0).label("back")).where(seen).subquery()
+    seen_count, back = (int(v or 0) for v in session.execute(
+        select(func.count(), func.sum(flags.c.back))).one())
+    new = seen_count - back
     tables = [
         Table("residence", "Patients par commune de résidence", ["Commune", "Patients"],
               [[name or "Commune non renseignée", count] for name, _, count in residence]),
