@@ -124,8 +124,8 @@ def twilio_result(what: str, recipient: str, create, transient_refusal) -> SendR
     except (TwilioException, OSError) as error:
         log.warning("Twilio injoignable pour %s vers %s : %s", what, mask(recipient), type(error).__name__)
         return SendResult(transient=True, error=type(error).__name__)
-    except Exception as error:  # requests' own errors (timeouts, refused connections)
-        if type(error).__module__.startswith(("requests", "urllib3")):
+    except Exception as error:  # the transport's own errors (urllib3: timeouts, refused connections)
+        if type(error).__module__.startswith("urllib3"):
             log.warning("Twilio injoignable pour %s vers %s : %s", what, mask(recipient), type(error).__name__)
             return SendResult(transient=True, error=type(error).__name__)
         raise

@@ -67,6 +67,12 @@ def _future_bookings(patient_id: int, profession: str, now: datetime, ignore_app
             .scalar_subquery())
 
 
+def _on_slot(slot_id, patient_id):
+    """SQL: the patient already holds a seat of this slot."""
+    return exists().where(Appointment.slot_id == slot_id, Appointment.patient_id == patient_id,
+                          Appointment.status != "cancelled")
+
+
 @dataclass(frozen=True)
 class Limit:
     """At most ``most`` upcoming appointments per patient with practitioners of ``profession`` (a site's rule)."""
@@ -108,9 +114,7 @@ def _seat_statement(held: bool, for_patient: bool, limited: bool):
     now = bindparam("now", type_=UtcDateTime())
     conditions = [Slot.id == bindparam("slot_id"), bookable(now, bindparam("hold") if held else None)]
     if for_patient:
-        conditions.append(~exists().where(Appointment.slot_id == bindparam("slot_id"),
-                                          Appointment.patient_id == bindparam("patient_id"),
-                                          Appointment.status != "cancelled"))
+        conditions.append(~_on_slot(bindparam("slot_id"), bindparam("patient_id")))
     if limited:
         conditions.append(_future_bookings(bindparam("patient_id"), bindparam("profession"), now)
                           < bindparam("most"))
@@ -121,8 +125,7 @@ def _seat_statement(held: bool, for_patient: bool, limited: bool):
 
 def _why_refused(session: Session, slot_id: int, patient: Patient, now: datetime, limit: Limit | None) -> Conflict:
     """After a refused update (rare): which rule refused it, in words."""
-    if session.scalar(select(exists().where(Appointment.slot_id == slot_id, Appointment.patient_id == patient.id,
-                                            Appointment.status != "cancelled"))):
+    if session.scalar(select(_on_slot(slot_id, patient.id))):
         return Conflict("Ce patient a déjà un rendez-vous sur ce créneau.")
     if limit is not None:
         held = session.scalar(select(_future_bookings(patient.id, limit.profession, now)))
