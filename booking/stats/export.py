@@ -3,6 +3,7 @@
 import csv
 import io
 from datetime import datetime, timedelta
+from html import escape
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.shapes import Drawing
@@ -19,6 +20,11 @@ from booking.formatting import format_day, format_moment
 from booking.geo.rules import time_zone_for_departement
 from booking.stats.rules import format_cell
 from booking.stats.services import Statistics
+
+STYLES = getSampleStyleSheet()
+# Short cells (figures, « < 5 », a month) are drawn as plain text in the body font: a Paragraph per cell cost most
+# of a report's PDF. Headers and longer labels stay Paragraphs, which wrap within their column.
+PLAIN_CELL_LENGTH = 16
 
 
 def period_label(stats: Statistics) -> str:
@@ -90,7 +96,7 @@ class _NumberedCanvas(Canvas):
 def to_pdf(stats: Statistics, generated_at: datetime | None = None) -> bytes:
     """Write the report as an A4 PDF: a written summary, the key figures, the trend chart and every table."""
     buffer = io.BytesIO()
-    styles = getSampleStyleSheet()
+    styles = STYLES
     doc = SimpleDocTemplate(buffer, pagesize=A4, title=f"Statistiques {stats.commune.name}",
                             leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm, bottomMargin=18 * mm)
     moment = format_moment(generated_at or now(), time_zone_for_departement(stats.commune.departement_code), True)
@@ -116,10 +122,15 @@ def to_pdf(stats: Statistics, generated_at: datetime | None = None) -> bytes:
     return buffer.getvalue()
 
 
+def _pdf_cell(text: str, header: bool):
+    return text if not header and len(text) <= PLAIN_CELL_LENGTH else Paragraph(escape(text), STYLES["BodyText"])
+
+
 def _pdf_table(rows: list[list]) -> PdfTable:
-    styles = getSampleStyleSheet()
-    cells = [[Paragraph(str(cell), styles["BodyText"]) for cell in row] for row in rows]
+    cells = [[_pdf_cell(str(cell), index == 0) for cell in row] for index, row in enumerate(rows)]
     table = PdfTable(cells, repeatRows=1)
+    body = STYLES["BodyText"]
     table.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dbe8f7")),
-                               ("GRID", (0, 0), (-1, -1), 0.3, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+                               ("GRID", (0, 0), (-1, -1), 0.3, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("FONT", (0, 0), (-1, -1), body.fontName, body.fontSize, body.leading)]))
     return table
