@@ -183,10 +183,9 @@ def _density(scope: _Scope, offer: Table) -> Table:
                   for profession, total in sorted(hours.items())], sensitive=False)
 
 
-def _demand(scope: _Scope) -> tuple[Table, dict]:
+def _demand(scope: _Scope, tally: "_Tally") -> tuple[Table, dict]:
     """Bookings by channel, searches that found nothing, the waiting list."""
-    by_channel = dict(scope.session.execute(scope.appointments(Appointment.channel, func.count(Appointment.id))
-                                            .group_by(Appointment.channel)).all())
+    by_channel = tally.by_channel()
     bookings = sum(by_channel.values())
     unmet = scope.session.scalar(select(func.count(UnmetDemand.id)).where(
         UnmetDemand.commune_insee.in_(scope.commune.commune_codes), UnmetDemand.searched_on >= scope.start,
@@ -207,31 +206,76 @@ def _demand(scope: _Scope) -> tuple[Table, dict]:
     return table, {"bookings": bookings, "unmet": unmet}
 
 
-def _occupancy(scope: _Scope, seats_offered: int) -> float | None:
-    """Seats taken on open slots ÷ seats offered, in % (seats, not people)."""
-    taken = scope.session.scalar(scope.appointments(func.count(Appointment.id)).where(
-        Appointment.status.in_(ACTIVE), Slot.status == "open"))
-    return round(100 * taken / seats_offered, 1) if seats_offered else None
+def _count(condition):
+    return func.sum(case((condition, 1), else_=0))
 
 
-def _outcome(scope: _Scope) -> tuple[Table, dict]:
-    """What became of the appointments: came, absent, not recorded, to come, cancelled (by whom, how late)."""
+@dataclass
+class _Tally:
+    """The scope's appointments counted in one pass, by booking channel and by reminder channel: the demand,
+    the outcomes, the seats taken and the reminders' effect each read these sums (they were one scan each)."""
+
+    rows: list
+
+    def total(self, name: str) -> int:
+        return sum(int(getattr(row, name) or 0) for row in self.rows)
+
+    def by_channel(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for row in self.rows:
+            counts[row.channel] = counts.get(row.channel, 0) + int(row.appointments or 0)
+        return counts
+
+    def by_reminder_channel(self) -> dict[str, tuple[int, int]]:
+        """(came, absent) per way the patient was reminded."""
+        counts: dict[str, tuple[int, int]] = {}
+        for row in self.rows:
+            if row.reminder_channel is not None:
+                came, absent = counts.get(row.reminder_channel, (0, 0))
+                counts[row.reminder_channel] = (came + int(row.attended or 0), absent + int(row.no_show or 0))
+        return counts
+
+
+def _tally(scope: _Scope, with_reminders: bool) -> _Tally:
     past = Slot.starts_at < scope.now
-    by_patient = Appointment.cancel_reason == "patient"
-    late = Appointment.cancelled_late
+    by_patient, late = Appointment.cancel_reason == "patient", Appointment.cancelled_late
+    cancelled, booked = Appointment.status == "cancelled", Appointment.status == "booked"
+    attended, no_show = Appointment.status == "attended", Appointment.status == "no_show"
+    columns = {
+        "appointments": func.count(Appointment.id), "attended": _count(attended), "no_show": _count(no_show),
+        "unrecorded": _count(and_(booked, past)), "upcoming": _count(and_(booked, ~past)),
+        "patient_in_time": _count(and_(cancelled, by_patient, ~late)),
+        "patient_late": _count(and_(cancelled, by_patient, late)),
+        "site_in_time": _count(and_(cancelled, ~by_patient, ~late)),
+        "site_late": _count(and_(cancelled, ~by_patient, late)),
+        # Seats, not people: the occupancy of open slots.
+        "seats_taken": _count(and_(Appointment.status.in_(ACTIVE), Slot.status == "open")),
+    }
+    if with_reminders:
+        reminder_key = appointment_message_sql(Appointment.id, "reminder")
+        delivered = exists().where(Notification.dedupe_key == reminder_key, Notification.status == "delivered")
+        any_sent = exists().where(Notification.dedupe_key == reminder_key,
+                                  Notification.status.in_(("sent", "delivered", "undelivered", "failed")))
+        columns |= {"reminded_came": _count(and_(delivered, attended)),
+                    "reminded_absent": _count(and_(delivered, no_show)),
+                    "unreminded_came": _count(and_(~any_sent, attended)),
+                    "unreminded_absent": _count(and_(~any_sent, no_show))}
+    return _Tally(scope.session.execute(
+        scope.appointments(Appointment.channel, Appointment.reminder_channel,
+                           *[column.label(name) for name, column in columns.items()])
+        .group_by(Appointment.channel, Appointment.reminder_channel)).all())
 
-    def count(condition):
-        return func.sum(case((condition, 1), else_=0))
 
-    cancelled = Appointment.status == "cancelled"
-    row = scope.session.execute(scope.appointments(
-        count(Appointment.status == "attended"), count(Appointment.status == "no_show"),
-        count(and_(Appointment.status == "booked", past)), count(and_(Appointment.status == "booked", ~past)),
-        count(and_(cancelled, by_patient, ~late)), count(and_(cancelled, by_patient, late)),
-        count(and_(cancelled, ~by_patient, ~late)), count(and_(cancelled, ~by_patient, late)),
-    )).one()
+def _occupancy(tally: _Tally, seats_offered: int) -> float | None:
+    """Seats taken on open slots ÷ seats offered, in % (seats, not people)."""
+    return round(100 * tally.total("seats_taken") / seats_offered, 1) if seats_offered else None
+
+
+def _outcome(scope: _Scope, tally: _Tally) -> tuple[Table, dict]:
+    """What became of the appointments: came, absent, not recorded, to come, cancelled (by whom, how late)."""
     (attended, no_show, unrecorded, upcoming, patient_in_time, patient_late, site_in_time,
-     site_late) = (int(v or 0) for v in row)
+     site_late) = (tally.total(name) for name in ("attended", "no_show", "unrecorded", "upcoming", "patient_in_time",
+                                                  "patient_late", "site_in_time", "site_late"))
     cancelled_total = patient_in_time + patient_late + site_in_time + site_late
     table = Table("outcome", "Issue des rendez-vous", [
         "", "Venus", "Absents", "Non renseignés", "À venir", "Annulés par le patient (à l’avance)",
@@ -244,20 +288,36 @@ def _outcome(scope: _Scope) -> tuple[Table, dict]:
     return table, figures
 
 
-def _lead_times(scope: _Scope) -> dict:
-    """Days from booking to appointment: median and 90th percentile (nearest rank, computed in SQL)."""
+def _lead_times(scope: _Scope, by_profession: bool = False) -> dict:
+    """Days from booking to appointment: median and 90th percentile (nearest rank, computed in SQL), and with
+    ``by_profession`` each profession's median from the same pass."""
     lead = (_minutes(scope.session, Appointment.created_at, Slot.starts_at) / 60).label("lead")
-    ranked = scope.appointments(lead, func.row_number().over(order_by=lead).label("rank"),
-                                func.count().over().label("n")).where(Appointment.status != "cancelled").subquery()
-    rows = scope.session.execute(select(ranked.c.lead, ranked.c.rank, ranked.c.n).where(or_(
-        ranked.c.rank == (ranked.c.n * 50 + 99) // 100, ranked.c.rank == (ranked.c.n * 90 + 99) // 100))).all()
+    columns = [lead, func.row_number().over(order_by=lead).label("rank"), func.count().over().label("n")]
+    if by_profession:
+        columns += [Practitioner.profession,
+                    func.row_number().over(partition_by=Practitioner.profession, order_by=lead).label("own_rank"),
+                    func.count().over(partition_by=Practitioner.profession).label("own_n")]
+    query = scope.appointments(*columns).where(Appointment.status != "cancelled")
+    if by_profession:
+        query = query.join(Practitioner, Practitioner.id == Slot.practitioner_id)
+    ranked = query.subquery()
+    wanted = [ranked.c.rank == (ranked.c.n * 50 + 99) // 100, ranked.c.rank == (ranked.c.n * 90 + 99) // 100]
+    if by_profession:
+        wanted.append(ranked.c.own_rank == (ranked.c.own_n * 50 + 99) // 100)
+    rows = scope.session.execute(select(ranked).where(or_(*wanted))).all()
     n = rows[0].n if rows else 0
     hours_by_rank = {row.rank: float(row.lead) for row in rows}
 
-    def percentile_days(p: int) -> float | None:
-        return round(hours_by_rank[nearest_rank(n, p)] / 24, 1) if n >= scope.threshold else None
+    def days(hours: float, count: int) -> float | None:
+        return round(hours / 24, 1) if count >= scope.threshold else None
 
-    return {"lead_median_days": percentile_days(50), "lead_p90_days": percentile_days(90)}
+    figures = {"lead_median_days": days(hours_by_rank.get(nearest_rank(n, 50), 0), n),
+               "lead_p90_days": days(hours_by_rank.get(nearest_rank(n, 90), 0), n)}
+    if by_profession:
+        figures["lead_median_days_by_profession"] = {
+            row.profession: days(float(row.lead), row.own_n) for row in rows
+            if row.own_rank == nearest_rank(row.own_n, 50)}
+    return figures
 
 
 def _delays(scope: _Scope, lead_times: dict) -> Table:
@@ -268,20 +328,11 @@ def _delays(scope: _Scope, lead_times: dict) -> Table:
         .where(DelaySample.site_id.in_(scope.sites), DelaySample.day >= scope.start, DelaySample.day < scope.end,
                *scope.for_profession(DelaySample.profession))
         .group_by(DelaySample.profession).order_by(DelaySample.profession)).all()
-    by_profession: dict[str, list[float]] = {}
-    for profession, lead in scope.session.execute(scope.appointments(
-            Practitioner.profession, (_minutes(scope.session, Appointment.created_at, Slot.starts_at) / 1440))
-            .join(Practitioner, Practitioner.id == Slot.practitioner_id).where(Appointment.status != "cancelled")):
-        by_profession.setdefault(profession, []).append(float(lead))
-
-    def median_days(values: list[float]) -> float | None:
-        ordered = sorted(values)
-        return round(ordered[nearest_rank(len(ordered), 50) - 1], 1) if len(ordered) >= scope.threshold else None
-
+    by_profession = lead_times["lead_median_days_by_profession"]
     return Table("delays", "Délais", ["Indicateur", "Jours"], [
         ["Délai entre la réservation et le rendez-vous — médiane", lead_times["lead_median_days"]],
-        *[[f"Délai entre la réservation et le rendez-vous — médiane — {PROFESSIONS.get(p, p)}", median_days(v)]
-          for p, v in sorted(by_profession.items())],
+        *[[f"Délai entre la réservation et le rendez-vous — médiane — {PROFESSIONS.get(p, p)}", by_profession[p]]
+          for p in sorted(by_profession)],
         ["Délai entre la réservation et le rendez-vous — 90 % des patients en moins de", lead_times["lead_p90_days"]],
         *[[f"Délai moyen jusqu’au prochain créneau libre — {PROFESSIONS.get(p, p)} ({count} relevés"
            f"{f', dont {none} sans créneau' if none else ''})", round(float(avg), 1) if avg is not None else None]
@@ -335,19 +386,10 @@ def _reach(scope: _Scope) -> tuple[list[Table], dict]:
     return tables, {"patients": new + back}
 
 
-def _reminders(scope: _Scope) -> Table:
+def _reminders(scope: _Scope, tally: _Tally) -> Table:
     """No-show rate with a delivered SMS reminder, and without any reminder sent."""
-    reminder_key = appointment_message_sql(Appointment.id, "reminder")
-    delivered = exists().where(Notification.dedupe_key == reminder_key, Notification.status == "delivered")
-    any_sent = exists().where(Notification.dedupe_key == reminder_key,
-                              Notification.status.in_(("sent", "delivered", "undelivered", "failed")))
-
-    def count(reminded, status):
-        return func.sum(case((and_(reminded, Appointment.status == status), 1), else_=0))
-
-    reminded_came, reminded_absent, unreminded_came, unreminded_absent = (int(v or 0) for v in scope.session.execute(
-        scope.appointments(count(delivered, "attended"), count(delivered, "no_show"),
-                           count(~any_sent, "attended"), count(~any_sent, "no_show"))).one())
+    reminded_came, reminded_absent, unreminded_came, unreminded_absent = (tally.total(name) for name in (
+        "reminded_came", "reminded_absent", "unreminded_came", "unreminded_absent"))
     threshold = scope.threshold
     return Table("reminders", "Effet des rappels par SMS", ["", "Venus", "Absents", "Taux d’absence (%)"], [
         ["Rappel reçu", reminded_came, reminded_absent,
@@ -362,13 +404,9 @@ REMINDER_CHANNELS = {"sms": "SMS au patient", "voice": "Appel automatique sur le
                      "none": "Aucun rappel"}
 
 
-def _reminder_channels(scope: _Scope) -> Table:
+def _reminder_channels(scope: _Scope, tally: _Tally) -> Table:
     """No-show rate by how the patient was reminded: do calls to landlines and caregivers pay?"""
-    rows = dict((channel, (int(came or 0), int(absent or 0))) for channel, came, absent in scope.session.execute(
-        scope.appointments(Appointment.reminder_channel,
-                           func.sum(case((Appointment.status == "attended", 1), else_=0)),
-                           func.sum(case((Appointment.status == "no_show", 1), else_=0)))
-        .where(Appointment.reminder_channel.is_not(None)).group_by(Appointment.reminder_channel)))
+    rows = tally.by_reminder_channel()
     table_rows = []
     for channel, label in REMINDER_CHANNELS.items():
         came, absent = rows.get(channel, (0, 0))
@@ -428,20 +466,22 @@ def compute(session: Session, commune_insee: str, start: date, end: date, now: d
     stats = Statistics(area, start, end, site_id, profession)
 
     offer, figures = _offer(scope)
-    demand, demand_figures = _demand(scope)
-    outcome, outcome_figures = _outcome(scope)
+    tally = _tally(scope, with_reminders=not headline_only)
+    demand, demand_figures = _demand(scope, tally)
+    outcome, outcome_figures = _outcome(scope, tally)
     if headline_only:
         stats.tables += [offer, demand, outcome]
     else:
         reference = density_table(session, area.commune_codes)
         stats.tables += [offer, _density(scope, offer), *([reference] if reference else []), demand, outcome]
-    figures |= demand_figures | outcome_figures | _lead_times(scope)
-    figures["occupancy"] = _occupancy(scope, figures["seats"])
+    figures |= demand_figures | outcome_figures | _lead_times(scope, by_profession=not headline_only)
+    figures["occupancy"] = _occupancy(tally, figures["seats"])
     if headline_only:
         return _finish(stats, figures, threshold)
     reach, reach_figures = _reach(scope)
     figures |= reach_figures
-    stats.tables += [_delays(scope, figures), *reach, _reminders(scope), _reminder_channels(scope), *_feedback(scope),
+    stats.tables += [_delays(scope, figures), *reach, _reminders(scope, tally),
+                     _reminder_channels(scope, tally), *_feedback(scope),
                      _trend(session, sites, profession, end, zone, scope.residents_of),
                      _delay_trend(session, sites, profession, end)]
     return _compared(session, _finish(stats, figures, threshold), threshold)
