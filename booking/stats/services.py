@@ -345,11 +345,6 @@ def _reach(scope: _Scope) -> tuple[list[Table], dict]:
     session, threshold = scope.session, scope.threshold
     patients = scope.appointments(Appointment.patient_id).where(Appointment.status.in_(ACTIVE)).subquery()
     seen = Patient.id.in_(select(patients.c.patient_id))
-    residence = session.execute(
-        select(Commune.name, Commune.population, func.count(distinct(Patient.id)))
-        .select_from(Patient).join(Commune, Commune.insee == Patient.commune_insee, isouter=True)
-        .where(seen).group_by(Commune.name, Commune.population)
-        .order_by(func.count(distinct(Patient.id)).desc(), Commune.name)).all()
     served = select(site_served_communes.c.commune_insee).where(site_served_communes.c.site_id.in_(scope.sites))
     per_commune = session.execute(
         scope.appointments(Commune.name, Commune.population, func.count(Appointment.id))
@@ -359,20 +354,33 @@ def _reach(scope: _Scope) -> tuple[list[Table], dict]:
     limits = age_band_limits(scope.start)
     band = case((Patient.birth_date.is_(None), 4), (Patient.birth_date > limits[0], 0),
                 (Patient.birth_date > limits[1], 1), (Patient.birth_date > limits[2], 2), else_=3)
-    by_band = dict(session.execute(select(band, func.count(Patient.id)).where(seen).group_by(band)).all())
     # A patient is back when they had come to these sites before the period: one indexed probe per patient
     # seen, which stops at the first earlier visit (a minimum over all their visits read every one).
     earlier_slot = aliased(Slot)
     came_before = (select(Appointment.id).join(earlier_slot, earlier_slot.id == Appointment.slot_id)
                    .where(Appointment.patient_id == Patient.id, Appointment.status.in_(ACTIVE),
                           earlier_slot.site_id.in_(scope.sites), earlier_slot.starts_at < scope.first).exists())
-    flags = select(case((came_before, 1), else_=0).label("back")).where(seen).subquery()
-    seen_count, back = (int(v or 0) for v in session.execute(
-        select(func.count(), func.sum(flags.c.back))).one())
-    new = seen_count - back
+    # Each patient seen once, with their commune, age band and whether they came back, counted in one pass by
+    # (commune, band, back): the residence, age and loyalty tables are sums of these few rows.
+    seen_patients = select(Patient.commune_insee, band.label("band"),
+                           case((came_before, 1), else_=0).label("back")).where(seen).subquery()
+    groups = session.execute(
+        select(Commune.name, Commune.population, seen_patients.c.band, seen_patients.c.back, func.count())
+        .select_from(seen_patients).join(Commune, Commune.insee == seen_patients.c.commune_insee, isouter=True)
+        .group_by(Commune.name, Commune.population, seen_patients.c.band, seen_patients.c.back)).all()
+    by_residence: dict[tuple, int] = {}
+    by_band: dict[int, int] = {}
+    back = 0
+    for name, population, age_band, came_back, count in groups:
+        by_residence[name, population] = by_residence.get((name, population), 0) + count
+        by_band[age_band] = by_band.get(age_band, 0) + count
+        back += count if came_back else 0
+    residence = sorted(((name, count) for (name, _), count in by_residence.items()),
+                       key=lambda item: (-item[1], item[0] is None, item[0] or ""))
+    new = sum(by_band.values()) - back
     tables = [
         Table("residence", "Patients par commune de résidence", ["Commune", "Patients"],
-              [[name or "Commune non renseignée", count] for name, _, count in residence]),
+              [[name or "Commune non renseignée", count] for name, count in residence]),
         Table("age", "Patients par âge", ["", *AGE_BANDS, "Total"],
               [["Patients", *[int(by_band.get(i, 0)) for i in range(5)], int(sum(by_band.values()))]],
               additive=True),
