@@ -429,7 +429,7 @@ class Bench:
             db.session.commit()
             year, month = previous_month(today)
             start = time.perf_counter()
-            done = send_monthly_reports(db.session, year, month, now)
+            done = send_monthly_reports(db.session, year, month, now, processes=app.config["REPORT_PROCESSES"])
             seconds = time.perf_counter() - start
             row = Row(f"Rapports mensuels de toutes les communes ({len(done)})", len(done), len(done) / seconds,
                       target="< 5 min", verdict="atteint" if seconds < 300 else "manqué")

@@ -45,6 +45,8 @@ def from_environment(instance_path: str) -> dict:
         "WTF_I18N_ENABLED": False,
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 1024 * 1024)),
         "STAFF_IDLE_MINUTES": int(os.environ.get("STAFF_IDLE_MINUTES", 30)),
+        # The monthly reports are built by this many processes (the scheduler forks them on the 1st).
+        "REPORT_PROCESSES": int(os.environ.get("REPORT_PROCESSES", 2)),
         # Who runs this platform, as the footer, the mentions légales and the privacy page name them.
         "SERVICE_OPERATOR": os.environ.get("SERVICE_OPERATOR", "Communes du Pays de Salers (démonstration)"),
         "LEGAL_PUBLISHER_ADDRESS": os.environ.get("LEGAL_PUBLISHER_ADDRESS",

@@ -48,7 +48,8 @@ def monthly_report_job():
     from booking.stats.report import previous_month, send_monthly_reports
 
     year, month = previous_month(now().date())
-    log.info("Rapports mensuels : %s", len(send_monthly_reports(db.session, year, month, now())))
+    done = send_monthly_reports(db.session, year, month, now(), processes=current_app.config["REPORT_PROCESSES"])
+    log.info("Rapports mensuels : %s", len(done))
 
 
 def delay_sample_job():

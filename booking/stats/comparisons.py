@@ -31,8 +31,13 @@ def size_band(population: int | None) -> tuple[int, int, str]:
     return next(band for band in SIZE_BANDS if band[0] <= people < band[1])
 
 
-def record_month(session: Session, year: int, month: int, now: datetime) -> int:
-    """Keep the key figures of every commune that runs a site of its own, for a month.
+def communes_running_sites(session: Session) -> list[str]:
+    return sorted(set(session.scalars(select(Site.operator_commune_insee)
+                                         .where(Site.operator_commune_insee.is_not(None)))))
+
+
+def record_month(session: Session, year: int, month: int, now: datetime, communes: list[str] | None = None) -> int:
+    """Keep the key figures of every commune that runs a site of its own (or of ``communes``), for a month.
 
     Only those: a member of an EPCI without a site of its own has the EPCI's figures, and counting it would
     let one EPCI's figures weigh as many times as it has members in every median (and cost one computation
@@ -42,9 +47,8 @@ def record_month(session: Session, year: int, month: int, now: datetime) -> int:
 
     key = f"{year:04d}-{month:02d}"
     start, end = date(year, month, 1), date(year + (month == 12), month % 12 + 1, 1)
-    runners = set(session.scalars(select(Site.operator_commune_insee).where(Site.operator_commune_insee.is_not(None))))
     kept = 0
-    for insee in sorted(runners):
+    for insee in communes if communes is not None else communes_running_sites(session):
         # Raw values: a median over communes is suppressed where shown, not before.
         figures = compute(session, insee, start, end, now, headline_only=True, threshold=1).headline
         row = session.scalar(select(MonthlyFigures).where(MonthlyFigures.commune_insee == insee,

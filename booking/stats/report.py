@@ -1,5 +1,6 @@
 """The monthly report sent to each commune: a short HTML summary, the PDF and the CSV."""
 
+import multiprocessing
 from dataclasses import dataclass
 from datetime import date, datetime
 from html import escape
@@ -13,7 +14,7 @@ from booking.auth.models import User, user_communes
 from booking.database import unit_of_work
 from booking.outgoing import mail
 from booking.sites.models import Site, site_served_communes
-from booking.stats.comparisons import record_month
+from booking.stats.comparisons import communes_running_sites, record_month
 from booking.stats.export import period_label, to_csv, to_pdf
 from booking.stats.models import ReportDelivery
 from booking.stats.rules import format_cell, month_label
@@ -81,23 +82,63 @@ def summary_html(current, previous, last_year) -> str:
 
 
 def send_monthly_reports(session: Session, year: int, month: int, now: datetime, commune_insee: str | None = None,
-                         dry_run: bool = False) -> list[str]:
-    """Queue one report per commune or EPCI and month (never twice), to each recipient; return who got one."""
+                         dry_run: bool = False, processes: int = 1) -> list[str]:
+    """Queue one report per commune or EPCI and month (never twice), to each recipient; return who got one.
+
+    With ``processes`` > 1 the communes are shared out between as many forked processes (PostgreSQL: the
+    figures and PDFs of 3,000 communes take minutes of CPU; each process holds its own connections).
+    """
+    key = f"{year:04d}-{month:02d}"
+    if not dry_run and commune_insee is None:
+        # First, every commune's figures: the reports' comparisons read them.
+        _shared_out(session, processes, _record_figures, communes_running_sites(session), year, month, now)
+    targets = [target for target in report_targets(session, commune_insee) if not _delivered(session, target, key)]
+    if dry_run:
+        return [f"{target.code} → {', '.join(target.recipients)}" for target in targets]
+    return _shared_out(session, processes, _send_reports, targets, year, month, now)
+
+
+def _delivered(session: Session, target: ReportTarget, key: str) -> bool:
+    column = ReportDelivery.commune_insee if target.kind == "commune" else ReportDelivery.epci_siren
+    delivery = select(ReportDelivery.id).where(column == target.code, ReportDelivery.month == key)
+    return session.scalar(delivery) is not None
+
+
+def _shared_out(session: Session, processes: int, work, items: list, *args) -> list:
+    """``work(session, share, *args)`` for every n-th item in each of ``processes`` forked processes, or here."""
+    if processes <= 1 or len(items) < 2:
+        return work(session, items, *args)
+    session.commit()
+    # The children must not share the parent's connections: close them all, each child opens its own.
+    session.get_bind().dispose()
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        shares = pool.starmap(_in_child, [(work, items[i::processes], args) for i in range(processes)])
+    return [line for share in shares for line in share]
+
+
+def _in_child(work, items: list, args: tuple) -> list:
+    from booking.extensions import db  # the fork keeps the app context; the session is the child's own
+
+    try:
+        return work(db.session, items, *args)
+    finally:
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _record_figures(session: Session, communes: list[str], year: int, month: int, now: datetime) -> list:
+    with unit_of_work(session):
+        record_month(session, year, month, now, communes)
+    return []
+
+
+def _send_reports(session: Session, targets: list[ReportTarget], year: int, month: int, now: datetime) -> list[str]:
     done = []
     start, end = _month_start(year, month), _next_month(year, month)
     key = f"{year:04d}-{month:02d}"
-    if not dry_run and commune_insee is None:
-        with unit_of_work(session):  # first, every commune's figures: the reports' comparisons read them
-            record_month(session, year, month, now)
-    for target in report_targets(session, commune_insee):
-        column = ReportDelivery.commune_insee if target.kind == "commune" else ReportDelivery.epci_siren
-        if session.scalar(select(ReportDelivery.id).where(column == target.code, ReportDelivery.month == key)):
-            continue
+    for target in targets:
         scope = {"epci_siren": target.code} if target.kind == "epci" else {}
         insee = target.code if target.kind == "commune" else None
-        if dry_run:
-            done.append(f"{target.code} → {', '.join(target.recipients)}")
-            continue
         current = compute(session, insee, start, end, now, **scope)
         py, pm = (year - 1, 12) if month == 1 else (year, month - 1)
         previous = compute(session, insee, _month_start(py, pm), _next_month(py, pm), now, headline_only=True,

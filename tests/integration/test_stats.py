@@ -17,6 +17,7 @@ Commune A (Saint-Bonnet-de-Salers, 246 inhabitants), its cabin, March 2027, now 
 - Delay samples: 2 and 4 days → 3.0.
 """
 
+import base64
 import csv
 import io
 from datetime import date, datetime, timedelta, timezone
@@ -492,3 +493,38 @@ def test_a_commune_served_by_another_ones_site_gets_its_residents_figures(sessio
     targets = {(t.kind, t.code): t.recipients for t in report_targets(session)}
     assert targets[("commune", salers)] == [referent.email.lower()]
     assert session.get(User, referent.id).role == "commune_admin"
+
+
+def test_reports_shared_out_between_processes_are_those_of_one_process_each_sent_once(session, counted, world):
+    from booking.stats.models import MonthlyFigures, ReportDelivery
+    from booking.stats.report import report_targets, send_monthly_reports
+
+    world.site_epci.contact_email = "sante@epci.example.com"
+    world.site_b.contact_email = "mairie@mauriac.example.com"
+    session.commit()
+    targets = report_targets(session)
+    assert len(targets) >= 3
+
+    def outputs() -> dict:
+        session.expire_all()
+        return {n.dedupe_key: (n.subject, n.body, n.html_body, [(a["filename"], a["data"]) for a in n.attachments
+                                                                 if a["filename"].endswith(".csv")])
+                for n in session.scalars(select(Notification).where(Notification.dedupe_key.like("report:%")))}
+
+    done = send_monthly_reports(session, 2027, 3, NOW, processes=2)
+    assert len(done) == len(targets)
+    shared = outputs()
+    assert len(shared) == sum(len(t.recipients) for t in targets)
+    assert session.scalar(select(func.count()).select_from(ReportDelivery)) == len(targets)
+    recorded = session.scalar(select(func.count()).select_from(MonthlyFigures).where(MonthlyFigures.month == "2027-03"))
+    assert recorded == 2  # Saint-Bonnet and Mauriac run a site; the EPCI's site is not a commune's
+    assert send_monthly_reports(session, 2027, 3, NOW, processes=2) == []  # never twice
+
+    with unit_of_work(session):
+        session.execute(Notification.__table__.delete().where(Notification.dedupe_key.like("report:%")))
+        session.execute(ReportDelivery.__table__.delete())
+        session.execute(MonthlyFigures.__table__.delete())
+    assert len(send_monthly_reports(session, 2027, 3, NOW, processes=1)) == len(targets)
+    assert outputs() == shared
+    (_, csv_data), = shared[f"report:{builders.COMMUNE_A}:2027-03:{world.commune_admin_a.email.lower()}"][3]
+    assert "Venus;Absents" in base64.b64decode(csv_data).decode("utf-8-sig")
