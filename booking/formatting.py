@@ -1,6 +1,7 @@
 """French formatting of dates, times and numbers for pages and messages."""
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
@@ -28,6 +29,12 @@ def _first_of_month(day: date | datetime, pattern: str) -> str:
 
 def format_day(day: date | datetime, with_year: bool = True) -> str:
     """Format a day as "mardi 3 mars 2027" ("mardi 1er décembre")."""
+    return _format_day(day if type(day) is date else date(day.year, day.month, day.day), with_year)
+
+
+@lru_cache(maxsize=4096)
+def _format_day(day: date, with_year: bool) -> str:
+    # Babel reads its locale data on every call: a search page names the same few days dozens of times.
     pattern = "EEEE d MMMM y" if with_year else "EEEE d MMMM"
     return format_date(day, _first_of_month(day, pattern), locale=LOCALE)
 

@@ -4,7 +4,8 @@ import re
 
 from flask import Flask
 
-_TEXT = re.compile(r">([^<]+)<")
+# Only the text between tags that holds something to fix (most of a page's text is blank between tags).
+_TEXT = re.compile(r">([^<]*[:;?!«»0-9][^<]*)<")
 _BEFORE_COLON = re.compile(r"(?<=\S) :(?=\s|$)")
 _BEFORE_PUNCT = re.compile(r"(?<=\S) ([;?!])")
 _HOUR = re.compile(r"\b(\d{1,2}) h(?: (\d{2}))?\b")

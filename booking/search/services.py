@@ -2,9 +2,10 @@
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select, union
+from sqlalchemy import func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from booking.geo.models import Commune, epci_members
@@ -20,11 +21,16 @@ TIER_LABELS = ("Dans votre commune", "À proximité (sites qui desservent votre 
                "Ailleurs dans votre département")
 
 
+class NextSlot(NamedTuple):
+    id: int
+    starts_at: datetime
+
+
 @dataclass
 class SiteResult:
     site: Site
     tier: int
-    practitioners: list[tuple[Practitioner, Slot | None]] = field(default_factory=list)
+    practitioners: list[tuple[Practitioner, NextSlot | None]] = field(default_factory=list)
 
 
 @dataclass
@@ -68,20 +74,23 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
         chosen = commune.search_name == _key(query) or query.strip() in {p.code for p in commune.postal_codes}
     epcis = select(epci_members.c.epci_siren).where(epci_members.c.commune_insee == commune.insee)
     epci_communes = select(epci_members.c.commune_insee).where(epci_members.c.epci_siren.in_(epcis))
-    here_parts = (select(site_served_communes.c.site_id).where(site_served_communes.c.commune_insee == commune.insee),
-                  select(Site.id).where(or_(Site.commune_insee == commune.insee,
-                                            Site.operator_commune_insee == commune.insee)))
-    served_here = union(*here_parts)
-    served_epci = select(site_served_communes.c.site_id).where(site_served_communes.c.commune_insee.in_(epci_communes))
-    in_departement = select(Site.id).join(Commune, Site.commune_insee == Commune.insee).where(
-        Commune.departement_code == commune.departement_code)
-    # One UNION of small id lists: an OR across them made PostgreSQL read every commune of France.
-    # Flat, because SQLite takes no UNION nested in another.
-    candidates = union(*here_parts, served_epci, select(Site.id).where(Site.operator_epci_siren.in_(epcis)),
-                       in_departement)
+    # Every candidate site with its tier (0: in the commune, 1: serving it or its EPCI, 2: elsewhere in the
+    # département), in one UNION ALL of small id lists: an OR across them made PostgreSQL read every commune of
+    # France. Flat, because SQLite takes no UNION nested in another.
+    tiers = union_all(
+        select(Site.id.label("site_id"), literal(0).label("tier")).where(Site.commune_insee == commune.insee),
+        select(Site.id, literal(1)).where(Site.operator_commune_insee == commune.insee),
+        select(site_served_communes.c.site_id, literal(1)).where(site_served_communes.c.commune_insee == commune.insee),
+        select(site_served_communes.c.site_id, literal(1)).where(site_served_communes.c.commune_insee.in_(
+            epci_communes)),
+        select(Site.id, literal(1)).where(Site.operator_epci_siren.in_(epcis)),
+        select(Site.id, literal(2)).join(Commune, Site.commune_insee == Commune.insee).where(
+            Commune.departement_code == commune.departement_code),
+    ).subquery()
+    tier_of = dict(session.execute(select(tiers.c.site_id, func.min(tiers.c.tier)).group_by(tiers.c.site_id)).all())
+    candidate_ids = list(tier_of)
     # Only the practitioners the person looks for, and only the sites where one of them (or, without a
     # profession, a drop-in permanence) receives: a département holds dozens of sites and hundreds of links.
-    candidate_ids = list(session.scalars(candidates))  # read once, used by the next two queries
     wanted_links = (select(SitePractitioner.site_id, Practitioner)
                     .join(Practitioner, SitePractitioner.practitioner_id == Practitioner.id)
                     .where(SitePractitioner.site_id.in_(candidate_ids), SitePractitioner.status == "accepted")
@@ -100,16 +109,12 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
     if kind:
         query_sites = query_sites.where(Site.kind == kind)
     sites = list(session.scalars(query_sites))
-    here = set(session.scalars(served_here))
-    own_epcis = set(session.scalars(epcis))
-    near = set(session.scalars(served_epci)) | {s.id for s in sites if s.operator_epci_siren in own_epcis}
     start = max(now, datetime.combine(from_day, time(), tzinfo=ZoneInfo("Europe/Paris"))) if from_day else now
     wanted = sorted({p.id for site in sites for p in practitioners_at.get(site.id, ())})
     nexts = _next_slots(session, [s.id for s in sites], wanted, start, now)
     results = []
     for site in sites:
-        tier = 0 if site.commune_insee == commune.insee else 1 if site.id in here or site.id in near else 2
-        results.append(SiteResult(site, tier, [(practitioner, nexts.get((site.id, practitioner.id)))
+        results.append(SiteResult(site, tier_of[site.id], [(practitioner, nexts.get((site.id, practitioner.id)))
                                                for practitioner in practitioners_at.get(site.id, ())]))
     results.sort(key=lambda r: (r.tier, _first_start(r), r.site.name))
     horizon = now + timedelta(days=UNMET_DEMAND_DAYS)
@@ -141,7 +146,7 @@ def _first_start(result: SiteResult) -> datetime:
 
 
 def _next_slots(session: Session, site_ids: list[int], practitioner_ids: list[int], start: datetime,
-                now: datetime) -> dict[tuple[int, int], Slot]:
+                now: datetime) -> dict[tuple[int, int], NextSlot]:
     """The first bookable slot of each of these practitioners at each of these sites.
 
     One index probe per (site, practitioner) that stops at the first free slot, rather than a GROUP BY over
@@ -157,5 +162,7 @@ def _next_slots(session: Session, site_ids: list[int], practitioner_ids: list[in
         select(first_free).where(SitePractitioner.site_id.in_(site_ids),
                                  SitePractitioner.practitioner_id.in_(practitioner_ids),
                                  SitePractitioner.status == "accepted")) if slot_id is not None]
-    rows = session.scalars(select(Slot).where(Slot.id.in_(ids))) if ids else []
-    return {(slot.site_id, slot.practitioner_id): slot for slot in rows}
+    # What a result shows of a slot, as plain rows: no slot objects to build and track.
+    rows = session.execute(select(Slot.id, Slot.starts_at, Slot.site_id, Slot.practitioner_id)
+                           .where(Slot.id.in_(ids))) if ids else []
+    return {(row.site_id, row.practitioner_id): NextSlot(row.id, row.starts_at) for row in rows}
