@@ -6,7 +6,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, literal, or_, select, union_all
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from booking.geo.models import Commune, epci_members
 from booking.geo.services import find_communes
@@ -58,7 +58,8 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
     """
     profession = profession if profession in PROFESSIONS else None
     kind = kind if kind in SITE_KINDS else None
-    commune = session.get(Commune, commune_insee) if commune_insee else None
+    # The département is named in the page's heading: read with the commune.
+    commune = session.get(Commune, commune_insee, options=[joinedload(Commune.departement)]) if commune_insee else None
     chosen, misspelt = commune is not None, False
     if commune is None:
         matches, misspelt = find_communes(session, query, limit=8)
@@ -102,7 +103,7 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
         practitioners_at.setdefault(site_id, []).append(practitioner)
     with_practitioners = Site.id.in_(list(practitioners_at))
     shown = with_practitioners if profession else or_(with_practitioners, Site.drop_in_only)
-    query_sites = select(Site).options(selectinload(Site.commune)).where(Site.id.in_(candidate_ids), shown)
+    query_sites = select(Site).options(joinedload(Site.commune)).where(Site.id.in_(candidate_ids), shown)
     if with_all_practitioners:
         query_sites = query_sites.options(selectinload(Site.practitioner_links)
                                           .selectinload(SitePractitioner.practitioner))
@@ -158,11 +159,10 @@ def _next_slots(session: Session, site_ids: list[int], practitioner_ids: list[in
                                         Slot.practitioner_id == SitePractitioner.practitioner_id,
                                         bookable(now), Slot.starts_at >= start)
                   .order_by(Slot.starts_at).limit(1).scalar_subquery())
-    ids = [slot_id for slot_id in session.scalars(
-        select(first_free).where(SitePractitioner.site_id.in_(site_ids),
-                                 SitePractitioner.practitioner_id.in_(practitioner_ids),
-                                 SitePractitioner.status == "accepted")) if slot_id is not None]
+    first_free_ids = select(first_free).where(SitePractitioner.site_id.in_(site_ids),
+                                              SitePractitioner.practitioner_id.in_(practitioner_ids),
+                                              SitePractitioner.status == "accepted")
     # What a result shows of a slot, as plain rows: no slot objects to build and track.
     rows = session.execute(select(Slot.id, Slot.starts_at, Slot.site_id, Slot.practitioner_id)
-                           .where(Slot.id.in_(ids))) if ids else []
+                           .where(Slot.id.in_(first_free_ids)))
     return {(row.site_id, row.practitioner_id): NextSlot(row.id, row.starts_at) for row in rows}
