@@ -119,6 +119,9 @@ def _shared_out(session: Session, processes: int, work, items: list, *args) -> l
 def _in_child(work, items: list, args: tuple) -> list:
     from booking.extensions import db  # the fork keeps the app context; the session is the child's own
 
+    # A fresh pool, the parent's left untouched: another thread of the parent (the scheduler's) may have held
+    # a connection, or the pool's lock, at the instant of the fork.
+    db.engine.dispose(close=False)
     try:
         return work(db.session, items, *args)
     finally:
