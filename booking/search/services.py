@@ -2,10 +2,11 @@
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, literal, or_, select, union_all
+from sqlalchemy import bindparam, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from booking.geo.models import Commune, epci_members
@@ -14,6 +15,7 @@ from booking.search.models import UnmetDemand
 from booking.sites.models import SITE_KINDS, Practitioner, Site, SitePractitioner, site_served_communes
 from booking.sites.professions import PROFESSIONS
 from booking.slots.models import Slot, bookable
+from notifications.sqltypes import UtcDateTime
 
 UNMET_DEMAND_DAYS = 30
 FAR_SITES_SHOWN = 10
@@ -73,43 +75,14 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
             return SearchResult(None, exact or matches, [], False, typed=query.strip() if misspelt else None)
         # Demand is counted for a commune the person named exactly (or picked), not for a guess from a typo.
         chosen = commune.search_name == _key(query) or query.strip() in {p.code for p in commune.postal_codes}
-    epcis = select(epci_members.c.epci_siren).where(epci_members.c.commune_insee == commune.insee)
-    epci_communes = select(epci_members.c.commune_insee).where(epci_members.c.epci_siren.in_(epcis))
-    # Every candidate site with its tier (0: in the commune, 1: serving it or its EPCI, 2: elsewhere in the
-    # département), in one UNION ALL of small id lists: an OR across them made PostgreSQL read every commune of
-    # France. Flat, because SQLite takes no UNION nested in another.
-    tiers = union_all(
-        select(Site.id.label("site_id"), literal(0).label("tier")).where(Site.commune_insee == commune.insee),
-        select(Site.id, literal(1)).where(Site.operator_commune_insee == commune.insee),
-        select(site_served_communes.c.site_id, literal(1)).where(site_served_communes.c.commune_insee == commune.insee),
-        select(site_served_communes.c.site_id, literal(1)).where(site_served_communes.c.commune_insee.in_(
-            epci_communes)),
-        select(Site.id, literal(1)).where(Site.operator_epci_siren.in_(epcis)),
-        select(Site.id, literal(2)).join(Commune, Site.commune_insee == Commune.insee).where(
-            Commune.departement_code == commune.departement_code),
-    ).subquery()
-    tier_of = dict(session.execute(select(tiers.c.site_id, func.min(tiers.c.tier)).group_by(tiers.c.site_id)).all())
-    candidate_ids = list(tier_of)
-    # Only the practitioners the person looks for, and only the sites where one of them (or, without a
-    # profession, a drop-in permanence) receives: a département holds dozens of sites and hundreds of links.
-    wanted_links = (select(SitePractitioner.site_id, Practitioner)
-                    .join(Practitioner, SitePractitioner.practitioner_id == Practitioner.id)
-                    .where(SitePractitioner.site_id.in_(candidate_ids), SitePractitioner.status == "accepted")
-                    .order_by(Practitioner.id))
-    if profession:
-        wanted_links = wanted_links.where(Practitioner.profession == profession)
+    tier_of = dict(session.execute(_TIERS, {"insee": commune.insee, "departement": commune.departement_code}).all())
     practitioners_at: dict[int, list[Practitioner]] = {}
-    for site_id, practitioner in session.execute(wanted_links):
+    for site_id, practitioner in session.execute(_wanted_links(bool(profession)),
+                                                 {"site_ids": list(tier_of), "profession": profession}):
         practitioners_at.setdefault(site_id, []).append(practitioner)
-    with_practitioners = Site.id.in_(list(practitioners_at))
-    shown = with_practitioners if profession else or_(with_practitioners, Site.drop_in_only)
-    query_sites = select(Site).options(joinedload(Site.commune)).where(Site.id.in_(candidate_ids), shown)
-    if with_all_practitioners:
-        query_sites = query_sites.options(selectinload(Site.practitioner_links)
-                                          .selectinload(SitePractitioner.practitioner))
-    if kind:
-        query_sites = query_sites.where(Site.kind == kind)
-    sites = list(session.scalars(query_sites))
+    sites = list(session.scalars(_sites_shown(bool(profession), bool(kind), with_all_practitioners),
+                                 {"site_ids": list(tier_of), "with_practitioners": list(practitioners_at),
+                                  "kind": kind}))
     start = max(now, datetime.combine(from_day, time(), tzinfo=ZoneInfo("Europe/Paris"))) if from_day else now
     wanted = sorted({p.id for site in sites for p in practitioners_at.get(site.id, ())})
     nexts = _next_slots(session, [s.id for s in sites], wanted, start, now)
@@ -135,6 +108,56 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
                         more_elsewhere=more_elsewhere)
 
 
+def _tiers():
+    """Every candidate site with its tier (0: in the commune, 1: serving it or its EPCI, 2: elsewhere in the
+    département), in one UNION ALL of small id lists: an OR across them made PostgreSQL read every commune of
+    France. Flat, because SQLite takes no UNION nested in another."""
+    insee = bindparam("insee")
+    epcis = select(epci_members.c.epci_siren).where(epci_members.c.commune_insee == insee)
+    epci_communes = select(epci_members.c.commune_insee).where(epci_members.c.epci_siren.in_(epcis))
+    tiers = union_all(
+        select(Site.id.label("site_id"), literal(0).label("tier")).where(Site.commune_insee == insee),
+        select(Site.id, literal(1)).where(Site.operator_commune_insee == insee),
+        select(site_served_communes.c.site_id, literal(1)).where(site_served_communes.c.commune_insee == insee),
+        select(site_served_communes.c.site_id, literal(1)).where(site_served_communes.c.commune_insee.in_(
+            epci_communes)),
+        select(Site.id, literal(1)).where(Site.operator_epci_siren.in_(epcis)),
+        select(Site.id, literal(2)).join(Commune, Site.commune_insee == Commune.insee).where(
+            Commune.departement_code == bindparam("departement")),
+    ).subquery()
+    return select(tiers.c.site_id, func.min(tiers.c.tier)).group_by(tiers.c.site_id)
+
+
+# The search's statements are built once, with their values bound at each search: building them cost more
+# than PostgreSQL took to run them.
+_TIERS = _tiers()
+
+
+@cache
+def _wanted_links(of_profession: bool):
+    """Only the practitioners the person looks for, at the candidate sites: a département holds dozens of sites
+    and hundreds of links."""
+    links = (select(SitePractitioner.site_id, Practitioner)
+             .join(Practitioner, SitePractitioner.practitioner_id == Practitioner.id)
+             .where(SitePractitioner.site_id.in_(bindparam("site_ids", expanding=True)),
+                    SitePractitioner.status == "accepted")
+             .order_by(Practitioner.id))
+    return links.where(Practitioner.profession == bindparam("profession")) if of_profession else links
+
+
+@cache
+def _sites_shown(of_profession: bool, of_kind: bool, with_all_practitioners: bool):
+    """The candidate sites where one of the practitioners looked for receives (without a profession, also the
+    drop-in permanences), each with its commune."""
+    with_practitioners = Site.id.in_(bindparam("with_practitioners", expanding=True))
+    shown = with_practitioners if of_profession else or_(with_practitioners, Site.drop_in_only)
+    query = (select(Site).options(joinedload(Site.commune))
+             .where(Site.id.in_(bindparam("site_ids", expanding=True)), shown))
+    if with_all_practitioners:
+        query = query.options(selectinload(Site.practitioner_links).selectinload(SitePractitioner.practitioner))
+    return query.where(Site.kind == bindparam("kind")) if of_kind else query
+
+
 def _key(text: str) -> str:
     from booking.geo.rules import search_key
 
@@ -155,14 +178,23 @@ def _next_slots(session: Session, site_ids: list[int], practitioner_ids: list[in
     """
     if not site_ids or not practitioner_ids:
         return {}
+    rows = session.execute(_NEXT_SLOTS, {"site_ids": site_ids, "practitioner_ids": practitioner_ids,
+                                         "start": start, "now": now})
+    return {(row.site_id, row.practitioner_id): NextSlot(row.id, row.starts_at) for row in rows}
+
+
+def _next_slots_statement():
+    now = bindparam("now", type_=UtcDateTime())
     first_free = (select(Slot.id).where(Slot.site_id == SitePractitioner.site_id,
                                         Slot.practitioner_id == SitePractitioner.practitioner_id,
-                                        bookable(now), Slot.starts_at >= start)
+                                        bookable(now), Slot.starts_at >= bindparam("start", type_=UtcDateTime()))
                   .order_by(Slot.starts_at).limit(1).scalar_subquery())
-    first_free_ids = select(first_free).where(SitePractitioner.site_id.in_(site_ids),
-                                              SitePractitioner.practitioner_id.in_(practitioner_ids),
-                                              SitePractitioner.status == "accepted")
+    first_free_ids = select(first_free).where(
+        SitePractitioner.site_id.in_(bindparam("site_ids", expanding=True)),
+        SitePractitioner.practitioner_id.in_(bindparam("practitioner_ids", expanding=True)),
+        SitePractitioner.status == "accepted")
     # What a result shows of a slot, as plain rows: no slot objects to build and track.
-    rows = session.execute(select(Slot.id, Slot.starts_at, Slot.site_id, Slot.practitioner_id)
-                           .where(Slot.id.in_(first_free_ids)))
-    return {(row.site_id, row.practitioner_id): NextSlot(row.id, row.starts_at) for row in rows}
+    return select(Slot.id, Slot.starts_at, Slot.site_id, Slot.practitioner_id).where(Slot.id.in_(first_free_ids))
+
+
+_NEXT_SLOTS = _next_slots_statement()

@@ -1,10 +1,11 @@
-"""The professions practitioners declare: reference data the administrator extends, read once per request."""
+"""The professions practitioners declare: reference data the administrator extends, kept a minute per process."""
 
 import re
+import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 
-from flask import g, has_app_context
+from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,24 +19,31 @@ from booking.sites.rules import SEED_PROFESSIONS
 class _Professions(Mapping):
     """code → French label of the active professions, as the database holds them.
 
-    Loaded at most once per application context (a request, a job run); outside one (module
-    import), the seed list stands in. ``forget()`` after a change.
+    Kept by each application for ``KEPT_SECONDS`` (every search page and every API check reads it, and the
+    administrator adds a profession a few times a year): the process that adds one sees it at once
+    (``forget()``), the other workers within a minute. Outside an application (module import), the seed
+    list stands in.
     """
+
+    KEPT_SECONDS = 60
 
     def _table(self) -> dict[str, str]:
         if not has_app_context():
             return SEED_PROFESSIONS
-        if "professions" not in g:
+        app = current_app._get_current_object()
+        kept = app.extensions.get("professions")
+        if kept is None or kept[0] < time.monotonic():
             from booking.extensions import db
 
             rows = db.session.execute(select(Profession.code, Profession.label).where(Profession.active)
                                       .order_by(Profession.label)).all()
-            g.professions = dict(rows) or dict(SEED_PROFESSIONS)
-        return g.professions
+            kept = (time.monotonic() + self.KEPT_SECONDS, dict(rows) or dict(SEED_PROFESSIONS))
+            app.extensions["professions"] = kept
+        return kept[1]
 
     def forget(self) -> None:
         if has_app_context():
-            g.pop("professions", None)
+            current_app.extensions.pop("professions", None)
 
     def __getitem__(self, code: str) -> str:
         return self._table()[code]

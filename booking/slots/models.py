@@ -118,37 +118,41 @@ class Slot(db.Model):
 
 # What makes a slot bookable, written once: each condition in SQL (for the queries that list free
 # slots and for the conditional update that takes a seat) beside the same condition in Python with
-# the reason a person is given when it fails. The site's own openness (booking_open, drop_in_only)
-# is asked of the site.
-def _bookability(now: datetime, hold_entry_id: int | None):
-    held_for_someone_else = or_(Slot.held_until.is_(None), Slot.held_until <= now,
-                                *([Slot.held_for_id == hold_entry_id] if hold_entry_id is not None else []))
-    return [
-        (Slot.status == "open", lambda s: s.status == "open",
-         "Ce créneau n’est plus proposé."),
-        (Slot.starts_at > now, lambda s: s.starts_at > now,
-         "Ce créneau est déjà passé."),
-        (or_(Slot.closes_at.is_(None), Slot.closes_at > now), lambda s: s.closes_at is None or now < s.closes_at,
-         "La réservation de ce créneau est close : appelez la mairie."),
-        (or_(Slot.opens_at.is_(None), Slot.opens_at <= now), lambda s: s.opens_at is None or s.opens_at <= now,
-         "Ce créneau n’est pas encore ouvert à la réservation."),
-        (Slot.booked_count < Slot.capacity, lambda s: s.booked_count < s.capacity,
-         "Ce créneau vient d’être réservé par quelqu’un d’autre."),
-        (Slot.awaiting_assistant.is_(False), lambda s: not s.awaiting_assistant,
-         "Personne n’est encore prévu pour vous accueillir ce jour-là : ce créneau ouvrira dès qu’une assistante "
-         "sera de service."),
-        (held_for_someone_else,
-         lambda s: s.held_until is None or s.held_until <= now or (hold_entry_id is not None
-                                                                   and s.held_for_id == hold_entry_id),
-         "Ce créneau est réservé quelques minutes pour une personne de la liste d’attente."),
-    ]
+# the reason a person is given when it fails. Both are functions of (now, hold_entry_id): checking a loaded
+# slot builds no SQL. The site's own openness (booking_open, drop_in_only) is asked of the site.
+_BOOKABILITY = [
+    (lambda now, hold: Slot.status == "open",
+     lambda s, now, hold: s.status == "open",
+     "Ce créneau n’est plus proposé."),
+    (lambda now, hold: Slot.starts_at > now,
+     lambda s, now, hold: s.starts_at > now,
+     "Ce créneau est déjà passé."),
+    (lambda now, hold: or_(Slot.closes_at.is_(None), Slot.closes_at > now),
+     lambda s, now, hold: s.closes_at is None or now < s.closes_at,
+     "La réservation de ce créneau est close : appelez la mairie."),
+    (lambda now, hold: or_(Slot.opens_at.is_(None), Slot.opens_at <= now),
+     lambda s, now, hold: s.opens_at is None or s.opens_at <= now,
+     "Ce créneau n’est pas encore ouvert à la réservation."),
+    (lambda now, hold: Slot.booked_count < Slot.capacity,
+     lambda s, now, hold: s.booked_count < s.capacity,
+     "Ce créneau vient d’être réservé par quelqu’un d’autre."),
+    (lambda now, hold: Slot.awaiting_assistant.is_(False),
+     lambda s, now, hold: not s.awaiting_assistant,
+     "Personne n’est encore prévu pour vous accueillir ce jour-là : ce créneau ouvrira dès qu’une assistante "
+     "sera de service."),
+    (lambda now, hold: or_(Slot.held_until.is_(None), Slot.held_until <= now,
+                           *([Slot.held_for_id == hold] if hold is not None else [])),
+     lambda s, now, hold: s.held_until is None or s.held_until <= now or (hold is not None
+                                                                          and s.held_for_id == hold),
+     "Ce créneau est réservé quelques minutes pour une personne de la liste d’attente."),
+]
 
 
 def bookable(now: datetime, hold_entry_id: int | None = None):
     """SQL condition: a slot that can be booked at ``now`` (by the holder of ``hold_entry_id``'s offer, if given)."""
-    return and_(*(condition for condition, _, _ in _bookability(now, hold_entry_id)))
+    return and_(*(condition(now, hold_entry_id) for condition, _, _ in _BOOKABILITY))
 
 
 def why_not_bookable(slot: Slot, now: datetime, hold_entry_id: int | None = None) -> str | None:
     """The same rule on a loaded slot: why it cannot be booked at ``now``, in French, or None when it can."""
-    return next((reason for _, holds, reason in _bookability(now, hold_entry_id) if not holds(slot)), None)
+    return next((reason for _, holds, reason in _BOOKABILITY if not holds(slot, now, hold_entry_id)), None)
