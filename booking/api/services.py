@@ -3,7 +3,7 @@
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from booking.api.models import ApiToken
@@ -41,12 +41,16 @@ def revoke_tokens(session: Session, email: str, now: datetime) -> int:
     return len(tokens)
 
 
+# Built once: every API call reads its token (building the statement cost more than running it).
+_TOKEN_WITH_USER = (select(ApiToken).options(joinedload(ApiToken.user))
+                    .where(ApiToken.token_hash == bindparam("token_hash")))
+
+
 def user_for_token(session: Session, token: str, now: datetime) -> tuple[User | None, bool]:
     """Return the active user of a live token (or None) and whether its last use was just recorded (flushed)."""
     if not token.startswith(PREFIX):
         return None, False
-    row = session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
-                         .where(ApiToken.token_hash == token_hash(token)))
+    row = session.scalar(_TOKEN_WITH_USER, {"token_hash": token_hash(token)})
     if row is None or row.revoked_at is not None or not row.user.active:
         return None, False
     # Recorded to the minute at most: a write per request would cost a commit on every API call.

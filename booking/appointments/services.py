@@ -57,13 +57,13 @@ def _forget_loaded_slot(session: Session, slot_id: int) -> None:
         session.expire(loaded)
 
 
-def _future_bookings(patient_id: int, profession: str, now: datetime, ignore_appointment_id: int | None = None):
+def _future_bookings(patient_id, profession, now, ignore_appointment_id=0):
     """SQL: how many upcoming appointments the patient holds with practitioners of this profession."""
     booked_slot = aliased(Slot)
     return (select(func.count(Appointment.id)).join(booked_slot, Appointment.slot_id == booked_slot.id)
             .join(Practitioner, booked_slot.practitioner_id == Practitioner.id)
             .where(Appointment.patient_id == patient_id, Appointment.status == "booked", booked_slot.starts_at > now,
-                   Practitioner.profession == profession, Appointment.id != (ignore_appointment_id or 0))
+                   Practitioner.profession == profession, Appointment.id != ignore_appointment_id)
             .scalar_subquery())
 
 
@@ -125,13 +125,24 @@ def _seat_statement(held: bool, for_patient: bool, limited: bool):
 
 def _why_refused(session: Session, slot_id: int, patient: Patient, now: datetime, limit: Limit | None) -> Conflict:
     """After a refused update (rare): which rule refused it, in words."""
-    if session.scalar(select(_on_slot(slot_id, patient.id))):
+    if session.scalar(_ON_SLOT, {"slot_id": slot_id, "patient_id": patient.id}):
         return Conflict("Ce patient a déjà un rendez-vous sur ce créneau.")
     if limit is not None:
-        held = session.scalar(select(_future_bookings(patient.id, limit.profession, now)))
+        held = _held(session, patient.id, limit.profession, now)
         if held >= limit.most:
             return _limit_reached(patient, held, limit.most)
     return SlotUnavailable()
+
+
+_ON_SLOT = select(_on_slot(bindparam("slot_id"), bindparam("patient_id")))
+_HELD = select(_future_bookings(bindparam("patient_id"), bindparam("profession"),
+                                bindparam("now", type_=UtcDateTime()), bindparam("ignore")))
+
+
+def _held(session: Session, patient_id: int, profession: str, now: datetime, ignore_appointment_id: int = 0) -> int:
+    """How many upcoming appointments the patient holds with practitioners of this profession."""
+    return session.scalar(_HELD, {"patient_id": patient_id, "profession": profession, "now": now,
+                                  "ignore": ignore_appointment_id})
 
 
 def _limit_reached(patient: Patient, held: int, most: int) -> BookingLimitReached:
@@ -206,10 +217,14 @@ def _check_bookable(session: Session, slot: Slot, patient: Patient, now: datetim
         raise SlotUnavailable(refused)
     if ignore_appointment_id is None:
         return  # a new booking: its conditional update applies the limit (book_slot's ``limit``)
-    held = session.scalar(select(_future_bookings(patient.id, slot.practitioner.profession, now,
-                                                  ignore_appointment_id)))
+    held = _held(session, patient.id, slot.practitioner.profession, now, ignore_appointment_id)
     if held >= site.max_future_bookings:
         raise _limit_reached(patient, held, site.max_future_bookings)
+
+
+# The slot with what a booking reads of it (its site and commune, its practitioner), in one query built once.
+_SLOT_TO_BOOK = (select(Slot).where(Slot.id == bindparam("slot_id"))
+                 .options(joinedload(Slot.site).joinedload(Site.commune), joinedload(Slot.practitioner)))
 
 
 @dataclass
@@ -223,9 +238,7 @@ def book(session: Session, actor: User, *, slot_id: int, patient_id: int, now: d
          hold_entry_id: int | None = None) -> Booked:
     """Book a slot for a patient on behalf of ``actor`` (a resident, an agent, an admin)."""
     patient = fetch(session, Patient, patient_id, "Patient introuvable.", actor, Action.BOOK)
-    # The slot with what the booking reads of it (its site and commune, its practitioner), in one query.
-    slot = session.scalar(select(Slot).where(Slot.id == slot_id).options(
-        joinedload(Slot.site).joinedload(Site.commune), joinedload(Slot.practitioner)))
+    slot = session.scalar(_SLOT_TO_BOOK, {"slot_id": slot_id})
     if slot is None:
         raise NotFound("Créneau introuvable.")
     if is_resident(actor):

@@ -1,13 +1,10 @@
 """Forms of the public search."""
 
-from wtforms import (
-    SelectField,
-    StringField,
-)
+from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from booking.formatting import SITE_KIND_LABELS
-from booking.forms import BaseForm, FrenchDateField, options
+from booking.forms import BaseForm, FrenchDateField, SelectField, options
 from booking.sites.professions import profession_choices
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from booking.database import one_of
 from booking.geo.models import Commune, epci_members
 from booking.geo.services import find_communes
 from booking.search.models import UnmetDemand
@@ -76,11 +77,12 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
         # Demand is counted for a commune the person named exactly (or picked), not for a guess from a typo.
         chosen = commune.search_name == _key(query) or query.strip() in {p.code for p in commune.postal_codes}
     tier_of = dict(session.execute(_TIERS, {"insee": commune.insee, "departement": commune.departement_code}).all())
+    dialect = session.get_bind().dialect.name
     practitioners_at: dict[int, list[Practitioner]] = {}
-    for site_id, practitioner in session.execute(_wanted_links(bool(profession)),
+    for site_id, practitioner in session.execute(_wanted_links(bool(profession), dialect),
                                                  {"site_ids": list(tier_of), "profession": profession}):
         practitioners_at.setdefault(site_id, []).append(practitioner)
-    sites = list(session.scalars(_sites_shown(bool(profession), bool(kind), with_all_practitioners),
+    sites = list(session.scalars(_sites_shown(bool(profession), bool(kind), with_all_practitioners, dialect),
                                  {"site_ids": list(tier_of), "with_practitioners": list(practitioners_at),
                                   "kind": kind}))
     start = max(now, datetime.combine(from_day, time(), tzinfo=ZoneInfo("Europe/Paris"))) if from_day else now
@@ -134,25 +136,25 @@ _TIERS = _tiers()
 
 
 @cache
-def _wanted_links(of_profession: bool):
+def _wanted_links(of_profession: bool, dialect: str):
     """Only the practitioners the person looks for, at the candidate sites: a département holds dozens of sites
     and hundreds of links."""
     links = (select(SitePractitioner.site_id, Practitioner)
              .join(Practitioner, SitePractitioner.practitioner_id == Practitioner.id)
-             .where(SitePractitioner.site_id.in_(bindparam("site_ids", expanding=True)),
+             .where(one_of(SitePractitioner.site_id, "site_ids", dialect),
                     SitePractitioner.status == "accepted")
              .order_by(Practitioner.id))
     return links.where(Practitioner.profession == bindparam("profession")) if of_profession else links
 
 
 @cache
-def _sites_shown(of_profession: bool, of_kind: bool, with_all_practitioners: bool):
+def _sites_shown(of_profession: bool, of_kind: bool, with_all_practitioners: bool, dialect: str):
     """The candidate sites where one of the practitioners looked for receives (without a profession, also the
     drop-in permanences), each with its commune."""
-    with_practitioners = Site.id.in_(bindparam("with_practitioners", expanding=True))
+    with_practitioners = one_of(Site.id, "with_practitioners", dialect)
     shown = with_practitioners if of_profession else or_(with_practitioners, Site.drop_in_only)
     query = (select(Site).options(joinedload(Site.commune))
-             .where(Site.id.in_(bindparam("site_ids", expanding=True)), shown))
+             .where(one_of(Site.id, "site_ids", dialect), shown))
     if with_all_practitioners:
         query = query.options(selectinload(Site.practitioner_links).selectinload(SitePractitioner.practitioner))
     return query.where(Site.kind == bindparam("kind")) if of_kind else query
@@ -178,23 +180,23 @@ def _next_slots(session: Session, site_ids: list[int], practitioner_ids: list[in
     """
     if not site_ids or not practitioner_ids:
         return {}
-    rows = session.execute(_NEXT_SLOTS, {"site_ids": site_ids, "practitioner_ids": practitioner_ids,
-                                         "start": start, "now": now})
+    statement = _next_slots_statement(session.get_bind().dialect.name)
+    rows = session.execute(statement, {"site_ids": site_ids, "practitioner_ids": practitioner_ids, "start": start,
+                                       "now": now})
     return {(row.site_id, row.practitioner_id): NextSlot(row.id, row.starts_at) for row in rows}
 
 
-def _next_slots_statement():
+@cache
+def _next_slots_statement(dialect: str):
     now = bindparam("now", type_=UtcDateTime())
     first_free = (select(Slot.id).where(Slot.site_id == SitePractitioner.site_id,
                                         Slot.practitioner_id == SitePractitioner.practitioner_id,
                                         bookable(now), Slot.starts_at >= bindparam("start", type_=UtcDateTime()))
                   .order_by(Slot.starts_at).limit(1).scalar_subquery())
     first_free_ids = select(first_free).where(
-        SitePractitioner.site_id.in_(bindparam("site_ids", expanding=True)),
-        SitePractitioner.practitioner_id.in_(bindparam("practitioner_ids", expanding=True)),
+        one_of(SitePractitioner.site_id, "site_ids", dialect),
+        one_of(SitePractitioner.practitioner_id, "practitioner_ids", dialect),
         SitePractitioner.status == "accepted")
     # What a result shows of a slot, as plain rows: no slot objects to build and track.
     return select(Slot.id, Slot.starts_at, Slot.site_id, Slot.practitioner_id).where(Slot.id.in_(first_free_ids))
 
-
-_NEXT_SLOTS = _next_slots_statement()
