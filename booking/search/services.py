@@ -78,29 +78,41 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
         chosen = commune.search_name == _key(query) or query.strip() in {p.code for p in commune.postal_codes}
     tier_of = dict(session.execute(_TIERS, {"insee": commune.insee, "departement": commune.departement_code}).all())
     dialect = session.get_bind().dialect.name
-    practitioners_at: dict[int, list[Practitioner]] = {}
-    for site_id, practitioner in session.execute(_wanted_links(bool(profession), dialect),
-                                                 {"site_ids": list(tier_of), "profession": profession}):
-        practitioners_at.setdefault(site_id, []).append(practitioner)
-    sites = list(session.scalars(_sites_shown(bool(profession), bool(kind), with_all_practitioners, dialect),
-                                 {"site_ids": list(tier_of), "with_practitioners": list(practitioners_at),
-                                  "kind": kind}))
+    practitioner_ids_at: dict[int, list[int]] = {}
+    for site_id, practitioner_id in session.execute(_wanted_links(bool(profession), dialect),
+                                                    {"site_ids": list(tier_of), "profession": profession}):
+        practitioner_ids_at.setdefault(site_id, []).append(practitioner_id)
+    # The candidates as plain rows (id, name): the sites and practitioners a page shows are loaded as objects
+    # once they are known, not the département's dozens of sites and their practitioners.
+    candidates = session.execute(_candidate_sites(bool(profession), bool(kind), dialect),
+                                 {"site_ids": list(tier_of), "with_practitioners": list(practitioner_ids_at),
+                                  "kind": kind}).all()
     start = max(now, datetime.combine(from_day, time(), tzinfo=ZoneInfo("Europe/Paris"))) if from_day else now
-    wanted = sorted({p.id for site in sites for p in practitioners_at.get(site.id, ())})
-    nexts = _next_slots(session, [s.id for s in sites], wanted, start, now)
-    results = []
-    for site in sites:
-        results.append(SiteResult(site, tier_of[site.id], [(practitioner, nexts.get((site.id, practitioner.id)))
-                                               for practitioner in practitioners_at.get(site.id, ())]))
-    results.sort(key=lambda r: (r.tier, _first_start(r), r.site.name))
+    wanted = sorted({p for row in candidates for p in practitioner_ids_at.get(row.id, ())})
+    nexts = _next_slots(session, [row.id for row in candidates], wanted, start, now)
+    never = datetime.max.replace(tzinfo=ZoneInfo("UTC"))
+
+    def first_start(site_id: int) -> datetime:
+        starts = [nexts[site_id, p].starts_at for p in practitioner_ids_at.get(site_id, ()) if (site_id, p) in nexts]
+        return min(starts, default=never)
+
+    candidates.sort(key=lambda row: (tier_of[row.id], first_start(row.id), row.name))
     horizon = now + timedelta(days=UNMET_DEMAND_DAYS)
-    found = any(slot is not None and slot.starts_at <= horizon for r in results for _, slot in r.practitioners)
+    found = any(first_start(row.id) <= horizon for row in candidates)
     more_elsewhere = 0
-    elsewhere = [r for r in results if r.tier == 2]
+    elsewhere = [row for row in candidates if tier_of[row.id] == 2]
     if not all_sites and len(elsewhere) > FAR_SITES_SHOWN:
         # The rest of the département after the ten soonest: on demand, not in a page of fifty cards.
         more_elsewhere = len(elsewhere) - FAR_SITES_SHOWN
-        results = [r for r in results if r.tier < 2] + elsewhere[:FAR_SITES_SHOWN]
+        candidates = [row for row in candidates if tier_of[row.id] < 2] + elsewhere[:FAR_SITES_SHOWN]
+    shown_ids = [row.id for row in candidates]
+    sites = {site.id: site for site in session.scalars(_sites_by_id(with_all_practitioners, dialect),
+                                                       {"site_ids": shown_ids})}
+    practitioners = {p.id: p for p in session.scalars(_practitioners_by_id(dialect), {"ids": sorted(
+        {p for site_id in shown_ids for p in practitioner_ids_at.get(site_id, ())})})}
+    results = [SiteResult(sites[site_id], tier_of[site_id],
+                          [(practitioners[p], nexts.get((site_id, p))) for p in practitioner_ids_at.get(site_id, ())])
+               for site_id in shown_ids]
     if not found and record_demand and chosen:
         # Anonymous by construction: which commune, which profession, which day — nobody's name.
         session.add(UnmetDemand(commune_insee=commune.insee, profession=profession, site_kind=kind,
@@ -137,38 +149,44 @@ _TIERS = _tiers()
 
 @cache
 def _wanted_links(of_profession: bool, dialect: str):
-    """Only the practitioners the person looks for, at the candidate sites: a département holds dozens of sites
-    and hundreds of links."""
-    links = (select(SitePractitioner.site_id, Practitioner)
-             .join(Practitioner, SitePractitioner.practitioner_id == Practitioner.id)
-             .where(one_of(SitePractitioner.site_id, "site_ids", dialect),
-                    SitePractitioner.status == "accepted")
-             .order_by(Practitioner.id))
-    return links.where(Practitioner.profession == bindparam("profession")) if of_profession else links
+    """(site, practitioner) of the practitioners the person looks for at the candidate sites: a département holds
+    dozens of sites and hundreds of links."""
+    links = (select(SitePractitioner.site_id, SitePractitioner.practitioner_id)
+             .where(one_of(SitePractitioner.site_id, "site_ids", dialect), SitePractitioner.status == "accepted")
+             .order_by(SitePractitioner.practitioner_id))
+    if not of_profession:
+        return links
+    return (links.join(Practitioner, SitePractitioner.practitioner_id == Practitioner.id)
+            .where(Practitioner.profession == bindparam("profession")))
 
 
 @cache
-def _sites_shown(of_profession: bool, of_kind: bool, with_all_practitioners: bool, dialect: str):
+def _candidate_sites(of_profession: bool, of_kind: bool, dialect: str):
     """The candidate sites where one of the practitioners looked for receives (without a profession, also the
-    drop-in permanences), each with its commune."""
+    drop-in permanences)."""
     with_practitioners = one_of(Site.id, "with_practitioners", dialect)
     shown = with_practitioners if of_profession else or_(with_practitioners, Site.drop_in_only)
-    query = (select(Site).options(joinedload(Site.commune))
-             .where(one_of(Site.id, "site_ids", dialect), shown))
+    query = select(Site.id, Site.name).where(one_of(Site.id, "site_ids", dialect), shown)
+    return query.where(Site.kind == bindparam("kind")) if of_kind else query
+
+
+@cache
+def _sites_by_id(with_all_practitioners: bool, dialect: str):
+    query = select(Site).options(joinedload(Site.commune)).where(one_of(Site.id, "site_ids", dialect))
     if with_all_practitioners:
         query = query.options(selectinload(Site.practitioner_links).selectinload(SitePractitioner.practitioner))
-    return query.where(Site.kind == bindparam("kind")) if of_kind else query
+    return query
+
+
+@cache
+def _practitioners_by_id(dialect: str):
+    return select(Practitioner).where(one_of(Practitioner.id, "ids", dialect))
 
 
 def _key(text: str) -> str:
     from booking.geo.rules import search_key
 
     return search_key(text or "")
-
-
-def _first_start(result: SiteResult) -> datetime:
-    starts = [slot.starts_at for _, slot in result.practitioners if slot is not None]
-    return min(starts) if starts else datetime.max.replace(tzinfo=ZoneInfo("UTC"))
 
 
 def _next_slots(session: Session, site_ids: list[int], practitioner_ids: list[int], start: datetime,
