@@ -1,0 +1,22 @@
+import wtforms
+from werkzeug.datastructures import MultiDict
+from wtforms.fields.choices import SelectChoice
+
+from booking.forms import SelectField, options
+
+
+class _Form(wtforms.Form):
+    profession = SelectField("Profession", choices=options([("", "Tous"), ("a&b", "Sage-femme <libérale>"),
+                                                            ("infirmier", "Infirmier")]))
+    special = SelectField("Particulier", choices=[SelectChoice("x", "X", render_kw={"disabled": True}),
+                                                  SelectChoice("y", "Y")])
+
+
+def test_the_select_writes_the_same_options_as_wtforms():
+    form = _Form(MultiDict({"profession": "infirmier", "special": "y"}))
+    ours = str(form.profession(**{"aria-describedby": "aide"})), str(form.special())
+    form.profession.widget = form.special.widget = wtforms.widgets.Select()
+    assert ours == (str(form.profession(**{"aria-describedby": "aide"})), str(form.special()))
+    assert '<option selected value="infirmier">Infirmier</option>' in ours[0]
+    assert '<option value="a&amp;b">Sage-femme &lt;libérale&gt;</option>' in ours[0]
+    assert "disabled" in ours[1]
