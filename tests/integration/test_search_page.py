@@ -62,3 +62,35 @@ def test_the_next_free_slot_skips_booked_and_closed_ones(session, world):
     result = search(session, "", NOW, profession="medecin_generaliste", commune_insee=builders.COMMUNE_A)
     shown = next(item for item in result.sites if item.site.id == site.id)
     assert [(p.id, slot.id) for p, slot in shown.practitioners] == [(practitioner.id, free.id)]
+
+
+def test_a_département_without_any_site_gives_an_empty_page_and_counts_the_demand(client, session, world):
+    from sqlalchemy import select
+
+    from booking.search.models import UnmetDemand
+
+    result = search(session, "", NOW, profession="medecin_generaliste", commune_insee="13055")
+    assert (result.commune.name, result.sites, result.total, result.found_free_slot) == ("Marseille", [], 0, False)
+    assert session.scalars(select(UnmetDemand.commune_insee)).all() == ["13055"]
+    without_profession = search(session, "", NOW, commune_insee="13055", record_demand=False)
+    assert without_profession.sites == [] and not without_profession.found_free_slot
+
+
+def test_a_booking_is_never_shown_free_once_committed(session, world):
+    from booking.appointments.services import book
+
+    site = builders.make_site(session, builders.COMMUNE_A, name="Maison de santé")
+    practitioner = builders.make_practitioner(session, [site])
+    first = builders.make_slot(session, practitioner, site, NOW + timedelta(days=1))
+    second = builders.make_slot(session, practitioner, site, NOW + timedelta(days=2))
+    session.commit()
+
+    def next_free():
+        result = search(session, "", NOW, profession="medecin_generaliste", commune_insee=builders.COMMUNE_A)
+        session.commit()
+        return next(slot.id for item in result.sites if item.site.id == site.id for _, slot in item.practitioners)
+
+    assert next_free() == first.id
+    book(session, world.agent_a, slot_id=first.id, patient_id=world.patient_a.id, now=NOW, consent=True)
+    session.commit()
+    assert next_free() == second.id
