@@ -246,9 +246,13 @@ class Bench:
                 "SELECT id FROM slots WHERE status = 'open' AND booked_count = 0 AND opens_at <= :now "
                 "AND closes_at > :later ORDER BY md5(id::text) LIMIT 30000"),
                 {"now": now, "later": now + timedelta(hours=1)}).scalars().all()
+            # The bench's own patients who hold no upcoming appointment: earlier runs' bookings would otherwise
+            # make the per-profession limit refuse more of each run's bookings than the last.
             patients = connection.execute(sa.text(
-                "SELECT id FROM patients WHERE id > (SELECT min(id) FROM patients) + :regular ORDER BY id"),
-                {"regular": self.scale.patients}).scalars().all()
+                "SELECT p.id FROM patients p WHERE p.id > (SELECT min(id) FROM patients) + :regular "
+                "AND NOT EXISTS (SELECT 1 FROM appointments a JOIN slots s ON s.id = a.slot_id "
+                "WHERE a.patient_id = p.id AND a.status = 'booked' AND s.starts_at > :now) ORDER BY p.id"),
+                {"regular": self.scale.patients, "now": now}).scalars().all()
         return {"searches": searches, "sites": sites, "free": free, "patients": patients}
 
     # --- scenarios ---------------------------------------------------------------------------------------
@@ -322,6 +326,9 @@ class Bench:
                                   "p95 < 50 ms", result["p95"] < 50 and result["others"] == 0))
 
             free, patients = targets["free"], targets["patients"]
+            if len(patients) < 2:
+                raise SystemExit("Les patients réservés au banc ont tous un rendez-vous à venir : régénérez la base "
+                                 "(python -m bench.generate).")
             contended, free = free[:10], free[10:]
             half = len(patients) // 2
             spread_script = (LUA_COMMON + f"token = {json.dumps(token)}\nslots = {_lua_list(free)}\n"
