@@ -89,16 +89,13 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
                                   "kind": kind}).all()
     start = max(now, datetime.combine(from_day, time(), tzinfo=ZoneInfo("Europe/Paris"))) if from_day else now
     wanted = sorted({p for row in candidates for p in practitioner_ids_at.get(row.id, ())})
-    nexts = _next_slots(session, [row.id for row in candidates], wanted, start, now)
+    nexts = _next_slots(session, dialect, [row.id for row in candidates], wanted, start, now)
     never = datetime.max.replace(tzinfo=ZoneInfo("UTC"))
-
-    def first_start(site_id: int) -> datetime:
-        starts = [nexts[site_id, p].starts_at for p in practitioner_ids_at.get(site_id, ()) if (site_id, p) in nexts]
-        return min(starts, default=never)
-
-    candidates.sort(key=lambda row: (tier_of[row.id], first_start(row.id), row.name))
+    soonest = {row.id: min((nexts[row.id, p].starts_at for p in practitioner_ids_at.get(row.id, ())
+                            if (row.id, p) in nexts), default=never) for row in candidates}
+    candidates.sort(key=lambda row: (tier_of[row.id], soonest[row.id], row.name))
     horizon = now + timedelta(days=UNMET_DEMAND_DAYS)
-    found = any(first_start(row.id) <= horizon for row in candidates)
+    found = any(first <= horizon for first in soonest.values())
     more_elsewhere = 0
     elsewhere = [row for row in candidates if tier_of[row.id] == 2]
     if not all_sites and len(elsewhere) > FAR_SITES_SHOWN:
@@ -189,7 +186,7 @@ def _key(text: str) -> str:
     return search_key(text or "")
 
 
-def _next_slots(session: Session, site_ids: list[int], practitioner_ids: list[int], start: datetime,
+def _next_slots(session: Session, dialect: str, site_ids: list[int], practitioner_ids: list[int], start: datetime,
                 now: datetime) -> dict[tuple[int, int], NextSlot]:
     """The first bookable slot of each of these practitioners at each of these sites.
 
@@ -198,9 +195,8 @@ def _next_slots(session: Session, site_ids: list[int], practitioner_ids: list[in
     """
     if not site_ids or not practitioner_ids:
         return {}
-    statement = _next_slots_statement(session.get_bind().dialect.name)
-    rows = session.execute(statement, {"site_ids": site_ids, "practitioner_ids": practitioner_ids, "start": start,
-                                       "now": now})
+    rows = session.execute(_next_slots_statement(dialect), {"site_ids": site_ids, "practitioner_ids": practitioner_ids,
+                                                            "start": start, "now": now})
     return {(row.site_id, row.practitioner_id): NextSlot(row.id, row.starts_at) for row in rows}
 
 

@@ -30,15 +30,14 @@ class _Professions(Mapping):
     def _table(self) -> dict[str, str]:
         if not has_app_context():
             return SEED_PROFESSIONS
-        app = current_app._get_current_object()
-        kept = app.extensions.get("professions")
+        kept = current_app.extensions.get("professions")
         if kept is None or kept[0] < time.monotonic():
             from booking.extensions import db
 
             rows = db.session.execute(select(Profession.code, Profession.label).where(Profession.active)
                                       .order_by(Profession.label)).all()
             kept = (time.monotonic() + self.KEPT_SECONDS, dict(rows) or dict(SEED_PROFESSIONS))
-            app.extensions["professions"] = kept
+            current_app.extensions["professions"] = kept
         return kept[1]
 
     def forget(self) -> None:
