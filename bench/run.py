@@ -222,6 +222,24 @@ class Bench:
 
         return create_app({"SQLALCHEMY_DATABASE_URI": self.url, "SMS_BACKEND": "log", "MAIL_BACKEND": "log"})
 
+    def undo_earlier_runs(self) -> int:
+        """Take back what earlier runs on this base booked (their appointments, messages, audit events and seats):
+        a reused base then starts every run as generated, with its pool of free patients and slots whole."""
+        with self.engine.begin() as connection:
+            connection.execute(sa.text(
+                "CREATE TEMP TABLE bench_gone ON COMMIT DROP AS SELECT a.id, a.slot_id, a.status FROM appointments a "
+                "JOIN users u ON u.id = a.booked_by_id WHERE u.email = :admin"), {"admin": ADMIN_EMAIL})
+            connection.execute(sa.text(
+                "DELETE FROM notifications WHERE group_key IN (SELECT 'appointment:' || id FROM bench_gone)"))
+            connection.execute(sa.text(
+                "DELETE FROM audit_events WHERE action LIKE 'appointment.%' "
+                "AND user_id = (SELECT id FROM users WHERE email = :admin)"), {"admin": ADMIN_EMAIL})
+            connection.execute(sa.text(
+                "UPDATE slots s SET booked_count = s.booked_count - g.seats FROM (SELECT slot_id, count(*) AS seats "
+                "FROM bench_gone WHERE status <> 'cancelled' GROUP BY slot_id) g WHERE s.id = g.slot_id"))
+            return connection.execute(sa.text("DELETE FROM appointments WHERE id IN (SELECT id FROM bench_gone)")
+                                      ).rowcount
+
     def token(self) -> str:
         from booking.api.services import create_token
         from booking.database import unit_of_work
@@ -528,6 +546,8 @@ def main(argv=None) -> None:
         generate(SCALES[args.scale], bench.url, datetime.now(timezone.utc).date())
     logging.getLogger("booking").setLevel(logging.WARNING)
     world = bench.world()
+    if args.reuse:
+        _say(f"Réservations des passages précédents retirées : {bench.undo_earlier_runs()}")
     _say("Plafonds…")
     flask_ceiling, db_ceiling = bench.ceilings()
     targets, token = bench.targets(), bench.token()
