@@ -143,18 +143,25 @@ def _wait_for(port: int, seconds: float = 60) -> None:
 
 
 class Gunicorn:
-    """gunicorn with one worker per core, each with a few threads, on 127.0.0.1."""
+    """gunicorn with one worker per core, each with a few threads, on 127.0.0.1; ready once every worker has
+    loaded the app."""
 
     def __init__(self, target: str, env: dict):
         self.port = _free_port()
+        self.ready = tempfile.TemporaryDirectory(prefix="bench-ready-")
         self.process = subprocess.Popen(
             [str(Path(PYTHON).parent / "gunicorn"), "--workers", str(CORES), "--threads", str(THREADS_PER_WORKER),
              "--worker-class", "gthread", "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning",
              # A connection per request, as behind a reverse proxy: wrk keeps its connections open, and the
              # worker that accepts them first would serve them all while the other core idles.
-             "--keep-alive", "0", "--backlog", "2048", target],
-            env=env, cwd=ROOT)
+             "--keep-alive", "0", "--backlog", "2048", "--config", "python:bench.gunicorn_ready", target],
+            env=dict(env, BENCH_READY_DIR=self.ready.name), cwd=ROOT)
         _wait_for(self.port)
+        deadline = time.monotonic() + 120
+        while len(os.listdir(self.ready.name)) < CORES:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("gunicorn's workers did not start")
+            time.sleep(0.1)
         self.url = f"http://127.0.0.1:{self.port}"
 
     def worker_peak_memory_mib(self) -> float:
@@ -169,6 +176,7 @@ class Gunicorn:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=30)
+        self.ready.cleanup()
 
 
 def wrk(url: str, script: str, seconds: int, connections: int, args: tuple = (), warm_up: bool = False) -> dict:
