@@ -61,8 +61,7 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
     """
     profession = profession if profession in PROFESSIONS else None
     kind = kind if kind in SITE_KINDS else None
-    # The département is named in the page's heading: read with the commune.
-    commune = session.get(Commune, commune_insee, options=[joinedload(Commune.departement)]) if commune_insee else None
+    commune = session.scalar(_COMMUNE, {"insee": commune_insee}) if commune_insee else None
     chosen, misspelt = commune is not None, False
     if commune is None:
         matches, misspelt = find_communes(session, query, limit=8)
@@ -142,6 +141,8 @@ def _tiers():
 # The search's statements are built once, with their values bound at each search: building them cost more
 # than PostgreSQL took to run them.
 _TIERS = _tiers()
+# The département is named in the page's heading: read with the commune.
+_COMMUNE = select(Commune).options(joinedload(Commune.departement)).where(Commune.insee == bindparam("insee"))
 
 
 @cache
