@@ -6,7 +6,7 @@ from functools import cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, literal, or_, select, union_all
+from sqlalchemy import bindparam, func, literal, select, union_all
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from booking.database import one_of
@@ -75,17 +75,18 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
             return SearchResult(None, exact or matches, [], False, typed=query.strip() if misspelt else None)
         # Demand is counted for a commune the person named exactly (or picked), not for a guess from a typo.
         chosen = commune.search_name == _key(query) or query.strip() in {p.code for p in commune.postal_codes}
-    tier_of = dict(session.execute(_TIERS, {"insee": commune.insee, "departement": commune.departement_code}).all())
+    tiers = session.execute(_TIERS, {"insee": commune.insee, "departement": commune.departement_code}).all()
+    tier_of = {row.id: row.tier for row in tiers}
     dialect = session.get_bind().dialect.name
     practitioner_ids_at: dict[int, list[int]] = {}
     for site_id, practitioner_id in session.execute(_wanted_links(bool(profession), dialect),
                                                     {"site_ids": list(tier_of), "profession": profession}):
         practitioner_ids_at.setdefault(site_id, []).append(practitioner_id)
     # The candidates as plain rows (id, name): the sites and practitioners a page shows are loaded as objects
-    # once they are known, not the département's dozens of sites and their practitioners.
-    candidates = session.execute(_candidate_sites(bool(profession), bool(kind), dialect),
-                                 {"site_ids": list(tier_of), "with_practitioners": list(practitioner_ids_at),
-                                  "kind": kind}).all()
+    # once they are known, not the département's dozens of sites and their practitioners. Without a profession,
+    # the drop-in permanences are candidates too (nobody to book there: one comes).
+    candidates = [row for row in tiers if (row.id in practitioner_ids_at or (not profession and row.drop_in_only))
+                  and (kind is None or row.kind == kind)]
     start = max(now, datetime.combine(from_day, time(), tzinfo=ZoneInfo("Europe/Paris"))) if from_day else now
     wanted = sorted({p for row in candidates for p in practitioner_ids_at.get(row.id, ())})
     nexts = _next_slots(session, dialect, [row.id for row in candidates], wanted, start, now)
@@ -135,7 +136,9 @@ def _tiers():
         select(Site.id, literal(2)).join(Commune, Site.commune_insee == Commune.insee).where(
             Commune.departement_code == bindparam("departement")),
     ).subquery()
-    return select(tiers.c.site_id, func.min(tiers.c.tier)).group_by(tiers.c.site_id)
+    # With what decides which are candidates and their order (name, kind, drop-in): no second query for them.
+    return (select(Site.id, func.min(tiers.c.tier).label("tier"), Site.name, Site.kind, Site.drop_in_only)
+            .join(Site, Site.id == tiers.c.site_id).group_by(Site.id, Site.name, Site.kind, Site.drop_in_only))
 
 
 # The search's statements are built once, with their values bound at each search: building them cost more
@@ -156,16 +159,6 @@ def _wanted_links(of_profession: bool, dialect: str):
         return links
     return (links.join(Practitioner, SitePractitioner.practitioner_id == Practitioner.id)
             .where(Practitioner.profession == bindparam("profession")))
-
-
-@cache
-def _candidate_sites(of_profession: bool, of_kind: bool, dialect: str):
-    """The candidate sites where one of the practitioners looked for receives (without a profession, also the
-    drop-in permanences)."""
-    with_practitioners = one_of(Site.id, "with_practitioners", dialect)
-    shown = with_practitioners if of_profession else or_(with_practitioners, Site.drop_in_only)
-    query = select(Site.id, Site.name).where(one_of(Site.id, "site_ids", dialect), shown)
-    return query.where(Site.kind == bindparam("kind")) if of_kind else query
 
 
 @cache
