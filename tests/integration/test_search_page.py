@@ -74,6 +74,9 @@ def test_a_département_without_any_site_gives_an_empty_page_and_counts_the_dema
     assert session.scalars(select(UnmetDemand.commune_insee)).all() == ["13055"]
     without_profession = search(session, "", NOW, commune_insee="13055", record_demand=False)
     assert without_profession.sites == [] and not without_profession.found_free_slot
+    page = _plain(client.get("/recherche", query_string={"commune": "Marseille", "insee": "13055"}).get_data(
+        as_text=True))
+    assert "Aucun lieu de soins pour Marseille (Bouches-du-Rhône)" in page and "0 lieu" not in page
 
 
 def test_a_booking_is_never_shown_free_once_committed(session, world):
