@@ -29,6 +29,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 
 from bench.generate import ADMIN_EMAIL, ROOT, SCALES, database_url, generate
+from booking.outgoing.keys import appointment_message_sql
 
 RESULTS = ROOT / "docs" / "benchmarks"
 CORES = os.cpu_count() or 2
@@ -241,8 +242,10 @@ class Bench:
             connection.execute(sa.text(
                 "CREATE TEMP TABLE bench_gone ON COMMIT DROP AS SELECT a.id, a.slot_id, a.status FROM appointments a "
                 "JOIN users u ON u.id = a.booked_by_id WHERE u.email = :admin"), {"admin": ADMIN_EMAIL})
-            connection.execute(sa.text(
-                "DELETE FROM notifications WHERE group_key IN (SELECT 'appointment:' || id FROM bench_gone)"))
+            gone, outbox = sa.table("bench_gone", sa.column("id")), sa.table("notifications", sa.column("group_key"))
+            # The appointments' message groups, keyed as the application keys them.
+            connection.execute(sa.delete(outbox).where(outbox.c.group_key.in_(
+                sa.select(appointment_message_sql(gone.c.id)))))
             connection.execute(sa.text(
                 "DELETE FROM audit_events WHERE action LIKE 'appointment.%' "
                 "AND user_id = (SELECT id FROM users WHERE email = :admin)"), {"admin": ADMIN_EMAIL})

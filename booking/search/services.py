@@ -82,9 +82,10 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
     for site_id, practitioner_id in session.execute(_wanted_links(bool(profession), dialect),
                                                     {"site_ids": list(tier_of), "profession": profession}):
         practitioner_ids_at.setdefault(site_id, []).append(practitioner_id)
-    # The candidates as plain rows (id, name): the sites and practitioners a page shows are loaded as objects
-    # once they are known, not the département's dozens of sites and their practitioners. Without a profession,
-    # the drop-in permanences are candidates too (nobody to book there: one comes).
+    # The candidates as the tiers' plain rows (id, tier, name, kind, drop-in): the sites and practitioners a
+    # page shows are loaded as objects once they are known, not the département's dozens of sites and their
+    # practitioners. Without a profession, the drop-in permanences are candidates too (nobody to book there:
+    # one comes).
     candidates = [row for row in tiers if (row.id in practitioner_ids_at or (not profession and row.drop_in_only))
                   and (kind is None or row.kind == kind)]
     start = max(now, datetime.combine(from_day, time(), tzinfo=ZoneInfo("Europe/Paris"))) if from_day else now
