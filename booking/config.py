@@ -47,6 +47,8 @@ def from_environment(instance_path: str) -> dict:
         "STAFF_IDLE_MINUTES": int(os.environ.get("STAFF_IDLE_MINUTES", 30)),
         # The monthly reports are built by this many processes (the scheduler forks them on the 1st).
         "REPORT_PROCESSES": int(os.environ.get("REPORT_PROCESSES", 2)),
+        # Due messages are sent by this many processes when there are hundreds (PostgreSQL only).
+        "DISPATCH_PROCESSES": int(os.environ.get("DISPATCH_PROCESSES", 2)),
         # Who runs this platform, as the footer, the mentions légales and the privacy page name them.
         "SERVICE_OPERATOR": os.environ.get("SERVICE_OPERATOR", "Communes du Pays de Salers (démonstration)"),
         "LEGAL_PUBLISHER_ADDRESS": os.environ.get("LEGAL_PUBLISHER_ADDRESS",

@@ -11,6 +11,7 @@ the provider has none is the row put back in the queue.
 """
 
 import logging
+import multiprocessing
 import os
 import socket
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from notifications.models import Notification, SmsOptOut
@@ -69,13 +70,16 @@ class DispatchReport:
 
 def claim(session: Session, now: datetime, worker: str, limit: int = BATCH) -> list[int]:
     """Mark up to ``limit`` due messages as being sent by this worker, atomically; return their ids."""
+    # Materialized, so that PostgreSQL picks the rows once: as a subquery it may run it again for each row it
+    # updates, each time skipping what other dispatchers have locked since, and claim more than ``limit``.
     due = (select(Notification.id)
            .where(Notification.status == "pending", Notification.due_at <= now)
            .order_by(Notification.due_at, Notification.id).limit(limit)
-           .with_for_update(skip_locked=True))  # PostgreSQL; SQLite is already serialized by BEGIN IMMEDIATE
+           .with_for_update(skip_locked=True)  # PostgreSQL; SQLite is already serialized by BEGIN IMMEDIATE
+           .cte("due").prefix_with("MATERIALIZED", dialect="postgresql"))
     ids = list(session.scalars(
         update(Notification)
-        .where(Notification.id.in_(due.scalar_subquery()), Notification.status == "pending")
+        .where(Notification.id.in_(select(due.c.id)), Notification.status == "pending")
         .values(status="sending", claimed_at=now, claimed_by=worker, attempts=Notification.attempts + 1,
                 updated_at=now)
         .returning(Notification.id)
@@ -170,7 +174,7 @@ def _send(outgoing: _Outgoing, sms_backend, mail_backend, voice_backend, status_
 def dispatch(session: Session, now: datetime, *, sms_backend, mail_backend, status_callback: str | None = None,
              hooks: Hooks | None = None, worker: str | None = None, limit: int | None = None,
              voice_backend=None, webhook_base_url: str | None = None,
-             concurrency: int = SEND_CONCURRENCY) -> DispatchReport:
+             concurrency: int = SEND_CONCURRENCY, recover: bool = True) -> DispatchReport:
     """Send every message due at ``now``; return what happened.
 
     The provider calls run ``concurrency`` at a time (a provider answers in tens of milliseconds: waiting for
@@ -180,11 +184,13 @@ def dispatch(session: Session, now: datetime, *, sms_backend, mail_backend, stat
     crash before the results are committed leaves the batch in ``sending``, settled by ``recover_stuck`` with
     the provider's own records.
     ``webhook_base_url`` (the public address of ``/notifications``) is where calls report keys and outcomes.
+    ``recover=False`` leaves stuck messages alone (see ``dispatch_in_processes``).
     """
     hooks = hooks or Hooks()
     worker = worker or worker_name()
     report = DispatchReport()
-    recover_stuck(session, now, sms_backend, report, voice_backend)
+    if recover:
+        recover_stuck(session, now, sms_backend, report, voice_backend)
     remaining = limit
     in_flight = None  # the batch the pool is sending while the next one is claimed
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="dispatch") as pool:
@@ -244,3 +250,85 @@ def _settle(session: Session, ready: list[Notification], outgoing: list[_Outgoin
             report.errors.append(f"{message.id}: {result.error}")
             log.info("Envoi %s vers %s : %s", message.id, mask(message.recipient), result.error)
     session.commit()
+
+
+SendShare = Callable[[int | None, int, bool], DispatchReport]
+
+
+def dispatch_in_processes(session: Session, now: datetime, processes: int, send: SendShare,
+                          limit: int | None = None) -> DispatchReport:
+    """Send what is due in ``processes`` forked processes when there is more than a batch for each; return the sum.
+
+    ``send(limit, concurrency, recover)`` dispatches with backends of its own (built in the process that calls
+    it, so that no connection to the provider is shared across a fork) through the session ``session`` is.
+    One process sends about 900 SMS a second at 95 % of a core: what it spends is Python's, under one GIL, and
+    more threads barely help; a process per core does. Claims skip the rows another process has locked, so the
+    processes never send the same message. Stuck messages are settled here first, by this process alone: two
+    processes settling the same row could both put it back in the queue, one of them after the other had sent
+    it again. The provider calls in flight stay at ``SEND_CONCURRENCY`` in all, shared between the processes
+    (the provider limits an account's concurrent requests). On SQLite, whose writes take turns, everything is
+    sent here.
+    """
+    if processes <= 1 or session.get_bind().dialect.name == "sqlite":
+        return send(limit, SEND_CONCURRENCY, True)
+    report = send(0, 1, True)  # settles stuck messages, sends nothing
+    enough = BATCH * processes
+    due = session.scalar(select(func.count()).select_from(
+        select(Notification.id).where(Notification.status == "pending", Notification.due_at <= now)
+        .limit(enough).subquery()))
+    if due < enough or (limit is not None and limit < enough):
+        return _sum([report, send(limit, SEND_CONCURRENCY, False)])
+    session.commit()  # no transaction of this process's may be open across the fork
+    shares = [None] * processes if limit is None else [
+        limit // processes + (1 if i < limit % processes else 0) for i in range(processes)]
+    context = multiprocessing.get_context("fork")
+    children = []
+    for share in shares:
+        reader, writer = context.Pipe(duplex=False)
+        child = context.Process(target=_send_share, args=(session, send, share,
+                                                          max(1, SEND_CONCURRENCY // processes), writer),
+                                name="dispatch")
+        child.start()
+        writer.close()  # the child's copy stays open: reading ends (EOFError) when the child is gone
+        children.append((child, reader))
+    reports = [report]
+    for child, reader in children:
+        try:
+            reports.append(reader.recv())
+        except EOFError:
+            # Its claimed messages stay in "sending" until recover_stuck settles them with the provider's records.
+            log.error("Un processus d’envoi s’est arrêté (code %s)", child.exitcode)
+            reports.append(DispatchReport(errors=[f"processus d’envoi {child.pid} arrêté"]))
+        child.join()
+        reader.close()
+    return _sum(reports)
+
+
+def _send_share(session: Session, send: SendShare, limit: int | None, concurrency: int, writer) -> None:
+    """In a forked child: dispatch with a connection of its own, and hand the report to the parent."""
+    engine = session.get_bind()
+    # A fresh pool, the parent's untouched (its connections are the parent's, even if this process holds a copy).
+    engine.dispose(close=False)
+    report = DispatchReport()
+    try:
+        report = send(limit, concurrency, False)
+    except Exception as error:  # the claimed messages stay in "sending": recovered like a crash's
+        log.exception("Processus d’envoi en échec")
+        report.errors.append(f"processus d’envoi {os.getpid()} : {error}"[:500])
+    finally:
+        session.close()
+        engine.dispose()
+        writer.send(report)
+        writer.close()
+
+
+def _sum(reports: list[DispatchReport]) -> DispatchReport:
+    total = DispatchReport()
+    for report in reports:
+        total.sent += report.sent
+        total.retried += report.retried
+        total.failed += report.failed
+        total.skipped += report.skipped
+        total.recovered += report.recovered
+        total.errors += report.errors
+    return total

@@ -8,7 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from notifications.dispatcher import Hooks, dispatch
+from notifications.dispatcher import Hooks, dispatch, dispatch_in_processes
 from notifications.mail import LogMailBackend, SmtpMailBackend
 from notifications.sms import LogSmsBackend, TwilioSmsBackend
 from notifications.voice import LogVoiceBackend, TwilioVoiceBackend
@@ -71,14 +71,20 @@ def status_callback_url(config) -> str | None:
     return config["PUBLIC_BASE_URL"].rstrip("/") + "/notifications/twilio/status"
 
 
-def run_dispatch(now, limit=None):
-    """Send what is due, with the application's settings."""
+def run_dispatch(now, limit=None, processes=None):
+    """Send what is due, with the application's settings (``DISPATCH_PROCESSES`` processes unless ``processes``)."""
     settings: Settings = current_app.extensions["notifications"]
     config = current_app.config
-    return dispatch(settings.session(), now, sms_backend=sms_backend_from_config(config),
-                    mail_backend=mail_backend_from_config(config), status_callback=status_callback_url(config),
-                    hooks=settings.hooks, limit=limit, voice_backend=voice_backend_from_config(config),
-                    webhook_base_url=config["PUBLIC_BASE_URL"].rstrip("/") + "/notifications")
+
+    def send(share_limit, concurrency, recover):
+        return dispatch(settings.session(), now, sms_backend=sms_backend_from_config(config),
+                        mail_backend=mail_backend_from_config(config), status_callback=status_callback_url(config),
+                        hooks=settings.hooks, limit=share_limit, voice_backend=voice_backend_from_config(config),
+                        webhook_base_url=config["PUBLIC_BASE_URL"].rstrip("/") + "/notifications",
+                        concurrency=concurrency, recover=recover)
+
+    processes = config.get("DISPATCH_PROCESSES", 1) if processes is None else processes
+    return dispatch_in_processes(settings.session(), now, processes, send, limit)
 
 
 notifications_cli = AppGroup("notifications", help="Messages : SMS et e-mails.")

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -399,3 +400,50 @@ def test_a_batch_is_sent_several_at_a_time_and_still_once_each(twilio_app, twili
     recipients = [r.form["To"] for r in twilio_stub.posts()]
     assert len(recipients) == 20 and len(set(recipients)) == 20
     assert {m.status for m in _messages(session) if m.due_at <= NOW} == {"sent"}
+
+
+@pytest.mark.twilio
+def test_hundreds_due_are_shared_between_processes_and_sent_once_each(twilio_app, twilio_stub, session,
+                                                                       database_url):
+    from notifications.dispatcher import BATCH, SEND_CONCURRENCY
+
+    # Five batches: a process holds at most two at a time (one sending, the next claimed), so the first one
+    # started cannot have claimed them all before the second one starts.
+    due = 5 * BATCH
+    session.add_all([Notification(channel="sms", recipient=f"+3363998{i:04d}", body=f"Message n° {i}", due_at=NOW,
+                                  dedupe_key=f"processes:{i}") for i in range(due)])
+    session.add(Notification(channel="sms", recipient="+33639980001", body="Plus tard", due_at=NOW + timedelta(days=1),
+                             dedupe_key="processes:later"))
+    session.commit()
+    twilio_stub.delay_seconds = 0.05  # a real provider's answer time
+    report = run_dispatch(NOW, processes=2)
+    assert (report.sent, report.failed, report.errors) == (due, 0, [])
+    bodies = [r.form["Body"] for r in twilio_stub.posts()]
+    assert len(bodies) == len(set(bodies)) == due
+    session.expire_all()
+    sent = _messages(session, status="sent")
+    assert len(sent) == due and {m.provider_id for m in sent} == {a["sid"] for a in twilio_stub.accepted}
+    senders = {m.claimed_by for m in sent}
+    if database_url.startswith("sqlite"):  # writes take turns: no gain in forking
+        assert senders == {f"{socket.gethostname()}:{os.getpid()}"}
+    else:
+        assert len(senders) == 2 and f"{socket.gethostname()}:{os.getpid()}" not in senders
+    assert twilio_stub.most_in_flight <= SEND_CONCURRENCY  # the provider's limit holds for all processes at once
+    assert _messages(session, status="pending")[0].dedupe_key == "processes:later"
+
+
+@pytest.mark.twilio
+def test_a_limit_is_shared_between_the_processes(twilio_app, twilio_stub, session):
+    from notifications.dispatcher import BATCH
+
+    session.add_all([Notification(channel="sms", recipient=f"+3363998{i:04d}", body=f"Message n° {i}", due_at=NOW,
+                                  dedupe_key=f"limit:{i}") for i in range(3 * BATCH)])
+    session.commit()
+    report = run_dispatch(NOW, limit=2 * BATCH + 1, processes=2)
+    assert report.sent == len(twilio_stub.posts()) == 2 * BATCH + 1
+    session.expire_all()
+    assert len(_messages(session, status="pending")) == BATCH - 1
+    claims = {}
+    for message in _messages(session, status="sent"):
+        claims[message.claimed_by] = claims.get(message.claimed_by, 0) + 1
+    assert sorted(claims.values()) in ([2 * BATCH + 1], [BATCH, BATCH + 1])  # here, or shared out
