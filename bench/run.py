@@ -438,13 +438,15 @@ class Bench:
             stub.terminate()
         bodies = [m["body"] for m in accepted if m["body"].startswith("Banc d")]
         with self.engine.connect() as connection:
-            sent = connection.execute(sa.text(
-                "SELECT count(*) FROM notifications WHERE dedupe_key LIKE 'bench:%' AND status = 'sent'")).scalar()
+            sent, senders = connection.execute(sa.text(
+                "SELECT count(*), count(DISTINCT claimed_by) FROM notifications "
+                "WHERE dedupe_key LIKE 'bench:%' AND status = 'sent'")).one()
         rate = result["sent"] / result["seconds"]
         exact = len(bodies) == len(set(bodies)) == messages == sent
         row = Row("Envoi des SMS (dispatcher → bouchon Twilio local qui répond en 50 ms)", messages, rate,
                   target="≥ 1 000 SMS/s", verdict="atteint" if rate >= 1000 and exact else "manqué")
-        row.notes.append(f"{len(bodies)} reçus par le bouchon, {len(set(bodies))} distincts, {sent} marqués envoyés")
+        row.notes.append(f"{len(bodies)} reçus par le bouchon, {len(set(bodies))} distincts, {sent} marqués envoyés, "
+                         f"par {senders} processus")
         self.rows.append(row)
 
     def in_process(self) -> None:

@@ -447,3 +447,47 @@ def test_a_limit_is_shared_between_the_processes(twilio_app, twilio_stub, sessio
     for message in _messages(session, status="sent"):
         claims[message.claimed_by] = claims.get(message.claimed_by, 0) + 1
     assert sorted(claims.values()) in ([2 * BATCH + 1], [BATCH, BATCH + 1])  # here, or shared out
+
+
+@pytest.mark.twilio
+def test_a_sending_process_killed_mid_send_causes_no_duplicate(twilio_app, twilio_stub, session, database_url):
+    from notifications.dispatcher import BATCH
+
+    if database_url.startswith("sqlite"):
+        pytest.skip("on SQLite the messages are sent by the dispatcher itself, without processes")
+    due = 5 * BATCH
+    session.add_all([Notification(channel="sms", recipient=f"+3363998{i:04d}", body=f"Message n° {i}", due_at=NOW,
+                                  dedupe_key=f"killed:{i}") for i in range(due)])
+    session.commit()
+    twilio_stub.delay_seconds = 0.2
+    reports = []
+
+    def run():
+        with twilio_app.app_context():
+            reports.append(run_dispatch(NOW, processes=2))
+            db.session.remove()
+
+    dispatcher = threading.Thread(target=run)
+    dispatcher.start()
+    deadline = time.monotonic() + 60
+    senders = set()
+    while len(senders) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        senders = set(session.scalars(select(Notification.claimed_by).where(Notification.status == "sending")))
+        session.commit()
+    assert len(senders) == 2
+    killed = sorted(senders)[0]
+    os.kill(int(killed.rsplit(":", 1)[1]), signal.SIGKILL)
+    dispatcher.join(timeout=120)
+    (report,) = reports
+    assert len(report.errors) == 1 and "arrêté" in report.errors[0]
+    left = session.scalar(select(func.count()).where(Notification.claimed_by == killed,
+                                                     Notification.status == "sending"))
+    assert left > 0 and report.sent == due - left
+    twilio_stub.delay_seconds = 0
+    later = run_dispatch(NOW + timedelta(minutes=10), processes=2)
+    assert later.recovered == left and later.errors == []
+    session.expire_all()
+    assert {m.status for m in _messages(session)} == {"sent"}
+    bodies = [m["body"] for m in twilio_stub.accepted]
+    assert len(bodies) == len(set(bodies)) == due  # each message accepted by the provider once
