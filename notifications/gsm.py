@@ -1,6 +1,7 @@
 """GSM 03.38: which texts fit the 7-bit alphabet, how many segments they take, transliteration."""
 
 import unicodedata
+from functools import lru_cache
 
 # The basic GSM 7-bit alphabet, and the extension characters that take two septets.
 _BASIC = set(
@@ -8,6 +9,7 @@ _BASIC = set(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 _EXTENDED = set("^{}\\[~]|€\f")
+_GSM7 = frozenset(_BASIC | _EXTENDED)
 _REPLACEMENTS = {
     "’": "'", "‘": "'", "«": '"', "»": '"', "“": '"', "”": '"', "–": "-", "—": "-", "…": "...",
     "œ": "oe", "Œ": "OE", "ç": "c", "\u00a0": " ", "\u202f": " ", "•": "-",
@@ -16,12 +18,12 @@ _REPLACEMENTS = {
 
 def is_gsm7(text: str) -> bool:
     """Tell whether every character of the text is in the GSM 7-bit alphabet."""
-    return all(ch in _BASIC or ch in _EXTENDED for ch in text)
+    return _GSM7.issuperset(text)
 
 
 def septets(text: str) -> int:
     """Return the length of the text in GSM septets (extension characters count twice)."""
-    return sum(2 if ch in _EXTENDED else 1 for ch in text)
+    return len(text) + sum(map(text.count, _EXTENDED))
 
 
 def segments(text: str) -> int:
@@ -38,12 +40,15 @@ def segments(text: str) -> int:
 
 def to_gsm7(text: str) -> str:
     """Replace what GSM-7 lacks (ê, ç, ’, « »…) by the nearest characters it has."""
-    out = []
-    for ch in text:
-        ch = _REPLACEMENTS.get(ch, ch)
-        if all(c in _BASIC or c in _EXTENDED for c in ch):
-            out.append(ch)
-            continue
-        stripped = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
-        out.append(stripped if stripped and all(c in _BASIC for c in stripped) else "?")
-    return "".join(out)
+    if _GSM7.issuperset(text):  # most texts, checked at C speed (a booking writes several)
+        return text
+    return "".join(map(_nearest_gsm7, text))
+
+
+@lru_cache(maxsize=4096)  # the characters met, a few hundred at most in practice
+def _nearest_gsm7(ch: str) -> str:
+    ch = _REPLACEMENTS.get(ch, ch)
+    if _GSM7.issuperset(ch):
+        return ch
+    stripped = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+    return stripped if stripped and _BASIC.issuperset(stripped) else "?"

@@ -64,13 +64,15 @@ def enqueue_many(session: Session, messages: list[dict]) -> None:
     now = utcnow()
     rows = [{"group_key": None, "expires_at": None, **message, "status": "pending", "attempts": 0,
              "created_at": now, "updated_at": now} for message in messages]
-    # One statement built once per database, run with every row (psycopg sends them in one pipeline).
-    session.execute(_insert_statement(session.get_bind().dialect.name), rows)
+    # One statement built once per database. With RETURNING, SQLAlchemy sends the rows as one INSERT of several
+    # VALUES (one round trip, and cheaper for psycopg than an executemany's pipeline); what it returns is unused.
+    session.execute(_insert_statement(session.get_bind().dialect.name), rows).close()
 
 
 @cache
 def _insert_statement(dialect: str):
-    return dialect_insert(dialect)(Notification.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return (dialect_insert(dialect)(Notification.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(Notification.__table__.c.id))
 
 
 def cancel_group(session: Session, group_key: str) -> int:
