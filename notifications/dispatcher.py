@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from notifications.models import Notification, SmsOptOut
@@ -104,13 +104,26 @@ def _record_failure(session: Session, message: Notification, result: SendResult,
             hooks.on_permanent_failure(session, message)
 
 
+_OUTBOX = Notification.__table__
+# The statements of every batch, built once; on the tables, not the mapped class: the dispatcher needs no objects
+# (only a failure loads its message, for the application's hooks).
+_MARK_SENT = (update(_OUTBOX).where(_OUTBOX.c.id == bindparam("message_id"))
+              .values(status="sent", provider_id=bindparam("provider_id"), sent_at=bindparam("now"), error_code=None,
+                      last_error=None, updated_at=bindparam("now")))
+_BATCH = (select(_OUTBOX.c.id, _OUTBOX.c.channel, _OUTBOX.c.recipient, _OUTBOX.c.body, _OUTBOX.c.subject,
+                 _OUTBOX.c.html_body, _OUTBOX.c.attachments, _OUTBOX.c.expires_at)
+          .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True))).order_by(_OUTBOX.c.id))
+_OPTED_OUT = (select(SmsOptOut.__table__.c.phone)
+              .where(SmsOptOut.__table__.c.phone.in_(bindparam("phones", expanding=True))))
+_CANCEL = (update(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+           .values(status="cancelled", last_error=bindparam("reason"), updated_at=bindparam("now")))
+
+
 def _mark_sent(session: Session, sent: list[tuple[int, str | None]], now: datetime, report: DispatchReport) -> None:
-    """Record what the provider accepted in one statement (the messages were expired by the claim's commit:
-    going through each object would read every one back first)."""
+    """Record what the provider accepted, with one statement run for every message."""
     if sent:
-        session.execute(update(Notification), [
-            {"id": message_id, "status": "sent", "provider_id": provider_id, "sent_at": now, "error_code": None,
-             "last_error": None, "updated_at": now} for message_id, provider_id in sent])
+        session.execute(_MARK_SENT, [{"message_id": message_id, "provider_id": provider_id, "now": now}
+                                     for message_id, provider_id in sent])
     report.sent += len(sent)
 
 
@@ -200,7 +213,7 @@ def dispatch(session: Session, now: datetime, *, sms_backend, mail_backend, stat
                 batch = _claim_batch(session, now, worker, BATCH if remaining is None else min(BATCH, remaining),
                                      report)
             if batch is not None:
-                ready, outgoing, claimed = batch
+                outgoing, claimed = batch
                 futures = [pool.submit(_send, item, sms_backend, mail_backend, voice_backend, status_callback,
                                        webhook_base_url) for item in outgoing]
                 if remaining is not None:
@@ -209,7 +222,7 @@ def dispatch(session: Session, now: datetime, *, sms_backend, mail_backend, stat
                 _settle(session, *in_flight, now, hooks, report)
             if batch is None:
                 break
-            in_flight = (ready, outgoing, futures)
+            in_flight = (outgoing, futures)
     return report
 
 
@@ -218,37 +231,33 @@ def _claim_batch(session: Session, now: datetime, worker: str, size: int, report
     ids = claim(session, now, worker, size)
     if not ids:
         return None
-    messages = list(session.scalars(select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id)))
-    opted_out = set(session.scalars(select(SmsOptOut.phone).where(
-        SmsOptOut.phone.in_({m.recipient for m in messages if m.channel == "sms"}))))
-    ready = []
-    for message in messages:
-        if message.channel == "sms" and message.recipient in opted_out:
-            message.status, message.last_error, message.updated_at = "cancelled", "STOP reçu", now
-            report.skipped += 1
-        elif message.expires_at is not None and now > message.expires_at:
-            message.status, message.last_error, message.updated_at = "cancelled", "Trop tard", now
-            report.skipped += 1
-        else:
-            ready.append(message)
-    # Copied before the commit, which expires every loaded message (a reload each, otherwise).
-    outgoing = [_Outgoing(m.id, m.channel, m.recipient, m.body or "", m.subject or "", m.html_body, m.attachments)
-                for m in ready]
+    rows = session.execute(_BATCH, {"ids": ids}).all()
+    phones = {row.recipient for row in rows if row.channel == "sms"}
+    opted_out = set(session.scalars(_OPTED_OUT, {"phones": list(phones)})) if phones else set()
+    stopped = {row.id for row in rows if row.channel == "sms" and row.recipient in opted_out}
+    late = {row.id for row in rows if row.id not in stopped and row.expires_at is not None and now > row.expires_at}
+    for cancelled, reason in ((stopped, "STOP reçu"), (late, "Trop tard")):
+        if cancelled:
+            session.execute(_CANCEL, {"ids": sorted(cancelled), "reason": reason, "now": now})
+            report.skipped += len(cancelled)
+    skipped = stopped | late
+    outgoing = [_Outgoing(row.id, row.channel, row.recipient, row.body or "", row.subject or "", row.html_body,
+                          row.attachments) for row in rows if row.id not in skipped]
     session.commit()
-    return ready, outgoing, len(ids)
+    return outgoing, len(ids)
 
 
-def _settle(session: Session, ready: list[Notification], outgoing: list[_Outgoing], futures: list, now: datetime,
-            hooks: Hooks, report: DispatchReport) -> None:
+def _settle(session: Session, outgoing: list[_Outgoing], futures: list, now: datetime, hooks: Hooks,
+            report: DispatchReport) -> None:
     """Wait for a batch's provider calls and record their results."""
     results = [future.result() for future in futures]
     _mark_sent(session, [(item.id, result.provider_id) for item, result in zip(outgoing, results) if result.ok],
                now, report)
-    for message, result in zip(ready, results):
+    for item, result in zip(outgoing, results):
         if not result.ok:
-            _record_failure(session, message, result, now, hooks, report)
-            report.errors.append(f"{message.id}: {result.error}")
-            log.info("Envoi %s vers %s : %s", message.id, mask(message.recipient), result.error)
+            _record_failure(session, session.get(Notification, item.id), result, now, hooks, report)
+            report.errors.append(f"{item.id}: {result.error}")
+            log.info("Envoi %s vers %s : %s", item.id, mask(item.recipient), result.error)
     session.commit()
 
 

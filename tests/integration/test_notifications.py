@@ -491,3 +491,17 @@ def test_a_sending_process_killed_mid_send_causes_no_duplicate(twilio_app, twili
     assert {m.status for m in _messages(session)} == {"sent"}
     bodies = [m["body"] for m in twilio_stub.accepted]
     assert len(bodies) == len(set(bodies)) == due  # each message accepted by the provider once
+
+
+@pytest.mark.twilio
+def test_a_number_that_answered_stop_gets_nothing_queued_before(twilio_app, twilio_stub, session):
+    session.add(SmsOptOut(phone="+33639980001"))
+    session.add_all([Notification(channel="sms", recipient=phone, body="Rappel", due_at=NOW, dedupe_key=f"stop:{phone}")
+                     for phone in ("+33639980001", "+33639980002")])
+    session.commit()
+    report = run_dispatch(NOW)
+    assert (report.sent, report.skipped) == (1, 1)
+    assert [r.form["To"] for r in twilio_stub.posts()] == ["+33639980002"]
+    session.expire_all()
+    stopped = _messages(session, recipient="+33639980001")[0]
+    assert (stopped.status, stopped.last_error) == ("cancelled", "STOP reçu")
