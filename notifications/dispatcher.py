@@ -10,11 +10,13 @@ accepted since the claim, and records it as sent if there is one; only when
 the provider has none is the row put back in the queue.
 """
 
+import asyncio
 import logging
 import multiprocessing
 import os
 import socket
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
@@ -184,6 +186,41 @@ def _send(outgoing: _Outgoing, sms_backend, mail_backend, voice_backend, status_
         return SendResult(error_code=UNSENDABLE, error=f"Message impossible à envoyer : {error}"[:500])
 
 
+class _SmsLoop:
+    """An event loop in a thread of its own, sending the SMS of the dispatcher's batches through the backend's
+    asynchronous sender (one loop instead of a thread a call: the threads took turns on one GIL, and cost more
+    CPU than the calls). Each send is a ``Future`` like the pool's: the dispatcher settles both alike."""
+
+    def __init__(self, sms_backend, status_callback: str | None, connections: int):
+        self.status_callback = status_callback
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="dispatch-sms", daemon=True)
+        self.thread.start()
+        self.sender = sms_backend.async_sender(connections)
+        self._wait(self.sender.__aenter__())
+
+    def _wait(self, coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+
+    def submit(self, outgoing: "_Outgoing") -> Future:
+        return asyncio.run_coroutine_threadsafe(self._send(outgoing), self.loop)
+
+    async def _send(self, outgoing: "_Outgoing") -> SendResult:
+        try:
+            return await self.sender.send(outgoing.recipient, outgoing.body, self.status_callback)
+        except Exception as error:  # as in _send: one unsendable message must not hold back the batch
+            log.exception("Message %s impossible à envoyer", outgoing.id)
+            return SendResult(error_code=UNSENDABLE, error=f"Message impossible à envoyer : {error}"[:500])
+
+    def close(self) -> None:
+        try:
+            self._wait(self.sender.__aexit__(None, None, None))
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join()
+            self.loop.close()
+
+
 def dispatch(session: Session, now: datetime, *, sms_backend, mail_backend, status_callback: str | None = None,
              hooks: Hooks | None = None, worker: str | None = None, limit: int | None = None,
              voice_backend=None, webhook_base_url: str | None = None,
@@ -191,7 +228,8 @@ def dispatch(session: Session, now: datetime, *, sms_backend, mail_backend, stat
     """Send every message due at ``now``; return what happened.
 
     The provider calls run ``concurrency`` at a time (a provider answers in tens of milliseconds: waiting for
-    each in turn caps a worker at a few dozen messages a second), and the next batch is claimed while the pool
+    each in turn caps a worker at a few dozen messages a second): SMS from one event loop when the backend has an
+    asynchronous sender (Twilio), the rest in a pool of threads; and the next batch is claimed while the pool
     sends the current one, so that the pool never waits for the database. The database is read and written by
     this thread only. Exactly once still holds: a batch's claim is committed before any of its calls, and a
     crash before the results are committed leaves the batch in ``sending``, settled by ``recover_stuck`` with
@@ -206,23 +244,32 @@ def dispatch(session: Session, now: datetime, *, sms_backend, mail_backend, stat
         recover_stuck(session, now, sms_backend, report, voice_backend)
     remaining = limit
     in_flight = None  # the batch the pool is sending while the next one is claimed
-    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="dispatch") as pool:
-        while True:
-            batch = None
-            if remaining is None or remaining > 0:
-                batch = _claim_batch(session, now, worker, BATCH if remaining is None else min(BATCH, remaining),
-                                     report)
-            if batch is not None:
-                outgoing, claimed = batch
-                futures = [pool.submit(_send, item, sms_backend, mail_backend, voice_backend, status_callback,
-                                       webhook_base_url) for item in outgoing]
-                if remaining is not None:
-                    remaining -= claimed
-            if in_flight is not None:
-                _settle(session, *in_flight, now, hooks, report)
-            if batch is None:
-                break
-            in_flight = (outgoing, futures)
+    sms_loop = None  # started with the first SMS, when the backend can send asynchronously
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="dispatch") as pool:
+            while True:
+                batch = None
+                if remaining is None or remaining > 0:
+                    batch = _claim_batch(session, now, worker,
+                                         BATCH if remaining is None else min(BATCH, remaining), report)
+                if batch is not None:
+                    outgoing, claimed = batch
+                    if sms_loop is None and hasattr(sms_backend, "async_sender") and any(
+                            item.channel == "sms" for item in outgoing):
+                        sms_loop = _SmsLoop(sms_backend, status_callback, concurrency)
+                    futures = [sms_loop.submit(item) if sms_loop is not None and item.channel == "sms" else
+                               pool.submit(_send, item, sms_backend, mail_backend, voice_backend, status_callback,
+                                           webhook_base_url) for item in outgoing]
+                    if remaining is not None:
+                        remaining -= claimed
+                if in_flight is not None:
+                    _settle(session, *in_flight, now, hooks, report)
+                if batch is None:
+                    break
+                in_flight = (outgoing, futures)
+    finally:
+        if sms_loop is not None:
+            sms_loop.close()
     return report
 
 

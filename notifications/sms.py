@@ -1,17 +1,20 @@
 """SMS backends: the log (development) and Twilio."""
 
+import asyncio
 import base64
 import logging
 import re
+import ssl
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode, urlsplit, urlunsplit
 from urllib.request import getproxies
 
+import aiohttp
 import certifi
 import urllib3
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.http import HttpClient
+from twilio.http import AsyncHttpClient, HttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
@@ -71,6 +74,18 @@ class LogSmsBackend:
         return None
 
 
+def _addressed(base, url: str, headers: dict | None, auth: tuple | None) -> tuple[str, dict]:
+    """The request's URL on ``base`` (a Twilio-compatible server) when there is one, and its headers with the
+    account's credentials."""
+    if base:
+        parts = urlsplit(url)
+        url = urlunsplit((base.scheme, base.netloc, base.path.rstrip("/") + parts.path, parts.query, parts.fragment))
+    headers = dict(headers or {})
+    if auth:
+        headers["Authorization"] = "Basic " + base64.b64encode(":".join(auth).encode()).decode()
+    return url, headers
+
+
 class PooledHttpClient(HttpClient):
     """The official client's transport, on urllib3 directly, with up to ``PROVIDER_CONNECTIONS`` kept open.
 
@@ -88,13 +103,7 @@ class PooledHttpClient(HttpClient):
 
     def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,
                 allow_redirects=False) -> Response:
-        if self._base:
-            parts = urlsplit(url)
-            url = urlunsplit((self._base.scheme, self._base.netloc, self._base.path.rstrip("/") + parts.path,
-                              parts.query, parts.fragment))
-        headers = dict(headers or {})
-        if auth:
-            headers["Authorization"] = "Basic " + base64.b64encode(":".join(auth).encode()).decode()
+        url, headers = _addressed(self._base, url, headers, auth)
         if params:
             url += ("&" if "?" in url else "?") + urlencode(params, doseq=True)
         body = None
@@ -104,6 +113,41 @@ class PooledHttpClient(HttpClient):
         answer = self.pool.request(method.upper(), url, body=body, headers=headers, redirect=allow_redirects,
                                    timeout=timeout or self.timeout)
         return Response(answer.status, answer.data.decode("utf-8"), answer.headers)
+
+
+class AsyncPooledHttpClient(AsyncHttpClient):
+    """The official client's asynchronous transport, on one aiohttp session with up to ``connections`` open.
+
+    A dispatcher's 80 sending threads took turns on one GIL, each call through urllib3 and ``http.client``:
+    1.1 ms of CPU a message. On one event loop, with aiohttp's parser, 0.6 ms. Made and closed inside the event
+    loop that uses it (``open``, ``close``); ``base_url`` as for ``PooledHttpClient``.
+    """
+
+    def __init__(self, timeout: float, base_url: str | None = None, connections: int = PROVIDER_CONNECTIONS):
+        super().__init__(logging.getLogger("twilio.http_client"), True, timeout)
+        self._base = urlsplit(base_url) if base_url else None
+        self.connections = connections
+        self.session: aiohttp.ClientSession | None = None
+        self.proxy: str | None = None
+
+    async def open(self) -> None:
+        connector = aiohttp.TCPConnector(limit=self.connections, limit_per_host=self.connections,
+                                         ssl=ssl.create_default_context(cafile=certifi.where()))
+        # The proxy read once, as by the synchronous transport (trust_env would scan the environment every call).
+        self.proxy = getproxies().get("https")
+        self.session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=self.timeout))
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+            self.session = None
+
+    async def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,
+                      allow_redirects=False) -> Response:
+        url, headers = _addressed(self._base, url, headers, auth)
+        async with self.session.request(method.upper(), url, params=params, data=data, headers=headers,
+                                        allow_redirects=allow_redirects, proxy=self.proxy) as answer:
+            return Response(answer.status, await answer.text(), answer.headers)
 
 
 def twilio_client(account_sid: str, auth_token: str, api_base_url: str | None, timeout: float) -> Client:
@@ -117,19 +161,66 @@ def twilio_result(what: str, recipient: str, create, transient_refusal) -> SendR
     try:
         sid = create()
     except TwilioRestException as error:
-        code = str(error.code) if error.code else None
-        log.warning("Twilio a refusé %s vers %s : HTTP %s, code %s", what, mask(recipient), error.status, code)
-        return SendResult(transient=transient_refusal(error.status, code), error_code=code,
-                          error=f"HTTP {error.status} ({code})")
+        return _refused(what, recipient, error, transient_refusal)
     except (TwilioException, OSError) as error:
-        log.warning("Twilio injoignable pour %s vers %s : %s", what, mask(recipient), type(error).__name__)
-        return SendResult(transient=True, error=type(error).__name__)
+        return _unreachable(what, recipient, error)
     except Exception as error:  # the transport's own errors (urllib3: timeouts, refused connections)
         if type(error).__module__.startswith("urllib3"):
-            log.warning("Twilio injoignable pour %s vers %s : %s", what, mask(recipient), type(error).__name__)
-            return SendResult(transient=True, error=type(error).__name__)
+            return _unreachable(what, recipient, error)
         raise
     return SendResult(provider_id=sid)
+
+
+async def twilio_result_async(what: str, recipient: str, create, transient_refusal) -> SendResult:
+    """``twilio_result`` for an awaitable ``create``: the same answers to the same refusals."""
+    try:
+        sid = await create()
+    except TwilioRestException as error:
+        return _refused(what, recipient, error, transient_refusal)
+    except (TwilioException, OSError, aiohttp.ClientError, asyncio.TimeoutError) as error:
+        return _unreachable(what, recipient, error)
+    return SendResult(provider_id=sid)
+
+
+def _refused(what: str, recipient: str, error: TwilioRestException, transient_refusal) -> SendResult:
+    code = str(error.code) if error.code else None
+    log.warning("Twilio a refusé %s vers %s : HTTP %s, code %s", what, mask(recipient), error.status, code)
+    return SendResult(transient=transient_refusal(error.status, code), error_code=code,
+                      error=f"HTTP {error.status} ({code})")
+
+
+def _unreachable(what: str, recipient: str, error: Exception) -> SendResult:
+    log.warning("Twilio injoignable pour %s vers %s : %s", what, mask(recipient), type(error).__name__)
+    return SendResult(transient=True, error=type(error).__name__)
+
+
+def _transient_sms_refusal(status: int, code: str | None) -> bool:
+    return status in TRANSIENT_STATUSES or (code not in PERMANENT_ERRORS and status >= 500)
+
+
+class AsyncTwilioSender:
+    """Sends SMS from one event loop: ``async with backend.async_sender(n) as sender: await sender.send(…)``."""
+
+    def __init__(self, backend: "TwilioSmsBackend", connections: int):
+        self.backend = backend
+        self.http = AsyncPooledHttpClient(backend.timeout, backend.api_base_url, connections)
+        self.client = Client(backend.account_sid, backend.auth_token, http_client=self.http)
+
+    async def __aenter__(self) -> "AsyncTwilioSender":
+        await self.http.open()
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.http.close()
+
+    async def send(self, recipient: str, body: str, status_callback: str | None) -> SendResult:
+        return await twilio_result_async("un SMS", recipient, lambda: self._create(recipient, body, status_callback),
+                                         _transient_sms_refusal)
+
+    async def _create(self, recipient: str, body: str, status_callback: str | None) -> str:
+        message = await self.client.messages.create_async(to=recipient, body=body, status_callback=status_callback,
+                                                          **self.backend.sender_fields())
+        return message.sid
 
 
 class TwilioSmsBackend:
@@ -143,15 +234,23 @@ class TwilioSmsBackend:
             raise ValueError("TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and a sender (TWILIO_MESSAGING_SERVICE_SID "
                              "or TWILIO_FROM) are required for SMS_BACKEND=twilio")
         self.client = twilio_client(account_sid, auth_token, api_base_url, timeout)
+        self.account_sid, self.auth_token, self.api_base_url, self.timeout = (account_sid, auth_token, api_base_url,
+                                                                               timeout)
         self.messaging_service_sid = messaging_service_sid
         self.sender = sender
 
+    def sender_fields(self) -> dict:
+        return ({"messaging_service_sid": self.messaging_service_sid} if self.messaging_service_sid
+                else {"from_": self.sender})
+
     def send(self, recipient: str, body: str, status_callback: str | None) -> SendResult:
-        sender = ({"messaging_service_sid": self.messaging_service_sid} if self.messaging_service_sid
-                  else {"from_": self.sender})
         return twilio_result("un SMS", recipient, lambda: self.client.messages.create(
-            to=recipient, body=body, status_callback=status_callback, **sender).sid,
-            lambda status, code: status in TRANSIENT_STATUSES or (code not in PERMANENT_ERRORS and status >= 500))
+            to=recipient, body=body, status_callback=status_callback, **self.sender_fields()).sid,
+            _transient_sms_refusal)
+
+    def async_sender(self, connections: int = PROVIDER_CONNECTIONS) -> AsyncTwilioSender:
+        """Many SMS at once from one event loop (the dispatcher's batches)."""
+        return AsyncTwilioSender(self, connections)
 
     def find_sent(self, recipient: str, body: str, since: datetime) -> str | None:
         """Return the id of a message Twilio already accepted with this recipient and body, if any."""
