@@ -315,15 +315,14 @@ def dispatch_in_processes(session: Session, now: datetime, processes: int, send:
                           limit: int | None = None) -> DispatchReport:
     """Send what is due in ``processes`` forked processes when there is more than a batch for each; return the sum.
 
-    ``send(limit, concurrency, recover)`` dispatches with backends of its own (built in the process that calls
-    it, so that no connection to the provider is shared across a fork) through the session ``session`` is.
-    One process sends about 900 SMS a second at 95 % of a core: what it spends is Python's, under one GIL, and
-    more threads barely help; a process per core does. Claims skip the rows another process has locked, so the
-    processes never send the same message. Stuck messages are settled here first, by this process alone: two
-    processes settling the same row could both put it back in the queue, one of them after the other had sent
-    it again. The provider calls in flight stay at ``SEND_CONCURRENCY`` in all, shared between the processes
-    (the provider limits an account's concurrent requests). On SQLite, whose writes take turns, everything is
-    sent here.
+    ``send(limit, concurrency, recover)`` dispatches with backends of its own (built in the process that calls it,
+    so that no connection to the provider is shared across a fork) through the session ``session`` is. One process
+    is bound to one core (its Python runs under one GIL): a process per core sends more. Claims skip the rows
+    another process has locked, so the processes never send the same message. Stuck messages are settled here first,
+    by this process alone: two processes settling the same row could both put it back in the queue, one of them
+    after the other had sent it again. The provider calls in flight stay at ``SEND_CONCURRENCY`` in all, shared
+    between the processes (the provider limits an account's concurrent requests). On SQLite, whose writes take
+    turns, everything is sent here.
     """
     if processes <= 1 or session.get_bind().dialect.name == "sqlite":
         return send(limit, SEND_CONCURRENCY, True)

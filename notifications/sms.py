@@ -10,7 +10,6 @@ from datetime import datetime
 from urllib.parse import urlencode, urlsplit, urlunsplit
 from urllib.request import getproxies
 
-import aiohttp
 import certifi
 import urllib3
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -127,10 +126,12 @@ class AsyncPooledHttpClient(AsyncHttpClient):
         super().__init__(logging.getLogger("twilio.http_client"), True, timeout)
         self._base = urlsplit(base_url) if base_url else None
         self.connections = connections
-        self.session: aiohttp.ClientSession | None = None
+        self.session = None  # an aiohttp.ClientSession, made by ``open``
         self.proxy: str | None = None
 
     async def open(self) -> None:
+        import aiohttp  # here: a web worker, which never sends from an event loop, need not load it (7 MiB)
+
         connector = aiohttp.TCPConnector(limit=self.connections, limit_per_host=self.connections,
                                          ssl=ssl.create_default_context(cafile=certifi.where()))
         # The proxy read once, as by the synchronous transport (trust_env would scan the environment every call).
@@ -173,6 +174,8 @@ def twilio_result(what: str, recipient: str, create, transient_refusal) -> SendR
 
 async def twilio_result_async(what: str, recipient: str, create, transient_refusal) -> SendResult:
     """``twilio_result`` for an awaitable ``create``: the same answers to the same refusals."""
+    import aiohttp
+
     try:
         sid = await create()
     except TwilioRestException as error:
