@@ -505,3 +505,21 @@ def test_a_number_that_answered_stop_gets_nothing_queued_before(twilio_app, twil
     session.expire_all()
     stopped = _messages(session, recipient="+33639980001")[0]
     assert (stopped.status, stopped.last_error) == ("cancelled", "STOP reçu")
+
+
+@pytest.mark.twilio
+def test_a_provider_slower_than_the_timeout_gets_the_message_again_later(twilio_app, twilio_stub, session):
+    from notifications.dispatcher import dispatch
+    from notifications.mail import LogMailBackend
+    from notifications.sms import TwilioSmsBackend
+
+    session.add(Notification(channel="sms", recipient="+33639980001", body="Rappel", due_at=NOW, dedupe_key="slow"))
+    session.commit()
+    twilio_stub.delay_seconds = 2
+    backend = TwilioSmsBackend(TWILIO["TWILIO_ACCOUNT_SID"], TWILIO["TWILIO_AUTH_TOKEN"],
+                               TWILIO["TWILIO_MESSAGING_SERVICE_SID"], api_base_url=twilio_stub.url, timeout=0.3)
+    report = dispatch(session, NOW, sms_backend=backend, mail_backend=LogMailBackend())
+    assert (report.sent, report.retried) == (0, 1) and "Timeout" in report.errors[0]
+    session.expire_all()
+    (message,) = _messages(session)
+    assert message.status == "pending" and message.due_at > NOW  # tried again after its back-off
