@@ -182,8 +182,12 @@ def _send(outgoing: _Outgoing, sms_backend, mail_backend, voice_backend, status_
         return mail_backend.send(outgoing.recipient, outgoing.subject, outgoing.body, outgoing.html_body,
                                  outgoing.attachments)
     except Exception as error:  # one unsendable message must not hold back the rest of the batch
-        log.exception("Message %s impossible à envoyer", outgoing.id)
-        return SendResult(error_code=UNSENDABLE, error=f"Message impossible à envoyer : {error}"[:500])
+        return _unsendable(outgoing, error)
+
+
+def _unsendable(outgoing: "_Outgoing", error: Exception) -> SendResult:
+    log.exception("Message %s impossible à envoyer", outgoing.id)
+    return SendResult(error_code=UNSENDABLE, error=f"Message impossible à envoyer : {error}"[:500])
 
 
 class _SmsLoop:
@@ -197,7 +201,11 @@ class _SmsLoop:
         self.thread = threading.Thread(target=self.loop.run_forever, name="dispatch-sms", daemon=True)
         self.thread.start()
         self.sender = sms_backend.async_sender(connections)
-        self._wait(self.sender.__aenter__())
+        try:
+            self._wait(self.sender.__aenter__())
+        except BaseException:
+            self._stop()  # no loop thread left running in the scheduler
+            raise
 
     def _wait(self, coroutine):
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
@@ -209,16 +217,18 @@ class _SmsLoop:
         try:
             return await self.sender.send(outgoing.recipient, outgoing.body, self.status_callback)
         except Exception as error:  # as in _send: one unsendable message must not hold back the batch
-            log.exception("Message %s impossible à envoyer", outgoing.id)
-            return SendResult(error_code=UNSENDABLE, error=f"Message impossible à envoyer : {error}"[:500])
+            return _unsendable(outgoing, error)
 
     def close(self) -> None:
         try:
             self._wait(self.sender.__aexit__(None, None, None))
         finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join()
-            self.loop.close()
+            self._stop()
+
+    def _stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+        self.loop.close()
 
 
 def dispatch(session: Session, now: datetime, *, sms_backend, mail_backend, status_callback: str | None = None,
