@@ -36,6 +36,12 @@ def _book(session, world, days=3, patient=None, **slot_overrides):
                          now=NOW)
 
 
+def _queue_sms(session, count, key):
+    """Add ``count`` distinct SMS due at NOW, to distinct numbers (their dedupe keys start with ``key``)."""
+    session.add_all([Notification(channel="sms", recipient=f"+3363998{i:04d}", body=f"Message n° {i}", due_at=NOW,
+                                  dedupe_key=f"{key}:{i}") for i in range(count)])
+
+
 def _messages(session, **filters):
     query = select(Notification).order_by(Notification.due_at, Notification.id)
     for name, value in filters.items():
@@ -410,8 +416,7 @@ def test_hundreds_due_are_shared_between_processes_and_sent_once_each(twilio_app
     # Five batches: a process holds at most two at a time (one sending, the next claimed), so the first one
     # started cannot have claimed them all before the second one starts.
     due = 5 * BATCH
-    session.add_all([Notification(channel="sms", recipient=f"+3363998{i:04d}", body=f"Message n° {i}", due_at=NOW,
-                                  dedupe_key=f"processes:{i}") for i in range(due)])
+    _queue_sms(session, due, "processes")
     session.add(Notification(channel="sms", recipient="+33639980001", body="Plus tard", due_at=NOW + timedelta(days=1),
                              dedupe_key="processes:later"))
     session.commit()
@@ -436,8 +441,7 @@ def test_hundreds_due_are_shared_between_processes_and_sent_once_each(twilio_app
 def test_a_limit_is_shared_between_the_processes(twilio_app, twilio_stub, session):
     from notifications.dispatcher import BATCH
 
-    session.add_all([Notification(channel="sms", recipient=f"+3363998{i:04d}", body=f"Message n° {i}", due_at=NOW,
-                                  dedupe_key=f"limit:{i}") for i in range(3 * BATCH)])
+    _queue_sms(session, 3 * BATCH, "limit")
     session.commit()
     report = run_dispatch(NOW, limit=2 * BATCH + 1, processes=2)
     assert report.sent == len(twilio_stub.posts()) == 2 * BATCH + 1
@@ -456,8 +460,7 @@ def test_a_sending_process_killed_mid_send_causes_no_duplicate(twilio_app, twili
     if database_url.startswith("sqlite"):
         pytest.skip("on SQLite the messages are sent by the dispatcher itself, without processes")
     due = 5 * BATCH
-    session.add_all([Notification(channel="sms", recipient=f"+3363998{i:04d}", body=f"Message n° {i}", due_at=NOW,
-                                  dedupe_key=f"killed:{i}") for i in range(due)])
+    _queue_sms(session, due, "killed")
     session.commit()
     twilio_stub.delay_seconds = 0.2
     reports = []
