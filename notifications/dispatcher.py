@@ -33,8 +33,18 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 UNSENDABLE = "unsendable"  # the message itself is at fault (a header with a line break…), not the recipient
 STUCK_AFTER = timedelta(minutes=5)
-BATCH = 200
+BATCH = 200  # messages claimed at once, at most
 SEND_CONCURRENCY = PROVIDER_CONNECTIONS  # provider calls in flight at once, per dispatcher
+
+
+def batch_size(concurrency: int) -> int:
+    """How many messages a dispatcher claims at once with ``concurrency`` calls in flight: two rounds of calls.
+
+    A dispatcher holds two batches at most (one sending, the next claimed): a few rounds of calls rather than
+    hundreds of messages, so that processes sending side by side run out together (with batches of 200, one of two
+    sent its last 200 alone: 0.3 s of 2.8 for 3,000 SMS) and a crash leaves fewer messages waiting for recovery.
+    """
+    return min(BATCH, 2 * max(1, concurrency))
 
 
 def backoff(attempts: int) -> timedelta:
@@ -253,6 +263,7 @@ def dispatch(session: Session, now: datetime, *, sms_backend, mail_backend, stat
     if recover:
         recover_stuck(session, now, sms_backend, report, voice_backend)
     remaining = limit
+    size = batch_size(concurrency)
     in_flight = None  # the batch the pool is sending while the next one is claimed
     sms_loop = None  # started with the first SMS, when the backend can send asynchronously
     try:
@@ -260,8 +271,8 @@ def dispatch(session: Session, now: datetime, *, sms_backend, mail_backend, stat
             while True:
                 batch = None
                 if remaining is None or remaining > 0:
-                    batch = _claim_batch(session, now, worker,
-                                         BATCH if remaining is None else min(BATCH, remaining), report)
+                    batch = _claim_batch(session, now, worker, size if remaining is None else min(size, remaining),
+                                         report)
                 if batch is not None:
                     outgoing, claimed = batch
                     if sms_loop is None and hasattr(sms_backend, "async_sender") and any(

@@ -87,6 +87,14 @@ def run_dispatch(now, limit=None, processes=None):
     return dispatch_in_processes(settings.session(), now, processes, send, limit)
 
 
+def prepare_dispatch() -> None:
+    """Load, once in the scheduler's process, what its sending processes use (the event loop's HTTP client): each
+    minute's forks inherit it. A web worker, which never sends from an event loop, does not call this."""
+    backend = sms_backend_from_config(current_app.config)
+    if hasattr(backend, "preload"):
+        backend.preload()
+
+
 notifications_cli = AppGroup("notifications", help="Messages : SMS et e-mails.")
 
 

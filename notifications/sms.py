@@ -7,6 +7,7 @@ import re
 import ssl
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from urllib.parse import urlencode, urlsplit, urlunsplit
 from urllib.request import getproxies
 
@@ -133,7 +134,7 @@ class AsyncPooledHttpClient(AsyncHttpClient):
         import aiohttp  # here: a web worker, which never sends from an event loop, need not load it (7 MiB)
 
         connector = aiohttp.TCPConnector(limit=self.connections, limit_per_host=self.connections,
-                                         ssl=ssl.create_default_context(cafile=certifi.where()))
+                                         ssl=_provider_tls())
         # The proxy read once, as by the synchronous transport (trust_env would scan the environment every call).
         self.proxy = getproxies().get("https")
         self.session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=self.timeout))
@@ -149,6 +150,11 @@ class AsyncPooledHttpClient(AsyncHttpClient):
         async with self.session.request(method.upper(), url, params=params, data=data, headers=headers,
                                         allow_redirects=allow_redirects, proxy=self.proxy) as answer:
             return Response(answer.status, await answer.text(), answer.headers)
+
+
+@cache
+def _provider_tls() -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def twilio_client(account_sid: str, auth_token: str, api_base_url: str | None, timeout: float) -> Client:
@@ -250,6 +256,15 @@ class TwilioSmsBackend:
         return twilio_result("un SMS", recipient, lambda: self.client.messages.create(
             to=recipient, body=body, status_callback=status_callback, **self.sender_fields()).sid,
             _transient_sms_refusal)
+
+    def preload(self) -> None:
+        """Load now what sending from an event loop will use (aiohttp, the CA bundle, the official client's message
+        resources, which it imports at first use), in a long-lived process whose forked senders then inherit it:
+        each would otherwise spend 0.25 s on it before its first SMS, every minute busy enough to fork."""
+        import aiohttp  # noqa: F401
+
+        _provider_tls()
+        self.client.messages  # noqa: B018
 
     def async_sender(self, connections: int = PROVIDER_CONNECTIONS) -> AsyncTwilioSender:
         """Many SMS at once from one event loop (the dispatcher's batches)."""

@@ -121,6 +121,9 @@ def scheduler_command(once: bool) -> None:
         with app.app_context():
             release_lease(db.session, holder)
         return
+    from notifications.setup import prepare_dispatch
+
+    prepare_dispatch()
     # One line a minute per job would drown the useful ones.
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     scheduler = BlockingScheduler(timezone="UTC")

@@ -1,5 +1,6 @@
 """The outbox, the dispatcher and the Twilio webhooks, against a local Twilio-compatible server."""
 
+import json
 import os
 import signal
 import socket
@@ -322,6 +323,26 @@ def test_a_dispatcher_killed_mid_send_causes_no_duplicate(twilio_app, twilio_stu
     assert len(twilio_stub.posts()) == 1
 
 
+@pytest.mark.parametrize("backend, loaded", [("twilio", [True, True]), ("log", [False, False])])
+def test_the_scheduler_loads_what_its_senders_use_once_and_a_web_worker_never(backend, loaded, tmp_path):
+    # The sending processes are forked from the scheduler every busy minute: what it loaded, they inherit.
+    modules = ("aiohttp", "twilio.rest.api.v2010.account.message")
+    code = "\n".join([
+        "import json, sys",
+        "from booking import create_app",
+        "from notifications.setup import prepare_dispatch",
+        "app = create_app()",
+        f"web = [name in sys.modules for name in {modules!r}]",
+        "with app.app_context():",
+        "    prepare_dispatch()",
+        f"print(json.dumps([web, [name in sys.modules for name in {modules!r}]]))"])
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'app.db'}", SMS_BACKEND=backend,
+               TWILIO_API_BASE_URL="http://127.0.0.1:9", **TWILIO)
+    output = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    web, scheduler = json.loads(output.stdout.strip().splitlines()[-1])
+    assert web == [False, False] and scheduler == loaded
+
+
 def test_the_sms_cancel_link_works_once_without_login(app, session, world):
     from booking.appointments.messages import cancel_url
 
@@ -455,7 +476,7 @@ def test_a_limit_is_shared_between_the_processes(twilio_app, twilio_stub, sessio
 
 @pytest.mark.twilio
 def test_a_sending_process_killed_mid_send_causes_no_duplicate(twilio_app, twilio_stub, session, database_url):
-    from notifications.dispatcher import BATCH
+    from notifications.dispatcher import BATCH, SEND_CONCURRENCY, batch_size
 
     if database_url.startswith("sqlite"):
         pytest.skip("on SQLite the messages are sent by the dispatcher itself, without processes")
@@ -487,6 +508,7 @@ def test_a_sending_process_killed_mid_send_causes_no_duplicate(twilio_app, twili
     left = session.scalar(select(func.count()).where(Notification.claimed_by == killed,
                                                      Notification.status == "sending"))
     assert left > 0 and report.sent == due - left
+    assert left <= 2 * batch_size(SEND_CONCURRENCY // 2)  # it held two batches at most, not all it could claim
     twilio_stub.delay_seconds = 0
     later = run_dispatch(NOW + timedelta(minutes=10), processes=2)
     assert later.recovered == left and later.errors == []
