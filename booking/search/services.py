@@ -77,20 +77,22 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
         chosen = commune.search_name == _key(query) or query.strip() in {p.code for p in commune.postal_codes}
     tiers = session.execute(_TIERS, {"insee": commune.insee, "departement": commune.departement_code}).all()
     tier_of = {row.id: row.tier for row in tiers}
-    dialect = session.get_bind().dialect.name
+    start = max(now, datetime.combine(from_day, time(), tzinfo=ZoneInfo("Europe/Paris"))) if from_day else now
     practitioner_ids_at: dict[int, list[int]] = {}
-    for site_id, practitioner_id in session.execute(_wanted_links(bool(profession), dialect),
-                                                    {"site_ids": list(tier_of), "profession": profession}):
-        practitioner_ids_at.setdefault(site_id, []).append(practitioner_id)
+    nexts: dict[tuple[int, int], NextSlot] = {}
+    of_kind = [row.id for row in tiers if kind is None or row.kind == kind]
+    if of_kind:
+        for link in session.execute(_links_with_next_slot(bool(profession), session.get_bind().dialect.name),
+                                    {"site_ids": of_kind, "profession": profession, "start": start, "now": now}):
+            practitioner_ids_at.setdefault(link.site_id, []).append(link.practitioner_id)
+            if link.slot_id is not None:
+                nexts[link.site_id, link.practitioner_id] = NextSlot(link.slot_id, link.starts_at)
     # The candidates as the tiers' plain rows (id, tier, name, kind, drop-in): the sites and practitioners a
     # page shows are loaded as objects once they are known, not the département's dozens of sites and their
     # practitioners. Without a profession, the drop-in permanences are candidates too (nobody to book there:
     # one comes).
     candidates = [row for row in tiers if (row.id in practitioner_ids_at or (not profession and row.drop_in_only))
                   and (kind is None or row.kind == kind)]
-    start = max(now, datetime.combine(from_day, time(), tzinfo=ZoneInfo("Europe/Paris"))) if from_day else now
-    wanted = sorted({p for row in candidates for p in practitioner_ids_at.get(row.id, ())})
-    nexts = _next_slots(session, dialect, [row.id for row in candidates], wanted, start, now)
     never = datetime.max.replace(tzinfo=ZoneInfo("UTC"))
     soonest = {row.id: min((nexts[row.id, p].starts_at for p in practitioner_ids_at.get(row.id, ())
                             if (row.id, p) in nexts), default=never) for row in candidates}
@@ -104,6 +106,7 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
         more_elsewhere = len(elsewhere) - FAR_SITES_SHOWN
         candidates = [row for row in candidates if tier_of[row.id] < 2] + elsewhere[:FAR_SITES_SHOWN]
     shown_ids = [row.id for row in candidates]
+    dialect = session.get_bind().dialect.name
     sites = {site.id: site for site in session.scalars(_sites_by_id(with_all_practitioners, dialect),
                                                        {"site_ids": shown_ids})}
     practitioners = {p.id: p for p in session.scalars(_practitioners_by_id(dialect), {"ids": sorted(
@@ -150,10 +153,24 @@ _COMMUNE = select(Commune).options(joinedload(Commune.departement)).where(Commun
 
 
 @cache
-def _wanted_links(of_profession: bool, dialect: str):
-    """(site, practitioner) of the practitioners the person looks for at the candidate sites: a département holds
-    dozens of sites and hundreds of links."""
-    links = (select(SitePractitioner.site_id, SitePractitioner.practitioner_id)
+def _links_with_next_slot(of_profession: bool, dialect: str):
+    """(site, practitioner, first free slot's id and start or NULLs) for the practitioners the person looks for at
+    the candidate sites, in one statement: a département holds dozens of sites and hundreds of links.
+
+    The first free slot is one index probe per (site, practitioner) that stops at it (ordered as the index
+    ``ix_slots_open_site_practitioner_start`` is), rather than a GROUP BY over every future slot of the
+    département's sites (thousands of rows at national scale).
+    """
+    now = bindparam("now", type_=UtcDateTime())
+
+    def first_free(column):
+        return (select(column).where(Slot.site_id == SitePractitioner.site_id,
+                                     Slot.practitioner_id == SitePractitioner.practitioner_id, bookable(now),
+                                     Slot.starts_at >= bindparam("start", type_=UtcDateTime()))
+                .order_by(Slot.starts_at).limit(1).scalar_subquery())  # a practitioner's slots never overlap
+
+    links = (select(SitePractitioner.site_id, SitePractitioner.practitioner_id,
+                    first_free(Slot.id).label("slot_id"), first_free(Slot.starts_at).label("starts_at"))
              .where(one_of(SitePractitioner.site_id, "site_ids", dialect), SitePractitioner.status == "accepted")
              .order_by(SitePractitioner.practitioner_id))
     if not of_profession:
@@ -179,33 +196,3 @@ def _key(text: str) -> str:
     from booking.geo.rules import search_key
 
     return search_key(text or "")
-
-
-def _next_slots(session: Session, dialect: str, site_ids: list[int], practitioner_ids: list[int], start: datetime,
-                now: datetime) -> dict[tuple[int, int], NextSlot]:
-    """The first bookable slot of each of these practitioners at each of these sites.
-
-    One index probe per (site, practitioner) that stops at the first free slot, rather than a GROUP BY over
-    every future slot of the département's sites (thousands of rows at national scale).
-    """
-    if not site_ids or not practitioner_ids:
-        return {}
-    rows = session.execute(_next_slots_statement(dialect), {"site_ids": site_ids, "practitioner_ids": practitioner_ids,
-                                                            "start": start, "now": now})
-    return {(row.site_id, row.practitioner_id): NextSlot(row.id, row.starts_at) for row in rows}
-
-
-@cache
-def _next_slots_statement(dialect: str):
-    now = bindparam("now", type_=UtcDateTime())
-    first_free = (select(Slot.id).where(Slot.site_id == SitePractitioner.site_id,
-                                        Slot.practitioner_id == SitePractitioner.practitioner_id,
-                                        bookable(now), Slot.starts_at >= bindparam("start", type_=UtcDateTime()))
-                  .order_by(Slot.starts_at).limit(1).scalar_subquery())
-    first_free_ids = select(first_free).where(
-        one_of(SitePractitioner.site_id, "site_ids", dialect),
-        one_of(SitePractitioner.practitioner_id, "practitioner_ids", dialect),
-        SitePractitioner.status == "accepted")
-    # What a result shows of a slot, as plain rows: no slot objects to build and track.
-    return select(Slot.id, Slot.starts_at, Slot.site_id, Slot.practitioner_id).where(Slot.id.in_(first_free_ids))
-

@@ -50,6 +50,30 @@ def test_the_far_tier_shows_the_soonest_ten_then_the_rest_on_demand(client, sess
     assert _names(everything) == [site.name for site in far] and "autres lieux du département" not in everything
 
 
+def test_a_search_costs_five_statements_whatever_the_number_of_sites(client, session, world):
+    """The commune, the candidate sites with their tiers, each practitioner's link with the first free slot, the
+    sites shown and their practitioners: 12 statements before the work on #19, 6 until stop 29."""
+    from sqlalchemy import event
+
+    _far_sites(session, FAR_SITES_SHOWN + 2)
+    query = {"commune": "Saint-Bonnet-de-Salers", "insee": builders.COMMUNE_A, "profession": "medecin_generaliste"}
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
+            statements.append(statement)
+
+    client.get("/recherche", query_string=query)  # the professions' list is read once a minute per process
+    event.listen(session.get_bind(), "before_cursor_execute", count)
+    try:
+        with time_machine.travel(NOW, tick=False):
+            page = _plain(client.get("/recherche", query_string=query).get_data(as_text=True))
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", count)
+    assert "Permanence 01" in page and "prochain créneau" in page
+    assert len(statements) == 5, "\n".join(statements)
+
+
 def test_the_next_free_slot_skips_booked_and_closed_ones(session, world):
     site = builders.make_site(session, builders.COMMUNE_A, name="Maison de santé")
     practitioner = builders.make_practitioner(session, [site])
