@@ -78,12 +78,13 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
     tiers = session.execute(_TIERS, {"insee": commune.insee, "departement": commune.departement_code}).all()
     tier_of = {row.id: row.tier for row in tiers}
     start = max(now, datetime.combine(from_day, time(), tzinfo=ZoneInfo("Europe/Paris"))) if from_day else now
+    dialect = session.get_bind().dialect.name
+    of_kind = [row for row in tiers if kind is None or row.kind == kind]
     practitioner_ids_at: dict[int, list[int]] = {}
     nexts: dict[tuple[int, int], NextSlot] = {}
-    of_kind = [row.id for row in tiers if kind is None or row.kind == kind]
     if of_kind:
-        for link in session.execute(_links_with_next_slot(bool(profession), session.get_bind().dialect.name),
-                                    {"site_ids": of_kind, "profession": profession, "start": start, "now": now}):
+        for link in session.execute(_links_with_next_slot(bool(profession), dialect), {
+                "site_ids": [row.id for row in of_kind], "profession": profession, "start": start, "now": now}):
             practitioner_ids_at.setdefault(link.site_id, []).append(link.practitioner_id)
             if link.slot_id is not None:
                 nexts[link.site_id, link.practitioner_id] = NextSlot(link.slot_id, link.starts_at)
@@ -91,8 +92,7 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
     # page shows are loaded as objects once they are known, not the département's dozens of sites and their
     # practitioners. Without a profession, the drop-in permanences are candidates too (nobody to book there:
     # one comes).
-    candidates = [row for row in tiers if (row.id in practitioner_ids_at or (not profession and row.drop_in_only))
-                  and (kind is None or row.kind == kind)]
+    candidates = [row for row in of_kind if row.id in practitioner_ids_at or (not profession and row.drop_in_only)]
     never = datetime.max.replace(tzinfo=ZoneInfo("UTC"))
     soonest = {row.id: min((nexts[row.id, p].starts_at for p in practitioner_ids_at.get(row.id, ())
                             if (row.id, p) in nexts), default=never) for row in candidates}
@@ -106,7 +106,6 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
         more_elsewhere = len(elsewhere) - FAR_SITES_SHOWN
         candidates = [row for row in candidates if tier_of[row.id] < 2] + elsewhere[:FAR_SITES_SHOWN]
     shown_ids = [row.id for row in candidates]
-    dialect = session.get_bind().dialect.name
     sites = {site.id: site for site in session.scalars(_sites_by_id(with_all_practitioners, dialect),
                                                        {"site_ids": shown_ids})}
     practitioners = {p.id: p for p in session.scalars(_practitioners_by_id(dialect), {"ids": sorted(
