@@ -90,7 +90,10 @@ def run_dispatch(now, limit=None, processes=None):
 def prepare_dispatch() -> None:
     """Load, once in the scheduler's process, what its sending processes use (the event loop's HTTP client): each
     minute's forks inherit it. A web worker, which never sends from an event loop, does not call this."""
-    backend = sms_backend_from_config(current_app.config)
+    try:
+        backend = sms_backend_from_config(current_app.config)
+    except ValueError:
+        return  # a provider left unconfigured: each dispatch says so, as before, and the other jobs run on
     if hasattr(backend, "preload"):
         backend.preload()
 
