@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -22,6 +23,22 @@ SEEDED_TABLES = {"professions"}  # reference data a migration loads: kept betwee
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite"] if os.environ.get("TEST_SKIP_POSTGRES") == "1" else ["sqlite", "postgresql"]
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=timezone.utc)
+
+
+@contextmanager
+def statements_run(engine):
+    """The SQL statements ``engine`` runs inside the block (transaction control left out)."""
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
+            statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 def _create_postgres_database() -> tuple[str, str]:

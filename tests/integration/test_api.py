@@ -11,7 +11,7 @@ from booking.appointments.models import Appointment
 from booking.auth.models import AuditEvent
 from booking.patients.models import Patient
 from notifications.models import Notification
-from tests.conftest import NOW
+from tests.conftest import NOW, statements_run
 
 RULE = {"site_id": None, "rrule": "FREQ=WEEKLY;BYDAY=TU", "start_date": "2027-03-02", "until": "2027-03-30",
         "start_time": "09:00", "end_time": "12:00", "slot_minutes": 20, "buffer_minutes": 0, "capacity": 1,
@@ -301,24 +301,12 @@ def test_a_booking_costs_a_handful_of_statements(client, session, world, travel)
     """The hot path of the national peak: the token and its user, the patient, the slot, one conditional update
     deciding the seat, the patient's presence and the per-profession limit, then three inserts (appointment, its
     messages in one statement, the audit event). 24 statements before the work on #19."""
-    from sqlalchemy import event
-
     agent = Api(client, session, world.agent_a)
     slot_id, patient_id = _make_free_slot(session, world).id, world.patient_a.id
     _ok(agent.get("/sites", commune=world.site_a.commune_insee))  # the token's first use is recorded once
-    statements = []
-    engine = session.get_bind()
-
-    def count(conn, cursor, statement, *args):
-        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
-            statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements_run(session.get_bind()) as statements:
         booked = _ok(agent.post("/appointments", {"slot_id": slot_id, "patient_id": patient_id,
                                                   "channel": "phone", "consent": True}), 201)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     # An agent's communes are read too, for the permission check: 8 (7 for an administrator's token).
     assert len(statements) <= 8, "\n".join(statements)
     assert booked["slot"]["remaining"] == 0 and booked["sms"] is True

@@ -7,7 +7,7 @@ import time_machine
 
 from booking.search.services import FAR_SITES_SHOWN, search
 from tests import builders
-from tests.conftest import NOW
+from tests.conftest import NOW, statements_run
 
 
 def _far_sites(session, count):
@@ -53,23 +53,11 @@ def test_the_far_tier_shows_the_soonest_ten_then_the_rest_on_demand(client, sess
 def test_a_search_costs_five_statements_whatever_the_number_of_sites(client, session, world):
     """The commune, the candidate sites with their tiers, each practitioner's link with the first free slot, the
     sites shown and their practitioners: 12 statements before the work on #19, 6 until stop 29."""
-    from sqlalchemy import event
-
     _far_sites(session, FAR_SITES_SHOWN + 2)
     query = {"commune": "Saint-Bonnet-de-Salers", "insee": builders.COMMUNE_A, "profession": "medecin_generaliste"}
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
-            statements.append(statement)
-
     client.get("/recherche", query_string=query)  # the professions' list is read once a minute per process
-    event.listen(session.get_bind(), "before_cursor_execute", count)
-    try:
-        with time_machine.travel(NOW, tick=False):
-            page = _plain(client.get("/recherche", query_string=query).get_data(as_text=True))
-    finally:
-        event.remove(session.get_bind(), "before_cursor_execute", count)
+    with statements_run(session.get_bind()) as statements, time_machine.travel(NOW, tick=False):
+        page = _plain(client.get("/recherche", query_string=query).get_data(as_text=True))
     assert "Permanence 01" in page and "prochain créneau" in page
     assert len(statements) == 5, "\n".join(statements)
 
