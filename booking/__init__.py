@@ -26,6 +26,11 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {"timeout": 30})
     else:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
+        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg:"):
+            from booking.pgcursor import DescribedOnceCursor
+
+            app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {}).setdefault(
+                "cursor_factory", DescribedOnceCursor)
     # An error message must not carry a patient's name or phone into the logs.
     app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("hide_parameters", True)
 
