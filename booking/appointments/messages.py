@@ -130,7 +130,9 @@ def plan_booking_messages(session: Session, appointment: Appointment, now: datet
     """Queue the confirmation and reminders of a new appointment, in one statement; return whether any SMS
     will go."""
     patient = appointment.patient
-    appointment.reminder_channel = channel = planned_reminder_channel(patient, appointment.slot, now)
+    channel = planned_reminder_channel(patient, appointment.slot, now)
+    if appointment.reminder_channel != channel:  # a new appointment has it: no change for the unit of work to flush
+        appointment.reminder_channel = channel
     site = appointment.slot.site
     messages = []
     if channel == "sms":
