@@ -4,7 +4,7 @@ import threading
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from booking.appointments.models import Appointment
 from booking.appointments.services import (
@@ -117,6 +117,25 @@ def test_agents_book_with_consent_only_at_their_sites(session, world):
     with pytest.raises(NotFound):
         with unit_of_work(session):
             book(session, world.agent_b, slot_id=slot_a.id, patient_id=world.patient_a.id, now=NOW, consent=True)
+
+
+def test_a_booking_leaves_nothing_for_the_unit_of_work_to_compare(session, world):
+    """Every statement flushes the session first: an object marked changed, even to the value it holds, made
+    SQLAlchemy compare the whole session at each of the booking's statements (12 % of an API booking)."""
+    slot = _slot(session, world)
+    session.commit()
+    flushed = []
+
+    def record(flushing, _context, _instances):
+        flushed.extend(flushing.dirty | flushing.new)
+
+    event.listen(session, "before_flush", record)
+    try:
+        with unit_of_work(session):
+            booked = book(session, world.resident_a, slot_id=slot.id, patient_id=world.patient_a.id, now=NOW)
+    finally:
+        event.remove(session, "before_flush", record)
+    assert flushed == [] and booked.appointment.reminder_channel == "sms"
 
 
 def test_late_cancellation_is_flagged(session, world):
