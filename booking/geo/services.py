@@ -7,7 +7,7 @@ import subprocess
 import tarfile
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from sqlalchemy import case, delete, func, insert, literal, or_, select, update
 from sqlalchemy import text as text_clause
@@ -50,12 +50,24 @@ def fetch_package(destination: Path) -> Path:
     return destination / result.stdout.strip().splitlines()[-1]
 
 
+def _unpack_data_files(archive: tarfile.TarFile, workdir: Path) -> None:
+    """Write the package's regular files under package/data/ into ``workdir``, nothing else.
+
+    By hand rather than ``extractall(filter="data")``: Debian 12's Python 3.11.2 predates that argument.
+    """
+    for member in archive.getmembers():
+        parts = PurePosixPath(member.name).parts
+        if member.isfile() and parts[:2] == ("package", "data") and len(parts) > 2 and ".." not in parts:
+            target = workdir.joinpath(*parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(archive.extractfile(member).read())
+
+
 def read_data_folder(path: Path, workdir: Path) -> Path:
     """Return the folder holding communes.json, unpacking a .tgz if given one."""
     if path.is_file() and path.name.endswith((".tgz", ".tar.gz")):
         with tarfile.open(path) as archive:
-            members = [m for m in archive.getmembers() if m.name.startswith("package/data/") and m.isfile()]
-            archive.extractall(workdir, members=members, filter="data")
+            _unpack_data_files(archive, workdir)
         path = workdir / "package" / "data"
     elif (path / "data" / "communes.json").exists():
         path = path / "data"

@@ -3,7 +3,7 @@
 from sqlalchemy import func, select
 
 from booking.geo.models import Commune, Epci, FormerCommune, PostalCode, epci_members
-from booking.geo.services import import_reference_data, search_communes
+from booking.geo.services import import_reference_data, read_data_folder, search_communes
 from tests.conftest import GEO_FIXTURE
 
 
@@ -57,6 +57,29 @@ def test_import_from_empty_and_from_the_tgz(session, restore_geo, tmp_path, runn
     assert result.exit_code == 0, result.output
     assert "Référentiel importé" in result.output
     assert _counts(session) == before
+
+
+def test_only_the_package_s_data_files_leave_the_archive(tmp_path):
+    """What the geo import unpacks: regular files under package/data/, never a path climbing out of it nor a
+    link (on every Python 3.11: Debian 12's 3.11.2 has no ``extractall(filter=…)``)."""
+    import io
+    import tarfile
+
+    archive, workdir = tmp_path / "paquet.tgz", tmp_path / "work"
+    workdir.mkdir()
+    with tarfile.open(archive, "w:gz") as tgz:
+        for name, data in (("package/data/communes.json", b"[]"), ("package/data/../../evil.json", b"x"),
+                           ("package/README.md", b"lisez-moi")):
+            member = tarfile.TarInfo(name)
+            member.size = len(data)
+            tgz.addfile(member, io.BytesIO(data))
+        link = tarfile.TarInfo("package/data/regions.json")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        tgz.addfile(link)
+    folder = read_data_folder(archive, workdir)
+    assert folder == workdir / "package" / "data"
+    assert sorted(str(path.relative_to(tmp_path)) for path in tmp_path.rglob("*") if path.is_file()) == [
+        "paquet.tgz", "work/package/data/communes.json"]
 
 
 def test_import_command_reports_a_bad_folder(runner, tmp_path):
