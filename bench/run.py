@@ -201,6 +201,12 @@ def wrk(url: str, script: str, seconds: int, connections: int, args: tuple = (),
     return json.loads(line[len("RESULT "):])
 
 
+def _interpreter() -> str:
+    """Which build of Python served: a distribution's (optimised with PGO and LTO, as deployed by docs/deploy.md)
+    or one compiled without those options (pyenv's default), slower by about a fifth on these pages."""
+    return os.path.realpath(PYTHON)
+
+
 def _row(name: str, result: dict, ceiling: float | None = None, target: str = "", ok: bool | None = None) -> Row:
     throughput = result["requests"] / result["seconds"]
     errors = result["socket_errors"] + result["others"]
@@ -518,7 +524,7 @@ class Bench:
         lines = [f"# Banc d’essai — échelle « {self.scale.name} »", "",
                  f"- Date : {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
                  f"- Machine : {CORES} cœurs ({cpu}), {memory_gib:.0f} Gio, "
-                 f"Python {platform.python_version()}, PostgreSQL local (shared_buffers {buffers})",
+                 f"Python {platform.python_version()} ({_interpreter()}), PostgreSQL local (shared_buffers {buffers})",
                  f"- Commande : `{command}`",
                  f"- Serveur : gunicorn, {WORKERS} workers × {THREADS_PER_WORKER} threads (gthread) ; charge : wrk "
                  f"sur la même machine ; {self.seconds} s par scénario",
