@@ -10,9 +10,9 @@ MAX_DESCRIBED = 512
 class DescribedOnceCursor(psycopg.Cursor):
     """SQLAlchemy reads ``cursor.description`` after every statement, and psycopg builds it anew in Python each
     time, a ``Column`` per column: 8 % of an API booking's instructions for its 110 columns. One statement's text
-    on one connection always yields the same columns (migrations run before the application starts), so the
-    description is kept per connection, keyed by that text; what is not an ``execute`` of a text is described by
-    psycopg as before.
+    on one connection yields the same columns whenever their types are the same (migrations run before the
+    application starts), so the description is kept per connection, keyed by that text and those types; what is
+    not an ``execute`` of a text is described by psycopg as before.
     """
 
     _statement: str | None = None
@@ -31,7 +31,8 @@ class DescribedOnceCursor(psycopg.Cursor):
         if self._statement is None or result is None or not result.nfields:
             return super().description
         known = self.connection.__dict__.setdefault("_described", {})
-        key = (self._statement, result.nfields)
+        # The columns' types too: a parameter without a cast (``SELECT %s``) is typed by the value bound to it.
+        key = (self._statement, *map(result.ftype, range(result.nfields)))
         columns = known.get(key)
         if columns is None:
             if len(known) >= MAX_DESCRIBED:

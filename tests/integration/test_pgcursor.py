@@ -39,6 +39,13 @@ def test_a_statement_is_described_as_psycopg_describes_it_and_only_once(raw):
     assert cursor.execute(statement, (3, "15014")).fetchall()[0][2] == 3
 
 
+def test_a_parameter_typed_by_its_value_is_described_with_that_type(raw):
+    cursor = raw.cursor()
+    assert _described(cursor.execute("SELECT %s AS v", (1,))) == [("v", 21)]
+    assert _described(cursor.execute("SELECT %s AS v", ("un",))) == [("v", 25)]
+    assert _described(cursor.execute("SELECT %s AS v", (2,))) == [("v", 21)]
+
+
 def test_what_is_not_an_execute_is_described_afresh(raw):
     cursor = raw.cursor()
     cursor.executemany("SELECT %s::text AS word", [("a",), ("b",)], returning=True)
