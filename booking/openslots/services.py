@@ -12,7 +12,7 @@ from booking.openslots import fhir
 from booking.sites.models import Site, SitePractitioner
 from booking.sites.professions import PROFESSIONS
 from booking.sites.rules import ACCESSIBILITY
-from booking.slots.models import Slot, bookable
+from booking.slots.models import Slot, bookable, slot_changes
 from booking.slots.services import DEFAULT_HORIZON_DAYS, next_free_slots
 
 BATCH = 2000
@@ -51,7 +51,8 @@ def _slot_query(now: datetime, since: datetime | None):
                     Slot.starts_at < horizon))
     if since is not None:
         # Changes since then, withdrawn slots included (said busy): an aggregator keeps its copy current.
-        return query.where(Slot.updated_at > since).order_by(Slot.id)
+        changed = select(slot_changes.c.slot_id).where(slot_changes.c.changed_at > since)
+        return query.where(Slot.id.in_(changed)).order_by(Slot.id)
     return query.where(Slot.status.in_(("open", "blocked"))).order_by(Slot.id)
 
 
@@ -63,7 +64,8 @@ def slots(session: Session, base_url: str, now: datetime, since: datetime | None
 
 def slots_version(session: Session) -> tuple[datetime | None, int]:
     """What changes whenever any slot does: its last update and the highest id (two index look-ups)."""
-    last, highest = session.execute(select(func.max(Slot.updated_at), func.max(Slot.id))).one()
+    last, highest = session.execute(select(select(func.max(slot_changes.c.changed_at)).scalar_subquery(),
+                                           select(func.max(Slot.id)).scalar_subquery())).one()
     return last, highest or 0
 
 

@@ -3,15 +3,17 @@
 import json
 from datetime import datetime, timedelta, timezone
 
+import pytest
 import time_machine
 from fhir.resources.R4B.location import Location
 from fhir.resources.R4B.schedule import Schedule
 from fhir.resources.R4B.slot import Slot as FhirSlot
+from sqlalchemy import select, text
 
-from booking.appointments.services import book_slot
+from booking.appointments.services import SlotUnavailable, book_slot
 from booking.database import unit_of_work
 from booking.openslots.fhir import BOOKING_PHONE, DEEP_LINK
-from booking.slots.models import Slot
+from booking.slots.models import Slot, slot_changes
 from tests import builders
 
 NOW = datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc)
@@ -83,6 +85,44 @@ def test_a_booked_slot_is_busy_in_the_next_file_and_the_deep_link_opens_its_book
     assert [json.loads(line)["id"] for line in changed] == [str(slot.id)]  # only what changed since then
     assert session.get(Slot, slot.id).updated_at > NOW
     assert client.get("/fhir/Slot.ndjson?_since=hier").status_code == 400
+
+
+def test_the_database_records_when_each_slot_changed(session, world):
+    """slot_changes is kept by triggers on slots, whoever writes them (ORM, Core, a bulk INSERT): a slot published
+    is recorded, a seat taken moves its instant, a booking refused leaves it."""
+    slot = builders.make_slot(session, world.practitioner_a, world.site_a, NOW + timedelta(days=1))
+    session.commit()
+
+    def changed_at():
+        session.expire_all()
+        return session.execute(select(slot_changes.c.changed_at).where(slot_changes.c.slot_id == slot.id)).scalar()
+
+    assert changed_at() == session.get(Slot, slot.id).updated_at
+    with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
+        with unit_of_work(session):
+            book_slot(session, slot_id=slot.id, patient_id=world.patient_a.id, channel="online", now=NOW)
+    assert changed_at() == session.get(Slot, slot.id).updated_at == NOW + timedelta(minutes=1)
+    with time_machine.travel(NOW + timedelta(minutes=2), tick=False):
+        with pytest.raises(SlotUnavailable):
+            with unit_of_work(session):
+                book_slot(session, slot_id=slot.id, patient_id=world.patient_b.id, channel="online", now=NOW)
+    assert changed_at() == NOW + timedelta(minutes=1)
+
+
+def test_taking_a_seat_updates_the_slot_in_place_on_postgresql(session, world):
+    """No indexed column of slots changes when a seat is taken: PostgreSQL writes a HOT update (the row's new
+    version on its page, no new entry in the table's eight indexes, no exclusion check). An index on a column
+    that booking changes would make this fail."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("HOT updates are PostgreSQL's")
+    slot = builders.make_slot(session, world.practitioner_a, world.site_a, NOW + timedelta(days=1))
+    session.commit()
+    with time_machine.travel(NOW, tick=False):
+        book_slot(session, slot_id=slot.id, patient_id=world.patient_a.id, channel="online", now=NOW)
+        updates, in_place = session.execute(text(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = 'slots'")).one()
+    session.rollback()
+    assert updates >= 1 and in_place == updates
 
 
 def test_the_widget_is_framed_only_by_the_declared_websites(client, auth, session, world):
