@@ -249,10 +249,10 @@ def _insert_slots(connection, scale, now) -> int:
     weeks = scale.past_weeks + scale.future_days // 7 + 1
     connection.execute(sa.text("""
         INSERT INTO slots (rule_id, practitioner_id, site_id, room_id, starts_at, ends_at, modality, capacity,
-                           booked_count, status, opens_at, closes_at, created_at)
+                           booked_count, status, opens_at, closes_at, created_at, updated_at)
         SELECT r.id, r.practitioner_id, r.site_id, r.room_id, t.starts_at, t.starts_at + interval '20 minutes',
                'on_site', 1, CASE WHEN {booked} THEN 1 ELSE 0 END, 'open',
-               t.starts_at - interval '60 days', t.starts_at - interval '2 hours', :now
+               t.starts_at - interval '60 days', t.starts_at - interval '2 hours', :now, :now
         FROM availability_rules r
         JOIN sites s ON s.id = r.site_id
         CROSS JOIN generate_series(0, :weeks) AS w
