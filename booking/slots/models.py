@@ -120,7 +120,8 @@ class Slot(db.Model):
 # When each slot last changed, kept by triggers on slots (migration b6c7d8e9f0a1) and indexed here rather than on
 # slots: a seat taken then changes no indexed column of slots, and PostgreSQL updates the row in place (a HOT
 # update) instead of adding an entry to each of its eight indexes and checking both exclusion constraints.
-# No foreign key: slots are never deleted but by tests, and a change of a slot that is gone is never read.
+# No foreign key: a free slot withdrawn is deleted (slots.services._withdraw_free) and its row here is then never
+# read again (ids are not reused), which costs less than a look-up in slots for every slot published.
 slot_changes = Table(
     "slot_changes",
     db.metadata,
