@@ -33,8 +33,7 @@ def test_a_statement_is_described_as_psycopg_describes_it_and_only_once(raw):
     assert _described(cursor) == _described(plain) == [("insee", 1043), ("name", 1043), ("n", 23)]
     assert cursor.execute(statement, (2, "15187")).description is first
 
-    other = cursor.execute("SELECT 1 AS one, now() AS at").description
-    assert [(column.name, column.type_code) for column in other] == [("one", 23), ("at", 1184)]
+    assert _described(cursor.execute("SELECT 1 AS one, now() AS at")) == [("one", 23), ("at", 1184)]
     assert cursor.execute("UPDATE communes SET name = name WHERE false").description is None
     assert cursor.execute(statement, (3, "15014")).fetchall()[0][2] == 3
 
