@@ -98,7 +98,7 @@ def _local_midnight(day: date, zone: str) -> datetime:
 # --- Public reference data ------------------------------------------------------------------------------
 
 @blueprint.get("/communes")
-@blueprint.arguments(s.CommuneArgsSchema, location="query")
+@blueprint.arguments(s.CommuneArgsSchema(), location="query")
 @blueprint.response(200, s.page_of(s.CommuneSchema, "CommunePage"))
 @blueprint.doc(security=PUBLIC)
 @token_auth(required=False)
@@ -110,7 +110,7 @@ def communes(args, user: User | None):
 
 
 @blueprint.get("/sites")
-@blueprint.arguments(s.SiteArgsSchema, location="query")
+@blueprint.arguments(s.SiteArgsSchema(), location="query")
 @blueprint.response(200, s.page_of(s.SiteSummarySchema, "SiteSummaryPage"))
 @blueprint.doc(security=PUBLIC)
 @unit_of_work()
@@ -136,7 +136,7 @@ def site(site_id: int, user: User | None):
 
 
 @blueprint.get("/practitioners")
-@blueprint.arguments(s.PractitionerArgsSchema, location="query")
+@blueprint.arguments(s.PractitionerArgsSchema(), location="query")
 @blueprint.response(200, s.page_of(s.PractitionerSchema, "PractitionerPage"))
 @blueprint.doc(security=PUBLIC)
 @token_auth(required=False)
@@ -150,7 +150,7 @@ def practitioners(args, user: User | None):
 
 
 @blueprint.get("/slots")
-@blueprint.arguments(s.SlotArgsSchema, location="query")
+@blueprint.arguments(s.SlotArgsSchema(), location="query")
 @blueprint.response(200, s.page_of(s.SlotSchema, "SlotPage"))
 @blueprint.doc(security=PUBLIC)
 @token_auth(required=False)
@@ -182,7 +182,7 @@ def slots(args, user: User | None):
 # --- Practitioners publish ------------------------------------------------------------------------------
 
 @blueprint.post("/practitioners/<int:practitioner_id>/rules")
-@blueprint.arguments(s.RuleInputSchema)
+@blueprint.arguments(s.RuleInputSchema())
 @blueprint.response(201, s.RuleCreatedSchema)
 @blueprint.doc(security=BEARER)
 @unit_of_work()
@@ -196,7 +196,7 @@ def publish(data, practitioner_id: int, user: User | None):
 # --- Patients -------------------------------------------------------------------------------------------
 
 @blueprint.get("/patients")
-@blueprint.arguments(s.PatientArgsSchema, location="query")
+@blueprint.arguments(s.PatientArgsSchema(), location="query")
 @blueprint.response(200, s.page_of(s.PatientSchema, "PatientPage"))
 @blueprint.doc(security=BEARER)
 @unit_of_work()
@@ -209,7 +209,7 @@ def patients(args, user: User | None):
 
 
 @blueprint.post("/patients")
-@blueprint.arguments(s.PatientInputSchema)
+@blueprint.arguments(s.PatientInputSchema())
 @blueprint.response(201, s.PatientSchema)
 @blueprint.doc(security=BEARER)
 @unit_of_work()
@@ -222,7 +222,7 @@ def new_patient(data, user: User | None):
 # --- Appointments ---------------------------------------------------------------------------------------
 
 @blueprint.post("/appointments")
-@blueprint.arguments(s.BookingInputSchema)
+@blueprint.arguments(s.BookingInputSchema())
 @blueprint.response(201, s.AppointmentSchema)
 @blueprint.doc(security=BEARER)
 @unit_of_work()
@@ -261,7 +261,7 @@ def appointment(appointment_id: int, user: User | None):
 
 
 @blueprint.post("/appointments/<int:appointment_id>/cancel")
-@blueprint.arguments(s.CancelInputSchema)
+@blueprint.arguments(s.CancelInputSchema())
 @blueprint.response(200, s.AppointmentSchema)
 @blueprint.doc(security=BEARER)
 @unit_of_work()
@@ -273,7 +273,7 @@ def cancel(data, appointment_id: int, user: User | None):
 
 
 @blueprint.post("/appointments/<int:appointment_id>/attendance")
-@blueprint.arguments(s.AttendanceInputSchema)
+@blueprint.arguments(s.AttendanceInputSchema())
 @blueprint.response(200, s.AppointmentSchema)
 @blueprint.doc(security=BEARER)
 @unit_of_work()
@@ -287,7 +287,7 @@ def attendance(data, appointment_id: int, user: User | None):
 # --- Statistics -----------------------------------------------------------------------------------------
 
 @blueprint.get("/communes/<insee>/stats")
-@blueprint.arguments(s.StatsArgsSchema, location="query")
+@blueprint.arguments(s.StatsArgsSchema(), location="query")
 @blueprint.response(200, s.StatsSchema)
 @blueprint.doc(security=BEARER)
 @token_auth()
