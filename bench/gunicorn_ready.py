@@ -1,4 +1,4 @@
-"""gunicorn settings file of the bench: each worker says when it has loaded the app.
+"""gunicorn settings file of the bench: the deployed settings, and each worker says when it has loaded the app.
 
 The load must not begin while a worker is still importing (about 2.5 s of imports on 2 cores): the first
 requests would wait for it, and their seconds would be counted as the app's latency.
@@ -6,6 +6,8 @@ requests would wait for it, and their seconds would be counted as the app's late
 
 import os
 from pathlib import Path
+
+from booking.gunicorn_config import keepalive, threads, worker_class, worker_connections, workers  # noqa: F401
 
 
 def post_worker_init(worker):

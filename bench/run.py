@@ -29,15 +29,11 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 
 from bench.generate import ADMIN_EMAIL, ROOT, SCALES, database_url, generate
+from booking import gunicorn_config as deployed
 from booking.outgoing.keys import appointment_message_sql
 
 RESULTS = ROOT / "docs" / "benchmarks"
 CORES = os.cpu_count() or 2
-# One worker more than cores, two threads each (docs/deploy.md): the GIL lets a process use one core at a time, so
-# a worker per core left a core idle whenever its requests waited on PostgreSQL or the connections fell unevenly
-# on the two workers (search p95 48-66 ms with 2 workers x 4 threads, 37-47 ms with 3 x 2, same machine).
-WORKERS = CORES + 1
-THREADS_PER_WORKER = 2
 # Reads are measured at two requests in flight per core: enough to keep every core busy, not so many that
 # the figure becomes the length of the queue (wrk is a closed loop: more connections, longer waits).
 READ_CONNECTIONS = 2 * CORES
@@ -148,22 +144,20 @@ def _wait_for(port: int, seconds: float = 60) -> None:
 
 
 class Gunicorn:
-    """gunicorn as deployed (a worker more than cores, two threads each) on 127.0.0.1; ready once every worker
-    has loaded the app."""
+    """gunicorn as deployed (`booking.gunicorn_config`) on 127.0.0.1; ready once every worker has loaded the app."""
 
     def __init__(self, target: str, env: dict):
         self.port = _free_port()
         self.ready = tempfile.TemporaryDirectory(prefix="bench-ready-")
         self.process = subprocess.Popen(
-            [str(Path(PYTHON).parent / "gunicorn"), "--workers", str(WORKERS), "--threads", str(THREADS_PER_WORKER),
-             "--worker-class", "gthread", "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning",
-             # A connection per request, as behind a reverse proxy: wrk keeps its connections open, and the
-             # worker that accepts them first would serve them all while the other core idles.
-             "--keep-alive", "0", "--backlog", "2048", "--config", "python:bench.gunicorn_ready", target],
+            # The deployed settings (booking.gunicorn_config, through bench.gunicorn_ready): a connection per request,
+            # as behind nginx.
+            [str(Path(PYTHON).parent / "gunicorn"), "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning",
+             "--backlog", "2048", "--config", "python:bench.gunicorn_ready", target],
             env=dict(env, BENCH_READY_DIR=self.ready.name), cwd=ROOT)
         _wait_for(self.port)
         deadline = time.monotonic() + 120
-        while len(os.listdir(self.ready.name)) < WORKERS:
+        while len(os.listdir(self.ready.name)) < deployed.workers:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("gunicorn's workers did not start")
             time.sleep(0.1)
@@ -526,7 +520,8 @@ class Bench:
                  f"- Machine : {CORES} cœurs ({cpu}), {memory_gib:.0f} Gio, "
                  f"Python {platform.python_version()} ({_interpreter()}), PostgreSQL local (shared_buffers {buffers})",
                  f"- Commande : `{command}`",
-                 f"- Serveur : gunicorn, {WORKERS} workers × {THREADS_PER_WORKER} threads (gthread) ; charge : wrk "
+                 f"- Serveur : gunicorn, {deployed.workers} workers × {deployed.threads} threads "
+                 f"({deployed.worker_class}, {deployed.worker_connections} connexions par worker) ; charge : wrk "
                  f"sur la même machine ; {self.seconds} s par scénario",
                  f"- Données : {_n(world['communes'])} communes, {_n(world['sites'])} lieux, "
                  f"{_n(world['practitioners'])} praticiens, {_n(world['slots'])} créneaux, "

@@ -1,5 +1,7 @@
 """`pip install .` gives a working application: templates, static files and migrations travel in the wheel."""
 
+import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -58,3 +60,21 @@ def test_the_wheel_installed_outside_the_checkout_serves_pages(tmp_path):
     served = subprocess.run([str(python), "-c", SERVE_A_PAGE], cwd=work, capture_output=True, text=True)
     assert served.returncode == 0, served.stderr[-3000:]
     assert str(venv) in served.stdout
+
+
+def test_the_deployed_gunicorn_command_takes_the_projects_settings():
+    """The command of docs/deploy.md, as gunicorn itself resolves it: each worker accepts only the connections
+    its threads can serve at once, so that none waits behind a busy worker while another is free."""
+    deploy = (ROOT / "docs" / "deploy.md").read_text()
+    command = deploy[deploy.index("ExecStart=") + len("ExecStart="):].split("\nRestart=")[0]
+    arguments = shlex.split(command.replace("\\\n", " "))
+    assert arguments[0].endswith("/gunicorn")
+    resolved = subprocess.run([str(Path(sys.executable).parent / "gunicorn"), *arguments[1:], "--print-config"],
+                              cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    settings = dict(line.split(" = ", 1) for line in resolved.splitlines() if " = " in line)
+    settings = {name.strip(): value.strip() for name, value in settings.items()}
+    assert settings["worker_class"] == "gthread"
+    assert int(settings["workers"]) == (os.cpu_count() or 2) + 1
+    assert settings["worker_connections"] == settings["threads"] == "2"
+    assert settings["keepalive"] == "0"
+    assert settings["bind"] == "['127.0.0.1:8000']"
