@@ -7,7 +7,8 @@ requests would wait for it, and their seconds would be counted as the app's late
 import os
 from pathlib import Path
 
-from booking.gunicorn_config import keepalive, threads, worker_class, worker_connections, workers  # noqa: F401
+# Every deployed setting, whichever are added later (gunicorn ignores the names that are not its settings).
+from booking.gunicorn_config import *  # noqa: F401,F403
 
 
 def post_worker_init(worker):
