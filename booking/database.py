@@ -5,13 +5,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from flask import Flask
-from sqlalchemy import ColumnElement, any_, bindparam, event
+from sqlalchemy import ColumnElement, Engine, any_, bindparam, event
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from booking.extensions import db
 
 log = logging.getLogger(__name__)
+READ_ONLY = "booking_read_only"
 
 
 def _sqlite_connect(dbapi_connection, _record) -> None:
@@ -30,8 +31,15 @@ def _sqlite_begin(connection) -> None:
     # reads and then writes fails at once ("database is locked") when another
     # writer got in between; an immediate one waits its turn instead, so that
     # checks made inside the transaction (room conflicts, seats left) still
-    # hold at commit. PostgreSQL needs none of this.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # hold at commit. PostgreSQL needs none of this. A read-only session (a feed
+    # streamed for minutes) begins deferred: under WAL it reads a snapshot and
+    # keeps no writer waiting.
+    connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+
+
+def read_only_session(engine: Engine) -> Session:
+    """Open a session for a long read that must never hold SQLite's write lock (on PostgreSQL, a plain one)."""
+    return Session(engine.execution_options(**{READ_ONLY: True}))
 
 
 def init_database(app: Flask) -> None:

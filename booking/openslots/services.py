@@ -57,9 +57,10 @@ def _slot_query(now: datetime, since: datetime | None):
 
 
 def slots(session: Session, base_url: str, now: datetime, since: datetime | None = None):
-    for row in session.execute(_slot_query(now, since).execution_options(yield_per=BATCH)):
-        slot_row, time_zone, phone, free = row
-        yield fhir.slot(slot_row, bool(free) and slot_row.status == "open", time_zone, base_url, phone)
+    # Closed with the generator, so that a reader who stops early leaves no server-side cursor open.
+    with session.execute(_slot_query(now, since).execution_options(yield_per=BATCH)) as rows:
+        for slot_row, time_zone, phone, free in rows:
+            yield fhir.slot(slot_row, bool(free) and slot_row.status == "open", time_zone, base_url, phone)
 
 
 def slots_version(session: Session) -> tuple[datetime | None, int]:

@@ -1,11 +1,13 @@
 """SMART Scheduling Links ($bulk-publish and its NDJSON files) and the widget communes put on their websites."""
 
+from contextlib import closing
 from datetime import datetime, timezone
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request, stream_with_context
+from flask import Blueprint, Response, abort, jsonify, render_template, request
 from sqlalchemy import select
 
 from booking.clock import now
+from booking.database import read_only_session
 from booking.extensions import db, limiter
 from booking.geo.models import Commune
 from booking.openslots import services
@@ -84,14 +86,20 @@ def slot_file():
     last, highest = services.slots_version(db.session)
     # Free/busy also changes as booking windows open and close: a version lasts five minutes at most.
     etag = f"{last.timestamp() if last else 0:.6f}-{highest}-{int(at.timestamp()) // 300}-{since}"
-    base = public_url("")
-    return _conditional(services.etag_of(etag), last,
-                        lambda: stream_with_context(_lines(services.slots(db.session, base, at, since))))
+    engine, base = db.engine, public_url("")
+    return _conditional(services.etag_of(etag), last, lambda: _streamed_slots(engine, base, at, since))
 
 
-def _lines(resources):
-    for resource in resources:
-        yield services.ndjson([resource])
+def _streamed_slots(engine, base_url: str, at: datetime, since: datetime | None):
+    """Yield the feed's lines from a database session of their own, closed with the generator.
+
+    The server reads this after the view has returned and its request context is gone, and a client may
+    leave after any line (the server then closes the generator) or before the first (it is never started).
+    Holding no Flask context, it can be closed anywhere, at any time, even by the garbage collector.
+    """
+    with read_only_session(engine) as session, closing(services.slots(session, base_url, at, since)) as resources:
+        for resource in resources:
+            yield services.ndjson([resource])
 
 
 def _embed_policy(origins: list[str]) -> str:

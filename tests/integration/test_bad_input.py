@@ -31,15 +31,16 @@ def test_no_page_answers_500(app, client, auth, world, role):
         auth.login(getattr(world, role).email)
     for url in _urls(app, world):
         for query in ({}, GARBAGE):
-            response = client.get(url, query_string=query)
-            where = f"{role} GET {url} {query and 'with garbage'}: {response.status_code}"
-            # A page, a redirect (to log in, to a canonical page), or a refusal explained in French: nothing else.
-            assert response.status_code in ANSWERS, where
-            if response.status_code >= 400:
-                explained = (response.get_json() or {}).get("error", {}).get("message") if response.is_json \
-                    else "Code d’erreur" in response.get_data(as_text=True) or "has-error" in response.get_data(
-                        as_text=True)
-                assert explained, where
+            # Closed as a server closes what it answered: a streamed body (the slot feed) is released at once.
+            with client.get(url, query_string=query) as response:
+                where = f"{role} GET {url} {query and 'with garbage'}: {response.status_code}"
+                # A page, a redirect (to log in, to a canonical page), or a refusal explained in French.
+                assert response.status_code in ANSWERS, where
+                if response.status_code >= 400:
+                    explained = (response.get_json() or {}).get("error", {}).get("message") if response.is_json \
+                        else "Code d’erreur" in response.get_data(as_text=True) or "has-error" in response.get_data(
+                            as_text=True)
+                    assert explained, where
 
 
 def test_bad_posts_are_refused_with_their_reason(client, auth, world):

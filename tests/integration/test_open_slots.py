@@ -1,5 +1,6 @@
 """Open slots: SMART Scheduling Links parsed back as FHIR R4 resources, and the widget's framing policy."""
 
+import gc
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -12,6 +13,7 @@ from sqlalchemy import select, text
 
 from booking.appointments.services import SlotUnavailable, book_slot
 from booking.database import unit_of_work
+from booking.extensions import db
 from booking.openslots.fhir import BOOKING_PHONE, DEEP_LINK
 from booking.slots.models import Slot, slot_changes
 from tests import builders
@@ -85,6 +87,29 @@ def test_a_booked_slot_is_busy_in_the_next_file_and_the_deep_link_opens_its_book
     assert [json.loads(line)["id"] for line in changed] == [str(slot.id)]  # only what changed since then
     assert session.get(Slot, slot.id).updated_at > NOW
     assert client.get("/fhir/Slot.ndjson?_since=hier").status_code == 400
+
+
+def test_a_client_that_leaves_the_slot_feed_early_releases_it_cleanly(app, client, session, world):
+    for day in range(1, 4):
+        builders.make_slot(session, world.practitioner_a, world.site_a, NOW + timedelta(days=day))
+    session.commit()
+    with time_machine.travel(NOW, tick=False):
+        # The test client, like a server, has read the first line; the client then goes away.
+        left = client.get("/fhir/Slot.ndjson")
+        assert left.status_code == 200
+        left.close()
+        session.commit()
+        assert db.engine.pool.checkedout() == 0
+        # Never closed by anyone: the garbage collector finalises it later, during some other request.
+        forgotten = client.get("/fhir/Slot.ndjson")
+        assert forgotten.status_code == 200
+        del forgotten
+        with app.test_request_context("/"):
+            gc.collect()
+        session.commit()
+        assert db.engine.pool.checkedout() == 0
+        whole = client.get("/fhir/Slot.ndjson")
+        assert len(whole.get_data(as_text=True).splitlines()) >= 3
 
 
 def test_the_database_records_when_each_slot_changed(session, world):
