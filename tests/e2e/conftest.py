@@ -3,10 +3,12 @@
 import os
 import socket
 import threading
+import time as timer
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import time_machine
 from werkzeug.serving import make_server
 
 from booking.extensions import db
@@ -17,6 +19,9 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "demo-rendez-vous"
+# The browser world's calendar, whatever day the suite runs: a Thursday morning in March, far from holidays
+# and daylight-saving changes. The clock then moves on with real seconds, as the journeys need it to.
+E2E_NOW = datetime(2027, 3, 4, 8, 0, tzinfo=timezone.utc)
 
 
 def _free_port() -> int:
@@ -69,7 +74,21 @@ def _world(now: datetime) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
+def e2e_clock():
+    """The browser session's current instant: E2E_NOW when it began, plus the real seconds since."""
+    began = timer.monotonic()
+    return lambda: E2E_NOW + timedelta(seconds=timer.monotonic() - began)
+
+
+@pytest.fixture(autouse=True)
+def _on_the_e2e_calendar(e2e_clock):
+    """Run each browser test, the server thread included, on the e2e calendar (time-machine is process-wide)."""
+    with time_machine.travel(e2e_clock(), tick=True):
+        yield
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory, e2e_clock):
     """Serve a demo world on a free port for the whole browser session."""
     from flask_migrate import upgrade
 
@@ -81,7 +100,8 @@ def live_server(tmp_path_factory):
     with app.app_context():
         upgrade()
         import_reference_data(db.session, GEO_FIXTURE)
-        _world(datetime.now(timezone.utc))
+        with time_machine.travel(e2e_clock(), tick=True):
+            _world(datetime.now(timezone.utc))
         db.session.remove()
     port = _free_port()
     app.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"

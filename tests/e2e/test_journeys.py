@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.e2e.conftest import PASSWORD, SCREENSHOTS, outbox
+from tests.e2e.conftest import E2E_NOW, PASSWORD, SCREENSHOTS, outbox
 
 
 def _no_violations(visit, label):
@@ -201,7 +201,7 @@ def test_practitioner_publishes_tuesday_mornings_blocks_a_day_and_marks_attendan
     _no_violations(visit, "jour bloqué")
     assert "bloqué" in page.content()
     # After yesterday's session: mark attendance on the site's day sheet.
-    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    yesterday = (E2E_NOW.date() - timedelta(days=1)).isoformat()
     visit.goto("/espace")
     _no_violations(visit, "espace praticien")
     page.get_by_role("link", name=re.compile("Journée du lieu")).first.click()
@@ -241,7 +241,8 @@ def test_commune_admin_reads_the_dashboard_and_downloads_the_report(visit, live_
     page.get_by_role("link", name="Calendrier du lieu : horaires, fermetures, jours fériés").click()
     page.get_by_role("heading", name="Calendrier du lieu").wait_for()
     _no_violations(visit, "calendrier du lieu")
-    election_day = date.today() + timedelta(days=(1 - date.today().weekday()) % 7 + 7)  # Tuesday week
+    today = E2E_NOW.date()
+    election_day = today + timedelta(days=(1 - today.weekday()) % 7 + 7)  # Tuesday week
     page.get_by_label("Premier jour de fermeture").fill(election_day.strftime("%d/%m/%Y"))
     page.get_by_label("Dernier jour (inclus)").fill(election_day.strftime("%d/%m/%Y"))
     page.get_by_label("Raison (affichée au public)").select_option("elections")
