@@ -150,3 +150,37 @@ def book_then_wait(session, world, now: datetime, slot=None):
         entry = join_waitlist(session, world.resident_a, world.patient_a.id, world.site_a.id, "medecin_generaliste",
                               day, day, now)
     return slot, taker, booked, entry
+
+
+def add_rare_cases(session, w: SimpleNamespace, now: datetime) -> SimpleNamespace:
+    """What the plain world lacks and privacy must hold through: closures and a public holiday with bookings,
+    a patient whose phone does not work, failed messages, at a commune's site and at the EPCI's site."""
+    from booking.outgoing.keys import appointment_group, appointment_message
+    from booking.sites.models import SiteClosure
+    from notifications.models import Notification
+
+    w.practitioner_epci = make_practitioner(session, [w.site_epci], last_name="Sabatier")
+    w.patient_b.phone = "+33600000002"  # the plain world gives both patients the builder's number
+    w.rare = []
+    # 2027-03-09 closed for an election at the EPCI's site, 2027-03-10 at commune A's; 29 March is Easter Monday.
+    session.add(SiteClosure(site=w.site_epci, first_day=datetime(2027, 3, 9).date(),
+                            last_day=datetime(2027, 3, 9).date(), reason="elections"))
+    session.add(SiteClosure(site=w.site_a, first_day=datetime(2027, 3, 10).date(),
+                            last_day=datetime(2027, 3, 10).date(), reason="works"))
+    for number, (site, practitioner, starts_at, last_name) in enumerate([
+        (w.site_epci, w.practitioner_epci, datetime(2027, 3, 9, 9, 0, tzinfo=now.tzinfo), "d'Escalmels"),
+        (w.site_epci, w.practitioner_epci, datetime(2027, 3, 29, 8, 0, tzinfo=now.tzinfo), "Teyssedou"),
+        (w.site_a, w.practitioner_a, datetime(2027, 3, 10, 9, 0, tzinfo=now.tzinfo), "Couderc"),
+        (w.site_a, w.practitioner_a, datetime(2027, 3, 29, 8, 0, tzinfo=now.tzinfo), "Vialard"),
+    ], start=21):
+        patient = make_patient(session, site.commune_insee, first_name="Cécile", last_name=last_name,
+                               phone=f"+336000000{number}", phone_problem="Numéro inexistant (21211)")
+        slot = make_slot(session, practitioner, site, starts_at)
+        appointment = make_appointment(session, slot, patient, channel="reception")
+        session.add(Notification(channel="sms", recipient=patient.phone, body="Rappel", due_at=now, status="failed",
+                                 dedupe_key=appointment_message(appointment.id, "reminder"),
+                                 group_key=appointment_group(appointment.id), attempts=3, error_code="21211",
+                                 last_error="Numéro inexistant"))
+        w.rare.append(appointment)
+    session.commit()
+    return w

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from booking.appointments.models import Appointment
 from booking.appointments.rules import local_day
 from booking.auth.models import User
-from booking.auth.permissions import Action, fetch, site_ids_run_by, visible_appointments
+from booking.auth.permissions import Action, fetch, sees_residents_of, site_ids_run_by, visible_appointments
 from booking.auth.services import record_audit
 from booking.errors import NotFound
 from booking.geo.models import Commune
@@ -46,17 +46,22 @@ def commune_outbox(session: Session, user: User, insee: str, limit: int = 50) ->
         .join(Appointment, Notification.group_key == _appointment_group())
         .join(Slot, Slot.id == Appointment.slot_id).where(Slot.site_id.in_(sites))
         .group_by(Notification.status)).all())
+    # Counts for whoever reads the commune's figures; people (names, phones, references) only for who may see them.
     failures = list(session.execute(
         select(Notification, Appointment).join(Appointment, Notification.group_key == _appointment_group())
         .join(Slot, Slot.id == Appointment.slot_id)
-        .where(Slot.site_id.in_(sites), Notification.status.in_(("failed", "undelivered")))
+        .where(Slot.site_id.in_(sites), Notification.status.in_(("failed", "undelivered")),
+               visible_appointments(user))
         .order_by(Notification.updated_at.desc()).limit(limit)).all())
+    booked_here = Patient.id.in_(select(Appointment.patient_id).join(Slot).where(Slot.site_id.in_(sites),
+                                                                                 visible_appointments(user)))
+    residents = sees_residents_of(user, insee)
     patients = list(session.scalars(
-        select(Patient).where(Patient.phone_problem.is_not(None), Patient.erased_at.is_(None), or_(
-            Patient.commune_insee == insee,
-            Patient.id.in_(select(Appointment.patient_id).join(Slot).where(Slot.site_id.in_(sites)))))
+        select(Patient).where(Patient.phone_problem.is_not(None), Patient.erased_at.is_(None),
+                              or_(Patient.commune_insee == insee, booked_here) if residents else booked_here)
         .order_by(Patient.last_name, Patient.first_name)))
-    return {"commune": commune, "counts": counts, "failures": failures, "patients": patients}
+    return {"commune": commune, "counts": counts, "failures": failures, "patients": patients,
+            "people_hidden": not residents}
 
 
 def appointment_from_link(session: Session, secret: str, token: str, now: datetime) -> Appointment:

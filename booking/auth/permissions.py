@@ -107,19 +107,60 @@ def visible_appointments(user: User):
     """SQL condition on Appointment: the appointments this user's role lets them see.
 
     Staff see the appointments at the sites their communes run; a practitioner sees their own
-    patients, even at a site shared with others; a resident, those of their account's patients.
+    patients, even at a site shared with others; a resident, those of their account's patients; an
+    EPCI's administrator, only those of the sites whose desk the EPCI runs itself.
     """
     if user.role == "admin":
         return true()
     slots_seen = None
     if user.role in ("agent", "commune_admin"):
         slots_seen = select(Slot.id).where(Slot.site_id.in_(site_ids_run_by(_staff_communes(user))))
+    elif user.role == "epci_admin":
+        slots_seen = select(Slot.id).where(Slot.site_id.in_(_desk_sites_of_epci(user)))
     elif user.role == "practitioner":
         slots_seen = select(Slot.id).join(Practitioner, Slot.practitioner_id == Practitioner.id).where(
             Practitioner.user_id == user.id)
     elif user.role == "resident":
         return Appointment.patient_id.in_(select(Patient.id).where(Patient.account_id == user.id))
     return Appointment.slot_id.in_(slots_seen) if slots_seen is not None else false()
+
+
+def _desk_sites_of_epci(user: User):
+    return select(Site.id).where(Site.operator_epci_siren == user.epci_siren, Site.epci_runs_desk.is_(True))
+
+
+def sees_who_is_booked(user: User | None, site: Site) -> bool:
+    """Tell whether ``user`` may see the people booked at ``site`` (names, phones, references), all of them.
+
+    The site's desk: its communes' agents and referents (every member commune's, for a site an EPCI runs), the
+    EPCI's administrators where the EPCI runs the desk itself, the platform's administrators. A practitioner
+    sees only their own patients (``visible_appointments``); nobody else sees anyone.
+    """
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.role == "admin":
+        return True
+    if user.role in ("agent", "commune_admin"):
+        return bool(site.operator_commune_codes & _staff_communes(user))
+    if user.role == "epci_admin":
+        return _runs_desk(user, site)
+    return False
+
+
+def _runs_desk(user: User, site: Site) -> bool:
+    return bool(user.epci_siren) and site.operator_epci_siren == user.epci_siren and site.epci_runs_desk
+
+
+def sees_residents_of(user: User | None, insee: str) -> bool:
+    """Tell whether ``user`` may see a commune's residents as people (its desk and the platform's administrators)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return user.role == "admin" or insee in _staff_communes(user)
+
+
+def only_visible(user: User, appointments: list[Appointment]) -> list[Appointment]:
+    """Keep the appointments whose patient ``user`` may see, in order."""
+    return [appointment for appointment in appointments if can(user, Action.VIEW, appointment)]
 
 
 def _staff_communes(user: User) -> set[str]:
@@ -226,6 +267,14 @@ def _patient_decision(user: User, action: Action, patient: Patient) -> Scope:
         if not seen:
             return Scope.OUT
         return Scope.ALLOWED if action == Action.VIEW else Scope.DENIED
+    if user.role == "epci_admin":
+        seen = bool(user.epci_siren) and session.scalar(select(exists().where(
+            Appointment.patient_id == patient.id, Appointment.slot_id == Slot.id,
+            Slot.site_id.in_(_desk_sites_of_epci(user)),
+        )))
+        if not seen:
+            return Scope.OUT
+        return Scope.ALLOWED if action == Action.VIEW else Scope.DENIED
     return Scope.OUT
 
 
@@ -242,6 +291,10 @@ def _appointment_decision(user: User, action: Action, appointment: Appointment) 
     if user.role == "practitioner":
         practitioner = _practitioner_of(user)
         if practitioner is None or appointment.slot.practitioner_id != practitioner.id:
+            return Scope.OUT
+        return Scope.ALLOWED if action in (Action.VIEW, Action.CANCEL, Action.MARK_ATTENDANCE) else Scope.DENIED
+    if user.role == "epci_admin":
+        if not _runs_desk(user, site):
             return Scope.OUT
         return Scope.ALLOWED if action in (Action.VIEW, Action.CANCEL, Action.MARK_ATTENDANCE) else Scope.DENIED
     return Scope.OUT

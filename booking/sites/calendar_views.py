@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from booking.appointments.forms import ConfirmForm
 from booking.auth.decorators import staff_required
-from booking.auth.permissions import Action, can, works_at_desk
+from booking.auth.permissions import Action, can, only_visible, works_at_desk
 from booking.clock import now
 from booking.database import unit_of_work
 from booking.errors import DomainError
@@ -76,11 +76,16 @@ def _page(site, hours_form: HoursForm | None = None, closure_form: ClosureForm |
     return render_template(
         "sites/calendar.html", site=site, hours_form=hours_form, closure_form=closure_form,
         closures=site_closures(db.session, site, today), holidays=sorted(holidays.items()), opened=opened,
-        booked_closed=booked_on_closed_days(db.session, [site], now()),
+        **_booked_closed(site),
         duties=upcoming_duties(db.session, site, today), rota_form=rota_form or RotaForm(),
         keeps_rota=works_at_desk(current_user),
         manages=can(current_user, Action.MANAGE, site), closes=can(current_user, Action.CLOSE, site),
         confirm=ConfirmForm()), status
+
+
+def _booked_closed(site) -> dict:
+    booked = booked_on_closed_days(db.session, [site], now())
+    return {"booked_closed": only_visible(current_user, booked), "booked_closed_count": len(booked)}
 
 
 @blueprint.route("/gestion/sites/<int:site_id>/calendrier")
@@ -145,8 +150,9 @@ def close(site_id: int):
 def closure(closure_id: int):
     """A closure and the appointments still booked on its days, with the button that cancels them."""
     found = get_closure(db.session, current_user, closure_id)
-    return render_template("sites/closure.html", closure=found, booked=booked_during(db.session, found, now()),
-                           form=ConfirmForm())
+    booked = booked_during(db.session, found, now())
+    return render_template("sites/closure.html", closure=found, booked=only_visible(current_user, booked),
+                           booked_count=len(booked), form=ConfirmForm())
 
 
 @blueprint.route("/gestion/fermetures/<int:closure_id>/annuler-rendez-vous", methods=["POST"])
@@ -158,7 +164,8 @@ def cancel_booked(closure_id: int):
     with unit_of_work():
         done = cancel_for_closure(db.session, current_user, closure_id, now())
         found = get_closure(db.session, current_user, closure_id)
-        page = render_template("sites/closure_done.html", closure=found, done=done)
+        page = render_template("sites/closure_done.html", closure=found, done=done,
+                               to_call=only_visible(current_user, done.to_call))
     return page
 
 

@@ -46,6 +46,9 @@ class SiteForm(BaseForm):
     booking_open = BooleanField("Ouvert à la réservation", default=True)
     members_may_edit = BooleanField("Lieu géré par l’intercommunalité : les référents des communes membres peuvent "
                                     "aussi le modifier")
+    epci_runs_desk = BooleanField("Lieu géré par l’intercommunalité : elle tient elle-même l’accueil, et ses "
+                                  "administrateurs voient donc qui est inscrit (sinon, seuls les accueils des "
+                                  "mairies membres le voient)")
     drop_in_only = BooleanField("Sans rendez-vous (seuls les horaires sont affichés)")
     max_future_bookings = IntegerField("Rendez-vous à venir par patient et par profession, au plus", default=2,
                                        validators=[NumberRange(1, 20)])

@@ -79,6 +79,9 @@ class Site(db.Model):
     agents_may_close: Mapped[bool] = mapped_column(default=False, server_default="0")
     # For a site an EPCI runs: its member communes' referents may edit it too (the EPCI's administrators decide).
     members_may_edit: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # For a site an EPCI runs: the EPCI keeps the reception desk itself, so its administrators see who is booked
+    # there (closures, calls to make). Off, the EPCI reads figures only; the member communes' desks see people.
+    epci_runs_desk: Mapped[bool] = mapped_column(default=False, server_default="0")
     # Téléconsultations here need an assistant beside the patient: bookable only on days someone is on duty.
     requires_assistant: Mapped[bool] = mapped_column(default=False, server_default="0")
     # The websites allowed to show this site's widget in an <iframe> (https origins), as the commune declares.

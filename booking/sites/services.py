@@ -18,6 +18,7 @@ from booking.auth.permissions import (
     fetch,
     is_admin,
     is_commune_admin,
+    is_epci_admin,
     is_practitioner,
     require,
     site_ids_run_by,
@@ -102,6 +103,7 @@ class SiteInput:
     equipment: list[str] = field(default_factory=list)
     embed_origins: list[str] = field(default_factory=list)
     members_may_edit: bool | None = None  # only the EPCI's administrators (and the platform's) change it
+    epci_runs_desk: bool | None = None  # only the platform's administrators change it: who sees patients
     accessibility: list[str] = field(default_factory=list)
     rooms: list[str] = field(default_factory=lambda: ["Salle 1"])
     booking_open: bool = True
@@ -175,6 +177,8 @@ def _apply_site_input(session: Session, site: Site, data: SiteInput) -> None:
     site.embed_origins = [web_origin(text) for text in data.embed_origins if text.strip()]
     if data.members_may_edit is not None:
         site.members_may_edit = bool(data.members_may_edit) and site.operator_epci_siren is not None
+    if data.epci_runs_desk is not None:
+        site.epci_runs_desk = bool(data.epci_runs_desk) and site.operator_epci_siren is not None
     site.accessibility = [code for code in data.accessibility if code in ACCESSIBILITY]
     site.booking_open = data.booking_open
     site.drop_in_only = data.drop_in_only
@@ -199,6 +203,14 @@ def _sync_rooms(session: Session, site: Site, names: list[str]) -> None:
 
 def _check_operator(session: Session, actor: User, data: SiteInput) -> None:
     if is_admin(actor):
+        return
+    if is_epci_admin(actor):
+        # An EPCI's administrators register and edit the sites the EPCI runs, in its member communes.
+        epci = session.get(Epci, actor.epci_siren) if actor.epci_siren else None
+        if epci is None or data.operator_epci_siren != epci.siren:
+            raise Forbidden("Vous gérez les lieux que votre intercommunalité tient, et eux seuls.")
+        if (data.commune_insee or "").upper() not in {member.insee for member in epci.members}:
+            raise Forbidden("Le lieu doit se trouver dans une commune membre de votre intercommunalité.")
         return
     if not is_commune_admin(actor):
         raise Forbidden("Seul le référent santé de la commune enregistre ses lieux de soins.")

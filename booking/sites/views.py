@@ -7,13 +7,13 @@ from flask_login import current_user, login_user
 
 from booking.appointments.queries import days_to_mark
 from booking.auth.decorators import staff_required
-from booking.auth.permissions import Action, can, is_admin, manages_sites
+from booking.auth.permissions import Action, can, is_admin, is_epci_admin, manages_sites
 from booking.clock import now
 from booking.database import unit_of_work
 from booking.errors import Conflict, DomainError
 from booking.extensions import db
 from booking.forms import options
-from booking.geo.models import Commune
+from booking.geo.models import Commune, Epci
 from booking.geo.rules import DEFAULT_TIME_ZONE, DEPARTEMENT_TIME_ZONES, TIME_ZONE_LABELS
 from booking.sites.forms import InviteForm, PractitionerProfileForm, ProfessionForm, SiteForm
 from booking.sites.models import Site
@@ -66,8 +66,16 @@ def site_page(site_id: int):
                            remote_rules=remote_rules_at(db.session, site))
 
 
+def _own_epci() -> Epci | None:
+    """The EPCI an EPCI administrator acts for: its member communes are where its sites stand."""
+    return db.session.get(Epci, current_user.epci_siren) if is_epci_admin(current_user) and \
+        current_user.epci_siren else None
+
+
 def _candidate_communes(site: Site | None) -> list[Commune]:
     codes = set(current_user.commune_codes)
+    if (epci := _own_epci()) is not None:
+        codes |= {member.insee for member in epci.members}
     if is_admin(current_user):
         codes |= {request.args.get("commune", "").upper()} if request.args.get("commune") else set()
         if site is not None:
@@ -86,12 +94,14 @@ def _fill_choices(form: SiteForm, site: Site | None) -> list[Commune]:
     candidates = _candidate_communes(site)
     own = [c for c in candidates if c.insee in current_user.commune_codes or is_admin(current_user)]
     epcis = sorted({epci for commune in own for epci in commune.epcis}, key=lambda e: e.name)
+    if (epci := _own_epci()) is not None:
+        epcis = [epci]
     form.commune_insee.choices = options((c.insee, _commune_option(c)) for c in candidates)
     # The page fills the postal code when the commune changes (static/js/site-form.js); the server does too.
     form.commune_insee.render_kw = {"data-postal-codes": json.dumps(
         {c.insee: c.postal_codes[0].code for c in candidates if c.postal_codes})}
-    form.operator.choices = options([("commune", "La commune où se trouve le lieu")]
-                                    + [(f"epci:{e.siren}", e.name) for e in epcis])
+    communes_run = [] if _own_epci() is not None else [("commune", "La commune où se trouve le lieu")]
+    form.operator.choices = options(communes_run + [(f"epci:{e.siren}", e.name) for e in epcis])
     form.served_communes.choices = options((c.insee, c.name) for c in candidates)
     zones = sorted(set(DEPARTEMENT_TIME_ZONES.values()) | {DEFAULT_TIME_ZONE})
     form.time_zone.choices = options([("", "Selon le département")]
@@ -112,6 +122,7 @@ def _site_input(form: SiteForm) -> SiteInput:
         accessibility=form.accessibility.data or [], rooms=(form.rooms.data or "").splitlines(),
         embed_origins=(form.embed_origins.data or "").splitlines(),
         members_may_edit=form.members_may_edit.data if current_user.role in ("epci_admin", "admin") else None,
+        epci_runs_desk=form.epci_runs_desk.data if is_admin(current_user) else None,
         booking_open=form.booking_open.data, drop_in_only=form.drop_in_only.data,
         max_future_bookings=form.max_future_bookings.data, reminder_hours_before=form.reminder_hours_before.data,
         second_reminder_hours=form.second_reminder_hours.data,

@@ -250,7 +250,7 @@ def test_commune_admin_reads_the_dashboard_and_downloads_the_report(visit, live_
     page.wait_for_selector("text=Fermeture enregistrée")
     _no_violations(visit, "fermeture")
     visit.shot("15-fermeture")
-    cancel = page.get_by_role("button", name=re.compile("^Annuler ces"))
+    cancel = page.get_by_role("button", name=re.compile("^Annuler ce"))
     if cancel.count():
         cancel.click()
         page.wait_for_selector("text=Rendez-vous annulés")

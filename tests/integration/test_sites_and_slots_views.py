@@ -181,3 +181,21 @@ def test_site_staff_see_the_video_links_of_remote_rules(app, client, auth, sessi
     auth.login(world.admin.email)
     page = client.get(f"/gestion/sites/{world.site_b.id}").get_data(as_text=True)
     assert "https://visio.example.com/dr-a" not in page
+
+
+def test_only_the_platform_admin_lets_an_epci_run_a_sites_desk(client, auth, session, world):
+    site = world.site_epci
+    form = dict(SITE_FORM, name=site.name, commune_insee=site.commune_insee, postal_code="15140",
+                operator=f"epci:{site.operator_epci_siren}", rooms="Salle 1", epci_runs_desk="y")
+    auth.login(world.epci_admin_a.email)
+    assert "elle tient elle-même l’accueil" not in client.get(f"/gestion/sites/{site.id}/modifier").get_data(
+        as_text=True)
+    assert client.post(f"/gestion/sites/{site.id}/modifier", data=form).status_code == 302
+    session.expire_all()
+    assert session.get(Site, site.id).epci_runs_desk is False
+    auth.logout()
+    auth.login(world.admin.email)
+    assert "elle tient elle-même l’accueil" in client.get(f"/gestion/sites/{site.id}/modifier").get_data(as_text=True)
+    assert client.post(f"/gestion/sites/{site.id}/modifier", data=form).status_code == 302
+    session.expire_all()
+    assert session.get(Site, site.id).epci_runs_desk is True
