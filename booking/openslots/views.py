@@ -12,6 +12,7 @@ from booking.extensions import db, limiter
 from booking.geo.models import Commune
 from booking.openslots import services
 from booking.sites.models import Site
+from booking.sites.rules import valid_web_origins
 from booking.urls import public_url
 
 blueprint = Blueprint("openslots", __name__)
@@ -109,7 +110,7 @@ def _embed_policy(origins: list[str]) -> str:
 
 
 def _widget(title: str, sites: list[Site]):
-    origins = sorted({origin for site in sites for origin in site.embed_origins or []})
+    origins = sorted({origin for site in sites for origin in valid_web_origins(site.embed_origins)})
     response = Response(render_template("openslots/widget.html", title=title, sites=sites,
                                         offers=services.widget_slots(db.session, sites, now())))
     response.headers["Content-Security-Policy"] = _embed_policy(origins)

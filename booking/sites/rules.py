@@ -1,4 +1,7 @@
-"""Pure rules about sites and practitioners: the first professions, RPPS numbers, equipment."""
+"""Pure rules about sites and practitioners: the first professions, RPPS numbers, equipment, web origins."""
+
+import re
+from urllib.parse import urlsplit
 
 from booking.errors import InvalidInput
 
@@ -90,3 +93,42 @@ def labels(codes: list[str], choices: dict[str, str]) -> list[str]:
 def default_served_communes(operator_commune: str | None, epci_members: list[str]) -> list[str]:
     """Return the communes a site serves when none are given: its commune, or every member of its EPCI."""
     return [operator_commune] if operator_commune else list(epci_members)
+
+
+_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+_HOST = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})+$")
+
+
+def web_origin(text: str) -> str:
+    """Return the https origin a commune's website is framed from (https://www.mairie.fr[:port]), or InvalidInput.
+
+    It goes into the widget's Content-Security-Policy header, so nothing but a scheme, a host name and a port
+    may pass: no path, query, credentials, wildcard, quote or separator that would add a directive.
+    """
+    raw = text.strip()
+    refused = InvalidInput(f"« {raw[:80]} » n’est pas l’adresse d’un site web en https "
+                           f"(par exemple https://www.saint-bonnet.fr).", field="embed_origins")
+    if not raw or any(character.isspace() or character in ";,'\"*\\" for character in raw):
+        raise refused
+    try:
+        parts = urlsplit(raw)
+        port = parts.port  # ValueError when out of 0–65535 or not a number
+        host = (parts.hostname or "").encode("idna").decode("ascii")
+    except (ValueError, UnicodeError):
+        raise refused from None
+    if (parts.scheme.lower() != "https" or parts.username is not None or parts.password is not None
+            or parts.path not in ("", "/") or parts.query or parts.fragment or "?" in raw or "#" in raw
+            or not _HOST.match(host) or port == 0):
+        raise refused
+    return f"https://{host}" + (f":{port}" if port not in (None, 443) else "")
+
+
+def valid_web_origins(stored: list[str] | None) -> list[str]:
+    """The stored origins that still parse (rows saved before the rule was strict are left out)."""
+    origins = []
+    for text in stored or []:
+        try:
+            origins.append(web_origin(text))
+        except InvalidInput:
+            continue
+    return origins

@@ -3,7 +3,6 @@
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 from sqlalchemy import exists, func, select
@@ -39,7 +38,7 @@ from booking.sites.models import (
     SitePractitioner,
 )
 from booking.sites.professions import PROFESSIONS
-from booking.sites.rules import ACCESSIBILITY, EQUIPMENT, clean_rpps, default_served_communes
+from booking.sites.rules import ACCESSIBILITY, EQUIPMENT, clean_rpps, default_served_communes, web_origin
 from booking.slots.models import Slot
 
 INVITATION_DAYS = 14
@@ -292,15 +291,6 @@ def find_practitioners(session: Session, query: str, limit: int = 20) -> list[Pr
         condition = func.lower(Practitioner.last_name).like(query.strip().lower() + "%")
     return list(session.scalars(select(Practitioner).where(condition).order_by(Practitioner.last_name)
                                 .limit(limit)))
-
-
-def web_origin(text: str) -> str:
-    """A website allowed to frame our widget, as a browser names it (https://www.mairie.fr), or InvalidInput."""
-    parts = urlsplit(text.strip().lower())
-    if parts.scheme != "https" or not parts.hostname or parts.path not in ("", "/") or parts.query or "*" in text:
-        raise InvalidInput(f"« {text.strip()[:80]} » n’est pas l’adresse d’un site web en https "
-                           f"(par exemple https://www.saint-bonnet.fr).", field="embed_origins")
-    return f"https://{parts.netloc}"
 
 
 def missing_equipment(site: Site, practitioner: Practitioner) -> list[str]:

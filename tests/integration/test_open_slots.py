@@ -172,6 +172,28 @@ def test_the_widget_is_framed_only_by_the_declared_websites(client, auth, sessio
     assert client.get("/").headers["X-Frame-Options"] == "DENY"  # every other page stays unframeable
 
 
+@pytest.mark.parametrize("hostile", ["https://a.fr;sandbox", "https:", "'unsafe-inline'", "https://user:pw@a.fr",
+                                     "https://a.fr:99999"])
+def test_an_origin_that_would_change_the_widgets_policy_is_refused_at_its_field(client, auth, session, world,
+                                                                                 hostile):
+    with time_machine.travel(NOW, tick=False):
+        auth.login(world.commune_admin_a.email)
+        refused = client.post(f"/gestion/sites/{world.site_a.id}/modifier", data={
+            **_site_form(world.site_a), "embed_origins": f"https://www.mairie.fr\n{hostile}"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'id="embed_origins-error"' in page
+    assert "n’est pas l’adresse d’un site web en https" in page
+    session.expire_all()
+    assert world.site_a.embed_origins in (None, [])  # nothing of the form was saved
+
+
+def test_an_origin_stored_before_the_strict_rule_never_reaches_the_header(client, session, world):
+    world.site_a.embed_origins = ["https://a.fr;sandbox", "https://www.mairie.fr", "'unsafe-inline'"]
+    session.commit()
+    policy = client.get(f"/integrer/lieu/{world.site_a.id}").headers["Content-Security-Policy"]
+    assert policy.endswith("frame-ancestors 'self' https://www.mairie.fr")
+
+
 def _site_form(site) -> dict:
     return {"kind": site.kind, "name": site.name, "sms_label": site.sms_label, "address": site.address,
             "commune_insee": site.commune_insee, "postal_code": site.postal_code, "operator": "commune",
