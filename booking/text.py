@@ -20,3 +20,19 @@ def text_problem(value: str, multiline: bool = False) -> str | None:
     if not multiline and _CONTROL_BUT_LINES.search(value) is None:
         return LINE_BREAK_MESSAGE
     return CONTROL_MESSAGE
+
+
+_ROW_ID = re.compile("[0-9]{1,10}")
+_LARGEST_ROW_ID = 2**31 - 1  # the id columns are 32-bit integers on PostgreSQL
+
+
+def row_id(text: str | None) -> int | None:
+    """Read a row id from a link or a form: ASCII digits within the id column's range, else None.
+
+    ``str.isdigit`` also says yes to « ² » and « ٣ », which ``int`` then refuses or reads, and to twenty digits,
+    which no database column holds: both reached the database as a 500.
+    """
+    if not text or not _ROW_ID.fullmatch(text):
+        return None
+    number = int(text)
+    return number if 0 < number <= _LARGEST_ROW_ID else None

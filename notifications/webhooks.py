@@ -1,5 +1,6 @@
 """Twilio webhooks: delivery status and inbound SMS (STOP, and what the application answers)."""
 
+import re
 import unicodedata
 from datetime import datetime, timezone
 from xml.sax.saxutils import escape
@@ -19,6 +20,11 @@ TWILIO_STATUSES = {"queued": "sent", "accepted": "sent", "sending": "sent", "sen
 STOP_WORDS = {"STOP", "ARRET", "STOPALL", "UNSUBSCRIBE", "DESABONNER"}
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_KEYS = "0123456789*#"
+_LARGEST_ID = 2**31 - 1  # the outbox's ids are 32-bit integers on PostgreSQL
+
+
 def _settings():
     return current_app.extensions["notifications"]
 
@@ -30,6 +36,9 @@ def _validate_signature() -> None:
     url = settings.public_base_url + request.full_path.rstrip("?")
     if not token or not RequestValidator(token).validate(url, request.form.to_dict(), signature):
         abort(403)
+    # Twilio never sends a control character; one would reach the database driver (PostgreSQL refuses NUL).
+    if any(_CONTROL.search(value) for value in [*request.form.values(), *request.args.values()]):
+        abort(400)
 
 
 def _keyword(text: str) -> str:
@@ -135,10 +144,15 @@ def twilio_voice_keypress():
     _validate_signature()
     settings = _settings()
     session = settings.session()
-    call = session.get(Notification, request.args.get("n", type=int) or 0)
+    number = request.args.get("n", "")
+    call = session.get(Notification, int(number)) if number.isascii() and number.isdecimal() \
+        and 0 < int(number) <= _LARGEST_ID else None
     sid, digit = request.form.get("CallSid", ""), (request.form.get("Digits") or "")[:1]
-    if call is None or call.channel != "voice" or not sid:
+    # The signed request must name the call it answers: a valid signature on another call's SID acts on nothing.
+    if call is None or call.channel != "voice" or not sid or call.provider_id != sid:
         abort(404)
+    if digit not in _KEYS:
+        digit = ""
     if digit == "3" or not digit:
         again = call_twiml(call.body or "", settings.public_base_url + request.full_path.rstrip("?"))
         return Response(again, mimetype="text/xml")

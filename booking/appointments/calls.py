@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from booking.appointments.messages import plan_call
 from booking.appointments.models import Appointment
 from booking.outgoing import voice
+from booking.text import row_id
 from notifications.models import Notification
 
 RETRY = "call-retry"
@@ -14,7 +15,7 @@ RETRY = "call-retry"
 
 def _appointment_of(session: Session, call: Notification) -> Appointment | None:
     prefix, _, rest = (call.group_key or "").partition(":")
-    return session.get(Appointment, int(rest)) if prefix == "appointment" and rest.isdigit() else None
+    return session.get(Appointment, row_id(rest)) if prefix == "appointment" and row_id(rest) else None
 
 
 def answer_keypress(session: Session, call: Notification, digit: str, now: datetime) -> tuple[str | None, str]:

@@ -4,6 +4,8 @@ import base64
 import hashlib
 import hmac
 
+from booking.text import row_id
+
 
 def sign(secret: str, message: str) -> str:
     """A short HMAC-SHA256 of ``message``: 16 URL-safe characters (96 bits), short enough for an SMS."""
@@ -26,9 +28,9 @@ def read_cancel_token(secret: str, token: str, reference_of) -> int | None:
     ``reference_of(appointment_id)`` returns the appointment's reference, or None.
     """
     head, _, signature = (token or "").partition("-")
-    if not head.isdigit() or not signature:
+    if row_id(head) is None or not signature:
         return None
-    reference = reference_of(int(head))
+    reference = reference_of(row_id(head))
     if reference is None:
         return None
     expected = _signature(secret, int(head), reference)

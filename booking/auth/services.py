@@ -11,6 +11,7 @@ from booking.auth.models import ROLES, AuditEvent, User, new_session_token
 from booking.errors import Conflict, InvalidInput
 from booking.geo.models import Commune, Departement, Epci
 from booking.phones import parse_phone
+from booking.text import row_id
 
 MIN_PASSWORD_LENGTH = 10
 MIN_PASSWORD_SCORE = 2  # zxcvbn's 0–4 scale: 2 resists an online attack throttled as ours is
@@ -151,9 +152,9 @@ def set_password(user: User, new: str) -> None:
 def load_user_from_session(session: Session, session_id: str) -> User | None:
     """Return the user named by a session's "id:token", if the token is still current."""
     user_id, _, token = (session_id or "").partition(":")
-    if not user_id.isdigit() or not token:
+    if row_id(user_id) is None or not token:
         return None
-    user = session.get(User, int(user_id))
+    user = session.get(User, row_id(user_id))
     if user is None or user.session_token != token or not user.active:
         return None
     return user

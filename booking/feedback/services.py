@@ -16,6 +16,7 @@ from booking.appointments.rules import local_day, morning_after
 from booking.errors import Conflict, InvalidInput, NotFound
 from booking.feedback.models import ALTERNATIVES, FeedbackAnswer
 from booking.outgoing import keys, sms
+from booking.text import row_id
 from booking.urls import public_url
 
 ASK_WITHIN_DAYS = 14
@@ -48,7 +49,7 @@ def ask_feedback(session: Session, appointment: Appointment, phone: str | None, 
 def appointment_for_feedback(session: Session, token: str, now: datetime) -> Appointment:
     """The attended appointment a feedback link names, or NotFound (forged, unknown, too old)."""
     head, _, signature = (token or "").partition("-")
-    appointment = session.get(Appointment, int(head)) if head.isdigit() else None
+    appointment = session.get(Appointment, row_id(head)) if row_id(head) else None
     if appointment is None or not hmac.compare_digest(
             sign(_secret(), f"feedback:{appointment.id}:{appointment.reference}"), signature):
         raise NotFound("Ce lien n’est pas valable.")

@@ -89,7 +89,17 @@ def error_response(status: int, message: str | None = None, code: str | None = N
                            message=message or default_message), status
 
 
+_CONTROL_IN_PATH = re.compile("[\x00-\x1f\x7f]")
+
+
 def init_error_handlers(app: Flask) -> None:
+    @app.before_request
+    def refuse_control_characters_in_the_address():
+        # No address of ours holds one, and PostgreSQL refuses a NUL in a query: not found, before any view.
+        if _CONTROL_IN_PATH.search(request.path):
+            return error_response(404)
+        return None
+
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         db.session.rollback()
@@ -109,7 +119,12 @@ def init_error_handlers(app: Flask) -> None:
             named = ", ".join(sorted(name for name in fields if name != "_"))
             message = (f"Données incorrectes : {named}." if named else fields.get("_", MESSAGES[422][1]))
             return error_response(error.code or 422, message, fields=fields)
-        return error_response(error.code or 500)
+        response = make_response(error_response(error.code or 500))
+        # What the exception says of itself (a 405's Allow, a 401's WWW-Authenticate) stays on our answer.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)

@@ -29,6 +29,7 @@ from booking.slots.services import (
     publish_rule,
     update_rule,
 )
+from booking.text import row_id
 
 blueprint = Blueprint("slots", __name__)
 
@@ -205,8 +206,8 @@ def cancel_many():
         abort(400)
     cancelled = 0
     for value in request.form.getlist("appointment_id"):
-        if value.isdigit():
-            cancel_appointment(db.session, current_user, int(value), "practitioner", now())
+        if row_id(value):
+            cancel_appointment(db.session, current_user, row_id(value), "practitioner", now())
             cancelled += 1
     flash(f"{cancelled} rendez-vous annulé{'s' if cancelled > 1 else ''} ; les patients seront prévenus.", "success")
     return redirect(url_for("slots.agenda"))

@@ -136,9 +136,9 @@ def open_data_file(insee: str, month: str, fmt: str):
     try:
         year, number = (int(part) for part in month.split("-"))
         start = date(year, number, 1)
-    except ValueError:
+        end = date(year + (number == 12), number % 12 + 1, 1)  # December of year 9999 has no end
+    except (ValueError, OverflowError):
         return jsonify(error="Le mois s’écrit AAAA-MM, par exemple 2026-10."), 400
-    end = date(year + (number == 12), number % 12 + 1, 1)
     today = local_time(now(), "Europe/Paris").date()
     if end > today or start < today.replace(day=1) - timedelta(days=3 * 366):
         return jsonify(error="Seuls les mois terminés des trois dernières années sont publiés."), 404

@@ -23,6 +23,7 @@ from booking.patients.models import Patient
 from booking.sites.models import Practitioner, Site
 from booking.sites.professions import PROFESSIONS
 from booking.slots.models import Slot, bookable
+from booking.text import row_id
 from booking.urls import public_url
 from booking.waitlist.models import WaitlistEntry
 
@@ -121,7 +122,7 @@ def expire_offer(session: Session, entry_id: int, now: datetime) -> None:
 def entry_from_offer(session: Session, token: str, now: datetime) -> WaitlistEntry:
     """Return the entry behind an offer link while the offer stands."""
     head, _, signature = (token or "").partition("-")
-    entry = session.get(WaitlistEntry, int(head)) if head.isdigit() else None
+    entry = session.get(WaitlistEntry, row_id(head)) if row_id(head) else None
     if (entry is None or entry.status != "offered" or entry.offer_expires_at is None or entry.offer_expires_at <= now
             or not hmac.compare_digest(_signature(entry.id, entry.offered_slot_id), signature)):
         raise NotFound("Cette proposition n’est plus valable : le délai de 30 minutes est passé ou la place est prise.")

@@ -1,5 +1,7 @@
 """Bad input gets a clear answer, never a 500: every GET page, with and without garbage parameters."""
 
+import re
+
 import pytest
 
 GARBAGE = {"semaine": "pas-une-date", "jour": "2027-02-30", "du": "hier", "au": "31/31/2027", "mois": "2027-13",
@@ -133,3 +135,63 @@ def test_hostile_bodies_get_4xx_never_500(client, auth, session, world):
                                         "&email=a%00%40b.fr&password=xxxxxxxxxxxxxxxxxxxx&confirm=xxxxxxxxxxxxxxxxxxxx")):
         response = client.post(path, data=body, content_type=form)
         assert response.status_code in (200, 422), (path, response.status_code)
+
+
+HOSTILE_SEGMENTS = ["²", "٣", "99999999999999999999", "%00", "a%00b", "9999-12", "0000-00", "²-abc",
+                    "99999999999999999999-abc", "1-%00", "%ED%A0%80"]
+
+
+def _with_hostile_segments(app, world):
+    """Every GET route once per argument and hostile value, the other arguments valid."""
+    valid = {"site_id": world.site_a.id, "patient_id": world.patient_a.id, "appointment_id": world.appointment_a.id,
+             "insee": "15174", "siren": "241501139", "token": "abc-def", "rule_id": 1, "closure_id": 1,
+             "practitioner_id": world.practitioner_a.id, "slot_id": world.slot_b.id, "month": "2027-02",
+             "fmt": "json", "day": "2027-03-02", "entry_id": 1}
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint == "static" or not rule.arguments:
+            continue
+        for hostile_name in sorted(rule.arguments):
+            for value in HOSTILE_SEGMENTS:
+                path = rule.rule
+                for name in rule.arguments:
+                    segment = value if name == hostile_name else str(valid.get(name, 1))
+                    path = re.sub(rf"<(?:[^:<>]+:)?{name}>", segment, path)
+                yield path
+
+
+@pytest.mark.parametrize("role", ["agent_a", None])
+def test_hostile_path_segments_get_4xx_on_every_route_never_500(app, client, auth, world, role):
+    if role:
+        auth.login(getattr(world, role).email)
+    walked = 0
+    for path in _with_hostile_segments(app, world):
+        with client.get(path) as response:
+            assert response.status_code in ANSWERS, (role, path, response.status_code)
+        walked += 1
+    assert walked > 300
+
+
+@pytest.mark.twilio
+def test_signed_webhooks_with_hostile_values_get_4xx_never_500(app, client, session, world):
+    from tests.conftest import TWILIO
+    from tests.integration.test_notifications import _signed_post
+
+    for path, form in [
+        ("/notifications/twilio/voice/keypress?n=99999999999999999999", {"CallSid": "CA1", "Digits": "1"}),
+        ("/notifications/twilio/voice/keypress?n=²", {"CallSid": "CA1", "Digits": "1"}),
+        ("/notifications/twilio/voice/keypress?n=1", {"CallSid": "CA1", "Digits": "\x00"}),
+        ("/notifications/twilio/inbound", {"MessageSid": "SM1", "From": "+33600000001", "Body": "OUI\x00"}),
+        ("/notifications/twilio/inbound", {"MessageSid": "SM\x00", "From": "+33600000001", "Body": "OUI"}),
+        ("/notifications/twilio/status", {"MessageSid": "SM\x00", "MessageStatus": "delivered"}),
+        ("/notifications/twilio/voice/status", {"CallSid": "CA\x00", "CallStatus": "completed"}),
+    ]:
+        response = _signed_post(client, path, form, token=TWILIO["TWILIO_AUTH_TOKEN"])
+        assert 400 <= response.status_code < 500, (path, form, response.status_code)
+
+
+def test_a_method_the_address_does_not_take_says_which_it_does(client):
+    page = client.post("/mentions-legales")
+    assert page.status_code == 405 and set(page.headers["Allow"].split(", ")) >= {"GET", "HEAD"}
+    assert "Action impossible" in page.get_data(as_text=True)
+    api = client.delete("/api/v1/communes")
+    assert api.status_code == 405 and "GET" in api.headers["Allow"] and api.get_json()["error"]["message"]

@@ -142,6 +142,8 @@ def test_pressing_2_cancels_frees_the_slot_for_the_waiting_list_and_a_forged_key
     form = {"CallSid": call.provider_id, "Digits": "2"}
     assert client.post(path, data=form).status_code == 403
     assert _signed_post(client, path, form, token="forged").status_code == 403
+    # Signed, but carrying another call's SID: it answers no call of ours.
+    assert _signed_post(client, path, {"CallSid": "CA" + "9" * 32, "Digits": "2"}).status_code == 404
     assert session.get(Appointment, booked.id).status == "booked"
     answer = _signed_post(client, path, form)
     assert answer.status_code == 200 and "annulé" in answer.get_data(as_text=True)
