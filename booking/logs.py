@@ -3,8 +3,10 @@
 import logging
 import re
 
-# Secret links (cancel, waiting-list offer, invitation, calendar feed) and the searches that name a person.
-_TOKEN_PATHS = re.compile(r"(/(?:a|attente|invitation|agenda)/)[^\s?\"'/]+")
+# The links whose last part is a secret (cancel, waiting-list offer, invitation, calendar feed, password reset,
+# feedback): the one list that every log filter and the no-store rule read.
+SECRET_LINK_PREFIXES = ("/a/", "/attente/", "/invitation/", "/agenda/", "/mot-de-passe/", "/avis/")
+_TOKEN_PATHS = re.compile("(" + "|".join(re.escape(prefix) for prefix in SECRET_LINK_PREFIXES) + r")[^\s?\"'/]+")
 _PERSONAL_QUERIES = re.compile(r"(/(?:accueil|compte|api/v1/patients)[^\s?\"']*\?)[^\s\"']+")
 
 

@@ -3,7 +3,6 @@
 import asyncio
 import base64
 import logging
-import re
 import ssl
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,19 +44,11 @@ def mask(number: str) -> str:
     return number[:3] + "•" * max(0, len(number) - 5) + number[-2:] if number else ""
 
 
-_LINK = re.compile(r"(https?://[^/\s]+/[^/\s]*/?)[^\s]+")
-_CODE = re.compile(r"\d{4,}")
-
-
-def redact(body: str) -> str:
-    """Hide what a log must not hold of a message: the secret part of links, and codes of four digits or more."""
-    return _CODE.sub(lambda m: "•" * len(m.group()), _LINK.sub(r"\1…", body or ""))
-
-
 class LogSmsBackend:
     """Write the message to the log instead of sending it (the default, for development).
 
-    Links and codes are hidden unless ``full`` (a developer's own machine, ``SMS_LOG_FULL=1``).
+    The text itself (a date, a place, a reference, a secret link: all personal) is left out unless ``full``
+    (a developer's own machine, ``SMS_LOG_FULL=1``).
     """
 
     name = "log"
@@ -66,7 +57,11 @@ class LogSmsBackend:
         self.full = full
 
     def send(self, recipient: str, body: str, status_callback: str | None) -> SendResult:
-        log.info("SMS (journal) vers %s : %s", mask(recipient), body if self.full else redact(body))
+        if self.full:
+            log.info("SMS (journal) vers %s : %s", mask(recipient), body)
+        else:
+            log.info("SMS (journal) vers %s : %d caractères (texte masqué ; SMS_LOG_FULL=1 l’affiche)",
+                     mask(recipient), len(body or ""))
         return SendResult(provider_id=None)
 
     def find_sent(self, recipient: str, body: str, since: datetime) -> str | None:

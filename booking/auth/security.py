@@ -7,6 +7,7 @@ from flask_login import current_user, logout_user
 
 from booking.appointments.links import sign
 from booking.auth.services import normalized_login
+from booking.logs import SECRET_LINK_PREFIXES
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -30,8 +31,8 @@ def login_account_key() -> str:
 
 # Pages opened by a secret link (cancel, waiting-list offer, invitation, calendar feed) show personal data
 # to whoever holds the link, signed in or not.
-PERSONAL_PATHS = ("/compte", "/gestion", "/accueil", "/praticien", "/rendez-vous", "/reserver", "/api/", "/a/",
-                  "/attente/", "/invitation/", "/agenda/", "/admin/")
+PERSONAL_PATHS = ("/compte", "/gestion", "/accueil", "/praticien", "/rendez-vous", "/reserver", "/api/", "/admin/",
+                  *SECRET_LINK_PREFIXES)
 
 
 def _may_show_personal_data() -> bool:

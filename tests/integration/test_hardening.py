@@ -289,6 +289,8 @@ def test_access_logs_mask_secret_links_and_personal_searches(app):
         "GET /attente/7-aBcDeFgHiJkLmNoP HTTP/1.1": "GET /attente/… HTTP/1.1",
         "GET /invitation/Qw3rTy_uIoP HTTP/1.1": "GET /invitation/… HTTP/1.1",
         "GET /agenda/s3cr3t-t0k3n.ics HTTP/1.1": "GET /agenda/… HTTP/1.1",
+        "GET /mot-de-passe/3-ImZvbyI.aBc_dEf HTTP/1.1": "GET /mot-de-passe/… HTTP/1.1",
+        "POST /avis/217-Zk3vQ9xYbTq1wE7r HTTP/1.1": "POST /avis/… HTTP/1.1",
         "GET /accueil?last_name=Lef%C3%A8vre&birth_date=02%2F05%2F1944 HTTP/1.1": "GET /accueil?… HTTP/1.1",
         "GET /api/v1/patients?last_name=Puech&birth_date=1938-08-08 HTTP/1.1": "GET /api/v1/patients?… HTTP/1.1",
         "GET /recherche?commune=Salers HTTP/1.1": "GET /recherche?commune=Salers HTTP/1.1",
@@ -343,10 +345,15 @@ def test_the_log_sms_backend_hides_links_and_codes(caplog):
     from notifications.sms import LogSmsBackend
 
     caplog.set_level(logging.INFO)
-    LogSmsBackend().send("+33612345678", "Votre code de vérification : 482913. Annuler : "
-                                         "https://rdv.example.fr/a/12-Zk3vQ9xYbTq1wE7r", None)
-    assert "482913" not in caplog.text and "Zk3vQ9xYbTq1wE7r" not in caplog.text
-    assert "https://rdv.example.fr/a/…" in caplog.text and "+33612345678" not in caplog.text
+    body = "RDV mar. 9 mars 10h, Cabine de Saint-Bonnet, réf. ZNF-RM7. Annuler : https://rdv.example.fr/a/12-Zk3vQ9"
+    LogSmsBackend().send("+33612345678", body, None)
+    # Date, place and reference are personal too: by default the log says that a message left, not what it said.
+    for secret in ("9 mars", "Saint-Bonnet", "ZNF-RM7", "Zk3vQ9", "+33612345678"):
+        assert secret not in caplog.text
+    assert "+33•••••••78" in caplog.text and f"{len(body)} caractères" in caplog.text
+    caplog.clear()
+    LogSmsBackend(full=True).send("+33612345678", body, None)  # a developer's own machine (SMS_LOG_FULL=1)
+    assert body in caplog.text
 
 
 @pytest.mark.twilio
