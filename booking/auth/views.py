@@ -1,6 +1,18 @@
 """Login, logout and password change pages."""
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
+import logging
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from booking.auth.forms import ForgottenPasswordForm, LoginForm, NewPasswordForm, PasswordChangeForm
@@ -14,6 +26,7 @@ from booking.extensions import db, limiter
 from booking.urls import public_url, safe_next
 
 blueprint = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
 
 
 @blueprint.route("/connexion", methods=["GET", "POST"])
@@ -79,10 +92,23 @@ def forgotten_password():
     """Ask for a link to choose a new password; the answer is the same whether the account exists or not."""
     form = ForgottenPasswordForm()
     if form.validate_on_submit():
-        request_reset(db.session, form.login.data, now(),
-                      lambda token: public_url(url_for("auth.new_password", token=token)))
-        return render_template("auth/reset_sent.html"), 200
+        response = make_response(render_template("auth/reset_sent.html"))
+        # The answer leaves before the account is even looked up, so that it takes as long whether the account
+        # exists or not (the lookup, the link and its message took twice as long for a real account).
+        response.call_on_close(_reset_once_answered(current_app._get_current_object(), form.login.data, now()))
+        return response
     return render_template("auth/forgotten.html", form=form), 422 if form.errors else 200
+
+
+def _reset_once_answered(app, login: str, at):
+    def send_the_link():
+        with app.app_context():
+            try:
+                with unit_of_work():
+                    request_reset(db.session, login, at, lambda token: public_url(f"/mot-de-passe/{token}"))
+            except Exception:  # nobody is waiting for this answer any more: the log is where it goes
+                log.exception("Demande de nouveau mot de passe en échec")
+    return send_the_link
 
 
 @blueprint.route("/mot-de-passe/<token>", methods=["GET", "POST"])

@@ -113,7 +113,9 @@ def test_a_forgotten_password_is_replaced_through_a_single_use_link_without_tell
     from notifications.models import Notification
 
     def ask(login):
-        return client.post("/mot-de-passe-oublie", data={"login": login})
+        response = client.post("/mot-de-passe-oublie", data={"login": login})
+        _close_as_a_server_does(session, response)
+        return response
 
     known, unknown = ask(world.resident_a.email.upper()), ask("personne@example.test")
     assert known.status_code == unknown.status_code == 200
@@ -138,6 +140,34 @@ def test_a_forgotten_password_is_replaced_through_a_single_use_link_without_tell
     assert client.get(older).status_code == 404 and client.get(newer).status_code == 200
     with time_machine.travel(message.created_at + timedelta(hours=2) if message.created_at else NOW, tick=False):
         assert client.get(newer).status_code == 404
+
+
+def _close_as_a_server_does(session, response):
+    """End the request's transaction (a server's request ends before its answer is closed; the tests keep one
+    application context, and so one session, across requests), then close the answer: the link is made then."""
+    session.commit()
+    response.close()
+
+
+def test_a_reset_request_is_answered_before_the_account_is_looked_up(client, session, world):
+    from booking.extensions import db
+    from notifications.models import Notification
+    from tests.conftest import statements_run
+
+    def answered(login):
+        session.commit()
+        with statements_run(db.engine) as statements:
+            response = client.post("/mot-de-passe-oublie", data={"login": login})
+            body = response.get_data(as_text=True)
+        _close_as_a_server_does(session, response)
+        return body, statements
+
+    known, known_statements = answered(world.resident_a.email)
+    unknown, unknown_statements = answered("personne@example.test")
+    # The same work before the answer, whether the account exists or not: nothing for a clock to tell apart.
+    assert known == unknown and known_statements == unknown_statements
+    sent = session.scalars(select(Notification.recipient).where(Notification.dedupe_key.like("password-reset:%")))
+    assert list(sent) == [world.resident_a.email]
 
 
 def test_reset_requests_are_rate_limited_per_account_however_written(database_url):
@@ -166,7 +196,9 @@ def test_a_verified_mobile_gets_its_reset_link_by_sms(client, session, world):
 
     world.resident_a.phone, world.resident_a.phone_verified_at = "+33612345678", NOW
     session.commit()
-    assert client.post("/mot-de-passe-oublie", data={"login": "06 12 34 56 78"}).status_code == 200
+    answer = client.post("/mot-de-passe-oublie", data={"login": "06 12 34 56 78"})
+    assert answer.status_code == 200
+    _close_as_a_server_does(session, answer)
     (message,) = session.scalars(select(Notification).where(Notification.dedupe_key.like("password-reset:%"))).all()
     assert message.channel == "sms" and message.recipient == "+33612345678" and segments(message.body) == 1
 
