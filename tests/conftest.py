@@ -3,11 +3,12 @@
 import os
 import secrets
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
 os.environ.setdefault("SMS_BACKEND", "log")
@@ -167,8 +168,13 @@ def now():
 
 @pytest.fixture
 def world(app):
-    """Two communes, each with a site, staff of every role, patients and appointments."""
-    return builders.make_world(db.session, NOW)
+    """Two communes, each with a site, staff of every role, patients and appointments.
+
+    Built on the world's own calendar, the day before NOW (rows' creation and change times included), whatever
+    day the suite runs.
+    """
+    with time_machine.travel(NOW - timedelta(days=1), tick=False):
+        return builders.make_world(db.session, NOW)
 
 
 class AuthActions:

@@ -2,9 +2,12 @@
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 SUPPRESSED = "< 5"
+# A count hidden only so that a small one cannot be recomputed from it: it may be large, so it says so.
+SECRET = "secret statistique"
 AGE_BANDS = ("0–17 ans", "18–59 ans", "60–74 ans", "75 ans et plus", "âge inconnu")
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
           "novembre", "décembre")
@@ -18,36 +21,168 @@ class Table:
     title: str
     columns: list[str]
     rows: list[list] = field(default_factory=list)
-    # Rows whose cells (after the label) add up to a published total: a second cell is
-    # suppressed when one is, so that no suppressed count can be recovered by subtraction.
+    # Rows whose cells (after the label) add up to the last one, their published total.
     additive: bool = False
     # Counts of people (patients, appointments): small ones are suppressed. Counts of slots are not.
     sensitive: bool = True
+    # Columns computed from the row's counts (a rate): hidden with the row's hidden counts.
+    derived: tuple[int, ...] = ()
 
     def as_dict(self) -> dict:
         return {"key": self.key, "title": self.title, "columns": self.columns, "rows": self.rows}
 
 
-def suppress_table(table: Table, threshold: int) -> Table:
-    """Replace counts from 1 to threshold − 1 by "< 5" (primary and, for additive rows, secondary suppression)."""
-    if not table.sensitive:
-        return table
+@dataclass(frozen=True, order=True)
+class Cell:
+    """Where a figure stands in a release: table, row, column."""
+
+    table: str
+    row: int
+    column: int
+
+
+# A fact anyone can use to recompute a figure: the cells times their coefficients add up to zero
+# (``{a: 1, b: 1, total: -1}`` says a + b = total).
+Relation = dict[Cell, int]
+
+
+def row_relations(table: Table) -> list[Relation]:
+    """What an additive table says by itself: each row's cells add up to its last one."""
+    if not table.additive:
+        return []
+    relations = []
+    for r, row in enumerate(table.rows):
+        counts = [c for c in range(1, len(row)) if _is_count(row[c])]
+        if len(counts) >= 2 and counts[-1] == len(row) - 1:
+            relation = {Cell(table.key, r, c): 1 for c in counts[:-1]}
+            relation[Cell(table.key, r, counts[-1])] = -1
+            relations.append(relation)
+    return relations
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def suppress_release(tables: list[Table], relations: list[Relation], threshold: int,
+                     keep: tuple[str, ...] = ("headline",)) -> list[Table]:
+    """Hide the small counts of a whole release, and enough other cells that none can be recomputed.
+
+    Primary suppression hides every count of people from 1 to ``threshold`` − 1 (« < 5 »). Then, as long as
+    some hidden cell can be solved from what is published (each additive row, and the ``relations`` that tie
+    tables together: the same total shown twice, sums across tables), a published count that the solving
+    relations share with it is hidden too, as « secret statistique » (it may be large): the one in the fewest
+    relations, then the smallest, the tables in ``keep`` last; a figure shown in several places is hidden in all
+    of them. Derived columns
+    (rates) of a row with a hidden count are hidden as well, since a rate and one count give the other back.
+    """
     label = SUPPRESSED if threshold == 5 else f"< {threshold}"
-    rows = []
-    for row in table.rows:
-        cells = list(row)
-        counts = [(i, v) for i, v in enumerate(cells) if i > 0 and isinstance(v, int) and not isinstance(v, bool)]
-        hidden = {i for i, v in counts if 0 < v < threshold}
-        if table.additive and len(hidden) == 1:
-            others = sorted((v, i) for i, v in counts if i not in hidden and v > 0 and i != len(cells) - 1)
-            if others:
-                hidden.add(others[0][1])
-            else:
-                hidden.add(len(cells) - 1)  # the total itself would give the hidden cell away
-        for i in hidden:
-            cells[i] = label
-        rows.append(cells)
-    return Table(table.key, table.title, table.columns, rows, table.additive, table.sensitive)
+    by_key = {table.key: table for table in tables}
+    values = {Cell(t.key, r, c): v for t in tables for r, row in enumerate(t.rows) for c, v in enumerate(row)
+              if c > 0 and _is_count(v)}
+    primary = {cell for cell, value in values.items() if by_key[cell.table].sensitive and 0 < value < threshold}
+    # A relation that does not hold on these figures (an appointment without a reminder channel…) gives nobody
+    # a right answer: only those that hold are a reader's knowledge.
+    known = [relation for relation in [*relations, *(r for table in tables for r in row_relations(table))]
+             if all(cell in values for cell in relation)
+             and sum(coefficient * values[cell] for cell, coefficient in relation.items()) == 0]
+    # The same figure shown in several places (a = b: the bookings in the key figures, the demand and the
+    # outcome) is one figure, hidden everywhere or nowhere: the search works on these classes.
+    parent = {cell: cell for cell in values}
+
+    def root(cell: Cell) -> Cell:
+        while parent[cell] != cell:
+            parent[cell] = parent[parent[cell]]
+            cell = parent[cell]
+        return cell
+
+    sums = []
+    for relation in known:
+        # A published zero adds nothing: without it, « sms + 0 + 0 = came » says that two figures are one.
+        relation = {cell: coefficient for cell, coefficient in relation.items() if values[cell] or cell in primary}
+        if len(relation) == 2 and sorted(relation.values()) == [-1, 1]:
+            first, second = sorted(root(cell) for cell in relation)
+            parent[second] = first
+        else:
+            sums.append(relation)
+    between = []
+    for relation in sums:
+        merged: dict[Cell, int] = {}
+        for cell, coefficient in relation.items():
+            merged[root(cell)] = merged.get(root(cell), 0) + coefficient
+        if merged := {cell: coefficient for cell, coefficient in merged.items() if coefficient}:
+            between.append(merged)
+    hidden = {root(cell) for cell in primary}
+    complements = set()
+    while (exposed := solvable(hidden, between)):
+        figure = min(exposed)
+        candidates = {other for relation in between if figure in relation for other in relation
+                      if other not in hidden and values[other] > 0}
+        if not candidates:
+            break
+        # The key figures last (the élus read them first), then the figure in the fewest relations (hiding it
+        # exposes the least), then the smallest.
+        choice = min(candidates, key=lambda other: (any(cell.table in keep and root(cell) == other for cell in values),
+                                                     sum(other in relation for relation in between), values[other],
+                                                     other))
+        complements.add(choice)
+        hidden.add(choice)
+    complements = {cell for cell in values if root(cell) in complements}
+    hidden = {cell for cell in values if root(cell) in hidden}
+    primary = hidden - complements
+    result = []
+    for table in tables:
+        rows = []
+        for r, row in enumerate(table.rows):
+            cells = list(row)
+            for c in range(1, len(cells)):
+                if Cell(table.key, r, c) in primary:
+                    cells[c] = label
+                elif Cell(table.key, r, c) in complements:
+                    cells[c] = SECRET
+            if any(Cell(table.key, r, c) in hidden for c in range(1, len(cells))):
+                for c in table.derived:
+                    cells[c] = None
+            rows.append(cells)
+        result.append(Table(table.key, table.title, table.columns, rows, table.additive, table.sensitive,
+                            table.derived))
+    return result
+
+
+def suppress_table(table: Table, threshold: int) -> Table:
+    """Suppress one table on its own (its rows' sums are its only relations)."""
+    return suppress_release([table], [], threshold)[0]
+
+
+def solvable(hidden: set[Cell], relations: list[Relation]) -> set[Cell]:
+    """The hidden cells that the published ones and the relations determine exactly (linear algebra over Q).
+
+    With the published cells moved to the right-hand side, each relation is an equation in the hidden ones; a
+    hidden cell is determined when its unit vector lies in the equations' row space, that is when the reduced
+    row echelon form has a row with that cell alone.
+    """
+    unknowns = sorted({cell for relation in relations for cell in relation if cell in hidden})
+    index = {cell: i for i, cell in enumerate(unknowns)}
+    matrix = [[Fraction(0)] * len(unknowns) for _ in relations]
+    for row, relation in zip(matrix, relations):
+        for cell, coefficient in relation.items():
+            if cell in index:
+                row[index[cell]] += coefficient
+    matrix = [row for row in matrix if any(row)]
+    pivot_row = 0
+    for column in range(len(unknowns)):
+        pivot = next((r for r in range(pivot_row, len(matrix)) if matrix[r][column]), None)
+        if pivot is None:
+            continue
+        matrix[pivot_row], matrix[pivot] = matrix[pivot], matrix[pivot_row]
+        lead = matrix[pivot_row][column]
+        matrix[pivot_row] = [value / lead for value in matrix[pivot_row]]
+        for r in range(len(matrix)):
+            if r != pivot_row and matrix[r][column]:
+                factor = matrix[r][column]
+                matrix[r] = [a - factor * b for a, b in zip(matrix[r], matrix[pivot_row])]
+        pivot_row += 1
+    return {unknowns[row.index(1)] for row in matrix[:pivot_row] if sum(1 for value in row if value) == 1}
 
 
 def rate(numerator: int, denominator: int, threshold: int) -> float | None:

@@ -2,7 +2,7 @@
 
 Counts are by appointment date (the slot's start) within the period, in the
 commune's local time. Only aggregates leave this module; small counts are
-suppressed by ``rules.suppress_table`` before anything is shown or sent.
+suppressed by ``rules.suppress_release``, the whole release at once, before anything is shown or sent.
 """
 
 from dataclasses import dataclass, field
@@ -30,6 +30,9 @@ from booking.stats.models import DelaySample
 from booking.stats.reference import density_table
 from booking.stats.rules import (
     AGE_BANDS,
+    SECRET,
+    Cell,
+    Relation,
     Table,
     age_band_limits,
     month_bounds,
@@ -37,7 +40,7 @@ from booking.stats.rules import (
     nearest_rank,
     previous_months,
     rate,
-    suppress_table,
+    suppress_release,
 )
 from booking.stats.summary import summary_sentences
 from booking.waitlist.models import WaitlistEntry
@@ -389,7 +392,7 @@ def _reach(scope: _Scope) -> tuple[list[Table], dict]:
         Table("reach", "Rendez-vous pour 1 000 habitants des communes desservies",
               ["Commune", "Rendez-vous", "Pour 1 000 habitants"],
               [[name, count, round(1000 * count / population, 1) if population and count >= threshold else None]
-               for name, population, count in per_commune]),
+               for name, population, count in per_commune], derived=(2,)),
     ]
     return tables, {"patients": new + back}
 
@@ -404,7 +407,7 @@ def _reminders(scope: _Scope, tally: _Tally) -> Table:
          rate(reminded_absent, reminded_came + reminded_absent, threshold)],
         ["Sans rappel", unreminded_came, unreminded_absent,
          rate(unreminded_absent, unreminded_came + unreminded_absent, threshold)],
-    ])
+    ], derived=(3,))
 
 
 REMINDER_CHANNELS = {"sms": "SMS au patient", "voice": "Appel automatique sur le fixe",
@@ -420,7 +423,7 @@ def _reminder_channels(scope: _Scope, tally: _Tally) -> Table:
         came, absent = rows.get(channel, (0, 0))
         table_rows.append([label, came, absent, rate(absent, came + absent, scope.threshold)])
     return Table("reminder_channels", "Absences selon le moyen de rappel",
-                 ["Moyen de rappel", "Venus", "Absents", "Taux d’absence (%)"], table_rows)
+                 ["Moyen de rappel", "Venus", "Absents", "Taux d’absence (%)"], table_rows, derived=(3,))
 
 
 def _feedback(scope: _Scope) -> list[Table]:
@@ -508,15 +511,99 @@ def _compared(session: Session, stats: Statistics, threshold: int) -> Statistics
 
 
 def _finish(stats: Statistics, raw: dict, threshold: int) -> Statistics:
-    """Set the key figures, then suppress small counts everywhere."""
-    stats.headline = {
+    """Set the key figures, then suppress small counts across the whole release (key figures included)."""
+    headline = {
         "Rendez-vous pris": raw["bookings"], "Taux d’occupation (%)": raw["occupancy"],
         "Taux d’absence (%)": raw["no_show_rate"], "Délai médian (jours)": raw["lead_median_days"],
         "Demandes non satisfaites": raw["unmet"],
     }
-    stats.tables = [suppress_table(t, threshold) for t in stats.tables]
-    stats.headline = {k: ("< 5" if isinstance(v, int) and 0 < v < threshold else v) for k, v in stats.headline.items()}
+    key_figures = Table("headline", "Chiffres clés", ["", *headline], [["", *headline.values()]])
+    *tables, key_figures = suppress_release([*stats.tables, key_figures], release_relations(stats, key_figures),
+                                            threshold)
+    stats.tables = tables
+    stats.headline = dict(zip(headline, key_figures.rows[0][1:]))
+    outcome = stats.table("outcome") if any(t.key == "outcome" for t in tables) else None
+    if outcome is not None and not all(_is_number(value) for value in outcome.rows[0][1:3]):
+        stats.headline["Taux d’absence (%)"] = SECRET  # the rate and those who came would give back the absent
     return stats
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def release_relations(stats: Statistics, key_figures: Table) -> list[Relation]:
+    """What a reader of the release knows that ties its figures together, beyond each additive row.
+
+    The same total is shown in several tables (bookings: the key figures, the demand, the outcome; patients:
+    residence, age, loyalty); the demand's channels add up to its total; the reminders' channels add up to those
+    who came and those who were absent; the twelve-month trend repeats the period's months; feedback answers are
+    counted twice; a month's appointments are often exactly those who came and those who did not; the reminded
+    and the unreminded often add up to the outcome. ``suppress_release`` keeps those that hold on the figures.
+    """
+    tables = {table.key: table for table in [*stats.tables, key_figures]}
+
+    def cell(key: str, row, column) -> Cell | None:
+        table = tables.get(key)
+        if table is None:
+            return None
+        r = row if isinstance(row, int) else next((i for i, cells in enumerate(table.rows)
+                                                  if str(cells[0]) == row), None)
+        c = column if isinstance(column, int) else (table.columns.index(column) if column in table.columns
+                                                   else None)
+        return Cell(key, r, c) if r is not None and c is not None and r < len(table.rows) else None
+
+    def equal(left: list, right: list) -> Relation | None:
+        """Σ left = Σ right, when every cell is there."""
+        if not left or not right or None in left or None in right:
+            return None
+        relation: Relation = {}
+        for one in left:
+            relation[one] = relation.get(one, 0) + 1
+        for one in right:
+            relation[one] = relation.get(one, 0) - 1
+        return relation
+
+    bookings = cell("demand", "Réservations — total", 1)
+    outcome = {name: cell("outcome", 0, name) for name in ("Venus", "Absents", "Non renseignés", "À venir", "Total")}
+    patients = [cell("age", 0, "Total"), cell("loyalty", 0, "Total")]
+    residence = [cell("residence", r, 1) for r in range(len(tables["residence"].rows))] if "residence" in tables \
+        else []
+    channels = tables.get("reminder_channels")
+    reminded = [[cell("reminder_channels", r, column) for r in range(len(channels.rows))] if channels else []
+                for column in ("Venus", "Absents")]
+    months = _months_of(stats.start, stats.end)
+    trend = [r for r, row in enumerate(tables["trend"].rows) if row[0] in months] if "trend" in tables else []
+    relations = [
+        equal([cell("demand", f"Réservations — {label}", 1) for label in CHANNEL_LABELS.values()], [bookings]),
+        equal([cell("headline", 0, "Rendez-vous pris")], [bookings]),
+        equal([cell("headline", 0, "Demandes non satisfaites")],
+              [cell("demand", "Recherches sans créneau libre à 30 jours (demande non satisfaite)", 1)]),
+        equal([outcome["Total"]], [bookings]),
+        equal([patients[0]], [patients[1]]),
+        equal(residence, [patients[0]]),
+        equal(reminded[0], [outcome["Venus"]]),
+        equal(reminded[1], [outcome["Absents"]]),
+        equal([cell("feedback", "Réponses", 1)], [cell("feedback_alternatives", 0, "Total")]),
+        *[equal([cell("reminders", r, column) for r in range(2)], [outcome[column]]) if "reminders" in tables
+          else None for column in ("Venus", "Absents")],
+        *[equal([cell("trend", r, "Rendez-vous")], [cell("trend", r, "Venus"), cell("trend", r, "Absents")])
+          for r in range(len(tables["trend"].rows) if "trend" in tables else 0)],
+        equal([cell("trend", r, "Venus") for r in trend], [outcome["Venus"]]),
+        equal([cell("trend", r, "Absents") for r in trend], [outcome["Absents"]]),
+        equal([cell("trend", r, "Rendez-vous") for r in trend],
+              [outcome[name] for name in ("Venus", "Absents", "Non renseignés", "À venir")]),
+    ]
+    return [relation for relation in relations if relation]
+
+
+def _months_of(start: date, end: date) -> set[str]:
+    last = end - timedelta(days=1)
+    months, (year, month) = set(), (start.year, start.month)
+    while (year, month) <= (last.year, last.month):
+        months.add(month_label(year, month))
+        year, month = (year + (month == 12), month % 12 + 1)
+    return months
 
 
 def _delay_trend(session: Session, sites, profession: str | None, end: date) -> Table:

@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 
 from booking.formatting import format_day, format_number
-from booking.stats.rules import SUPPRESSED, format_cell, month_label
+from booking.stats.rules import SECRET, SUPPRESSED, format_cell, month_label
 
 BOOKINGS, OCCUPANCY, NO_SHOWS, MEDIAN_DELAY, UNMET = (
     "Rendez-vous pris", "Taux d’occupation (%)", "Taux d’absence (%)", "Délai médian (jours)",
@@ -32,11 +32,16 @@ def summary_sentences(headline: dict, place: str, start: date, end: date) -> lis
         used = f"{when}, aucun rendez-vous n’a été pris {place}."
     elif booked == SUPPRESSED:
         used = f"{when}, moins de 5 rendez-vous ont été pris {place}."
+    elif booked == SECRET:
+        used = f"{when}, le nombre de rendez-vous pris {place} n’est pas publié (secret statistique)."
     else:
         used = f"{when}, {_count(booked)} rendez-vous ont été pris {place}"
         used += f", qui ont occupé {format_cell(occupancy)} % des créneaux publiés." if occupancy is not None else "."
     if absent is None:
         came = "Aucune présence n’a encore été notée pour ces rendez-vous."
+    elif absent == SECRET:
+        came = ("Le taux d’absence n’est pas publié : il y a eu trop peu d’absents pour qu’aucun ne puisse "
+                "être reconnu (secret statistique).")
     else:
         came = f"{format_cell(absent)} % des patients attendus ne sont pas venus"
         came += (f", et il a fallu en moyenne (médiane) {format_cell(median)} jours entre la réservation et "

@@ -96,14 +96,15 @@ EXPECTED = {
     "headline": {"Rendez-vous pris": 19, "Taux d’occupation (%)": 80.0, "Taux d’absence (%)": 38.5,
                  "Délai médian (jours)": 8.0, "Demandes non satisfaites": "< 5"},
     "offer": [["Médecin généraliste", "Point de téléconsultation", 22, 2, 6.7]],
-    "demand": [["Réservations — En ligne", 9], ["Réservations — À l’accueil de la mairie", 9],
+    # 1 by phone is hidden, and so is 9 online (« secret statistique »): 19 − 9 − 9 would give the 1 back.
+    "demand": [["Réservations — En ligne", "secret statistique"], ["Réservations — À l’accueil de la mairie", 9],
                ["Réservations — Par téléphone", "< 5"], ["Réservations — total", 19],
                ["Recherches sans créneau libre à 30 jours (demande non satisfaite)", "< 5"],
                ["Inscriptions en liste d’attente", 0], ["… dont ont obtenu un rendez-vous", 0],
                ["Visites sans rendez-vous (permanences)", 0]],
     "outcome": [["Nombre", 8, 5, "< 5", "< 5", "< 5", "< 5", "< 5", 0, 19]],
     "age": [["Patients", "< 5", 5, "< 5", 5, 0, 16]],
-    "loyalty": [["Patients", "< 5", "< 5", 16]],
+    "loyalty": [["Patients", "secret statistique", "< 5", 16]],  # 13 new patients: hidden, but not « < 5 »
     "reach": [["Saint-Bonnet-de-Salers", 10, 40.7], ["Salers", 6, 19.4]],
     "reminders": [["Rappel reçu", 8, 0, 0.0], ["Sans rappel", 0, 5, 100.0]],
 }
@@ -242,7 +243,7 @@ def test_small_count_suppression_hides_a_second_cell():
     table = Table("t", "T", ["", "a", "b", "c", "Total"], [["x", 3, 12, 20, 35], ["y", 0, 9, 6, 15],
                                                             ["z", 2, 3, 30, 35], ["w", 4, 0, 0, 4]], additive=True)
     rows = suppress_table(table, 5).rows
-    assert rows[0] == ["x", "< 5", "< 5", 20, 35]      # 3 hidden, and 12 too: 35 − 20 − 12 would give it back
+    assert rows[0] == ["x", "< 5", "secret statistique", 20, 35]  # 12 hidden too, not « < 5 »: 35 − 20 − 12 = 3
     assert rows[1] == ["y", 0, 9, 6, 15]               # zeros and counts of 5 or more stay
     assert rows[2] == ["z", "< 5", "< 5", 30, 35]      # two hidden already: nothing to add
     assert rows[3] == ["w", "< 5", 0, 0, "< 5"]        # only zeros left: the total itself is hidden

@@ -140,22 +140,23 @@ def test_pressing_2_cancels_frees_the_slot_for_the_waiting_list_and_a_forged_key
     client = twilio_app.test_client()
     path = f"/notifications/twilio/voice/keypress?n={call.id}"
     form = {"CallSid": call.provider_id, "Digits": "2"}
-    assert client.post(path, data=form).status_code == 403
-    assert _signed_post(client, path, form, token="forged").status_code == 403
-    # Signed, but carrying another call's SID: it answers no call of ours.
-    assert _signed_post(client, path, {"CallSid": "CA" + "9" * 32, "Digits": "2"}).status_code == 404
-    assert session.get(Appointment, booked.id).status == "booked"
-    answer = _signed_post(client, path, form)
-    assert answer.status_code == 200 and "annulé" in answer.get_data(as_text=True)
-    assert _signed_post(client, path, form).get_data() == answer.get_data()  # Twilio's retry changes nothing
-    session.expire_all()
-    assert session.get(Appointment, booked.id).status == "cancelled"
-    assert session.get(Slot, slot.id).booked_count == 0
-    assert session.get(Notification, call.id).outcome == "cancelled"
-    from booking.waitlist.models import WaitlistEntry
+    with time_machine.travel(CALL_TIME + timedelta(minutes=1), tick=False):  # she answers the call
+        assert client.post(path, data=form).status_code == 403
+        assert _signed_post(client, path, form, token="forged").status_code == 403
+        # Signed, but carrying another call's SID: it answers no call of ours.
+        assert _signed_post(client, path, {"CallSid": "CA" + "9" * 32, "Digits": "2"}).status_code == 404
+        assert session.get(Appointment, booked.id).status == "booked"
+        answer = _signed_post(client, path, form)
+        assert answer.status_code == 200 and "annulé" in answer.get_data(as_text=True)
+        assert _signed_post(client, path, form).get_data() == answer.get_data()  # Twilio's retry changes nothing
+        session.expire_all()
+        assert session.get(Appointment, booked.id).status == "cancelled"
+        assert session.get(Slot, slot.id).booked_count == 0
+        assert session.get(Notification, call.id).outcome == "cancelled"
+        from booking.waitlist.models import WaitlistEntry
 
-    assert session.get(WaitlistEntry, entry.id).status == "offered"  # the freed slot went to the waiting list
-    again = _signed_post(client, path, {"CallSid": call.provider_id, "Digits": "3"})
+        assert session.get(WaitlistEntry, entry.id).status == "offered"  # the freed slot went to the waiting list
+        again = _signed_post(client, path, {"CallSid": call.provider_id, "Digits": "3"})
     assert "<Gather" in again.get_data(as_text=True)  # 3 reads the message again
 
 
