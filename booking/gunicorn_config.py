@@ -21,3 +21,6 @@ worker_class = "gthread"
 worker_connections = threads
 # nginx speaks to gunicorn one request per connection; a kept-alive connection would also hold a worker's place.
 keepalive = 0
+# The longest request line gunicorn reads (its default is 4094). The application refuses addresses over
+# MAX_URL_BYTES itself, in French or in JSON under /api/: gunicorn's own refusal is an HTML page in English.
+limit_request_line = 8190

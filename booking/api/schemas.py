@@ -24,7 +24,9 @@ class _KnownProfession(validate.Validator):
         return value
 
 
-PROFESSION = _KnownProfession()
+# The document says the shape of a code (what a client can check); the reference table says which exist.
+PROFESSION = [validate.Regexp(r"^[a-z][a-z0-9_]{1,38}$", error="Code de profession attendu (minuscules, "
+                              "chiffres et « _ »), par exemple medecin_generaliste."), _KnownProfession()]
 # Beyond these, a date is a typing error (and 0001-01-01 or 9999-12-31 overflow date arithmetic).
 DAYS = validate.Range(min=date(1900, 1, 1), max=date(2100, 12, 31))
 INSEE = validate.Regexp(r"^[0-9][0-9AB][0-9]{3}$", error="Code INSEE à 5 caractères attendu.")
@@ -59,7 +61,11 @@ class ErrorEnvelopeSchema(Schema):
 
 class PageArgsSchema(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200), strict=False)
-    cursor = _text(200, metadata={"description": "Valeur de « next_cursor » de la page précédente."})
+    cursor = fields.String(validate=[validate.Length(max=200), validate.Regexp(
+        r"^[A-Za-z0-9_-]+$", error="Curseur de pagination invalide : reprenez la valeur « next_cursor » de la page "
+                                   "précédente.")], metadata={
+        "description": "Valeur de « next_cursor » de la page précédente, telle quelle ; un autre texte au même "
+                       "format est refusé avec le code « bad_cursor » (400)."})
 
 
 def page_of(item: type[Schema], name: str) -> type[Schema]:

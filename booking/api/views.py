@@ -95,11 +95,15 @@ def _local_midnight(day: date, zone: str) -> datetime:
     return datetime.combine(day, time(), tzinfo=ZoneInfo(zone))
 
 
+BAD_CURSOR = "Curseur de pagination invalide (code « bad_cursor »)."
+
+
 # --- Public reference data ------------------------------------------------------------------------------
 
 @blueprint.get("/communes")
 @blueprint.arguments(s.CommuneArgsSchema(), location="query")
 @blueprint.response(200, s.page_of(s.CommuneSchema, "CommunePage"))
+@blueprint.alt_response(400, schema=s.ErrorEnvelopeSchema, description=BAD_CURSOR)
 @blueprint.doc(security=PUBLIC)
 @token_auth(required=False)
 def communes(args, user: User | None):
@@ -112,6 +116,7 @@ def communes(args, user: User | None):
 @blueprint.get("/sites")
 @blueprint.arguments(s.SiteArgsSchema(), location="query")
 @blueprint.response(200, s.page_of(s.SiteSummarySchema, "SiteSummaryPage"))
+@blueprint.alt_response(400, schema=s.ErrorEnvelopeSchema, description=BAD_CURSOR)
 @blueprint.doc(security=PUBLIC)
 @unit_of_work()
 @token_auth(required=False)
@@ -138,6 +143,7 @@ def site(site_id: int, user: User | None):
 @blueprint.get("/practitioners")
 @blueprint.arguments(s.PractitionerArgsSchema(), location="query")
 @blueprint.response(200, s.page_of(s.PractitionerSchema, "PractitionerPage"))
+@blueprint.alt_response(400, schema=s.ErrorEnvelopeSchema, description=BAD_CURSOR)
 @blueprint.doc(security=PUBLIC)
 @token_auth(required=False)
 def practitioners(args, user: User | None):
@@ -152,6 +158,7 @@ def practitioners(args, user: User | None):
 @blueprint.get("/slots")
 @blueprint.arguments(s.SlotArgsSchema(), location="query")
 @blueprint.response(200, s.page_of(s.SlotSchema, "SlotPage"))
+@blueprint.alt_response(400, schema=s.ErrorEnvelopeSchema, description=BAD_CURSOR)
 @blueprint.doc(security=PUBLIC)
 @token_auth(required=False)
 def slots(args, user: User | None):
@@ -198,6 +205,7 @@ def publish(data, practitioner_id: int, user: User | None):
 @blueprint.get("/patients")
 @blueprint.arguments(s.PatientArgsSchema(), location="query")
 @blueprint.response(200, s.page_of(s.PatientSchema, "PatientPage"))
+@blueprint.alt_response(400, schema=s.ErrorEnvelopeSchema, description=BAD_CURSOR)
 @blueprint.doc(security=BEARER)
 @unit_of_work()
 @token_auth(desk=True)

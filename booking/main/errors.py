@@ -21,6 +21,7 @@ MESSAGES = {
                               "Vérifiez l’adresse ou repartez de l’accueil."),
     405: ("Action impossible", "Cette action n’est pas possible sur cette page."),
     413: ("Envoi trop volumineux", "Les données envoyées sont trop volumineuses."),
+    414: ("Adresse trop longue", "L’adresse demandée est trop longue. Revenez à la page précédente."),
     422: ("Données incorrectes", "Certaines informations ne sont pas valides."),
     429: ("Trop de tentatives", "Vous avez fait trop de demandes en peu de temps. "
                                 "Patientez quelques minutes puis réessayez."),
@@ -35,8 +36,8 @@ def wants_json() -> bool:
 
 
 CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-         413: "too_large", 415: "unsupported_media_type", 422: "invalid_input", 429: "too_many_requests",
-         500: "server_error", 503: "unavailable"}
+         413: "too_large", 414: "uri_too_long", 415: "unsupported_media_type", 422: "invalid_input",
+         429: "too_many_requests", 500: "server_error", 503: "unavailable"}
 
 # Marshmallow's messages, in French for the people who read our API errors.
 FIELD_MESSAGES = [
@@ -90,6 +91,8 @@ def error_response(status: int, message: str | None = None, code: str | None = N
 
 
 _CONTROL_IN_PATH = re.compile("[\x00-\x1f\x7f]")
+# Below gunicorn's limit_request_line (booking/gunicorn_config.py), so that the application answers, not gunicorn.
+MAX_URL_BYTES = 4096
 
 
 def init_error_handlers(app: Flask) -> None:
@@ -98,6 +101,8 @@ def init_error_handlers(app: Flask) -> None:
         # No address of ours holds one, and PostgreSQL refuses a NUL in a query: not found, before any view.
         if _CONTROL_IN_PATH.search(request.path):
             return error_response(404)
+        if len(request.full_path.encode()) > MAX_URL_BYTES:
+            return error_response(414)
         return None
 
     @app.errorhandler(DomainError)

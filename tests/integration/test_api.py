@@ -315,3 +315,18 @@ def test_a_booking_costs_a_handful_of_statements(client, session, world, travel)
     keys = set(session.scalars(select(Notification.dedupe_key).where(
         Notification.group_key == f"appointment:{booked['id']}")))
     assert {f"appointment:{booked['id']}:confirmation", f"appointment:{booked['id']}:reminder"} <= keys
+
+
+def test_what_the_document_allows_is_what_the_api_takes(client, world):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    sites = spec["paths"]["/api/v1/sites"]["get"]
+    parameters = {parameter["name"]: parameter["schema"] for parameter in sites["parameters"]}
+    assert parameters["profession"]["pattern"] == "^[a-z][a-z0-9_]{1,38}$"
+    assert parameters["cursor"]["pattern"] == "^[A-Za-z0-9_-]+$"
+    assert "400" in sites["responses"] and "bad_cursor" in sites["responses"]["400"]["description"]
+    # A cursor of the documented shape that no page gave: the documented 400, with its code.
+    stale = client.get("/api/v1/sites", query_string={"commune": "15174", "cursor": "0" * 40})
+    assert stale.status_code == 400 and stale.get_json()["error"]["code"] == "bad_cursor"
+    # An empty profession is outside the documented pattern: refused as the document says (422).
+    empty = client.get("/api/v1/sites", query_string={"commune": "15174", "profession": ""})
+    assert empty.status_code == 422 and "profession" in empty.get_json()["error"]["fields"]

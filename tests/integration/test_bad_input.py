@@ -9,7 +9,7 @@ GARBAGE = {"semaine": "pas-une-date", "jour": "2027-02-30", "du": "hier", "au": 
            "last_name": "x" * 300, "birth_date": "32/13/1944", "depuis": "demain", "format": "A9", "praticien": "'"}
 
 
-ANSWERS = {200, 302, 400, 401, 403, 404, 422}
+ANSWERS = {200, 302, 400, 401, 403, 404, 414, 422}
 
 
 def _urls(app, world):
@@ -195,3 +195,10 @@ def test_a_method_the_address_does_not_take_says_which_it_does(client):
     assert "Action impossible" in page.get_data(as_text=True)
     api = client.delete("/api/v1/communes")
     assert api.status_code == 405 and "GET" in api.headers["Allow"] and api.get_json()["error"]["message"]
+
+
+def test_an_address_too_long_is_answered_by_the_application_in_its_own_words(client):
+    api = client.get("/api/v1/communes", query_string={"q": "a" * 5000})
+    assert api.status_code == 414 and api.get_json()["error"]["code"] == "uri_too_long"
+    page = client.get("/recherche", query_string={"commune": "a" * 5000})
+    assert page.status_code == 414 and "Adresse trop longue" in page.get_data(as_text=True)

@@ -9,6 +9,8 @@ import sysconfig
 import textwrap
 from pathlib import Path
 
+from booking.main.errors import MAX_URL_BYTES
+
 ROOT = Path(__file__).resolve().parents[2]
 
 SERVE_A_PAGE = textwrap.dedent("""
@@ -77,4 +79,5 @@ def test_the_deployed_gunicorn_command_takes_the_projects_settings():
     assert int(settings["workers"]) == (os.cpu_count() or 2) + 1
     assert settings["worker_connections"] == settings["threads"] == "2"
     assert settings["keepalive"] == "0"
+    assert int(settings["limit_request_line"]) > MAX_URL_BYTES  # long addresses reach the app, which answers
     assert settings["bind"] == "['127.0.0.1:8000']"
