@@ -284,17 +284,13 @@ def _appointment_decision(user: User, action: Action, appointment: Appointment) 
         if appointment.patient.account_id != user.id:
             return Scope.OUT
         return Scope.ALLOWED if action in (Action.VIEW, Action.CANCEL) else Scope.DENIED
-    if user.role in ("agent", "commune_admin"):
-        if not (site.operator_commune_codes & _staff_communes(user)):
+    if user.role in ("agent", "commune_admin", "epci_admin"):
+        if not sees_who_is_booked(user, site):
             return Scope.OUT
         return Scope.ALLOWED if action in (Action.VIEW, Action.CANCEL, Action.MARK_ATTENDANCE) else Scope.DENIED
     if user.role == "practitioner":
         practitioner = _practitioner_of(user)
         if practitioner is None or appointment.slot.practitioner_id != practitioner.id:
-            return Scope.OUT
-        return Scope.ALLOWED if action in (Action.VIEW, Action.CANCEL, Action.MARK_ATTENDANCE) else Scope.DENIED
-    if user.role == "epci_admin":
-        if not _runs_desk(user, site):
             return Scope.OUT
         return Scope.ALLOWED if action in (Action.VIEW, Action.CANCEL, Action.MARK_ATTENDANCE) else Scope.DENIED
     return Scope.OUT
