@@ -97,6 +97,7 @@ def default_served_communes(operator_commune: str | None, epci_members: list[str
 
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _HOST = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})+$")
+_LOOPBACK = ("localhost", "127.0.0.1")
 
 
 def web_origin(text: str) -> str:
@@ -116,11 +117,15 @@ def web_origin(text: str) -> str:
         host = (parts.hostname or "").encode("idna").decode("ascii")
     except (ValueError, UnicodeError):
         raise refused from None
-    if (parts.scheme.lower() != "https" or parts.username is not None or parts.password is not None
-            or parts.path not in ("", "/") or parts.query or parts.fragment or "?" in raw or "#" in raw
-            or not _HOST.match(host) or port == 0):
+    scheme = parts.scheme.lower()
+    # A developer's own machine (a test page, the demo) may frame it over http; any other site is https.
+    loopback = host in _LOOPBACK and scheme in ("http", "https")
+    if ((scheme != "https" or not _HOST.match(host)) and not loopback) or parts.username is not None \
+            or parts.password is not None or parts.path not in ("", "/") or parts.query or parts.fragment \
+            or "?" in raw or "#" in raw or port == 0:
         raise refused
-    return f"https://{host}" + (f":{port}" if port not in (None, 443) else "")
+    default = 443 if scheme == "https" else 80
+    return f"{scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
 
 
 def valid_web_origins(stored: list[str] | None) -> list[str]:

@@ -31,7 +31,7 @@ def test_rpps_spaces_are_removed():
 @pytest.mark.parametrize("text", [
     "https://a.fr;sandbox", "https:", "https://", "'unsafe-inline'", "https://user:pw@a.fr", "https://user@a.fr",
     "https://a.fr:99999", "https://a.fr:0", "https://a.fr:port", "http://a.fr", "https://*.a.fr", "https://a.fr/page",
-    "https://a.fr?x=1", "https://a.fr#top", "https://a.fr 'self'", "https://a.fr,https://b.fr", "https://localhost",
+    "https://a.fr?x=1", "https://a.fr#top", "https://a.fr 'self'", "https://a.fr,https://b.fr", "http://192.168.1.2",
     "https://-a.fr", "https://a..fr", "javascript:alert(1)", "https://[::1]", "https://a.fr\\@b.fr", "",
 ])
 def test_only_a_scheme_host_and_port_may_frame_the_widget(text):
@@ -46,6 +46,8 @@ def test_only_a_scheme_host_and_port_may_frame_the_widget(text):
     ("https://mairie.fr:443", "https://mairie.fr"),
     ("https://mairie.fr:8443", "https://mairie.fr:8443"),
     ("https://saint-étienne.fr", "https://xn--saint-tienne-geb.fr"),
+    ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),  # a developer's own machine only
+    ("http://localhost", "http://localhost"),
 ])
 def test_an_origin_is_written_the_way_a_browser_names_it(text, origin):
     assert web_origin(text) == origin
