@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from sqlalchemy import func
 
 from booking.appointments.forms import CancelReasonForm, ConfirmForm, DeskBookForm
 from booking.appointments.messages import can_receive_sms
@@ -168,18 +169,19 @@ def day_sheet(site_id: int):
     today = now().astimezone(zone).date()
     day = day_param(request.args.get("jour"), today) or today
     start = datetime.combine(day, time(), tzinfo=zone)
+    of_the_day = (Slot.site_id == site.id, Slot.starts_at >= start, Slot.starts_at < start + timedelta(days=1),
+                  Appointment.status != "cancelled")
     appointments = list(db.session.scalars(
-        db.select(Appointment).join(Slot).where(Slot.site_id == site.id, Slot.starts_at >= start,
-                                                Slot.starts_at < start + timedelta(days=1),
-                                                Appointment.status != "cancelled",
-                                                visible_appointments(current_user))
+        db.select(Appointment).join(Slot).where(*of_the_day, visible_appointments(current_user))
         .order_by(Slot.starts_at)))
+    # The others of the day are counted, never shown: the sheet must not say « aucun » when there are some.
+    booked = db.session.scalar(db.select(func.count(Appointment.id)).join(Slot).where(*of_the_day))
     walk_in_form = WalkInForm(formdata=None, at=local_time(now(), site.time_zone).time().replace(second=0,
                                                                                             microsecond=0),
                               commune=commune_label(site.commune))
     return render_template("reception/day_sheet.html", site=site, day=day, appointments=appointments,
                            today_at_site=today, visits=visits_on(db.session, site, day), walk_in_form=walk_in_form,
-                           now=now(), form=ConfirmForm(),
+                           now=now(), form=ConfirmForm(), not_shown=booked - len(appointments),
                            timedelta=timedelta)
 
 

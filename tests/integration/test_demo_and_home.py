@@ -1,5 +1,8 @@
 """The demo world, the home page and the health check."""
 
+from html.parser import HTMLParser
+
+import pytest
 from sqlalchemy import func, select
 
 from booking.appointments.models import Appointment
@@ -67,5 +70,67 @@ def test_every_operator_of_the_demo_gets_its_monthly_report(runner, session):
     runner.invoke(args=["demo", "--now", "2027-03-01T08:00:00Z"])
     done = send_monthly_reports(session, 2027, 2, datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc))
     assert len(done) == 3  # Saint-Bonnet, Pleaux and the EPCI that runs the consultations avancées
-    assert any("sante@pays-de-salers.demo.test" in line for line in done)
+    assert any("sante@pays-de-salers.example.com" in line for line in done)
     assert any("referente@saint-bonnet.demo.test" in line for line in done)
+
+
+class _FormValues(HTMLParser):
+    """The values a browser would send back from the page's form with ``action``, untouched."""
+
+    def __init__(self):
+        super().__init__()
+        self.values, self._select, self._textarea, self._in_form = [], None, None, False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self._in_form = attrs.get("method", "get").lower() == "post" and "novalidate" in attrs
+        elif not self._in_form:
+            return
+        elif tag == "input" and attrs.get("name"):
+            kind = attrs.get("type", "text")
+            if kind in ("checkbox", "radio") and "checked" not in attrs:
+                return
+            if kind != "submit":
+                self.values.append((attrs["name"], attrs.get("value", "y" if kind == "checkbox" else "")))
+        elif tag == "select":
+            self._select = attrs.get("name")
+        elif tag == "option" and self._select and "selected" in attrs:
+            self.values.append((self._select, attrs.get("value", "")))
+        elif tag == "textarea":
+            self._textarea, self._text = attrs.get("name"), ""
+
+    def handle_data(self, data):
+        if self._textarea:
+            self._text += data
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea" and self._textarea:
+            self.values.append((self._textarea, self._text.lstrip("\n")))
+            self._textarea = None
+        elif tag == "form":
+            self._in_form = False
+
+
+@pytest.mark.parametrize("manager", ["referente@saint-bonnet.demo.test", "intercommunalite@pays-de-salers.demo.test",
+                                     "admin@demo.test"])
+def test_every_demo_site_saves_untouched_by_whoever_manages_it(app, runner, client, session, manager):
+    from werkzeug.datastructures import MultiDict
+
+    from booking.sites.models import Site
+
+    runner.invoke(args=["demo", "--now", "2027-03-01T08:00:00Z"])
+    client.post("/connexion", data={"login": manager, "password": "demo-rendez-vous"})
+    saved = 0
+    for site in session.scalars(select(Site).order_by(Site.id)).all():
+        page = client.get(f"/gestion/sites/{site.id}/modifier")
+        if page.status_code != 200:
+            continue  # not this manager's site
+        form = _FormValues()
+        form.feed(page.get_data(as_text=True))
+        answer = client.post(f"/gestion/sites/{site.id}/modifier", data=MultiDict(form.values))
+        assert answer.status_code == 302, (manager, site.name, answer.get_data(as_text=True)[-3000:])
+        saved += 1
+    assert saved >= 1

@@ -103,6 +103,9 @@ def test_an_epci_that_runs_the_desk_itself_sees_who_is_booked_at_its_site_only(c
         assert all("Escalmels" not in body and "Teyssedou" not in body for body in shown.values())
         assert "visibles par l’accueil de la mairie seulement" in shown[pages[0]]
         assert "Seul l’accueil de la mairie voit qui est inscrit" in shown[pages[1]]
+        sheet = client.get(f"/gestion/sites/{world.site_epci.id}/journee?jour=2027-03-09").get_data(as_text=True)
+        assert "Aucun rendez-vous ce jour" not in sheet and "1 rendez-vous ce jour que votre compte ne montre pas" \
+            in sheet and "Escalmels" not in sheet  # the screen says there is one, and not who
         world.site_epci.epci_runs_desk = True
         session.commit()
         shown = {url: client.get(url).get_data(as_text=True) for url in pages}
