@@ -276,7 +276,8 @@ class FigureSchema(KeyedLabelSchema):
 class StatsRowSchema(KeyedLabelSchema):
     values = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), required=True,
                          metadata={"description": "Par clé de colonne. Les effectifs de 1 à 4 personnes "
-                                                  "valent « < 5 »."})
+                                                  "valent « < 5 » ; ceux qui permettraient de les "
+                                                  "retrouver valent « secret statistique »."})
 
 
 class StatsTableSchema(Schema):

@@ -302,7 +302,8 @@ def attendance(data, appointment_id: int, user: User | None):
 def commune_stats(args, insee: str, user: User | None):
     """Statistiques d’une commune du jour « from » au jour « to » inclus.
 
-    Les effectifs de 1 à 4 personnes valent « < 5 ».
+    Les effectifs de 1 à 4 personnes valent « < 5 » ; ceux qui permettraient de les retrouver par soustraction
+    valent « secret statistique ».
     """
     stats = statistics_for(db.session, user, insee, args["from_"], args["to"] + timedelta(days=1), now(),
                            site_id=args.get("site_id"), profession=args.get("profession"))

@@ -116,7 +116,9 @@ def to_pdf(stats: Statistics, generated_at: datetime | None = None) -> bytes:
         story += [Paragraph(table.title, styles["Heading2"]),
                   _pdf_table([table.columns] + [[format_cell(c) for c in row] for row in table.rows])]
     story += [Spacer(1, 4 * mm), Paragraph("Les effectifs de 1 à 4 sont masqués (« < 5 ») pour protéger les "
-                                           "personnes ; aucune donnée nominative ne figure dans ce rapport.",
+                                           "personnes, ainsi que ceux qui permettraient de les retrouver par "
+                                           "soustraction (« secret statistique ») ; aucune donnée nominative ne "
+                                           "figure dans ce rapport.",
                                            styles["Italic"])]
     doc.build(story, canvasmaker=canvas)
     return buffer.getvalue()
