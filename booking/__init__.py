@@ -10,7 +10,7 @@ from werkzeug.routing import IntegerConverter
 
 def create_app(config: dict | None = None) -> Flask:
     """Create and configure the application."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True, template_folder=_template_folder())
     os.makedirs(app.instance_path, exist_ok=True)
 
     from booking.config import from_environment, normalize_database_url
@@ -53,6 +53,12 @@ def create_app(config: dict | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
     return app
+
+
+def _template_folder() -> str:
+    """The templates: in the package once installed from the wheel, else templates/ at the repository's root."""
+    installed = Path(__file__).parent / "templates"
+    return str(installed if installed.is_dir() else Path(__file__).parent.parent / "templates")
 
 
 def register_extensions(app: Flask) -> None:

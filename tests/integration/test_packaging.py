@@ -81,3 +81,16 @@ def test_the_deployed_gunicorn_command_takes_the_projects_settings():
     assert settings["keepalive"] == "0"
     assert int(settings["limit_request_line"]) > MAX_URL_BYTES  # long addresses reach the app, which answers
     assert settings["bind"] == "['127.0.0.1:8000']"
+
+
+def test_the_wheel_lists_every_package_of_the_tree_and_the_templates_at_the_root():
+    """The package list in pyproject.toml is written by hand (a mapped folder is never found): keep it whole."""
+    import tomllib
+
+    from setuptools import find_packages
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    found = find_packages(str(ROOT), include=["booking*", "notifications*"], exclude=["bench*", "tests*"])
+    assert sorted(config["packages"]) == sorted([*found, "booking.templates"]), "add the new package to pyproject"
+    assert config["package-dir"]["booking.templates"] == "templates"
+    assert (ROOT / "templates" / "base.html").is_file() and not (ROOT / "booking" / "templates").exists()
