@@ -87,6 +87,8 @@ ROLE_LABELS = {
 
 def init_template_helpers(app: Flask) -> None:
     from booking.appointments.messages import can_receive_sms
+    from booking.appointments.rules import state_label
+    from booking.clock import now
     from booking.geo.rules import TIME_ZONE_LABELS
     from booking.sites.calendar import describe_hours
     from booking.sites.models import CLOSURE_REASONS
@@ -118,6 +120,8 @@ def init_template_helpers(app: Flask) -> None:
         opening_hours=describe_hours,
         closure_reason=lambda reason: CLOSURE_REASONS.get(reason, reason),
         reachable_by_sms=can_receive_sms,
+        state=lambda appointment: state_label(appointment.status, appointment.slot.starts_at, now(),
+                                              appointment.cancel_reason),
     )
 
 

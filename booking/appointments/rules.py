@@ -107,3 +107,18 @@ def retry_window(slot_start: datetime, time_zone: str, now: datetime) -> tuple[d
     if due.date() >= visit_day:
         return None
     return due.astimezone(timezone.utc), datetime.combine(due.date(), time(CALL_LAST_HOUR), tzinfo=zone)
+
+
+CANCELLED_BY = {"patient": "annulé par le patient", "practitioner": "annulé par le praticien",
+                "site": "annulé par le lieu (fermeture)"}
+
+
+def state_label(status: str, starts_at: datetime, now: datetime, cancel_reason: str | None = None) -> str:
+    """Say what became of an appointment, as the database holds it: « à venir » only when booked and ahead."""
+    if status == "cancelled":
+        return CANCELLED_BY.get(cancel_reason or "", "annulé")
+    if status == "attended":
+        return "venu"
+    if status == "no_show":
+        return "absent"
+    return "à venir" if starts_at > now else "passé, présence à noter"

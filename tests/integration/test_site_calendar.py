@@ -320,3 +320,15 @@ def test_an_unknown_profession_is_refused_by_the_database(session, world):
     with pytest.raises(IntegrityError):
         builders.make_practitioner(session, [], profession="sorcier")
     session.rollback()
+
+
+def test_the_patient_page_says_an_appointment_cancelled_by_a_closure_is_cancelled(client, auth, session, world):
+    from booking.appointments.services import cancel
+
+    with time_machine.travel(NOW, tick=False):
+        with unit_of_work(session):
+            cancel(session, world.appointment_a, world.agent_a, "site", NOW)
+        auth.login(world.agent_a.email)
+        page = client.get(f"/gestion/patients/{world.patient_a.id}").get_data(as_text=True)
+    assert world.appointment_a.reference in page
+    assert "annulé par le lieu (fermeture)" in page and "à venir" not in page

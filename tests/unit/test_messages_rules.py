@@ -81,3 +81,18 @@ def test_cancel_token_is_short_signed_and_bound_to_its_appointment():
     assert read_cancel_token("secret", token.replace("42-", "43-"), lambda i: "K7P-3QX") is None
     assert read_cancel_token("secret", "nonsense", lambda i: "K7P-3QX") is None
     assert read_cancel_token("secret", token, lambda i: None) is None
+
+
+def test_an_appointment_is_to_come_only_when_booked_and_ahead():
+    from datetime import datetime, timedelta, timezone
+
+    from booking.appointments.rules import state_label
+
+    now = datetime(2027, 3, 1, 9, 0, tzinfo=timezone.utc)
+    ahead, past = now + timedelta(days=7), now - timedelta(days=1)
+    assert state_label("booked", ahead, now) == "à venir"
+    assert state_label("booked", past, now) == "passé, présence à noter"
+    assert state_label("cancelled", ahead, now, "site") == "annulé par le lieu (fermeture)"
+    assert state_label("cancelled", ahead, now, "patient") == "annulé par le patient"
+    assert state_label("cancelled", ahead, now) == "annulé"
+    assert state_label("attended", past, now) == "venu" and state_label("no_show", past, now) == "absent"
