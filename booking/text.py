@@ -1,6 +1,7 @@
 """What a typed text may contain. Pure functions: no Flask, no database."""
 
 import re
+import unicodedata
 
 # C0 and C1 control characters (NUL, escape, line breaks…) and lone UTF-16 surrogates: nothing a
 # person types, and each breaks something downstream (an email header, a PDF, the database driver).
@@ -36,3 +37,9 @@ def row_id(text: str | None) -> int | None:
         return None
     number = int(text)
     return number if 0 < number <= _LARGEST_ROW_ID else None
+
+
+def french_order(text: str) -> tuple[str, str]:
+    """Sort key for French words: « Gériatre » before « Gynécologue » (an accent is not a letter after z)."""
+    plain = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    return plain.replace("œ", "oe").replace("Œ", "Oe").casefold(), text

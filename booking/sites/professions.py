@@ -14,6 +14,7 @@ from booking.auth.permissions import is_admin
 from booking.errors import Conflict, Forbidden, InvalidInput
 from booking.sites.models import Profession
 from booking.sites.rules import SEED_PROFESSIONS
+from booking.text import french_order
 
 
 class _Professions(Mapping):
@@ -34,9 +35,9 @@ class _Professions(Mapping):
         if kept is None or kept[0] < time.monotonic():
             from booking.extensions import db
 
-            rows = db.session.execute(select(Profession.code, Profession.label).where(Profession.active)
-                                      .order_by(Profession.label)).all()
-            kept = (time.monotonic() + self.KEPT_SECONDS, dict(rows) or dict(SEED_PROFESSIONS))
+            rows = db.session.execute(select(Profession.code, Profession.label).where(Profession.active)).all()
+            ordered = sorted(rows or SEED_PROFESSIONS.items(), key=lambda row: french_order(row[1]))
+            kept = (time.monotonic() + self.KEPT_SECONDS, dict(ordered))
             current_app.extensions["professions"] = kept
         return kept[1]
 
@@ -85,4 +86,4 @@ def add_profession(session: Session, actor: User, code: str, label: str, now: da
 
 
 def all_professions(session: Session) -> list[Profession]:
-    return list(session.scalars(select(Profession).order_by(Profession.label)))
+    return sorted(session.scalars(select(Profession)), key=lambda profession: french_order(profession.label))

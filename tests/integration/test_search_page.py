@@ -109,3 +109,12 @@ def test_a_booking_is_never_shown_free_once_committed(session, world):
     book(session, world.agent_a, slot_id=first.id, patient_id=world.patient_a.id, now=NOW, consent=True)
     session.commit()
     assert next_free() == second.id
+
+
+def test_the_professions_are_offered_in_french_order(client, world):
+    import re
+
+    page = client.get("/recherche").get_data(as_text=True)
+    offered = re.findall(r"<option[^>]*>([^<]+)</option>", page)
+    assert offered.index("Gériatre") < offered.index("Gynécologue")
+    assert offered.index("Pédiatre") < offered.index("Psychologue")

@@ -20,3 +20,11 @@ def test_the_select_writes_the_same_options_as_wtforms():
     assert '<option selected value="infirmier">Infirmier</option>' in ours[0]
     assert '<option value="a&amp;b">Sage-femme &lt;libérale&gt;</option>' in ours[0]
     assert "disabled" in ours[1]
+
+
+def test_french_words_sort_as_a_french_reader_expects():
+    from booking.text import french_order
+
+    words = ["Psychologue", "Gynécologue", "Pédiatre", "Gériatre", "Œnologue", "infirmier", "Écrivain"]
+    assert sorted(words, key=french_order) == ["Écrivain", "Gériatre", "Gynécologue", "infirmier", "Œnologue",
+                                               "Pédiatre", "Psychologue"]
