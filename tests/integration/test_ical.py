@@ -109,3 +109,13 @@ def test_a_teleconsultation_in_the_feed_carries_its_video_link(session, feed_wor
     assert "https://visio.example.test/dr-a" in str(remote["description"])
     in_person = next(e for e in events if str(e["summary"]).startswith("Consultation"))
     assert "url" not in in_person and "visio" not in str(in_person["description"])
+
+
+def test_the_feed_page_title_is_plain_text(client, auth, feed_world):
+    import re
+
+    auth.login(feed_world.practitioner_user_a.email)
+    page = client.post("/praticien/calendrier").get_data(as_text=True)
+    title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+    assert "<" not in title and title.startswith("Lien de calendrier")  # the tab shows it as text
+    assert "js/copy.js" in page  # the copy button's script is still there, in the body
