@@ -58,7 +58,7 @@ def agenda():
     for appointment in booked_appointments(db.session, booked, ("booked", "attended", "no_show")):
         by_slot.setdefault(appointment.slot_id, []).append(appointment)
     return render_template(
-        "slots/agenda.html", practitioner=practitioner, monday=monday, week=week, by_slot=by_slot,
+        "slots/agenda.html", practitioner=practitioner, monday=monday, week=week, by_slot=by_slot, now=now(),
         rules=active_rules(db.session, practitioner),
         links=[link for link in practitioner.site_links if link.status == "accepted"],
         equipment_form=EquipmentForm(needed_equipment=practitioner.needed_equipment),

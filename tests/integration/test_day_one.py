@@ -384,6 +384,11 @@ def test_the_practitioner_agenda_shows_own_patients_reasons_and_video_links(clie
     assert page.count("https://visio.example.test/dr-a") == 1  # on the remote consultation only
     assert world.patient_b.full_name not in page  # another practitioner's patient
     assert '<span class="no-print"> · <a href="https://visio.example.test/dr-a"' in sheet
+    with time_machine.travel(NOW + timedelta(days=2), tick=False):  # the consultation is over
+        auth.logout()  # two days idle: the staff session has ended
+        auth.login(world.practitioner_user_a.email)
+        later = client.get(f"/praticien/agenda?semaine={NOW.date().isoformat()}").get_data(as_text=True)
+    assert "Odette Vermenouze" in later and "Ouvrir la visioconsultation" not in later
 
 
 def test_every_page_links_to_the_legal_privacy_and_accessibility_pages(client, app):
