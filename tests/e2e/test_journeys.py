@@ -139,6 +139,7 @@ def test_reception_agent_books_for_a_known_patient_by_keyboard(visit, live_serve
     page.wait_for_selector("text=Rendez-vous pris pour Odette Vermenouze")
     _no_violations(visit, "rendez-vous pris")
     assert page.get_by_text("imprimez et remettez-lui la convocation").is_visible()
+    assert "la personne pourra confirmer ou annuler au clavier" in page.content()  # Odette: not « il »
     visit.shot("8-accueil-pris")
     press("Enter")  # the convocation link has the focus
     page.wait_for_selector("text=Votre rendez-vous")
