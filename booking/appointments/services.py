@@ -212,8 +212,6 @@ def book_slot(session: Session, *, slot_id: int, patient_id: int, channel: str, 
 def _check_bookable(session: Session, slot: Slot, patient: Patient, now: datetime,
                     ignore_appointment_id: int | None = None, hold_entry_id: int | None = None) -> None:
     site = slot.site
-    if not site.booking_open or site.drop_in_only:
-        raise SlotUnavailable("Ce lieu de soins ne prend pas de réservation pour le moment.")
     refused = why_not_bookable(slot, now, hold_entry_id)
     if refused:
         raise SlotUnavailable(refused)

@@ -18,7 +18,7 @@ from booking.database import unit_of_work
 from booking.errors import DomainError
 from booking.extensions import db, limiter
 from booking.forms import options
-from booking.slots.models import Slot
+from booking.slots.models import Slot, why_not_bookable
 from booking.slots.services import next_free_slots
 
 blueprint = Blueprint("public", __name__)
@@ -63,6 +63,12 @@ def book_page(slot_id: int):
         chosen = request.args.get("pour", type=int)  # back from adding a relative
         form.patient_id.data = chosen if chosen in {p.id for p in patients} else patients[0].id
     alternatives = []
+    unavailable = why_not_bookable(slot, now()) if request.method == "GET" else None
+    if unavailable:
+        # A link from a feed, a widget or an old page: say at once why, and what else there is.
+        found = next_free_slots(db.session, slot.site, now(), per_practitioner=5)
+        return render_template("public/book.html", slot=slot, form=form, unavailable=unavailable,
+                               alternatives=found.get(slot.practitioner, [])), 200
     if form.validate_on_submit():
         try:
             with unit_of_work():

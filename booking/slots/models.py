@@ -2,8 +2,21 @@
 
 from datetime import date, datetime, time
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, Table, Text, and_, or_, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    and_,
+    exists,
+    or_,
+    text,
+)
+from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship, validates
 
 from booking.extensions import db
 from booking.sites.models import Practitioner, Room, Site
@@ -130,11 +143,19 @@ slot_changes = Table(
 )
 
 
+# Its own name, so that a query that already joins sites (the open-data feed) still correlates on the slot alone.
+_OPEN_SITE = aliased(Site, name="open_site")
+
 # What makes a slot bookable, written once: each condition in SQL (for the queries that list free
 # slots and for the conditional update that takes a seat) beside the same condition in Python with
 # the reason a person is given when it fails. Both are functions of (now, hold_entry_id): checking a loaded
-# slot builds no SQL. The site's own openness (booking_open, drop_in_only) is asked of the site.
+# slot builds no SQL. The site's own openness comes first: a site that takes no booking (closed to booking, or
+# drop-in only) offers none of its slots anywhere, search, widget, feed, API, desk or waiting list alike.
 _BOOKABILITY = [
+    (lambda now, hold: exists().where(_OPEN_SITE.id == Slot.site_id, _OPEN_SITE.booking_open.is_(True),
+                                      _OPEN_SITE.drop_in_only.is_(False)),
+     lambda s, now, hold: s.site.booking_open and not s.site.drop_in_only,
+     "Ce lieu de soins ne prend pas de réservation pour le moment."),
     (lambda now, hold: Slot.status == "open",
      lambda s, now, hold: s.status == "open",
      "Ce créneau n’est plus proposé."),

@@ -557,8 +557,7 @@ def list_slots(session: Session, user: User | None, *, start: datetime, end: dat
 
     Returns up to ``limit + 1`` slots in (start, id) order, resuming after ``after``.
     """
-    open_sites = select(Site.id).where(Site.booking_open, Site.drop_in_only.is_(False))
-    visible = and_(bookable(now), Slot.site_id.in_(open_sites))
+    visible = bookable(now)  # the site's own openness included
     staff_sites = _staff_site_ids(session, user)
     query = select(Slot).options(selectinload(Slot.site)).where(Slot.starts_at >= start, Slot.starts_at < end)
     if staff_sites is not None:

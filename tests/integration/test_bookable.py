@@ -51,3 +51,45 @@ def test_sql_and_python_say_the_same_of_every_slot(session, world, with_offer):
     assert {kind for kind, s in slots.items() if s.id in in_sql} == expected
     assert why_not_bookable(slots["closed for booking"], NOW) == ("La réservation de ce créneau est close : "
                                                                   "appelez la mairie.")
+
+
+@pytest.mark.parametrize("switch", [{"booking_open": False}, {"drop_in_only": True}])
+def test_a_site_that_takes_no_booking_offers_its_slots_nowhere(client, auth, session, world, switch):
+    import json
+
+    import time_machine
+
+    from booking.api.services import create_token
+    from booking.appointments.services import SlotUnavailable, book_slot
+    from booking.database import unit_of_work
+    from booking.waitlist.services import offer_freed_slot
+
+    free = builders.make_slot(session, world.practitioner_a, world.site_a, NOW + timedelta(days=3))
+    session.add(WaitlistEntry(patient_id=world.patient_b.id, site_id=world.site_a.id,
+                              profession="medecin_generaliste", first_day=NOW.date(),
+                              last_day=NOW.date() + timedelta(days=30), status="waiting", created_at=NOW))
+    for name, value in switch.items():
+        setattr(world.site_a, name, value)
+    session.commit()
+    with time_machine.travel(NOW, tick=False):
+        with unit_of_work(session):
+            token = create_token(session, world.resident_a.email, "test", NOW)
+        assert session.scalar(select(Slot.id).where(Slot.id == free.id, bookable(NOW))) is None
+        assert why_not_bookable(free, NOW) == "Ce lieu de soins ne prend pas de réservation pour le moment."
+        search = client.get("/recherche", query_string={"commune": "Saint-Bonnet-de-Salers"}).get_data(as_text=True)
+        assert f"/reserver/{free.id}" not in search
+        grid = client.get(f"/lieux/{world.site_a.id}/creneaux").get_data(as_text=True)
+        assert f"/reserver/{free.id}" not in grid
+        assert client.get(f"/integrer/lieu/{world.site_a.id}").status_code == 404
+        feed = [json.loads(line) for line in client.get("/fhir/Slot.ndjson").get_data(as_text=True).splitlines()]
+        assert all(slot["id"] != str(free.id) or slot["status"] == "busy" for slot in feed)
+        api = client.get("/api/v1/slots", query_string={"site_id": world.site_a.id},
+                         headers={"Authorization": f"Bearer {token}"}).get_json()
+        assert free.id not in [slot["id"] for slot in api["items"]]
+        with pytest.raises(SlotUnavailable), unit_of_work(session):  # the desk, the resident: the same rule
+            book_slot(session, slot_id=free.id, patient_id=world.patient_a.id, channel="reception", now=NOW)
+        with unit_of_work(session):
+            assert offer_freed_slot(session, free.id, NOW) is None  # nobody on the waiting list is offered it
+        auth.login(world.resident_a.email)
+        page = client.get(f"/reserver/{free.id}").get_data(as_text=True)  # a link kept from before
+        assert "ne prend pas de réservation pour le moment" in page and "Confirmer le rendez-vous" not in page
