@@ -148,6 +148,7 @@ def test_block_a_day_then_cancel_and_notify(app, session, world):
     page = client.post("/praticien/indisponibilites", data={"first_day": day, "last_day": day})
     text = page.get_data(as_text=True)
     assert "Des patients ont rendez-vous" in text and world.appointment_a.reference in text
+    assert world.patient_a.full_name in text and " checked" not in text  # who is booked; nothing ticked for them
     assert client.post("/praticien/rendez-vous/annuler",
                        data={"appointment_id": [str(world.appointment_a.id)]}).status_code == 302
     session.expire_all()
