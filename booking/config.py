@@ -32,7 +32,9 @@ def load_secret_key(instance_path: str) -> str:
 def from_environment(instance_path: str) -> dict:
     """Build the configuration mapping from environment variables."""
     default_db = "sqlite:///" + str(Path(instance_path) / "booking.sqlite")
-    public_base_url = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    # Unset, the links in SMS, e-mails and the embed snippet point at the port the local server listens on.
+    public_base_url = (os.environ.get("PUBLIC_BASE_URL")
+                       or f"http://127.0.0.1:{os.environ.get('PORT') or 5000}").rstrip("/")
     return {
         "SECRET_KEY": load_secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": normalize_database_url(os.environ.get("DATABASE_URL", default_db)),

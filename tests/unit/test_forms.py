@@ -28,3 +28,15 @@ def test_french_words_sort_as_a_french_reader_expects():
     words = ["Psychologue", "Gynécologue", "Pédiatre", "Gériatre", "Œnologue", "infirmier", "Écrivain"]
     assert sorted(words, key=french_order) == ["Écrivain", "Gériatre", "Gynécologue", "infirmier", "Œnologue",
                                                "Pédiatre", "Psychologue"]
+
+
+def test_links_follow_the_port_the_local_server_listens_on(monkeypatch, tmp_path):
+    from booking.config import from_environment
+
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    monkeypatch.setenv("PORT", "5055")
+    assert from_environment(str(tmp_path))["PUBLIC_BASE_URL"] == "http://127.0.0.1:5055"
+    monkeypatch.delenv("PORT")
+    assert from_environment(str(tmp_path))["PUBLIC_BASE_URL"] == "http://127.0.0.1:5000"
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://rdv.example.fr/")
+    assert from_environment(str(tmp_path))["PUBLIC_BASE_URL"] == "https://rdv.example.fr"
