@@ -137,6 +137,9 @@ def test_a_search_without_free_slots_is_recorded_anonymously(client, session, wo
     assert "Aucun créneau libre dans les 30 prochains jours" in page
     (demand,) = session.scalars(select(UnmetDemand)).all()
     assert (demand.commune_insee, demand.profession, demand.searched_on) == ("15219", "ophtalmologue", NOW.date())
+    with time_machine.travel(NOW, tick=False):  # the waiting list is a link to join it, not a sentence
+        html = client.get("/recherche", query_string={"commune": "Salers", "profession": "ophtalmologue"})
+    assert '<a href="/compte/attente">Inscrivez-vous sur la liste d’attente</a>' in html.get_data(as_text=True)
 
 
 def test_site_week_grid_lists_free_slots_as_links(client, session, world):
