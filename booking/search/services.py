@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from booking.database import one_of
 from booking.geo.models import Commune, epci_members
+from booking.geo.rules import time_zone_for_departement
 from booking.geo.services import find_communes
 from booking.search.models import UnmetDemand
 from booking.sites.models import SITE_KINDS, Practitioner, Site, SitePractitioner, site_served_communes
@@ -77,7 +78,9 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
         chosen = commune.search_name == _key(query) or query.strip() in {p.code for p in commune.postal_codes}
     tiers = session.execute(_TIERS, {"insee": commune.insee, "departement": commune.departement_code}).all()
     tier_of = {row.id: row.tier for row in tiers}
-    start = max(now, datetime.combine(from_day, time(), tzinfo=ZoneInfo("Europe/Paris"))) if from_day else now
+    # « À partir du 2 mars » is the person's 2 March: their commune's day (La Réunion is 3 hours ahead of Paris).
+    zone = ZoneInfo(time_zone_for_departement(commune.departement_code))
+    start = max(now, datetime.combine(from_day, time(), tzinfo=zone)) if from_day else now
     dialect = session.get_bind().dialect.name
     of_kind = [row for row in tiers if kind is None or row.kind == kind]
     practitioner_ids_at: dict[int, list[int]] = {}

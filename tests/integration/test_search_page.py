@@ -118,3 +118,19 @@ def test_the_professions_are_offered_in_french_order(client, world):
     offered = re.findall(r"<option[^>]*>([^<]+)</option>", page)
     assert offered.index("Gériatre") < offered.index("Gynécologue")
     assert offered.index("Pédiatre") < offered.index("Psychologue")
+
+
+def test_a_day_searched_from_la_reunion_is_la_reunions_day(session, world):
+    from datetime import date, datetime, timezone
+
+    site = builders.make_site(session, "97411", name="Cabine de Saint-Denis", postal_code="97400",
+                              time_zone="Indian/Reunion")
+    practitioner = builders.make_practitioner(session, [site])
+    # 2 March, 02:00 in Saint-Denis is 1 March, 22:00 UTC (and 23:00 in Paris, still 1 March there).
+    early = builders.make_slot(session, practitioner, site, datetime(2027, 3, 1, 22, 0, tzinfo=timezone.utc))
+    session.commit()
+    now = datetime(2027, 3, 1, 20, 30, tzinfo=timezone.utc)  # 00:30 on 2 March in Saint-Denis
+    result = search(session, "", now, profession="medecin_generaliste", commune_insee="97411",
+                    from_day=date(2027, 3, 2))
+    shown = next(item for item in result.sites if item.site.id == site.id)
+    assert [slot.id for _, slot in shown.practitioners] == [early.id]
