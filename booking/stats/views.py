@@ -12,7 +12,8 @@ from booking.database import unit_of_work
 from booking.errors import InvalidInput
 from booking.extensions import db, limiter
 from booking.formatting import day_param, local_time
-from booking.geo.models import Commune
+from booking.geo.models import Commune, Epci
+from booking.geo.rules import DEFAULT_TIME_ZONE, time_zone_for_departement
 from booking.sites.models import Site
 from booking.sites.professions import PROFESSIONS
 from booking.sites.services import sites_visible_to
@@ -24,8 +25,19 @@ from booking.stats.services import compute, statistics_for
 blueprint = Blueprint("stats", __name__)
 
 
-def _period() -> tuple[date, date]:
-    """Read du/au (inclusive days) or mois=YYYY-MM; default: the last full month."""
+def _zone_of(insee: str | None, siren: str | None = None) -> str:
+    """The time zone whose days and months the figures are counted in: the commune's (the EPCI's members')."""
+    if siren:
+        epci = db.session.get(Epci, siren)
+        codes = {member.departement_code for member in epci.members} if epci else set()
+    else:
+        commune = db.session.get(Commune, (insee or "").upper())
+        codes = {commune.departement_code} if commune else set()
+    return time_zone_for_departement(min(codes)) if codes else DEFAULT_TIME_ZONE
+
+
+def _period(zone: str = DEFAULT_TIME_ZONE) -> tuple[date, date]:
+    """Read du/au (inclusive days) or mois=YYYY-MM; default: the last full month, in ``zone``."""
     try:
         if request.args.get("mois"):
             year, month = (int(part) for part in request.args["mois"].split("-"))
@@ -34,19 +46,19 @@ def _period() -> tuple[date, date]:
             start = date(year, month, 1)
             return start, date(year + (month == 12), month % 12 + 1, 1)
         if request.args.get("du") and request.args.get("au"):
-            today = local_time(now(), "Europe/Paris").date()
+            today = local_time(now(), zone).date()
             first, last = day_param(request.args["du"], today), day_param(request.args["au"], today)
             if first is None or last is None:
                 raise ValueError
             return first, last + timedelta(days=1)
     except ValueError:
         raise InvalidInput("Période illisible : utilisez des dates valides.") from None
-    year, month = previous_month(local_time(now(), "Europe/Paris").date())
+    year, month = previous_month(local_time(now(), zone).date())
     return date(year, month, 1), date(year + (month == 12), month % 12 + 1, 1)
 
 
 def _statistics(insee: str | None, siren: str | None = None):
-    start, end = _period()
+    start, end = _period(_zone_of(insee, siren))
     site = request.args.get("site", type=int)
     profession = request.args.get("profession") or None
     return statistics_for(db.session, current_user, insee, start, end, now(), site_id=site, profession=profession,
@@ -139,7 +151,7 @@ def open_data_file(insee: str, month: str, fmt: str):
         end = date(year + (number == 12), number % 12 + 1, 1)  # December of year 9999 has no end
     except (ValueError, OverflowError):
         return jsonify(error="Le mois s’écrit AAAA-MM, par exemple 2026-10."), 400
-    today = local_time(now(), "Europe/Paris").date()
+    today = local_time(now(), _zone_of(insee)).date()  # a month is over when it is over for the commune
     if end > today or start < today.replace(day=1) - timedelta(days=3 * 366):
         return jsonify(error="Seuls les mois terminés des trois dernières années sont publiés."), 404
     commune = db.session.get(Commune, insee.upper()) or abort(404)

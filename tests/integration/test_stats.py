@@ -41,6 +41,7 @@ from tests import builders
 
 NOW = datetime(2027, 3, 18, 12, 0, tzinfo=timezone.utc)
 MARCH = (date(2027, 3, 1), date(2027, 4, 1))
+GUADELOUPE = "97105"  # Basse-Terre
 
 
 @pytest.fixture
@@ -529,3 +530,13 @@ def test_reports_shared_out_between_processes_are_those_of_one_process_each_sent
     assert outputs() == shared
     (_, csv_data), = shared[f"report:{builders.COMMUNE_A}:2027-03:{world.commune_admin_a.email.lower()}"][3]
     assert "Venus;Absents" in base64.b64decode(csv_data).decode("utf-8-sig")
+
+
+def test_a_month_is_over_when_it_is_over_for_the_commune(client, session, world):
+    # 1 March 2027, 02:00 UTC: 03:00 in Saint-Bonnet (February is over), 22:00 on 28 February in Guadeloupe.
+    with time_machine.travel(datetime(2027, 3, 1, 2, 0, tzinfo=timezone.utc), tick=False):
+        cantal = client.get("/donnees-ouvertes/communes/15174/2027-02.json")
+        guadeloupe = client.get(f"/donnees-ouvertes/communes/{GUADELOUPE}/2027-02.json")
+    assert cantal.status_code == 200 and guadeloupe.status_code == 404
+    with time_machine.travel(datetime(2027, 3, 1, 4, 30, tzinfo=timezone.utc), tick=False):  # 00:30 there
+        assert client.get(f"/donnees-ouvertes/communes/{GUADELOUPE}/2027-02.json").status_code == 200
