@@ -332,3 +332,23 @@ def test_the_patient_page_says_an_appointment_cancelled_by_a_closure_is_cancelle
         page = client.get(f"/gestion/patients/{world.patient_a.id}").get_data(as_text=True)
     assert world.appointment_a.reference in page
     assert "annulé par le lieu (fermeture)" in page and "à venir" not in page
+
+
+@pytest.mark.parametrize("insee, zone, postal_code, before, after", [
+    # La Réunion (UTC+4): 20 December, abolition of slavery; 23:30 on the eve is still an ordinary day.
+    ("97411", "Indian/Reunion", "97400", datetime(2027, 12, 19, 19, 30, tzinfo=timezone.utc),
+     datetime(2027, 12, 19, 20, 30, tzinfo=timezone.utc)),
+    # Guadeloupe (UTC−4): 27 May; 00:30 local is 04:30 UTC, and 23:30 on the 26th is already the 27th in UTC.
+    ("97105", "America/Guadeloupe", "97100", datetime(2027, 5, 27, 3, 30, tzinfo=timezone.utc),
+     datetime(2027, 5, 27, 4, 30, tzinfo=timezone.utc)),
+])
+def test_an_overseas_holiday_is_the_sites_own_local_day(session, world, insee, zone, postal_code, before, after):
+    from booking.slots.services import slots_on_closed_days
+
+    site = builders.make_site(session, insee, name="Cabine d’outre-mer", postal_code=postal_code, time_zone=zone)
+    practitioner = builders.make_practitioner(session, [site])
+    eve = builders.make_slot(session, practitioner, site, before)
+    holiday = builders.make_slot(session, practitioner, site, after)
+    session.commit()
+    closed = slots_on_closed_days(session, site, before - timedelta(days=1), after + timedelta(days=1))
+    assert [slot.id for slot in closed] == [holiday.id] and eve.id not in [slot.id for slot in closed]
