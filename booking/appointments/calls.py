@@ -15,7 +15,8 @@ RETRY = "call-retry"
 
 def _appointment_of(session: Session, call: Notification) -> Appointment | None:
     prefix, _, rest = (call.group_key or "").partition(":")
-    return session.get(Appointment, row_id(rest)) if prefix == "appointment" and row_id(rest) else None
+    appointment_id = row_id(rest) if prefix == "appointment" else None
+    return session.get(Appointment, appointment_id) if appointment_id else None
 
 
 def answer_keypress(session: Session, call: Notification, digit: str, now: datetime) -> tuple[str | None, str]:

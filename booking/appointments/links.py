@@ -28,10 +28,11 @@ def read_cancel_token(secret: str, token: str, reference_of) -> int | None:
     ``reference_of(appointment_id)`` returns the appointment's reference, or None.
     """
     head, _, signature = (token or "").partition("-")
-    if row_id(head) is None or not signature:
+    appointment_id = row_id(head)
+    if appointment_id is None or not signature:
         return None
-    reference = reference_of(row_id(head))
+    reference = reference_of(appointment_id)
     if reference is None:
         return None
-    expected = _signature(secret, int(head), reference)
+    expected = _signature(secret, appointment_id, reference)
     return int(head) if hmac.compare_digest(expected, signature) else None

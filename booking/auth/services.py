@@ -152,9 +152,10 @@ def set_password(user: User, new: str) -> None:
 def load_user_from_session(session: Session, session_id: str) -> User | None:
     """Return the user named by a session's "id:token", if the token is still current."""
     user_id, _, token = (session_id or "").partition(":")
-    if row_id(user_id) is None or not token:
+    number = row_id(user_id)
+    if number is None or not token:
         return None
-    user = session.get(User, row_id(user_id))
+    user = session.get(User, number)
     if user is None or user.session_token != token or not user.active:
         return None
     return user

@@ -49,7 +49,8 @@ def ask_feedback(session: Session, appointment: Appointment, phone: str | None, 
 def appointment_for_feedback(session: Session, token: str, now: datetime) -> Appointment:
     """The attended appointment a feedback link names, or NotFound (forged, unknown, too old)."""
     head, _, signature = (token or "").partition("-")
-    appointment = session.get(Appointment, row_id(head)) if row_id(head) else None
+    appointment_id = row_id(head)
+    appointment = session.get(Appointment, appointment_id) if appointment_id else None
     if appointment is None or not hmac.compare_digest(
             sign(_secret(), f"feedback:{appointment.id}:{appointment.reference}"), signature):
         raise NotFound("Ce lien n’est pas valable.")

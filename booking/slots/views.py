@@ -206,8 +206,9 @@ def cancel_many():
         abort(400)
     cancelled = 0
     for value in request.form.getlist("appointment_id"):
-        if row_id(value):
-            cancel_appointment(db.session, current_user, row_id(value), "practitioner", now())
+        appointment_id = row_id(value)
+        if appointment_id:
+            cancel_appointment(db.session, current_user, appointment_id, "practitioner", now())
             cancelled += 1
     flash(f"{cancelled} rendez-vous annulé{'s' if cancelled > 1 else ''} ; les patients seront prévenus.", "success")
     return redirect(url_for("slots.agenda"))

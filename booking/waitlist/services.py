@@ -122,7 +122,8 @@ def expire_offer(session: Session, entry_id: int, now: datetime) -> None:
 def entry_from_offer(session: Session, token: str, now: datetime) -> WaitlistEntry:
     """Return the entry behind an offer link while the offer stands."""
     head, _, signature = (token or "").partition("-")
-    entry = session.get(WaitlistEntry, row_id(head)) if row_id(head) else None
+    entry_id = row_id(head)
+    entry = session.get(WaitlistEntry, entry_id) if entry_id else None
     if (entry is None or entry.status != "offered" or entry.offer_expires_at is None or entry.offer_expires_at <= now
             or not hmac.compare_digest(_signature(entry.id, entry.offered_slot_id), signature)):
         raise NotFound("Cette proposition n’est plus valable : le délai de 30 minutes est passé ou la place est prise.")
