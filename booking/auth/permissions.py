@@ -125,6 +125,10 @@ def visible_appointments(user: User):
     return Appointment.slot_id.in_(slots_seen) if slots_seen is not None else false()
 
 
+def _signed_in(user: User | None) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+
+
 def _desk_sites_of_epci(user: User):
     return select(Site.id).where(Site.operator_epci_siren == user.epci_siren, Site.epci_runs_desk.is_(True))
 
@@ -136,7 +140,7 @@ def sees_who_is_booked(user: User | None, site: Site) -> bool:
     EPCI's administrators where the EPCI runs the desk itself, the platform's administrators. A practitioner
     sees only their own patients (``visible_appointments``); nobody else sees anyone.
     """
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not _signed_in(user):
         return False
     if user.role == "admin":
         return True
@@ -153,7 +157,7 @@ def _runs_desk(user: User, site: Site) -> bool:
 
 def sees_residents_of(user: User | None, insee: str) -> bool:
     """Tell whether ``user`` may see a commune's residents as people (its desk and the platform's administrators)."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not _signed_in(user):
         return False
     return user.role == "admin" or insee in _staff_communes(user)
 
@@ -341,7 +345,7 @@ _DECIDERS = {
 
 def decide(user: User | None, action: Action, target) -> Scope:
     """Return whether ``user`` may do ``action`` on ``target``, and if not, why."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not _signed_in(user):
         return Scope.OUT
     if user.role == "admin":
         return Scope.ALLOWED
