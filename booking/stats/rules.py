@@ -113,6 +113,7 @@ def suppress_release(tables: list[Table], relations: list[Relation], threshold: 
         if merged := {cell: coefficient for cell, coefficient in merged.items() if coefficient}:
             between.append(merged)
     hidden = {root(cell) for cell in primary}
+    key_figures = {root(cell) for cell in values if cell.table in keep}
     complements = set()
     while (exposed := solvable(hidden, between)):
         figure = min(exposed)
@@ -122,9 +123,9 @@ def suppress_release(tables: list[Table], relations: list[Relation], threshold: 
             break
         # The key figures last (the élus read them first), then the figure in the fewest relations (hiding it
         # exposes the least), then the smallest.
-        choice = min(candidates, key=lambda other: (any(cell.table in keep and root(cell) == other for cell in values),
-                                                     sum(other in relation for relation in between), values[other],
-                                                     other))
+        choice = min(candidates, key=lambda other: (other in key_figures,
+                                                     sum(other in relation for relation in between),
+                                                     values[other], other))
         complements.add(choice)
         hidden.add(choice)
     complements = {cell for cell in values if root(cell) in complements}
@@ -147,11 +148,6 @@ def suppress_release(tables: list[Table], relations: list[Relation], threshold: 
         result.append(Table(table.key, table.title, table.columns, rows, table.additive, table.sensitive,
                             table.derived))
     return result
-
-
-def suppress_table(table: Table, threshold: int) -> Table:
-    """Suppress one table on its own (its rows' sums are its only relations)."""
-    return suppress_release([table], [], threshold)[0]
 
 
 def solvable(hidden: set[Cell], relations: list[Relation]) -> set[Cell]:

@@ -522,14 +522,10 @@ def _finish(stats: Statistics, raw: dict, threshold: int) -> Statistics:
                                             threshold)
     stats.tables = tables
     stats.headline = dict(zip(headline, key_figures.rows[0][1:]))
-    outcome = stats.table("outcome") if any(t.key == "outcome" for t in tables) else None
-    if outcome is not None and not all(_is_number(value) for value in outcome.rows[0][1:3]):
+    outcome = next((table for table in tables if table.key == "outcome"), None)
+    if outcome is not None and any(isinstance(value, str) for value in outcome.rows[0][1:3]):
         stats.headline["Taux d’absence (%)"] = SECRET  # the rate and those who came would give back the absent
     return stats
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def release_relations(stats: Statistics, key_figures: Table) -> list[Relation]:
@@ -599,11 +595,8 @@ def release_relations(stats: Statistics, key_figures: Table) -> list[Relation]:
 
 def _months_of(start: date, end: date) -> set[str]:
     last = end - timedelta(days=1)
-    months, (year, month) = set(), (start.year, start.month)
-    while (year, month) <= (last.year, last.month):
-        months.add(month_label(year, month))
-        year, month = (year + (month == 12), month % 12 + 1)
-    return months
+    count = (last.year - start.year) * 12 + last.month - start.month + 1
+    return {month_label(year, month) for year, month in previous_months(last.year, last.month, count)}
 
 
 def _delay_trend(session: Session, sites, profession: str | None, end: date) -> Table:

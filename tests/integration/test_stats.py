@@ -34,7 +34,7 @@ from booking.geo.models import Commune
 from booking.patients.models import Patient
 from booking.search.models import UnmetDemand
 from booking.stats.models import DelaySample
-from booking.stats.rules import Table, format_cell, suppress_table
+from booking.stats.rules import Table, format_cell, suppress_release
 from booking.stats.services import compute
 from notifications.models import Notification
 from tests import builders
@@ -243,13 +243,14 @@ def test_the_api_refuses_sessions_missing_and_revoked_tokens(app, client, auth, 
 def test_small_count_suppression_hides_a_second_cell():
     table = Table("t", "T", ["", "a", "b", "c", "Total"], [["x", 3, 12, 20, 35], ["y", 0, 9, 6, 15],
                                                             ["z", 2, 3, 30, 35], ["w", 4, 0, 0, 4]], additive=True)
-    rows = suppress_table(table, 5).rows
+    (suppressed,) = suppress_release([table], [], 5)  # one table alone: its rows' sums are its only relations
+    rows = suppressed.rows
     assert rows[0] == ["x", "< 5", "secret statistique", 20, 35]  # 12 hidden too, not « < 5 »: 35 − 20 − 12 = 3
     assert rows[1] == ["y", 0, 9, 6, 15]               # zeros and counts of 5 or more stay
     assert rows[2] == ["z", "< 5", "< 5", 30, 35]      # two hidden already: nothing to add
     assert rows[3] == ["w", "< 5", 0, 0, "< 5"]        # only zeros left: the total itself is hidden
     plain = Table("p", "P", ["", "n"], [["x", 3]], sensitive=False)
-    assert suppress_table(plain, 5).rows == [["x", 3]]
+    assert suppress_release([plain], [], 5)[0].rows == [["x", 3]]
 
 
 def test_the_report_email_arrives_once_with_its_pdf_and_csv(database_url, smtp_server, session, counted, runner):
