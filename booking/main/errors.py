@@ -97,8 +97,9 @@ MAX_URL_BYTES = 4096
 
 def init_error_handlers(app: Flask) -> None:
     @app.before_request
-    def refuse_control_characters_in_the_address():
-        # No address of ours holds one, and PostgreSQL refuses a NUL in a query: not found, before any view.
+    def refuse_addresses_no_page_takes():
+        # No address of ours holds a control character, and PostgreSQL refuses a NUL in a query: not found,
+        # before any view. An address longer than any of ours is refused here, in our words, not by gunicorn.
         if _CONTROL_IN_PATH.search(request.path):
             return error_response(404)
         if len(request.full_path.encode()) > MAX_URL_BYTES:

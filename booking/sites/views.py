@@ -93,14 +93,14 @@ def _commune_option(commune: Commune) -> str:
 def _fill_choices(form: SiteForm, site: Site | None) -> list[Commune]:
     candidates = _candidate_communes(site)
     own = [c for c in candidates if c.insee in current_user.commune_codes or is_admin(current_user)]
-    epcis = sorted({epci for commune in own for epci in commune.epcis}, key=lambda e: e.name)
-    if (epci := _own_epci()) is not None:
-        epcis = [epci]
+    own_epci = _own_epci()
+    epcis = [own_epci] if own_epci is not None else sorted({epci for commune in own for epci in commune.epcis},
+                                                           key=lambda e: e.name)
     form.commune_insee.choices = options((c.insee, _commune_option(c)) for c in candidates)
     # The page fills the postal code when the commune changes (static/js/site-form.js); the server does too.
     form.commune_insee.render_kw = {"data-postal-codes": json.dumps(
         {c.insee: c.postal_codes[0].code for c in candidates if c.postal_codes})}
-    communes_run = [] if _own_epci() is not None else [("commune", "La commune où se trouve le lieu")]
+    communes_run = [] if own_epci is not None else [("commune", "La commune où se trouve le lieu")]
     form.operator.choices = options(communes_run + [(f"epci:{e.siren}", e.name) for e in epcis])
     form.served_communes.choices = options((c.insee, c.name) for c in candidates)
     zones = sorted(set(DEPARTEMENT_TIME_ZONES.values()) | {DEFAULT_TIME_ZONE})
