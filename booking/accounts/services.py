@@ -154,7 +154,7 @@ def reminders_to(patient: Patient, holder: User) -> str:
 
 
 def account_overview(session: Session, patient_ids: list[int], now: datetime):
-    """Return the upcoming appointments and open waiting-list entries of an account's patients."""
+    """Return the appointments ahead (booked or since cancelled) and open waiting-list entries of an account."""
     from booking.appointments.models import Appointment
     from booking.slots.models import Slot
     from booking.waitlist.models import WaitlistEntry
@@ -162,8 +162,8 @@ def account_overview(session: Session, patient_ids: list[int], now: datetime):
     if not patient_ids:
         return [], []
     appointments = list(session.scalars(
-        select(Appointment).join(Slot).where(Appointment.patient_id.in_(patient_ids), Appointment.status == "booked",
-                                             Slot.starts_at > now).order_by(Slot.starts_at)))
+        select(Appointment).join(Slot).where(Appointment.patient_id.in_(patient_ids),
+                                             Slot.starts_at > now).order_by(Slot.starts_at, Appointment.id)))
     waiting = list(session.scalars(select(WaitlistEntry).where(
         WaitlistEntry.patient_id.in_(patient_ids), WaitlistEntry.status.in_(("waiting", "offered")))))
     return appointments, waiting

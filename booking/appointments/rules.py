@@ -113,6 +113,16 @@ CANCELLED_BY = {"patient": "annulé par le patient", "practitioner": "annulé pa
                 "site": "annulé par le lieu (fermeture)"}
 
 
+ATTENDANCE_CORRECTION_DAYS = 30  # a misclick at the desk is put right within a month, audited, never later
+
+
+def attendance_correctable(status: str, starts_at: datetime, time_zone: str, now: datetime) -> bool:
+    """Whether « venu » or « absent » may still be taken back: up to 30 days after the appointment's local day."""
+    if status not in ("attended", "no_show") or starts_at > now:
+        return False
+    return (local_day(now, time_zone) - local_day(starts_at, time_zone)).days <= ATTENDANCE_CORRECTION_DAYS
+
+
 def state_label(status: str, starts_at: datetime, now: datetime, cancel_reason: str | None = None) -> str:
     """Say what became of an appointment, as the database holds it: « à venir » only when booked and ahead."""
     if status == "cancelled":

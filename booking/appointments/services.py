@@ -17,7 +17,13 @@ from booking.appointments.messages import (
     planned_reminder_channel,
 )
 from booking.appointments.models import CHANNELS, Appointment
-from booking.appointments.rules import is_late_cancellation, local_day, new_reference
+from booking.appointments.rules import (
+    ATTENDANCE_CORRECTION_DAYS,
+    attendance_correctable,
+    is_late_cancellation,
+    local_day,
+    new_reference,
+)
 from booking.auth.models import User
 from booking.auth.permissions import Action, fetch, is_resident, require
 from booking.auth.services import record_audit
@@ -354,13 +360,17 @@ def _on_its_day(appointment: Appointment, now: datetime) -> bool:
 
 
 def undo_attendance(session: Session, actor: User, appointment_id: int, now: datetime) -> Appointment:
-    """Take back an arrival, "venu" or "absent" noted by mistake; only on the appointment's own day (audited)."""
+    """Take back an arrival (the same day) or a « venu » / « absent » (for 30 days) noted by mistake, audited."""
     appointment = fetch(session, Appointment, appointment_id, "Ce rendez-vous n’existe pas.", user=actor,
                         action=Action.MARK_ATTENDANCE)
-    if not _on_its_day(appointment, now):
-        raise Conflict("Une présence ne se corrige que le jour du rendez-vous : adressez-vous à l’administrateur.")
     if appointment.status not in ("attended", "no_show") and appointment.checked_in_at is None:
         raise Conflict("Rien à corriger : ni arrivée ni présence n’est notée.")
+    if appointment.status == "booked" and not _on_its_day(appointment, now):
+        raise Conflict("Une arrivée ne se corrige que le jour du rendez-vous.")
+    if appointment.status != "booked" and not attendance_correctable(
+            appointment.status, appointment.slot.starts_at, appointment.slot.site.time_zone, now):
+        raise Conflict(f"Une présence se corrige dans les {ATTENDANCE_CORRECTION_DAYS} jours qui suivent le "
+                       "rendez-vous : au-delà, adressez-vous à l’administrateur.")
     undone = appointment.status if appointment.status != "booked" else "check_in"
     if appointment.status in ("attended", "no_show"):
         appointment.status = "booked"

@@ -11,6 +11,7 @@ from booking.appointments.forms import CancelReasonForm, ConfirmForm, DeskBookFo
 from booking.appointments.messages import can_receive_sms
 from booking.appointments.models import Appointment
 from booking.appointments.queries import call_list, letters_to_post, read_appointment
+from booking.appointments.rules import attendance_correctable
 from booking.appointments.services import (
     book,
     cancel_appointment,
@@ -60,7 +61,8 @@ def home():
 def book_for(patient_id: int):
     """Choose a slot at one of the desk's sites, record consent, book."""
     actor = current_desk_user()
-    patient, _ = read_patient(db.session, actor, patient_id, now())
+    patient, appointments = read_patient(db.session, actor, patient_id, now())
+    upcoming = sorted((a for a in appointments if a.slot.starts_at > now()), key=lambda a: a.slot.starts_at)
     profession = request.values.get("profession") if request.values.get("profession") in PROFESSIONS else None
     sites = [s for s in sites_visible_to(db.session, actor) if s.booking_open and not s.drop_in_only]
     after = _instant_param(request.values.get("apres"))
@@ -88,6 +90,7 @@ def book_for(patient_id: int):
         else:
             status = 400 if "csrf_token" in form.errors else 422
     return render_template("reception/book.html", patient=patient, offers=offers, profession=profession,
+                           upcoming=upcoming,
                            professions=PROFESSIONS, form=form, after=after, per_practitioner=DESK_SLOTS_SHOWN), status
 
 
@@ -169,20 +172,24 @@ def day_sheet(site_id: int):
     today = now().astimezone(zone).date()
     day = day_param(request.args.get("jour"), today) or today
     start = datetime.combine(day, time(), tzinfo=zone)
-    of_the_day = (Slot.site_id == site.id, Slot.starts_at >= start, Slot.starts_at < start + timedelta(days=1),
-                  Appointment.status != "cancelled")
+    of_the_day = (Slot.site_id == site.id, Slot.starts_at >= start, Slot.starts_at < start + timedelta(days=1))
+    # Cancelled ones stay on the sheet, marked so: the person may come all the same, and the desk must know why.
     appointments = list(db.session.scalars(
         db.select(Appointment).join(Slot).where(*of_the_day, visible_appointments(current_user))
-        .order_by(Slot.starts_at)))
+        .order_by(Slot.starts_at, Appointment.id)))
     # The others of the day are counted, never shown: the sheet must not say « aucun » when there are some.
-    booked = db.session.scalar(db.select(func.count(Appointment.id)).join(Slot).where(*of_the_day))
+    booked = db.session.scalar(db.select(func.count(Appointment.id)).join(Slot)
+                               .where(*of_the_day, Appointment.status != "cancelled"))
+    shown = sum(appointment.status != "cancelled" for appointment in appointments)
+    moment = now()
     walk_in_form = WalkInForm(formdata=None, at=local_time(now(), site.time_zone).time().replace(second=0,
                                                                                             microsecond=0),
                               commune=commune_label(site.commune))
     return render_template("reception/day_sheet.html", site=site, day=day, appointments=appointments,
                            today_at_site=today, visits=visits_on(db.session, site, day), walk_in_form=walk_in_form,
-                           now=now(), form=ConfirmForm(), not_shown=booked - len(appointments),
-                           timedelta=timedelta)
+                           now=moment, form=ConfirmForm(), not_shown=booked - shown, timedelta=timedelta,
+                           correctable=lambda appointment: attendance_correctable(
+                               appointment.status, appointment.slot.starts_at, site.time_zone, moment))
 
 
 def _back(appointment: Appointment):

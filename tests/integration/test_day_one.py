@@ -43,7 +43,7 @@ def test_a_resident_confirms_before_an_appointment_is_cancelled(client, auth, se
     assert client.get(f"/compte/rendez-vous/{world.appointment_a.id}/annuler").status_code == 404
 
 
-def test_check_in_only_on_the_day_and_a_mistake_is_undone_the_same_day_audited(app, session, world):
+def test_check_in_only_on_the_day_and_attendance_corrected_for_30_days_audited(app, session, world):
     from datetime import datetime, timedelta, timezone
 
     from booking.auth.models import AuditEvent
@@ -84,12 +84,30 @@ def test_check_in_only_on_the_day_and_a_mistake_is_undone_the_same_day_audited(a
     with time_machine.travel(after + timedelta(days=1), tick=False):
         client = desk()
         client.post(f"/rendez-vous/{appointment_id}/presence", data={"status": "attended"})
+    # A misclick found on the « présences à noter » round, weeks later: corrected from the past day's sheet.
+    with time_machine.travel(after + timedelta(days=30), tick=False):
+        client = desk()
+        sheet = client.get(f"/gestion/sites/{site_id}/journee?jour={day.isoformat()}").get_data(as_text=True)
+        assert f"/rendez-vous/{appointment_id}/presence/corriger" in sheet and "Corriger (" in sheet
+        assert client.post(f"/rendez-vous/{appointment_id}/presence/corriger").status_code == 302
+        assert client.post(f"/rendez-vous/{appointment_id}/presence", data={"status": "no_show"}).status_code == 302
+    with time_machine.travel(after + timedelta(days=31), tick=False):
+        client = desk()
+        sheet = client.get(f"/gestion/sites/{site_id}/journee?jour={day.isoformat()}").get_data(as_text=True)
+        assert "absent" in sheet and "Corriger" not in sheet
         late = client.post(f"/rendez-vous/{appointment_id}/presence/corriger")
-        assert late.status_code == 409 and "le jour du rendez-vous" in late.get_data(as_text=True)
+        assert late.status_code == 409 and "dans les 30 jours" in late.get_data(as_text=True)
     session.expire_all()
-    assert session.get(Appointment, appointment_id).status == "attended"
-    undone = session.scalars(select(AuditEvent.details).where(AuditEvent.action == "appointment.undo")).all()
-    assert undone == [{"undone": "check_in"}, {"undone": "no_show"}]
+    assert session.get(Appointment, appointment_id).status == "no_show"
+    undone = session.scalars(select(AuditEvent).where(AuditEvent.action == "appointment.undo")
+                             .order_by(AuditEvent.id)).all()
+    assert [event.details for event in undone] == [{"undone": "check_in"}, {"undone": "no_show"},
+                                                   {"undone": "attended"}]
+    assert {event.user_id for event in undone} == {world.agent_a.id}
+    marks = session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("appointment.%"),
+                                                            AuditEvent.object_id == str(appointment_id))
+                            .order_by(AuditEvent.id)).all()
+    assert marks[-2:] == ["appointment.undo", "appointment.no_show"]  # who changed what, in order
 
 
 def test_the_workspace_points_to_past_days_with_unmarked_attendance(client, auth, session, world):

@@ -322,16 +322,39 @@ def test_an_unknown_profession_is_refused_by_the_database(session, world):
     session.rollback()
 
 
-def test_the_patient_page_says_an_appointment_cancelled_by_a_closure_is_cancelled(client, auth, session, world):
+def test_every_list_of_appointments_says_one_cancelled_by_a_closure_is_cancelled(client, auth, session, world):
     from booking.appointments.services import cancel
+
+    reference, day = world.appointment_a.reference, world.slot_a.starts_at.date().isoformat()
+    still = builders.make_appointment(session, builders.make_slot(session, world.practitioner_a, world.site_a,
+                                                                  NOW + timedelta(days=5)), world.patient_a)
+    session.commit()
+    cancelled_label = "annulé par le lieu (fermeture)"
+
+    def line_of(page: str, ref: str) -> str:
+        start = page.index(ref)
+        return page[page.rfind("<li", 0, start) if "<li" in page[:start] else page.rfind("<tr", 0, start):
+                    page.find("</li>" if "<li" in page[:start] else "</tr>", start)]
 
     with time_machine.travel(NOW, tick=False):
         with unit_of_work(session):
             cancel(session, world.appointment_a, world.agent_a, "site", NOW)
         auth.login(world.agent_a.email)
-        page = client.get(f"/gestion/patients/{world.patient_a.id}").get_data(as_text=True)
-    assert world.appointment_a.reference in page
-    assert "annulé par le lieu (fermeture)" in page and "à venir" not in page
+        pages = {"patient": client.get(f"/gestion/patients/{world.patient_a.id}").get_data(as_text=True),
+                 "desk booking": client.get(f"/accueil/patients/{world.patient_a.id}/reserver").get_data(as_text=True),
+                 "day sheet": client.get(f"/gestion/sites/{world.site_a.id}/journee?jour={day}").get_data(as_text=True)}
+        auth.logout()
+        auth.login(world.resident_a.email)
+        pages["account"] = client.get("/compte").get_data(as_text=True)
+    for name, page in pages.items():
+        assert reference in page, name
+        assert cancelled_label in line_of(page, reference) and "à venir" not in line_of(page, reference), name
+        if name != "day sheet":
+            assert "à venir" in line_of(page, still.reference), name
+    assert "Ses rendez-vous à venir" in pages["desk booking"]
+    # Nothing to do on a cancelled appointment: no cancel, move or calendar link, no attendance button.
+    assert f"/compte/rendez-vous/{world.appointment_a.id}/annuler" not in pages["account"]
+    assert f"/rendez-vous/{world.appointment_a.id}/presence" not in pages["day sheet"]
 
 
 @pytest.mark.parametrize("insee, zone, postal_code, before, after", [
