@@ -2,6 +2,9 @@
 
 from datetime import datetime, timezone
 
+# Where no site or commune says otherwise (a platform-wide page), days are Paris days.
+DEFAULT_TIME_ZONE = "Europe/Paris"
+
 
 def now() -> datetime:
     """Return the current instant as an aware UTC datetime."""

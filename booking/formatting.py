@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 from flask import Flask
 
+from booking.clock import DEFAULT_TIME_ZONE
 from booking.phones import format_phone
 
 LOCALE = "fr_FR"
@@ -63,7 +64,7 @@ def format_number(value: int) -> str:
     return f"{value:,}".replace(",", "\u202f")
 
 
-def format_timestamp(moment: datetime, time_zone: str = "Europe/Paris") -> str:
+def format_timestamp(moment: datetime, time_zone: str = DEFAULT_TIME_ZONE) -> str:
     """Format an instant as a short French date and time ("03/03/2027 09:30")."""
     return format_datetime(local_time(moment, time_zone), "dd/MM/y HH:mm", locale=LOCALE)
 

@@ -21,7 +21,7 @@ from booking.appointments.services import book, cancel_appointment, mark_attenda
 from booking.auth.models import User
 from booking.auth.permissions import fetch, is_resident, may_book, works_at_desk
 from booking.auth.tokens import token_hash
-from booking.clock import now
+from booking.clock import DEFAULT_TIME_ZONE, now
 from booking.database import unit_of_work
 from booking.errors import DomainError, Forbidden, InvalidInput
 from booking.extensions import db, limiter
@@ -29,7 +29,7 @@ from booking.geo.models import Commune
 from booking.geo.services import search_communes
 from booking.patients.services import PatientInput, create_patient, find_patients
 from booking.search.services import search
-from booking.sites.models import Site
+from booking.sites.models import Practitioner, Site
 from booking.sites.services import practitioners_at
 from booking.slots.services import RuleInput, list_slots, publish_rule
 from booking.stats.open_data import keyed
@@ -165,10 +165,13 @@ def slots(args, user: User | None):
     """Créneaux libres ; avec le jeton de quelqu’un qui travaille sur le lieu, tous les créneaux et leur statut."""
     if args.get("site_id") is None and args.get("practitioner_id") is None:
         raise InvalidInput("Indiquez « site_id » ou « practitioner_id ».")
-    zone = "Europe/Paris"
+    zone = DEFAULT_TIME_ZONE
     if args.get("site_id") is not None:
-        found = fetch(db.session, Site, args["site_id"], "Ce lieu de soins n’existe pas.")
-        zone = found.time_zone
+        zone = fetch(db.session, Site, args["site_id"], "Ce lieu de soins n’existe pas.").time_zone
+    else:  # the days of a practitioner's own sites
+        practitioner = db.session.get(Practitioner, args["practitioner_id"])
+        links = practitioner.site_links if practitioner is not None else []
+        zone = next((link.site.time_zone for link in links if link.status == "accepted"), zone)
     moment = now()
     first = args.get("from_") or moment.astimezone(ZoneInfo(zone)).date()
     last = args.get("to") or first + timedelta(days=13)

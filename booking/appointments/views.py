@@ -10,6 +10,7 @@ from booking.auth.decorators import staff_required
 from booking.clock import now
 from booking.database import unit_of_work
 from booking.extensions import db
+from booking.geo.rules import time_zone_for_insee
 
 blueprint = Blueprint("appointments", __name__)
 
@@ -27,7 +28,8 @@ def appointment_page(appointment_id: int):
 @staff_required
 def outbox(insee: str):
     """Show a commune's SMS and emails: counts, failures, and the phone numbers to fix."""
-    return render_template("appointments/outbox.html", **commune_outbox(db.session, current_user, insee.upper()))
+    return render_template("appointments/outbox.html", **commune_outbox(db.session, current_user, insee.upper()),
+                           time_zone=time_zone_for_insee(insee))
 
 
 @blueprint.route("/a/<token>", methods=["GET", "POST"])

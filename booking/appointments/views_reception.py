@@ -22,7 +22,7 @@ from booking.appointments.services import (
 )
 from booking.auth.decorators import current_desk_user, staff_required
 from booking.auth.permissions import visible_appointments
-from booking.clock import now
+from booking.clock import DEFAULT_TIME_ZONE, now
 from booking.database import unit_of_work
 from booking.errors import DomainError
 from booking.extensions import db
@@ -132,7 +132,7 @@ def letters():
     """Convocations to post, for patients no phone reaches, over a period (printed in one go)."""
     actor = current_desk_user()
     sites = sites_visible_to(db.session, actor)
-    zone = ZoneInfo(sites[0].time_zone if sites else "Europe/Paris")
+    zone = ZoneInfo(sites[0].time_zone if sites else DEFAULT_TIME_ZONE)
     today = now().astimezone(zone).date()
     first = day_param(request.args.get("du"), today) or today + timedelta(days=1)
     last = day_param(request.args.get("au"), today) or first + timedelta(days=13)

@@ -9,6 +9,7 @@ from booking.accounts.services import account_patients
 from booking.auth.permissions import is_admin, is_resident
 from booking.auth.privacy import audit_log, export_patient, record_readers
 from booking.extensions import db
+from booking.geo.rules import time_zone_for_insee
 
 blueprint = Blueprint("privacy", __name__)
 
@@ -37,7 +38,8 @@ def my_record_readers():
     patients = account_patients(db.session, current_user)
     return render_template("privacy/readers.html",
                            events=record_readers(db.session, [p.id for p in patients]),
-                           patients={p.id: p for p in patients})
+                           patients={p.id: p for p in patients},
+                           time_zone=time_zone_for_insee(patients[0].commune_insee if patients else None))
 
 
 @blueprint.route("/compte/export/<int:patient_id>.json")

@@ -6,6 +6,8 @@ import unicodedata
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from booking.clock import DEFAULT_TIME_ZONE
+
 # Overseas départements keep their own clock; everything else is on Paris time.
 DEPARTEMENT_TIME_ZONES = {
     "971": "America/Guadeloupe",
@@ -14,7 +16,6 @@ DEPARTEMENT_TIME_ZONES = {
     "974": "Indian/Reunion",
     "976": "Indian/Mayotte",
 }
-DEFAULT_TIME_ZONE = "Europe/Paris"
 # How people name these zones: « heure de Paris », not "Europe/Paris".
 TIME_ZONE_LABELS = {
     "Europe/Paris": "heure de Paris (métropole et Corse)",
@@ -46,6 +47,12 @@ def looks_like_postal_code(text: str) -> bool:
 def time_zone_for_departement(departement_code: str) -> str:
     """Return the IANA time zone of a département."""
     return DEPARTEMENT_TIME_ZONES.get(departement_code, DEFAULT_TIME_ZONE)
+
+
+def time_zone_for_insee(insee: str | None) -> str:
+    """Return the time zone of a commune from its INSEE code (overseas codes start with 97 and a third digit)."""
+    code = (insee or "").upper()
+    return time_zone_for_departement(code[:3] if code.startswith("97") else code[:2])
 
 
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from booking.clock import DEFAULT_TIME_ZONE
 from booking.extensions import db
 from booking.geo.models import Commune, Epci
 from notifications.sqltypes import UtcDateTime, utcnow
@@ -61,7 +62,7 @@ class Site(db.Model):
     commune_insee: Mapped[str] = mapped_column(ForeignKey("communes.insee"), index=True)
     operator_commune_insee: Mapped[str | None] = mapped_column(ForeignKey("communes.insee"), index=True)
     operator_epci_siren: Mapped[str | None] = mapped_column(ForeignKey("epcis.siren"), index=True)
-    time_zone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
+    time_zone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIME_ZONE)
     phone: Mapped[str | None] = mapped_column(String(20))
     contact_email: Mapped[str | None] = mapped_column(String(254))
     opening_hours: Mapped[str | None] = mapped_column(Text)

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from booking.appointments.queries import read_appointment
 from booking.appointments.services import cancel_appointment
 from booking.auth.permissions import is_practitioner
-from booking.clock import now
+from booking.clock import DEFAULT_TIME_ZONE, now
 from booking.database import unit_of_work
 from booking.errors import DomainError
 from booking.extensions import db
@@ -40,8 +40,14 @@ def _practitioner():
     return practitioner_of(db.session, current_user)
 
 
-def _monday(text: str | None) -> date:
-    today = local_time(now(), "Europe/Paris").date()
+def _time_zone_of(practitioner) -> str:
+    """The clock a practitioner's week is read on: their sites' (the first one's, where they differ)."""
+    sites = accepted_sites(db.session, practitioner)
+    return sites[0].time_zone if sites else DEFAULT_TIME_ZONE
+
+
+def _monday(text: str | None, time_zone: str) -> date:
+    today = local_time(now(), time_zone).date()
     day = day_param(text, today) or today
     return day - timedelta(days=day.weekday())
 
@@ -51,7 +57,7 @@ def _monday(text: str | None) -> date:
 def agenda():
     """Show the practitioner's week, by site, with booked, free and blocked slots."""
     practitioner = _practitioner()
-    monday = _monday(request.args.get("semaine"))
+    monday = _monday(request.args.get("semaine"), _time_zone_of(practitioner))
     week = practitioner_week(db.session, practitioner, monday)
     booked = [slot.id for days in week.values() for day in days for slot in day.slots if slot.booked_count]
     by_slot: dict[int, list] = {}
@@ -74,7 +80,8 @@ def _rule_form(practitioner, rule: AvailabilityRule | None) -> RuleForm:
     form.room_id.choices = options([(0, "Au choix : la première salle libre")] + rooms)
     if rule is not None:
         form.site_id.choices = options([(rule.site_id, rule.site.name)])
-    fill_rule_form(form, rule, "Europe/Paris")
+    fill_rule_form(form, rule, rule.site.time_zone if rule is not None else
+                   sites[0].time_zone if sites else DEFAULT_TIME_ZONE)
     return form
 
 

@@ -135,7 +135,7 @@ def open_data():
     """What is published, in which format, for whom: the communes that run a site, month by month."""
     communes = db.session.scalars(select(Commune).where(Commune.insee.in_(
         select(Site.operator_commune_insee).where(Site.operator_commune_insee.is_not(None)))).order_by(Commune.name))
-    last = previous_month(local_time(now(), "Europe/Paris").date())
+    last = previous_month(local_time(now(), DEFAULT_TIME_ZONE).date())
     return render_template("stats/open_data.html", communes=list(communes), month=f"{last[0]:04d}-{last[1]:02d}")
 
 

@@ -375,3 +375,24 @@ def test_an_overseas_holiday_is_the_sites_own_local_day(session, world, insee, z
     session.commit()
     closed = slots_on_closed_days(session, site, before - timedelta(days=1), after + timedelta(days=1))
     assert [slot.id for slot in closed] == [holiday.id] and eve.id not in [slot.id for slot in closed]
+
+
+def test_a_practitioner_in_guadeloupe_reads_days_on_guadeloupe_time(client, auth, session, world):
+    """Sunday 7 March 2027, 22:00 in Guadeloupe, is already Monday 8 March (03:00) in Paris."""
+    site = builders.make_site(session, "97105", name="Cabine de Basse-Terre", postal_code="97100",
+                              time_zone="America/Guadeloupe")
+    user = builders.make_user(session, "practitioner")
+    practitioner = builders.make_practitioner(session, [site], user=user)
+    saturday_night = builders.make_slot(session, practitioner, site, datetime(2027, 3, 7, 2, tzinfo=timezone.utc))
+    sunday_night = builders.make_slot(session, practitioner, site, datetime(2027, 3, 8, 2, tzinfo=timezone.utc))
+    session.commit()
+    with time_machine.travel(NOW, tick=False):
+        found = client.get(f"/api/v1/slots?practitioner_id={practitioner.id}&from=2027-03-07&to=2027-03-07")
+    assert [item["id"] for item in found.get_json()["items"]] == [sunday_night.id]
+    assert saturday_night.id not in [item["id"] for item in found.get_json()["items"]]
+    with time_machine.travel(datetime(2027, 3, 8, 2, tzinfo=timezone.utc), tick=False):
+        auth.login(user.email)
+        agenda = client.get("/praticien/agenda").get_data(as_text=True)
+        new_rule = client.get("/praticien/disponibilites/nouvelle").get_data(as_text=True)
+    assert "semaine du lundi 1er mars 2027" in agenda.replace("\u00a0", " ")
+    assert 'value="07/03/2027"' in new_rule
