@@ -38,6 +38,29 @@ def parse_phone(text: str, departement_code: str | None = None) -> ParsedPhone:
     return ParsedPhone(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), kind)
 
 
+def looks_like_phone(text: str | None) -> bool:
+    """Whether a search box holds a phone number rather than a name: digits (and spacing), no letter."""
+    raw = (text or "").strip()
+    return sum(ch.isdigit() for ch in raw) >= 8 and not any(ch.isalpha() for ch in raw)
+
+
+def phone_candidates(text: str) -> list[str]:
+    """Every E.164 number a typed number may be: « 0690 12 34 56 » is a Guadeloupe mobile, not a Paris one."""
+    raw = (text or "").strip()
+    if raw.startswith("00"):
+        raw = "+" + raw[2:]
+    found = []
+    for region in ("FR", *DEPARTEMENT_PHONE_REGIONS.values()):
+        try:
+            number = phonenumbers.parse(raw, region)
+        except phonenumbers.NumberParseException:
+            continue
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if phonenumbers.is_valid_number(number) and e164 not in found:
+            found.append(e164)
+    return found
+
+
 def format_phone(e164: str | None) -> str:
     """Show a stored number as a French reader expects ("06 12 34 56 78")."""
     if not e164:

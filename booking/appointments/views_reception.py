@@ -29,7 +29,8 @@ from booking.extensions import db
 from booking.formatting import day_param, local_time
 from booking.geo.services import commune_label
 from booking.patients.forms import FindPatientForm
-from booking.patients.services import find_patients, read_patient
+from booking.phones import looks_like_phone
+from booking.patients.services import find_patients, find_patients_by_phone, read_patient
 from booking.sites.professions import PROFESSIONS
 from booking.sites.services import get_site_for, sites_visible_to
 from booking.slots.models import Slot
@@ -52,8 +53,15 @@ def home():
     form = FindPatientForm(request.args)
     matches = None
     if request.args and form.validate():
-        matches = find_patients(db.session, actor, form.last_name.data, form.birth_date.data, now())
-    return render_template("reception/home.html", form=form, matches=matches)
+        try:
+            if looks_like_phone(form.last_name.data):
+                matches = find_patients_by_phone(db.session, actor, form.last_name.data, now())
+            else:
+                matches = find_patients(db.session, actor, form.last_name.data, form.birth_date.data, now())
+        except DomainError as error:
+            form.last_name.errors = [error.message]
+    return render_template("reception/home.html", form=form, matches=matches,
+                           by_phone=looks_like_phone(form.last_name.data))
 
 
 @blueprint.route("/accueil/patients/<int:patient_id>/reserver", methods=["GET", "POST"])

@@ -39,7 +39,8 @@ class FindPatientForm(BaseForm):
     class Meta:
         csrf = False
 
-    last_name = StringField("Nom", validators=[DataRequired("Indiquez le nom."), Length(max=100)])
+    last_name = StringField("Nom ou numéro de téléphone",
+                            validators=[DataRequired("Indiquez le nom ou le numéro de téléphone."), Length(max=100)])
     birth_date = FrenchDateField("Date de naissance", validators=[Optional()])
 
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from booking.appointments.models import Appointment
@@ -15,7 +15,7 @@ from booking.geo.models import Commune
 from booking.geo.rules import search_key
 from booking.outgoing import keys
 from booking.patients.models import Patient
-from booking.phones import parse_phone
+from booking.phones import parse_phone, phone_candidates
 from booking.slots.models import Slot
 from notifications.models import Notification
 
@@ -169,6 +169,23 @@ def find_patients(session: Session, actor: User, last_name: str, birth_date: dat
                      patient_id=patient.id, now=now)
     session.flush()
     return PatientMatches(exact, close[:10])
+
+
+def find_patients_by_phone(session: Session, actor: User, text: str, now: datetime) -> PatientMatches:
+    """Find the patients whose own or caregiver's number is the one typed, however it is spelt."""
+    numbers = phone_candidates(text)
+    if not numbers:
+        raise InvalidInput("Ce numéro de téléphone n’est pas valide : tapez-le comme il se dit, par exemple "
+                           "06 12 34 56 78.")
+    candidates = session.scalars(select(Patient).where(
+        Patient.erased_at.is_(None), or_(Patient.phone.in_(numbers), Patient.caregiver_phone.in_(numbers)))
+        .order_by(Patient.last_name, Patient.first_name).limit(50))
+    visible = [patient for patient in candidates if can(actor, Action.VIEW, patient)]
+    for patient in visible:
+        record_audit(session, user=actor, action="patient.search_hit", object_type="patient", object_id=patient.id,
+                     patient_id=patient.id, now=now)
+    session.flush()
+    return PatientMatches(visible, [])
 
 
 def read_patient(session: Session, user: User, patient_id: int, now: datetime) -> tuple[Patient, list[Appointment]]:

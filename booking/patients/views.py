@@ -27,6 +27,7 @@ def new_patient():
     form = PatientForm()
     if request.method == "GET":
         form.last_name.data = request.args.get("nom", "")
+        form.phone.data = request.args.get("telephone", "")
         try:
             form.birth_date.data = date.fromisoformat(request.args.get("naissance", ""))
         except ValueError:

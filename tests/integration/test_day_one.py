@@ -423,3 +423,30 @@ def test_every_page_links_to_the_legal_privacy_and_accessibility_pages(client, a
     app.config.update(ACCESSIBILITY_AUDIT_RATE="72.5", ACCESSIBILITY_AUDIT_DATE="15 janvier 2027")
     audited = client.get("/accessibilite").get_data(as_text=True)
     assert "partiellement conforme" in audited and "72,5" in audited and "15 janvier 2027" in audited
+
+
+def test_the_desk_finds_a_patient_by_phone_number_however_it_is_typed(client, auth, session, world):
+    from booking.auth.models import AuditEvent
+
+    world.patient_a.phone = "+33612345678"
+    daughter_calls = builders.make_patient(session, first_name="Lucienne", last_name="Roche",
+                                           phone=None, phone_kind=None, caregiver_phone="+33698765432")
+    overseas = builders.make_patient(session, first_name="Maryse", last_name="Célestin", phone="+590690123456")
+    world.patient_b.phone = "+33612345678"  # the same number in commune B: not this desk's patient
+    session.commit()
+    with time_machine.travel(NOW, tick=False):
+        auth.login(world.agent_a.email)
+        found = {typed: client.get("/accueil", query_string={"last_name": typed}).get_data(as_text=True)
+                 for typed in ("06 12 34 56 78", "0612345678", "+33 6 12 34 56 78", "0033612345678",
+                               "06.98.76.54.32", "0690 12 34 56")}
+        bad = client.get("/accueil", query_string={"last_name": "06 12 34"}).get_data(as_text=True)
+        nobody = client.get("/accueil", query_string={"last_name": "07 81 23 45 67"}).get_data(as_text=True)
+    for typed in ("06 12 34 56 78", "0612345678", "+33 6 12 34 56 78", "0033612345678"):
+        assert f"/accueil/patients/{world.patient_a.id}/reserver" in found[typed], typed
+        assert f"/accueil/patients/{world.patient_b.id}/reserver" not in found[typed], typed
+    assert f"/accueil/patients/{daughter_calls.id}/reserver" in found["06.98.76.54.32"]
+    assert f"/accueil/patients/{overseas.id}/reserver" in found["0690 12 34 56"]
+    assert "0 patient trouvé" in nobody and "telephone=07" in nobody  # « Nouveau patient » keeps the number
+    assert "Indiquez le nom" not in bad  # too few digits: read as a name, as before
+    hits = session.scalars(select(AuditEvent.patient_id).where(AuditEvent.action == "patient.search_hit")).all()
+    assert world.patient_b.id not in hits and world.patient_a.id in hits
