@@ -12,7 +12,7 @@ from booking.formatting import day_param
 from booking.search.forms import SearchForm
 from booking.search.services import TIER_LABELS, search
 from booking.sites.models import Site
-from booking.slots.services import free_slots_between
+from booking.slots.services import free_slots_between, next_free_slots
 
 blueprint = Blueprint("search", __name__)
 
@@ -45,6 +45,15 @@ def site_week(site_id: int):
     monday = _week_start(request.args.get("semaine"), zone)
     start = datetime.combine(monday, time(), tzinfo=zone)
     slots = free_slots_between(db.session, site, start, start + timedelta(days=7), now())
+    if not slots and not request.args.get("semaine"):
+        # Nothing left this week (a Saturday, say): open on the week of the next free slot, not on seven « aucun ».
+        following = [slot for slots_of in next_free_slots(db.session, site, now(), per_practitioner=1).values()
+                     for slot in slots_of]
+        if following:
+            first_day = min(slot.starts_at for slot in following).astimezone(zone).date()
+            monday = first_day - timedelta(days=first_day.weekday())
+            start = datetime.combine(monday, time(), tzinfo=zone)
+            slots = free_slots_between(db.session, site, start, start + timedelta(days=7), now())
     days = [monday + timedelta(days=i) for i in range(7)]
     by_day = {day: [s for s in slots if s.starts_at.astimezone(zone).date() == day] for day in days}
     return render_template("public/site_week.html", site=site, monday=monday, days=days, by_day=by_day,

@@ -152,6 +152,17 @@ def test_site_week_grid_lists_free_slots_as_links(client, session, world):
     assert f"/reserver/{world.slot_a.id}" not in page  # full
 
 
+def test_the_week_opened_on_a_saturday_evening_is_the_week_of_the_next_free_slot(client, session, world):
+    tuesday = builders.make_slot(session, world.practitioner_a, world.site_a,
+                                 datetime(2027, 3, 9, 8, 0, tzinfo=timezone.utc))
+    session.commit()
+    with time_machine.travel(datetime(2027, 3, 6, 18, 0, tzinfo=timezone.utc), tick=False):
+        page = _text(client.get(f"/lieux/{world.site_a.id}/creneaux"))
+        asked = _text(client.get(f"/lieux/{world.site_a.id}/creneaux?semaine=2027-03-01"))
+    assert "semaine du lundi 8 mars 2027" in page.replace("\u00a0", " ") and f"/reserver/{tuesday.id}" in page
+    assert "semaine du lundi 1er mars 2027" in asked.replace("\u00a0", " ")  # a week asked for is the week shown
+
+
 def test_phone_code_expires_has_five_tries_and_a_resend_throttle(app, session):
     import pytest
 
