@@ -86,6 +86,17 @@ ROLE_LABELS = {
 }
 
 
+def signed_in_as(display_name: str | None, role: str) -> str:
+    """Who is signed in, as the header says it: the role only when the name does not already say it."""
+    label = ROLE_LABELS.get(role, role)
+    if not display_name:
+        return label
+    first_word = label.split()[0].casefold()
+    if display_name.split()[0].casefold().startswith(first_word):  # « Référente santé », not « … · Référent santé »
+        return display_name
+    return f"{display_name} · {label}"
+
+
 def init_template_helpers(app: Flask) -> None:
     from booking.appointments.messages import can_receive_sms
     from booking.appointments.rules import state_label
@@ -117,6 +128,8 @@ def init_template_helpers(app: Flask) -> None:
         timestamp=format_timestamp,
         site_kind=lambda kind: SITE_KIND_LABELS.get(kind, kind),
         role=lambda role: ROLE_LABELS.get(role, role),
+        signed_in_as=lambda user: signed_in_as(user.display_name or user.email or format_phone(user.phone),
+                                               user.role),
         time_zone=lambda zone: TIME_ZONE_LABELS.get(zone, zone),
         opening_hours=describe_hours,
         closure_reason=lambda reason: CLOSURE_REASONS.get(reason, reason),

@@ -142,15 +142,22 @@ def add_relative(session: Session, user: User, data: PatientInput, now: datetime
     return patient
 
 
-def reminders_to(patient: Patient, holder: User) -> str:
-    """Say plainly where a person's SMS reminders go, as the account holder reads it."""
+def reminders_to(patient: Patient, holder: User, is_holder: bool = False) -> str:
+    """Say plainly where a person's SMS reminders go, as the account holder reads it (« vos » on their own line)."""
     if patient.sms_confirmation_asked_at and not patient.sms_consent:
         return "Ses rappels iront sur son mobile dès que la personne aura répondu OUI au SMS reçu."
     if not (patient.phone and patient.phone_kind == "mobile" and patient.sms_consent):
         return "Aucun rappel par SMS : notez bien la date."
+    if is_holder:
+        return f"Vos rappels arrivent par SMS sur votre mobile ({format_phone(patient.phone)})."
     if patient.phone == holder.phone:
         return f"Ses rappels arrivent par SMS sur votre mobile ({format_phone(holder.phone)})."
     return f"Ses rappels arrivent par SMS sur son mobile ({format_phone(patient.phone)})."
+
+
+def holder_record_id(patients: list[Patient]) -> int | None:
+    """The account holder's own record: the one made at sign-up, before any relative could be added."""
+    return min((patient.id for patient in patients), default=None)
 
 
 def account_overview(session: Session, patient_ids: list[int], now: datetime):

@@ -9,6 +9,7 @@ from booking.accounts.services import (
     account_overview,
     account_patients,
     add_relative,
+    holder_record_id,
     reminders_to,
     send_code,
     sign_up,
@@ -89,7 +90,8 @@ def account():
     appointments, waiting = account_overview(db.session, [p.id for p in patients], now())
     return render_template("public/account.html", patients=patients, appointments=appointments, waiting=waiting,
                            form=form, needs_code=bool(user.phone and not user.phone_verified_at),
-                           holder_mobile=_holder_mobile(user), reminders_to=reminders_to), \
+                           holder_mobile=_holder_mobile(user), reminders_to=reminders_to,
+                           holder_id=holder_record_id(patients)), \
         422 if form.errors else 200
 
 

@@ -95,6 +95,9 @@ def test_online_journey_sign_up_verify_book_for_a_relative_cancel_by_link(app, c
                                      "proche-relationship_label": "père"})
         father = session.scalar(select(Patient).where(Patient.first_name == "Marcel"))
         assert father.phone == "+33600000042" and father.sms_consent  # SMS go to the daughter's phone
+        account = _text(client.get("/compte"))
+        assert "Camille Delpuech (vous) — Vos rappels arrivent par SMS sur votre mobile" in account
+        assert "Marcel Delpuech (père) — Ses rappels arrivent par SMS sur votre mobile" in account
         booked = client.post(f"/reserver/{slot.id}", data={"patient_id": father.id, "reason": "tension"})
         assert booked.status_code == 302
         confirmation = _text(client.get(booked.headers["Location"]))

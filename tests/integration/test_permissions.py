@@ -219,3 +219,10 @@ def test_member_communes_edit_an_epci_site_only_when_the_epci_lets_them(world, s
     session.commit()
     assert can(world.commune_admin_a, A.MANAGE, world.site_epci)
     assert not can(world.agent_a, A.MANAGE, world.site_epci)
+
+
+def test_the_departement_viewers_workspace_does_not_send_them_to_a_communes_referent(client, auth, world):
+    auth.login(world.departement_viewer.email)
+    page = client.get("/espace").get_data(as_text=True)
+    assert "référent santé de votre commune" not in page
+    assert "chiffres des communes du département" in page
