@@ -7,10 +7,11 @@ class DomainError(Exception):
     http_status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, field: str | None = None):
+    def __init__(self, message: str, field: str | None = None, choices: list[tuple[str, str]] | None = None):
         super().__init__(message)
         self.message = message
         self.field = field  # the input field at fault, named in the API's ``fields``
+        self.choices = choices or []  # (value, label): what the person may have meant, offered to pick from
 
 
 class InvalidInput(DomainError):

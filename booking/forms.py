@@ -13,6 +13,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.utils import unset_value
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -40,8 +41,21 @@ class BaseForm(FlaskForm):
         field = self._fields.get(error.field) if error.field else None
         if field is not None:
             field.errors = [*field.errors, error.message]
+            field.offered = error.choices
         else:
             self.form_errors.append(error.message)
+
+
+class CommuneField(StringField):
+    """A commune typed as a name or a postal code; when several answer, the one picked among them (the
+    ``<name>-choix`` radio buttons the form then shows) replaces what was typed."""
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        super().process(formdata, data, extra_filters)
+        picked = formdata.get(f"{self.name}-choix") if formdata else None
+        if picked:
+            self.data = picked.strip()
+            self.raw_data = [self.data]
 
 
 class FrenchDateField(StringField):

@@ -7,7 +7,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from booking.forms import BaseForm, FrenchDateField, NewPasswordFields, optional_email
+from booking.forms import BaseForm, CommuneField, FrenchDateField, NewPasswordFields, optional_email
 
 
 class SignupForm(NewPasswordFields, BaseForm):
@@ -17,7 +17,7 @@ class SignupForm(NewPasswordFields, BaseForm):
                             render_kw={"autocomplete": "family-name"})
     birth_date = FrenchDateField("Date de naissance", validators=[InputRequired("Indiquez votre date de naissance.")],
                                  render_kw={"autocomplete": "bday"})
-    commune = StringField("Commune de résidence (nom ou code postal)", validators=[DataRequired(), Length(max=100)])
+    commune = CommuneField("Commune de résidence (nom ou code postal)", validators=[DataRequired(), Length(max=100)])
     phone = StringField("Numéro de mobile (pour recevoir les rappels)", validators=[Optional(), Length(max=30)],
                         render_kw={"autocomplete": "tel", "inputmode": "tel"})
     email = EmailField("Adresse e-mail (facultative si vous donnez un mobile)",

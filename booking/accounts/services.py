@@ -114,6 +114,15 @@ def account_patients(session: Session, user: User) -> list[Patient]:
                                 .order_by(Patient.relationship_label.is_not(None), Patient.first_name)))
 
 
+def home_departement(session: Session, user) -> str | None:
+    """The département a resident lives in (their own record's commune), to list its communes first."""
+    if not getattr(user, "is_authenticated", False) or user.role != "resident":
+        return None
+    patients = account_patients(session, user)
+    holder = next((p for p in patients if p.id == holder_record_id(patients)), None)
+    return holder.commune.departement_code if holder is not None and holder.commune is not None else None
+
+
 def add_relative(session: Session, user: User, data: PatientInput, now: datetime) -> Patient:
     """Add a relative (child, parent…) to a resident account; their SMS go to the account's phone by default.
 

@@ -29,8 +29,8 @@ from booking.extensions import db
 from booking.formatting import day_param, local_time
 from booking.geo.services import commune_label
 from booking.patients.forms import FindPatientForm
-from booking.phones import looks_like_phone
 from booking.patients.services import find_patients, find_patients_by_phone, read_patient
+from booking.phones import looks_like_phone
 from booking.sites.professions import PROFESSIONS
 from booking.sites.services import get_site_for, sites_visible_to
 from booking.slots.models import Slot

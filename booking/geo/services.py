@@ -182,16 +182,34 @@ def search_communes(session: Session, query: str, limit: int = 10) -> list[Commu
     return find_communes(session, query, limit)[0]
 
 
-def find_communes(session: Session, query: str, limit: int = 10) -> tuple[list[Commune], bool]:
-    """Return the communes a query designates, and whether they were found only despite a typo."""
-    found = _communes_as_typed(session, (query or "").strip(), limit)
+def find_communes(session: Session, query: str, limit: int = 10,
+                  departement_first: str | None = None) -> tuple[list[Commune], bool]:
+    """Return the communes a query designates, and whether they were found only despite a typo.
+
+    ``departement_first`` puts the person's own département's communes ahead of the homonyms elsewhere.
+    """
+    found = _communes_as_typed(session, (query or "").strip(), limit, departement_first)
     if found or looks_like_postal_code((query or "").strip()):
         return found, False
     key = search_key(query or "")
     return (close_spellings(session, key, limit), True) if key else ([], False)
 
 
-def _communes_as_typed(session: Session, text: str, limit: int) -> list[Commune]:
+def the_one_commune_named(matches: list[Commune], text: str) -> Commune | None:
+    """The commune a name designates without asking: the only match, or the only exact one that no longer
+    name continues (« Salers » goes through; « Saint-Bonnet » lists Saint-Bonnet-de-Salers and the others)."""
+    key = search_key(text)
+    exact = [commune for commune in matches if commune.search_name == key]
+    if len(matches) == 1:
+        return matches[0]
+    if len(exact) == 1 and not any(commune.search_name.startswith(key + " ") for commune in matches):
+        return exact[0]
+    return None
+
+
+def _communes_as_typed(session: Session, text: str, limit: int, departement_first: str | None = None
+                       ) -> list[Commune]:
+    own_first = (case((Commune.departement_code == departement_first, 0), else_=1),) if departement_first else ()
     if not text:
         return []
     if looks_like_postal_code(text):
@@ -200,7 +218,7 @@ def _communes_as_typed(session: Session, text: str, limit: int) -> list[Commune]
         )
         return list(session.scalars(
             select(Commune).where(Commune.insee.in_(matching))
-            .order_by(Commune.population.desc().nulls_last(), Commune.name).limit(limit)
+            .order_by(*own_first, Commune.population.desc().nulls_last(), Commune.name).limit(limit)
         ))
     key = search_key(text)
     if not key:
@@ -211,7 +229,7 @@ def _communes_as_typed(session: Session, text: str, limit: int) -> list[Commune]
         select(Commune)
         .where(or_(Commune.search_name.like(key + "%"), Commune.search_name.like("% " + key + "%"),
                    Commune.insee.in_(former)))
-        .order_by(rank, Commune.population.desc().nulls_last(), Commune.name)
+        .order_by(*own_first, rank, Commune.population.desc().nulls_last(), Commune.name)
         .limit(limit)
     ))
 
@@ -290,7 +308,7 @@ def resolve_commune(session: Session, text: str) -> Commune:
         text = labelled.group(1)
     if len(text) == 5 and session.get(Commune, text.upper()) is not None and not text.isdigit():
         return session.get(Commune, text.upper())
-    matches = search_communes(session, text, limit=6)
+    matches = search_communes(session, text, limit=12)
     if not matches and session.get(Commune, text.upper()) is not None:
         return session.get(Commune, text.upper())
     if not matches:
@@ -298,6 +316,9 @@ def resolve_commune(session: Session, text: str) -> Commune:
     exact = [c for c in matches if c.search_name == search_key(text)]
     if len(matches) == 1 or len(exact) == 1:
         return exact[0] if exact else matches[0]
-    listed = ", ".join(commune_label(c) for c in matches[:4])
-    raise InvalidInput(f"Plusieurs communes correspondent ({listed}…) : précisez avec le code postal.",
-                       field="commune")
+    if looks_like_postal_code(text):
+        message = f"Le code postal {text} est celui de plusieurs communes : choisissez la vôtre."
+    else:
+        message = f"Plusieurs communes s’appellent ou commencent par « {text} » : choisissez la vôtre."
+    raise InvalidInput(message, field="commune",
+                       choices=[(commune_label(c), f"{commune_label(c)} — {c.departement.name}") for c in matches])

@@ -7,14 +7,14 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from booking.forms import BaseForm, FrenchDateField, optional_email
+from booking.forms import BaseForm, CommuneField, FrenchDateField, optional_email
 
 
 class PatientForm(BaseForm):
     first_name = StringField("Prénom", validators=[DataRequired(), Length(max=100)])
     last_name = StringField("Nom", validators=[DataRequired(), Length(max=100)])
     birth_date = FrenchDateField("Date de naissance", validators=[InputRequired("Indiquez la date de naissance.")])
-    commune = StringField("Commune de résidence (nom ou code postal)", validators=[DataRequired(), Length(max=100)])
+    commune = CommuneField("Commune de résidence (nom ou code postal)", validators=[DataRequired(), Length(max=100)])
     phone = StringField("Téléphone (mobile, fixe, ou vide)", validators=[Optional(), Length(max=30)],
                         render_kw={"inputmode": "tel"})
     email = EmailField("E-mail (facultatif)", validators=optional_email())
@@ -50,7 +50,7 @@ class RelativeForm(BaseForm):
     first_name = StringField("Prénom", validators=[DataRequired(), Length(max=100)])
     last_name = StringField("Nom", validators=[DataRequired(), Length(max=100)])
     birth_date = FrenchDateField("Date de naissance", validators=[InputRequired("Indiquez la date de naissance.")])
-    commune = StringField("Commune de résidence (nom ou code postal)", validators=[DataRequired(), Length(max=100)])
+    commune = CommuneField("Commune de résidence (nom ou code postal)", validators=[DataRequired(), Length(max=100)])
     relationship_label = StringField("Lien (enfant, père, mère…)", validators=[Optional(), Length(max=40)])
     phone = StringField("Son propre mobile (facultatif)", validators=[Optional(), Length(max=30)],
                         render_kw={"inputmode": "tel"})

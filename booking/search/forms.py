@@ -12,7 +12,8 @@ class SearchForm(BaseForm):
     class Meta:
         csrf = False  # a GET search, bookmarkable
 
-    commune = StringField("Votre commune ou code postal", validators=[DataRequired("Indiquez une commune."),
+    commune = StringField("Votre commune ou code postal", validators=[DataRequired(
+        "Tapez le nom de votre commune ou son code postal, par exemple « Salers » ou « 15140 »."),
                                                                      Length(max=100)])
     profession = SelectField("Qui voulez-vous consulter ?", validate_choice=False,
                              choices=profession_choices(("", "Tous les professionnels")))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from booking.database import one_of
 from booking.geo.models import Commune, epci_members
 from booking.geo.rules import time_zone_for_departement
-from booking.geo.services import find_communes
+from booking.geo.services import find_communes, the_one_commune_named
 from booking.search.models import UnmetDemand
 from booking.sites.models import SITE_KINDS, Practitioner, Site, SitePractitioner, site_served_communes
 from booking.sites.professions import PROFESSIONS
@@ -53,7 +53,8 @@ class SearchResult:
 
 def search(session: Session, query: str, now: datetime, profession: str | None = None, kind: str | None = None,
            from_day: date | None = None, commune_insee: str | None = None, record_demand: bool = True,
-           with_all_practitioners: bool = False, all_sites: bool = False) -> SearchResult:
+           with_all_practitioners: bool = False, all_sites: bool = False,
+           departement_first: str | None = None) -> SearchResult:
     """Find the sites serving a commune (then its EPCI, then its département) and their next free slots.
 
     Of the sites elsewhere in the département, only the ``FAR_SITES_SHOWN`` with the soonest free slot are kept
@@ -65,15 +66,11 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
     commune = session.scalar(_COMMUNE, {"insee": commune_insee}) if commune_insee else None
     chosen, misspelt = commune is not None, False
     if commune is None:
-        matches, misspelt = find_communes(session, query, limit=8)
-        exact = [match for match in matches if match.search_name == _key(query)]
-        # Homonyms are never picked silently: "Saint-Bonnet" names a dozen communes in France.
-        if len(matches) == 1:
-            commune = matches[0]
-        elif len(exact) == 1:
-            commune = exact[0]
-        else:
-            return SearchResult(None, exact or matches, [], False, typed=query.strip() if misspelt else None)
+        matches, misspelt = find_communes(session, query, limit=12, departement_first=departement_first)
+        # Homonyms and longer names are never set aside silently: "Saint-Bonnet" names a dozen communes.
+        commune = the_one_commune_named(matches, query)
+        if commune is None:
+            return SearchResult(None, matches, [], False, typed=query.strip() if misspelt else None)
         # Demand is counted for a commune the person named exactly (or picked), not for a guess from a typo.
         chosen = commune.search_name == _key(query) or query.strip() in {p.code for p in commune.postal_codes}
     tiers = session.execute(_TIERS, {"insee": commune.insee, "departement": commune.departement_code}).all()

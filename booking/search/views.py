@@ -4,7 +4,9 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, render_template, request
+from flask_login import current_user
 
+from booking.accounts.services import home_departement
 from booking.clock import now
 from booking.database import unit_of_work
 from booking.extensions import db, limiter
@@ -27,7 +29,8 @@ def search_page():
     if request.args and form.validate():
         result = search(db.session, form.commune.data, now(), profession=form.profession.data or None,
                         kind=form.kind.data or None, from_day=form.depuis.data,
-                        commune_insee=request.args.get("insee"), all_sites=request.args.get("tous") == "1")
+                        commune_insee=request.args.get("insee"), all_sites=request.args.get("tous") == "1",
+                        departement_first=home_departement(db.session, current_user))
     return render_template("public/search.html", form=form, result=result, tiers=TIER_LABELS)
 
 

@@ -4,6 +4,7 @@ import time_machine
 from sqlalchemy import select
 
 from booking.appointments.models import Appointment
+from booking.patients.models import Patient
 from tests import builders
 from tests.conftest import NOW
 
@@ -282,6 +283,61 @@ def test_homonyms_are_never_picked_silently_and_a_guess_is_not_counted_as_demand
     assert session.scalar(select(UnmetDemand.id).order_by(UnmetDemand.id.desc()).limit(1)) == before  # …not counted
     client.get("/recherche", query_string={"commune": "Saint-Bonnet-de-Salers", "profession": "cardiologue"})
     assert session.scalar(select(UnmetDemand.id).order_by(UnmetDemand.id.desc()).limit(1)) != before
+
+
+def test_a_name_that_longer_names_continue_lists_them_the_persons_departement_first(client, auth, session, world,
+                                                                                    restore_geo):
+    from booking.geo.models import Commune, PostalCode
+
+    charente = session.get(Commune, "16015") or session.scalars(
+        select(Commune).where(Commune.departement_code != "15")).first()
+    session.add(Commune(insee="16999", name="Saint-Bonnet", search_name="saint bonnet", departement_code="16",
+                        region_code=charente.region_code, population=300,
+                        postal_codes=[PostalCode(code="16300")]))
+    session.commit()
+    with time_machine.travel(NOW, tick=False):
+        page = client.get("/recherche", query_string={"commune": "Saint-Bonnet"}).get_data(as_text=True)
+        assert "Quelle commune" in page and "Aucun lieu de soins pour Saint-Bonnet" not in page
+        listed = page[page.index("Quelle commune"):page.index("</ul>", page.index("Quelle commune"))]
+        for name in ("Saint-Bonnet (16300)", "Saint-Bonnet-de-Salers (15140)", "Saint-Bonnet-de-Condat"):
+            assert name in listed
+        assert listed.index("Saint-Bonnet (16300)") < listed.index("Saint-Bonnet-de-Salers")  # exact name first
+        auth.login(world.resident_a.email)  # lives in the Cantal: the Cantal's communes first
+        mine = client.get("/recherche", query_string={"commune": "Saint-Bonnet"}).get_data(as_text=True)
+        listed = mine[mine.index("Quelle commune"):mine.index("</ul>", mine.index("Quelle commune"))]
+        assert listed.index("Saint-Bonnet-de-Salers") < listed.index("Saint-Bonnet (16300)")
+        salers = client.get("/recherche", query_string={"commune": "Salers"}).get_data(as_text=True)
+        assert "Quelle commune" not in salers and "pour Salers" in salers  # one exact name goes through
+        empty = client.get("/recherche", query_string={"commune": ""}).get_data(as_text=True)
+        assert "Tapez le nom de votre commune ou son code postal" in empty
+
+
+def test_a_postal_code_shared_by_several_communes_offers_them_to_pick_from(client, auth, session, world):
+    with time_machine.travel(NOW, tick=False):
+        auth.login(world.resident_a.email)
+        relative = {"proche-first_name": "Marcel", "proche-last_name": "Delpuech", "proche-birth_date": "03/02/1941",
+                    "proche-commune": "15140", "proche-relationship_label": "père"}
+        asked = client.post("/compte", data=relative)
+        page = asked.get_data(as_text=True)
+        assert asked.status_code == 422 and "Le code postal 15140 est celui de plusieurs communes" in page
+        assert 'name="proche-commune-choix" value="Saint-Bonnet-de-Salers (15140)"' in page
+        assert "Saint-Bonnet-de-Salers (15140) — Cantal" in page
+        picked = client.post("/compte", data={**relative, "proche-commune-choix": "Saint-Bonnet-de-Salers (15140)"})
+        assert picked.status_code == 302
+        auth.logout()
+        auth.login(world.agent_a.email)
+        desk = client.post("/accueil/patients/nouveau", data={
+            "first_name": "Odette", "last_name": "Vernhes", "birth_date": "12/05/1936", "commune": "15140",
+            "phone": "", "consent": "y"})
+        assert desk.status_code == 422 and 'name="commune-choix"' in desk.get_data(as_text=True)
+        desk = client.post("/accueil/patients/nouveau", data={
+            "first_name": "Odette", "last_name": "Vernhes", "birth_date": "12/05/1936", "commune": "15140",
+            "commune-choix": "Drugeac (15140)", "phone": "", "consent": "y"})
+        assert desk.status_code == 302
+    odette = session.scalar(select(Patient).where(Patient.last_name == "Vernhes"))
+    assert odette.commune_insee == "15063"
+    marcel = session.scalar(select(Patient).where(Patient.first_name == "Marcel"))
+    assert marcel.commune_insee == "15174"
 
 
 def test_a_typo_finds_the_commune_says_so_and_is_not_counted_as_demand(client, session, world):
