@@ -105,7 +105,7 @@ def init_template_helpers(app: Flask) -> None:
     from booking.sites.calendar import describe_hours
     from booking.sites.models import CLOSURE_REASONS
     from booking.sites.rules import ACCESSIBILITY, EQUIPMENT, profession_label
-    from booking.slots.rules import describe_rrule
+    from booking.slots.rules import consultation_mode, describe_rrule
     from booking.stats.rules import format_cell
     from booking.urls import public_url
 
@@ -116,6 +116,7 @@ def init_template_helpers(app: Flask) -> None:
         equipment=lambda codes: [EQUIPMENT.get(c, c) for c in codes or []],
         accessibility=lambda codes: [ACCESSIBILITY.get(c, c) for c in codes or []],
         rrule=describe_rrule,
+        consultation_mode=lambda slot: consultation_mode(slot.modality, slot.site.requires_assistant),
         moment=format_moment,
         clock=lambda moment, zone: format_hour(local_time(moment, zone)),
         utc_minute=lambda moment: local_time(moment, "UTC").strftime("%Y%m%dT%H%M"),

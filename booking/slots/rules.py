@@ -207,3 +207,12 @@ def describe_rrule(rrule: str) -> str:
         label = POSITIONS.get(int(position), position) if position.lstrip("-").isdigit() else ""
         return f"le {label} {joined} du mois"
     return rrule
+
+
+def consultation_mode(modality: str, requires_assistant: bool) -> str:
+    """How the consultation happens, as the person must know it before coming."""
+    if modality != "remote":
+        return "Sur place, en présence du professionnel"
+    if requires_assistant:
+        return "Téléconsultation sur place : le professionnel vous voit en vidéo, une personne vous accompagne"
+    return "Téléconsultation sur place : le professionnel vous voit en vidéo depuis son cabinet"

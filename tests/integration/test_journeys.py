@@ -51,6 +51,8 @@ def test_reception_journey_find_or_create_consent_book_print(client, auth, sessi
     assert "carte Vitale" in convocation and "paper-a5.css" in convocation and appointment.reference in convocation
     assert "04 71" in convocation or "Saint-Bonnet" in convocation
     assert "yeux" not in convocation
+    assert f"Avec {world.practitioner_a.full_name}, médecin généraliste" in convocation
+    assert "Sur place, en présence du professionnel" in convocation
     # No SMS to a landline: one reminder call the day before instead.
     assert [n.channel for n in session.scalars(select(Notification))] == ["voice"]
     assert "appel automatique" in after
@@ -103,6 +105,8 @@ def test_online_journey_sign_up_verify_book_for_a_relative_cancel_by_link(app, c
         confirmation = _text(client.get(booked.headers["Location"]))
         appointment = session.scalar(select(Appointment).where(Appointment.patient_id == father.id))
         assert appointment.reference in confirmation and "calendrier.ics" in confirmation
+        assert f"{world.practitioner_a.full_name}, médecin généraliste" in confirmation
+        assert "Sur place, en présence du professionnel" in confirmation
         sms = session.scalar(select(Notification).where(
             Notification.dedupe_key == f"appointment:{appointment.id}:confirmation"))
         assert "tension" not in sms.body

@@ -130,3 +130,11 @@ def test_expansion_walks_only_to_the_window():
                    window_start=datetime(2027, 3, 1, tzinfo=timezone.utc),
                    window_end=datetime(2027, 3, 4, tzinfo=timezone.utc))
     assert _local(slots) == ["2027-03-01 09:00", "2027-03-02 09:00", "2027-03-03 09:00"]
+
+
+def test_the_person_is_told_how_the_consultation_happens():
+    from booking.slots.rules import consultation_mode
+
+    assert consultation_mode("on_site", False) == "Sur place, en présence du professionnel"
+    assert "une personne vous accompagne" in consultation_mode("remote", True)
+    assert "depuis son cabinet" in consultation_mode("remote", False)
