@@ -27,12 +27,12 @@ def _delegated(site_id: int, practitioner_id: int):
     return site, practitioner
 
 
-def _form(site, rule: AvailabilityRule | None) -> RuleForm:
+def _form(site, practitioner, rule: AvailabilityRule | None) -> RuleForm:
     form = RuleForm()
     form.site_id.choices = options([(site.id, site.name)])
     form.room_id.choices = options([(0, "Au choix : la première salle libre")]
                                    + [(room.id, f"{site.name} — {room.name}") for room in site.rooms])
-    fill_rule_form(form, rule, site.time_zone)
+    fill_rule_form(form, rule, site, practitioner)
     return form
 
 
@@ -42,7 +42,7 @@ def _form(site, rule: AvailabilityRule | None) -> RuleForm:
 def rules(site_id: int, practitioner_id: int):
     """The practitioner's rhythms at this site, and the form that publishes one more."""
     site, practitioner = _delegated(site_id, practitioner_id)
-    form = _form(site, None)
+    form = _form(site, practitioner, None)
     status = 200
     if form.validate_on_submit():
         try:
@@ -69,7 +69,7 @@ def edit(site_id: int, practitioner_id: int, rule_id: int):
     rule = db.session.get(AvailabilityRule, rule_id)
     if rule is None or rule.practitioner_id != practitioner.id or rule.site_id != site.id or not rule.active:
         abort(404)
-    form = _form(site, rule)
+    form = _form(site, practitioner, rule)
     if form.validate_on_submit():
         try:
             with unit_of_work():

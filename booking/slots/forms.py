@@ -23,7 +23,8 @@ class RuleForm(BaseForm):
     slot_minutes = IntegerField("Durée d’un créneau (minutes)", default=20, validators=[NumberRange(5, 240)])
     buffer_minutes = IntegerField("Pause entre deux créneaux (minutes)", default=0, validators=[NumberRange(0, 120)])
     capacity = IntegerField("Patients par créneau", default=1, validators=[NumberRange(1, 20)])
-    modality = SelectField("Modalité", choices=options([("on_site", "Sur place"), ("remote", "À distance (vidéo)")]))
+    modality = SelectField("Modalité", choices=options([("on_site", "Sur place"), ("remote", "À distance (vidéo)")]),
+                           default="on_site")
     video_url = URLField("Lien de votre outil de visioconsultation (montré au personnel du lieu, jamais par SMS)",
                          validators=[Optional()])
     room_id = SelectField("Salle", coerce=int, choices=[])

@@ -494,6 +494,13 @@ def remote_rules_at(session: Session, site: Site) -> list[AvailabilityRule]:
         AvailabilityRule.site_id == site.id, AvailabilityRule.active, AvailabilityRule.modality == "remote")))
 
 
+def last_video_url(session: Session, practitioner: Practitioner) -> str | None:
+    """The video link of the practitioner's latest remote rule: a new remote rule starts with it."""
+    return session.scalar(select(AvailabilityRule.video_url).where(
+        AvailabilityRule.practitioner_id == practitioner.id, AvailabilityRule.video_url.is_not(None))
+        .order_by(AvailabilityRule.id.desc()).limit(1))
+
+
 def active_rules(session: Session, practitioner: Practitioner) -> list[AvailabilityRule]:
     """Return a practitioner's active rules."""
     return list(session.scalars(select(AvailabilityRule).where(

@@ -14,6 +14,7 @@ from booking.errors import DomainError
 from booking.extensions import db
 from booking.formatting import day_param, local_time
 from booking.forms import options
+from booking.sites.models import Practitioner, Site
 from booking.sites.services import accepted_sites, practitioner_of, set_delegation, set_needed_equipment
 from booking.slots.forms import BlockForm, CancelForm, EquipmentForm, FeedForm, RuleForm
 from booking.slots.ical import appointment_ics, new_calendar_token, practitioner_feed, revoke_calendar_token
@@ -25,6 +26,7 @@ from booking.slots.services import (
     block_period,
     booked_appointments,
     delete_rule,
+    last_video_url,
     practitioner_week,
     publish_rule,
     update_rule,
@@ -80,17 +82,21 @@ def _rule_form(practitioner, rule: AvailabilityRule | None) -> RuleForm:
     form.room_id.choices = options([(0, "Au choix : la première salle libre")] + rooms)
     if rule is not None:
         form.site_id.choices = options([(rule.site_id, rule.site.name)])
-    fill_rule_form(form, rule, rule.site.time_zone if rule is not None else
-                   sites[0].time_zone if sites else DEFAULT_TIME_ZONE)
+    fill_rule_form(form, rule, rule.site if rule is not None else sites[0] if sites else None, practitioner)
     return form
 
 
-def fill_rule_form(form: RuleForm, rule: AvailabilityRule | None, time_zone: str) -> None:
-    """On a first display, show the rule being edited, or start a new one today."""
+def fill_rule_form(form: RuleForm, rule: AvailabilityRule | None, site: Site | None,
+                   practitioner: Practitioner) -> None:
+    """On a first display, show the rule being edited, or start a new one today: at a téléconsultation cabin,
+    remote, with the video link the practitioner gave last time."""
     if request.method != "GET":
         return
     if rule is None:
-        form.start_date.data = local_time(now(), time_zone).date()
+        form.start_date.data = local_time(now(), site.time_zone if site else DEFAULT_TIME_ZONE).date()
+        if site is not None and site.kind == "teleconsultation":
+            form.modality.data = "remote"
+        form.video_url.data = last_video_url(db.session, practitioner)
         return
     choices = form.room_id.choices
     form.process(obj=rule)

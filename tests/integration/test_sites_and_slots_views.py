@@ -200,3 +200,26 @@ def test_only_the_platform_admin_lets_an_epci_run_a_sites_desk(client, auth, ses
     assert client.post(f"/gestion/sites/{site.id}/modifier", data=form).status_code == 302
     session.expire_all()
     assert session.get(Site, site.id).epci_runs_desk is True
+
+
+def test_a_new_rule_at_a_cabin_starts_remote_with_the_video_link_given_last_time(client, auth, session, world):
+    import time_machine
+
+    from tests.conftest import NOW
+
+    with time_machine.travel(NOW, tick=False):
+        auth.login(world.practitioner_user_a.email)
+        first = client.get("/praticien/disponibilites/nouvelle").get_data(as_text=True)
+        assert '<option selected value="remote">' in first
+        assert 'id="video_url"' in first and 'value="https://' not in first
+        builders.make_rule(session, world.practitioner_a, world.site_a, modality="remote",
+                           video_url="https://visio.example.test/dr-a")
+        session.commit()
+        second = client.get("/praticien/disponibilites/nouvelle").get_data(as_text=True)
+        assert 'value="https://visio.example.test/dr-a"' in second
+        auth.logout()
+        auth.login(world.practitioner_user_b.email)
+        world.site_b.kind = "consultation_avancee"
+        session.commit()
+        elsewhere = client.get("/praticien/disponibilites/nouvelle").get_data(as_text=True)
+        assert '<option selected value="on_site">' in elsewhere
