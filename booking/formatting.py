@@ -9,6 +9,7 @@ from flask import Flask
 
 from booking.clock import DEFAULT_TIME_ZONE
 from booking.phones import format_phone
+from booking.text import of_place
 
 LOCALE = "fr_FR"
 
@@ -129,6 +130,7 @@ def init_template_helpers(app: Flask) -> None:
         timestamp=format_timestamp,
         site_kind=lambda kind: SITE_KIND_LABELS.get(kind, kind),
         role=lambda role: ROLE_LABELS.get(role, role),
+        of_place=of_place,
         signed_in_as=lambda user: signed_in_as(user.display_name or user.email or format_phone(user.phone),
                                                user.role),
         time_zone=lambda zone: TIME_ZONE_LABELS.get(zone, zone),

@@ -43,3 +43,13 @@ def french_order(text: str) -> tuple[str, str]:
     """Sort key for French words: « Gériatre » before « Gynécologue » (an accent is not a letter after z)."""
     plain = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
     return plain.replace("œ", "oe").replace("Œ", "Oe").casefold(), text
+
+
+def of_place(name: str) -> str:
+    """« de » before a place name, as French says it: de Salers, d’Aurillac, du Fau, des Ternes, de La Chapelle."""
+    if name.startswith("Le "):
+        return "du " + name[3:]
+    if name.startswith("Les "):
+        return "des " + name[4:]
+    plain = french_order(name[:1])[0]
+    return f"d’{name}" if plain and plain in "aeiouy" else f"de {name}"

@@ -148,8 +148,9 @@ def letters():
         first, last = last, first
     appointments = letters_to_post(db.session, actor, sites, datetime.combine(first, time(), tzinfo=zone),
                                    datetime.combine(last + timedelta(days=1), time(), tzinfo=zone))
-    return render_template("reception/letters.html", appointments=appointments, first=first, last=last,
-                           paper="A4")
+    return render_template("reception/letters.html", first=first, last=last, paper="A4",
+                           to_post=[a for a in appointments if a.patient.postal_address],
+                           no_address=[a for a in appointments if not a.patient.postal_address])
 
 
 @blueprint.route("/accueil/rendez-vous/<int:appointment_id>")

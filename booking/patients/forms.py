@@ -10,7 +10,23 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from booking.forms import BaseForm, CommuneField, FrenchDateField, optional_email
 
 
-class PatientForm(BaseForm):
+class PostalAddressFields:
+    """Where letters reach the person: optional, as people give it."""
+
+    street = StringField("Adresse : numéro et rue, ou lieu-dit", validators=[Optional(), Length(max=200)],
+                         render_kw={"autocomplete": "address-line1"})
+    street_complement = StringField("Complément d’adresse (bâtiment, chez…) — facultatif",
+                                    validators=[Optional(), Length(max=200)],
+                                    render_kw={"autocomplete": "address-line2"})
+    postal_code = StringField("Code postal", validators=[Optional(), Length(max=10)],
+                              render_kw={"inputmode": "numeric", "autocomplete": "postal-code"})
+
+
+class PostalAddressForm(BaseForm, PostalAddressFields):
+    pass
+
+
+class PatientForm(BaseForm, PostalAddressFields):
     first_name = StringField("Prénom", validators=[DataRequired(), Length(max=100)])
     last_name = StringField("Nom", validators=[DataRequired(), Length(max=100)])
     birth_date = FrenchDateField("Date de naissance", validators=[InputRequired("Indiquez la date de naissance.")])

@@ -32,6 +32,10 @@ class Patient(db.Model):
     phone_problem: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
     commune_insee: Mapped[str | None] = mapped_column(ForeignKey("communes.insee"), index=True)
+    # A postal address, as the person gives it (optional): the desk posts convocations to those no phone reaches.
+    street: Mapped[str | None] = mapped_column(String(200))
+    street_complement: Mapped[str | None] = mapped_column(String(200))
+    postal_code: Mapped[str | None] = mapped_column(String(5))
     sms_consent: Mapped[bool] = mapped_column(default=False)
     sms_opted_out_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # A relative's own mobile, typed by someone else: no SMS until that phone answers OUI.
@@ -55,3 +59,13 @@ class Patient(db.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def postal_address(self) -> list[str]:
+        """The lines an envelope needs, or [] when the address is not complete enough to post a letter."""
+        if not (self.street and self.postal_code and self.commune):
+            return []
+        lines = [self.full_name, self.street]
+        if self.street_complement:
+            lines.append(self.street_complement)
+        return [*lines, f"{self.postal_code} {self.commune.name.upper()}"]

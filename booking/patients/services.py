@@ -34,6 +34,9 @@ class PatientInput:
     caregiver_name: str | None = None
     caregiver_phone: str | None = None
     caregiver_consent: bool = False
+    street: str | None = None
+    street_complement: str | None = None
+    postal_code: str | None = None
 
 
 def _clean_name(value: str, label: str) -> str:
@@ -71,6 +74,8 @@ def create_patient(session: Session, actor: User, data: PatientInput, now: datet
     )
     apply_reminder_settings(patient, data.calls_refused, data.caregiver_name, data.caregiver_phone,
                             data.caregiver_consent, now, commune.departement_code if commune else None)
+    patient.commune = commune
+    apply_postal_address(patient, data.street, data.street_complement, data.postal_code)
     session.add(patient)
     session.flush()
     record_audit(session, user=actor, action="patient.create", object_type="patient", object_id=patient.id,
@@ -98,6 +103,32 @@ def apply_reminder_settings(patient: Patient, calls_refused: bool, caregiver_nam
     patient.caregiver_phone = phone.e164
     if changed or patient.caregiver_consent_at is None:
         patient.caregiver_consent_at = now
+
+
+def apply_postal_address(patient: Patient, street: str | None, complement: str | None,
+                         postal_code: str | None) -> None:
+    """Keep the address as given (every part optional); a postal code must be one of the commune's."""
+    code = "".join((postal_code or "").split())
+    if code and not (len(code) == 5 and code.isdigit()):
+        raise InvalidInput("Le code postal s’écrit avec 5 chiffres, par exemple 15140.", field="postal_code")
+    known = {p.code for p in patient.commune.postal_codes} if patient.commune is not None else set()
+    if code and known and code not in known:
+        raise InvalidInput(f"Le code postal {code} n’est pas celui de {patient.commune.name} "
+                           f"({', '.join(sorted(known))}) : vérifiez l’un ou l’autre.", field="postal_code")
+    patient.street = " ".join((street or "").split())[:200] or None
+    patient.street_complement = " ".join((complement or "").split())[:200] or None
+    patient.postal_code = code or None
+
+
+def set_postal_address(session: Session, actor: User, patient_id: int, street: str | None, complement: str | None,
+                       postal_code: str | None, now: datetime) -> Patient:
+    """Record where letters reach a patient (the desk, or the resident for their account's people); audited."""
+    patient = fetch(session, Patient, patient_id, "Patient introuvable.", actor, Action.MANAGE)
+    apply_postal_address(patient, street, complement, postal_code)
+    record_audit(session, user=actor, action="patient.address", object_type="patient", object_id=patient.id,
+                 patient_id=patient.id, now=now)
+    session.flush()
+    return patient
 
 
 def update_reminders(session: Session, actor: User, patient_id: int, calls_refused: bool, caregiver_name: str | None,

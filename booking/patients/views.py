@@ -3,17 +3,25 @@
 from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from booking.auth.decorators import current_desk_user, staff_required
-from booking.auth.permissions import Action, can
+from booking.auth.permissions import Action, can, fetch, is_resident
 from booking.clock import now
 from booking.database import unit_of_work
 from booking.errors import DomainError
 from booking.extensions import db
 from booking.geo.services import commune_label, resolve_commune
-from booking.patients.forms import PatientForm, RemindersForm
-from booking.patients.services import PatientInput, create_patient, find_patients, read_patient, update_reminders
+from booking.patients.forms import PatientForm, PostalAddressForm, RemindersForm
+from booking.patients.models import Patient
+from booking.patients.services import (
+    PatientInput,
+    create_patient,
+    find_patients,
+    read_patient,
+    set_postal_address,
+    update_reminders,
+)
 from booking.phones import format_phone
 
 blueprint = Blueprint("patients", __name__)
@@ -49,7 +57,8 @@ def new_patient():
                     form.first_name.data, form.last_name.data, form.birth_date.data, commune.insee, form.phone.data,
                     form.email.data, form.sms_consent.data, calls_refused=form.calls_refused.data,
                     caregiver_name=form.caregiver_name.data, caregiver_phone=form.caregiver_phone.data,
-                    caregiver_consent=form.caregiver_consent.data), now())
+                    caregiver_consent=form.caregiver_consent.data, street=form.street.data,
+                    street_complement=form.street_complement.data, postal_code=form.postal_code.data), now())
 
         except DomainError as error:
             form.add_domain_error(error)
@@ -88,3 +97,25 @@ def reminders(patient_id: int):
         else:
             flash("Rappels enregistrés.", "success")
     return redirect(url_for("patients.patient_page", patient_id=patient_id))
+
+
+@blueprint.route("/personnes/<int:patient_id>/adresse", methods=["GET", "POST"])
+@login_required
+def postal_address(patient_id: int):
+    """Where letters reach a person: the desk completes it, a resident gives it for their account's people."""
+    patient = fetch(db.session, Patient, patient_id, "Patient introuvable.", current_user, Action.MANAGE)
+    back = url_for("accounts.account") if is_resident(current_user) else url_for("patients.patient_page",
+                                                                                   patient_id=patient.id)
+    form = PostalAddressForm(obj=patient)
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                set_postal_address(db.session, current_user, patient.id, form.street.data,
+                                   form.street_complement.data, form.postal_code.data, now())
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            flash("Adresse enregistrée.", "success")
+            return redirect(back)
+    return render_template("public/postal_address.html", form=form, patient=patient, back=back), \
+        422 if form.errors else 200

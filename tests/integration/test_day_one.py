@@ -506,3 +506,29 @@ def test_the_desk_finds_a_patient_by_phone_number_however_it_is_typed(client, au
     assert "Indiquez le nom" not in bad  # too few digits: read as a name, as before
     hits = session.scalars(select(AuditEvent.patient_id).where(AuditEvent.action == "patient.search_hit")).all()
     assert world.patient_b.id not in hits and world.patient_a.id in hits
+
+
+def test_a_postal_address_is_given_at_the_desk_or_on_the_account_and_kept_as_given(client, auth, session, world):
+    with time_machine.travel(NOW, tick=False):
+        auth.login(world.resident_a.email)
+        account = client.get("/compte").get_data(as_text=True)
+        assert f"/personnes/{world.patient_a.id}/adresse" in account and "Ajouter une adresse postale" in account
+        bad = client.post(f"/personnes/{world.patient_a.id}/adresse", data={"street": "Le Bourg", "postal_code": "151"})
+        assert bad.status_code == 422 and "5 chiffres" in bad.get_data(as_text=True)
+        assert 'id="postal_code-error"' in bad.get_data(as_text=True)  # the message sits by its field
+        assert client.post(f"/personnes/{world.patient_a.id}/adresse",
+                           data={"street": "Le Bourg", "postal_code": "15140"}).status_code == 302
+        assert client.get(f"/personnes/{world.patient_b.id}/adresse").status_code == 404
+        auth.logout()
+        auth.login(world.agent_a.email)
+        created = client.post("/accueil/patients/nouveau", data={
+            "first_name": "Odette", "last_name": "Vernhes", "birth_date": "12/05/1936",
+            "commune": "Saint-Bonnet-de-Salers", "street": "2 chemin des Prés", "postal_code": "15140"})
+        assert created.status_code == 302
+        record = client.get(f"/gestion/patients/{world.patient_a.id}").get_data(as_text=True)
+        assert "Le Bourg, 15140 SAINT-BONNET-DE-SALERS" in record
+    session.expire_all()
+    assert (world.patient_a.street, world.patient_a.street_complement, world.patient_a.postal_code) == (
+        "Le Bourg", None, "15140")
+    odette = session.scalar(select(Patient).where(Patient.last_name == "Vernhes"))
+    assert odette.postal_address == ["Odette Vernhes", "2 chemin des Prés", "15140 SAINT-BONNET-DE-SALERS"]

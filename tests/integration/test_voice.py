@@ -222,9 +222,26 @@ def test_the_desk_call_list_the_tick_and_the_letters(client, auth, session, worl
         assert "Mobile" not in page
         client.post(f"/accueil/appels/{called.id}", data={"outcome": "reached"})
         letters = client.get("/accueil/courriers?du=2027-03-02&au=2027-03-05").get_data(as_text=True)
+        # Without an address nothing is printed: Léon is listed apart, with the way to complete it.
+        assert 'class="letter"' not in letters and "Adresse à compléter (1)" in letters
+        assert f"/personnes/{nobody.patient_id}/adresse" in letters and "Imprimer" not in letters
+        wrong = client.post(f"/personnes/{nobody.patient_id}/adresse", data={
+            "street": "4 rue de la Fontaine", "street_complement": "Lieu-dit Le Bourg", "postal_code": "15200"})
+        assert wrong.status_code == 422 and "n’est pas celui de Saint-Bonnet-de-Salers" in wrong.get_data(
+            as_text=True)
+        assert client.post(f"/personnes/{nobody.patient_id}/adresse", data={
+            "street": "4 rue de la Fontaine", "street_complement": "Lieu-dit Le Bourg",
+            "postal_code": "15140"}).status_code == 302
+        letters = client.get("/accueil/courriers?du=2027-03-02&au=2027-03-05").get_data(as_text=True)
+        auth.logout()
+        auth.login(world.resident_a.email)  # not a person of their account
+        assert client.get(f"/personnes/{nobody.patient_id}/adresse").status_code == 404
     assert session.get(Appointment, called.id).reminder_channel == "desk"
     assert session.get(Appointment, called.id).desk_call_outcome == "reached"
     assert letters.count('class="letter"') == 1 and "Léon" in letters and "carte Vitale" in letters
+    assert "4 rue de la Fontaine<br>Lieu-dit Le Bourg<br>15140 SAINT-BONNET-DE-SALERS" in letters
+    assert "Imprimer la convocation" in letters and "Adresse à compléter" not in letters
+    assert "Mairie de Saint-Bonnet-de-Salers" in letters and "site.css" in letters
     assert {refuses.reminder_channel, nobody.reminder_channel, reminded.reminder_channel} == {"none", "sms"}
 
 

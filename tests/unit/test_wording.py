@@ -1,6 +1,7 @@
 """Small words that people read every day: said once, and said right."""
 
 from booking.formatting import signed_in_as
+from booking.text import of_place
 
 
 def test_the_header_names_the_role_only_when_the_name_does_not_already_say_it():
@@ -8,3 +9,13 @@ def test_the_header_names_the_role_only_when_the_name_does_not_already_say_it():
     assert signed_in_as("Accueil mairie de Saint-Bonnet", "agent") == "Accueil mairie de Saint-Bonnet · Agent d’accueil"
     assert signed_in_as("Hélène Vidal", "practitioner") == "Hélène Vidal · Praticien"
     assert signed_in_as("", "resident") == "Usager"
+
+
+def test_de_before_a_place_name_elides_and_contracts():
+    assert of_place("Salers") == "de Salers"
+    assert of_place("Aurillac") == "d’Aurillac"
+    assert of_place("Ydes") == "d’Ydes"
+    assert of_place("Le Fau") == "du Fau"
+    assert of_place("Les Ternes") == "des Ternes"
+    assert of_place("La Chapelle-Laurent") == "de La Chapelle-Laurent"
+    assert of_place("Égliseneuve-d’Entraigues") == "d’Égliseneuve-d’Entraigues"
