@@ -48,6 +48,8 @@ def erase_identity(patient: Patient, now: datetime) -> None:
     patient.first_name, patient.last_name, patient.search_last_name = "Patient", "effacé", ""
     patient.phone = patient.phone_kind = patient.phone_problem = patient.email = None
     patient.relationship_label = None
+    patient.street = patient.street_complement = patient.postal_code = None
+    patient.caregiver_name = patient.caregiver_phone = patient.caregiver_consent_at = None
     patient.account_id = None
     patient.sms_consent = False
     patient.erased_at = now
@@ -125,6 +127,9 @@ def export_patient(session: Session, patient_id: int) -> dict:
         "patient": {"first_name": patient.first_name, "last_name": patient.last_name,
                     "birth_date": patient.birth_date.isoformat() if patient.birth_date else None,
                     "phone": patient.phone, "email": patient.email, "commune_insee": patient.commune_insee,
+                    "postal_address": {"street": patient.street, "complement": patient.street_complement,
+                                       "postal_code": patient.postal_code},
+                    "caregiver": {"name": patient.caregiver_name, "phone": patient.caregiver_phone},
                     "sms_consent": patient.sms_consent, "created_at": patient.created_at.isoformat()},
         "appointments": [{"reference": a.reference, "start": a.slot.starts_at.isoformat(), "site": a.slot.site.name,
                           "practitioner": a.slot.practitioner.full_name, "status": a.status, "channel": a.channel,

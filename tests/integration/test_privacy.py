@@ -61,12 +61,16 @@ def test_inactive_patients_lose_their_identity_after_three_years(session, world)
 def test_erasure_removes_identity_contact_and_reasons_but_keeps_outcomes(session, world):
     world.appointment_a.reason = "douleurs"
     world.appointment_a.status = "attended"
+    world.patient_a.street, world.patient_a.postal_code = "4 rue de la Fontaine", "15140"
+    world.patient_a.caregiver_name, world.patient_a.caregiver_phone = "Sylvie V.", "+33612345678"
     session.commit()
     with unit_of_work(session):
         erase_patient(session, world.patient_a.id, NOW)
     patient = session.get(Patient, world.patient_a.id)
     assert (patient.first_name, patient.last_name, patient.phone, patient.email, patient.account_id) == (
         "Patient", "effacé", None, None, None)
+    assert (patient.street, patient.postal_code, patient.caregiver_name, patient.caregiver_phone) == (
+        None, None, None, None)
     appointment = session.get(Appointment, world.appointment_a.id)
     assert appointment.status == "attended" and appointment.reason is None
     assert patient.birth_date is not None and patient.commune_insee == builders.COMMUNE_A
@@ -88,6 +92,7 @@ def test_a_patient_sees_who_opened_their_record_and_exports_it(app, client, auth
     assert world.agent_a.display_name in page and "a ouvert le dossier" in page
     exported = client.get(f"/compte/export/{world.patient_a.id}.json").get_json()
     assert exported["patient"]["last_name"] == world.patient_a.last_name
+    assert exported["patient"]["postal_address"] == {"street": None, "complement": None, "postal_code": None}
     assert exported["appointments"][0]["reference"] == world.appointment_a.reference
     assert any(e["action"] == "patient.read" for e in exported["access_log"])
     assert client.get(f"/compte/export/{world.patient_b.id}.json").status_code == 404
