@@ -160,6 +160,21 @@ CONTRAST_SCRIPT = """minimum => {
 }"""
 
 
+PHONE_WIDTH = 390
+# The elements that stick out of a phone's screen, innermost first, to say where an overflow comes from.
+WIDEST_SCRIPT = """width => {
+  const out = [];
+  for (const element of document.querySelectorAll('body *')) {
+    const box = element.getBoundingClientRect();
+    if (box.right > width + 1 && ![...element.children].some(c => c.getBoundingClientRect().right > width + 1)) {
+      out.push(element.tagName.toLowerCase() + (element.className ? '.' + String(element.className).split(' ')[0] : '')
+               + ' ' + Math.round(box.right) + 'px');
+    }
+  }
+  return out.slice(0, 5);
+}"""
+
+
 class Visit:
     """A browser page that checks every page it reaches with axe and counts page loads."""
 
@@ -184,8 +199,22 @@ class Visit:
             .violations.filter(v => ['serious', 'critical'].includes(v.impact))
             .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', '))""")
         violations += [f"contraste {c['ratio']}:1 « {c['text']} »" for c in self.low_contrast_controls()]
+        violations += self.overflow_on_a_phone()
         self.checked[label] = violations
         return violations
+
+    def overflow_on_a_phone(self, width: int = PHONE_WIDTH) -> list[str]:
+        """The page laid out on a 390 px screen: wider than the screen means buttons off to the side."""
+        viewport = self.page.viewport_size
+        self.page.set_viewport_size({"width": width, "height": viewport["height"]})
+        try:  # laid out again (two frames: what resizes itself on a resize, a chart say, has done so)
+            scroll_width = self.page.evaluate("""() => new Promise(done => requestAnimationFrame(() =>
+                requestAnimationFrame(() => done(document.documentElement.scrollWidth))))""")
+            culprits = [] if scroll_width <= width else self.page.evaluate(WIDEST_SCRIPT, width)
+        finally:
+            self.page.set_viewport_size(viewport)
+        return [f"défilement horizontal à {width} px : {scroll_width} px ({', '.join(culprits)})"] \
+            if scroll_width > width else []
 
     def low_contrast_controls(self, minimum: float = 4.5) -> list[dict]:
         """Every visible button and link whose text contrasts less than ``minimum`` with what is behind it.

@@ -184,6 +184,8 @@ def test_practitioner_publishes_tuesday_mornings_blocks_a_day_and_marks_attendan
     page.get_by_label("Mardi").check()
     page.get_by_label("De", exact=True).fill("09:00")
     page.get_by_label("À", exact=True).fill("12:00")
+    assert page.get_by_label("Modalité").input_value() == "remote"  # a téléconsultation cabin: remote first
+    page.get_by_label(re.compile("Lien de votre outil")).fill("https://visio.example.test/dr-aymar")
     visit.shot("10-praticien-publier")
     page.get_by_role("button", name="Publier").click()
     page.wait_for_selector("text=Disponibilités publiées")
@@ -373,7 +375,9 @@ def test_resident_resets_her_password_books_from_the_site_page_and_cancels_with_
     page.get_by_role("link", name="Annuler ce rendez-vous").first.click()
     page.get_by_role("button", name="Oui, annuler ce rendez-vous").click()
     page.wait_for_selector("text=Rendez-vous annulé")
-    assert reference not in page.locator("main").inner_text()
+    line = page.locator("li.card", has_text=reference)
+    assert "annulé par le patient" in line.inner_text() and "à venir" not in line.inner_text()
+    assert line.get_by_role("link", name="Annuler ce rendez-vous").count() == 0
 
 
 def test_the_desk_cannot_check_in_days_ahead(visit, live_server):
@@ -383,9 +387,9 @@ def test_the_desk_cannot_check_in_days_ahead(visit, live_server):
     page.get_by_role("link", name=re.compile("Journée du lieu « Cabine")).click()
     for _ in range(21):  # the next day with patients expected
         page.get_by_role("link", name="Lendemain →").click()
-        if page.locator("td", has_text="attendu").count():
+        if page.locator("td", has_text="à venir").count():
             break
-    assert page.locator("td", has_text="attendu").count() > 0
+    assert page.locator("td", has_text="à venir").count() > 0
     _no_violations(visit, "journée à venir")
     assert page.get_by_role("button", name="Arrivé").count() == 0  # no check-in before the day
 
