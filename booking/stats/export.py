@@ -115,6 +115,8 @@ def to_pdf(stats: Statistics, generated_at: datetime | None = None) -> bytes:
     for table in stats.tables:
         story += [Paragraph(table.title, styles["Heading2"]),
                   _pdf_table([table.columns] + [[format_cell(c) for c in row] for row in table.rows])]
+        if table.note:
+            story.append(Paragraph(escape(table.note), styles["Italic"]))
     story += [Spacer(1, 4 * mm), Paragraph("Les effectifs de 1 à 4 sont masqués (« < 5 ») pour protéger les "
                                            "personnes, ainsi que ceux qui permettraient de les retrouver par "
                                            "soustraction (« secret statistique ») ; aucune donnée nominative ne "

@@ -1,5 +1,6 @@
 """Pure rules of the statistics: small-count suppression, rates, age bands, months."""
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from fractions import Fraction
@@ -27,6 +28,8 @@ class Table:
     sensitive: bool = True
     # Columns computed from the row's counts (a rate): hidden with the row's hidden counts.
     derived: tuple[int, ...] = ()
+    # What a figure means, said beside it wherever the table is shown.
+    note: str = ""
 
     def as_dict(self) -> dict:
         return {"key": self.key, "title": self.title, "columns": self.columns, "rows": self.rows}
@@ -145,8 +148,7 @@ def suppress_release(tables: list[Table], relations: list[Relation], threshold: 
                 for c in table.derived:
                     cells[c] = None
             rows.append(cells)
-        result.append(Table(table.key, table.title, table.columns, rows, table.additive, table.sensitive,
-                            table.derived))
+        result.append(dataclasses.replace(table, rows=rows))
     return result
 
 

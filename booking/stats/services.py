@@ -43,6 +43,7 @@ from booking.stats.rules import (
     suppress_release,
 )
 from booking.stats.summary import summary_sentences
+from booking.text import french_order
 from booking.waitlist.models import WaitlistEntry
 from booking.walkins.services import count_visits
 from notifications.models import Notification
@@ -172,18 +173,29 @@ def _offer(scope: _Scope) -> tuple[Table, dict]:
     return table, figures
 
 
+SERVED_DEFINITION = ("Habitants desservis : population municipale des communes desservies par au moins un lieu "
+                     "où cette profession a publié des créneaux sur la période (chaque commune comptée une fois).")
+
+
 def _density(scope: _Scope, offer: Table) -> Table:
-    """Hours of care offered per 1,000 inhabitants of the communes the sites serve, by profession."""
-    served = select(site_served_communes.c.commune_insee).where(site_served_communes.c.site_id.in_(scope.sites))
-    population = scope.session.scalar(select(func.sum(Commune.population)).where(Commune.insee.in_(served))) or 0
+    """Hours of care offered per 1,000 inhabitants of the communes served by the sites offering each profession."""
+    offering = scope.slots(select(Practitioner.profession, site_served_communes.c.commune_insee)
+                           .select_from(Slot).join(Practitioner, Practitioner.id == Slot.practitioner_id)
+                           .join(site_served_communes, site_served_communes.c.site_id == Slot.site_id)
+                           .where(Slot.status == "open")).distinct().subquery()
+    population = dict(scope.session.execute(
+        select(offering.c.profession, func.coalesce(func.sum(Commune.population), 0))
+        .join(Commune, Commune.insee == offering.c.commune_insee).group_by(offering.c.profession)).all())
     hours: dict[str, float] = {}
     for row in offer.rows:
         hours[row[0]] = hours.get(row[0], 0.0) + float(row[4] or 0)
+    served = {PROFESSIONS.get(code, code): int(people) for code, people in population.items()}
     return Table("density", "Offre de soins pour 1 000 habitants des communes desservies",
                  ["Profession", "Heures de soins", "Habitants desservis", "Heures pour 1 000 habitants"],
-                 [[profession, round(total, 1), population,
-                   round(1000 * total / population, 2) if population else None]
-                  for profession, total in sorted(hours.items())], sensitive=False)
+                 [[profession, round(total, 1), served.get(profession, 0),
+                   round(1000 * total / served[profession], 2) if served.get(profession) else None]
+                  for profession, total in sorted(hours.items(), key=lambda item: french_order(item[0]))],
+                 sensitive=False, note=SERVED_DEFINITION)
 
 
 def _demand(scope: _Scope, tally: "_Tally") -> tuple[Table, dict]:

@@ -358,6 +358,23 @@ def test_hours_of_care_per_1000_inhabitants_of_the_served_communes(session, coun
     stats = compute(session, "15174", *MARCH, NOW)
     assert stats.table("density").rows == [
         ["Médecin généraliste", 6.7, population, round(1000 * 6.7 / population, 2)]]
+    assert "Habitants desservis : population municipale des communes desservies" in stats.table("density").note
+
+
+def test_inhabitants_served_are_counted_per_profession(session, counted, world):
+    """A second site of the commune serves only Saint-Bonnet, with a cardiologist: its population alone."""
+    saint_bonnet = session.get(Commune, "15174").population
+    both = saint_bonnet + session.get(Commune, "15219").population
+    small = builders.make_site(session, "15174", name="Consultations avancées", kind="consultation_avancee")
+    small.served_communes = [session.get(Commune, "15174")]
+    cardiologist = builders.make_practitioner(session, [small], profession="cardiologue")
+    for day in (8, 15, 22):  # three one-hour consultations in March; a blocked one offers nobody anything
+        builders.make_slot(session, cardiologist, small, datetime(2027, 3, day, 13, tzinfo=timezone.utc), minutes=60)
+    builders.make_slot(session, cardiologist, small, datetime(2027, 4, 5, 13, tzinfo=timezone.utc), minutes=60)
+    session.commit()
+    rows = compute(session, "15174", *MARCH, NOW).table("density").rows
+    assert rows == [["Cardiologue", 3.0, saint_bonnet, round(1000 * 3 / saint_bonnet, 2)],
+                    ["Médecin généraliste", 6.7, both, round(1000 * 6.7 / both, 2)]]
 
 
 def test_an_epci_running_a_site_gets_its_own_report(session, world):
