@@ -45,11 +45,15 @@ def waitlist_job():
 
 
 def monthly_report_job():
-    from booking.stats.report import previous_month, send_monthly_reports
+    from booking.stats.report import backfill_months, previous_month, send_monthly_reports
 
     year, month = previous_month(now().date())
     done = send_monthly_reports(db.session, year, month, now(), processes=current_app.config["REPORT_PROCESSES"])
     log.info("Rapports mensuels : %s", len(done))
+    # The months before the platform started (or that a stopped scheduler missed): the comparisons need them.
+    filled = backfill_months(db.session, now(), processes=current_app.config["REPORT_PROCESSES"])
+    if filled:
+        log.info("Chiffres mensuels rattrapés : %s", ", ".join(filled))
 
 
 def delay_sample_job():

@@ -6,7 +6,7 @@ from flask.cli import AppGroup
 from booking.clock import parse_now
 from booking.database import unit_of_work
 from booking.extensions import db
-from booking.stats.report import previous_month, send_monthly_reports
+from booking.stats.report import backfill_months, previous_month, send_monthly_reports
 from booking.stats.services import sample_next_slot_delays
 
 reports_cli = AppGroup("reports", help="Rapports mensuels des communes.")
@@ -35,6 +35,15 @@ def send_command(month, commune, dry_run, now_text):
     click.echo(f"{len(done)} rapport{'s' if len(done) > 1 else ''} {verb}.")
     for line in done:
         click.echo(f"  {line}")
+
+
+@stats_cli.command("backfill")
+@click.option("--months", default=12, show_default=True, help="Combien de mois terminés, en remontant.")
+@click.option("--now", "now_text", help="Instant de référence (ISO 8601).")
+def backfill_command(months, now_text):
+    """Compute the key figures of past months that have none, so that the dashboard's comparisons exist."""
+    filled = backfill_months(db.session, parse_now(now_text), months)
+    click.echo(f"Mois calculés : {', '.join(filled) if filled else 'aucun (tous l’étaient déjà)'}.")
 
 
 @stats_cli.command("sample")

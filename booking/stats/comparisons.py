@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from booking.geo.models import Commune, epci_members
 from booking.sites.models import Site
 from booking.stats.models import MonthlyFigures
-from booking.stats.rules import SUPPRESSED
+from booking.stats.rules import SUPPRESSED, month_label
 
 MIN_GROUP = 5
 SIZE_BANDS = ((0, 500, "moins de 500 habitants"), (500, 2000, "500 à 1 999 habitants"),
@@ -119,7 +119,19 @@ def comparison_table(session: Session, commune: Commune, start: date, end: date,
     whole_month = start.day == 1 and end == date(start.year + (start.month == 12), start.month % 12 + 1, 1)
     if not whole_month:
         return None
-    comparisons, band = compare(session, commune, f"{start:%Y-%m}", own_headline, threshold)
+    month = f"{start:%Y-%m}"
+    comparisons, band = compare(session, commune, month, own_headline, threshold)
+    recorded = session.scalar(select(MonthlyFigures.id).where(MonthlyFigures.month == month).limit(1)) is not None
+    if not recorded:
+        note = (f"Pas encore de médianes pour {month_label(start.year, start.month)} : elles sont calculées chaque 1er du mois, "
+                "pour le mois écoulé et les mois précédents qui n’en ont pas ; elles apparaîtront ici après "
+                "le prochain calcul.")
+    elif any(value is None for c in comparisons for value in (c.epci, c.departement, c.national)):
+        note = (f"Case vide : moins de {MIN_GROUP} communes du groupe ont un lieu de soins et des chiffres ce "
+                "mois-là ; une médiane de si peu de communes décrirait chacune d’elles, elle n’est pas montrée.")
+    else:
+        note = ""
     return Table("comparisons", f"Comparaisons (médianes des communes ; national : {band})",
                  ["Indicateur", "La commune", "Intercommunalité", "Département", "France, même taille"],
-                 [[c.label, c.commune, c.epci, c.departement, c.national] for c in comparisons], sensitive=False)
+                 [[c.label, c.commune, c.epci, c.departement, c.national] for c in comparisons], sensitive=False,
+                 note=note)

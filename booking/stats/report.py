@@ -16,7 +16,7 @@ from booking.outgoing import mail
 from booking.sites.models import Site, site_served_communes
 from booking.stats.comparisons import communes_running_sites, record_month
 from booking.stats.export import period_label, to_csv, to_pdf
-from booking.stats.models import ReportDelivery
+from booking.stats.models import MonthlyFigures, ReportDelivery
 from booking.stats.rules import format_cell, month_label
 from booking.stats.services import compute
 
@@ -96,6 +96,20 @@ def send_monthly_reports(session: Session, year: int, month: int, now: datetime,
     if dry_run:
         return [f"{target.code} → {', '.join(target.recipients)}" for target in targets]
     return _shared_out(session, processes, _send_reports, targets, year, month, now)
+
+
+def backfill_months(session: Session, now: datetime, months: int = 12, processes: int = 1) -> list[str]:
+    """Keep the key figures of the past ``months`` finished months that have none yet (a platform's first
+    start, or months the job missed), so that comparisons exist from the first day; return those filled."""
+    year, month = previous_month(now.date())
+    filled = []
+    for _ in range(months):
+        key = f"{year:04d}-{month:02d}"
+        if session.scalar(select(MonthlyFigures.id).where(MonthlyFigures.month == key).limit(1)) is None:
+            _shared_out(session, processes, _record_figures, communes_running_sites(session), year, month, now)
+            filled.append(key)
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return filled
 
 
 def _delivered(session: Session, target: ReportTarget, key: str) -> bool:

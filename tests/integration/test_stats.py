@@ -434,7 +434,25 @@ def test_a_commune_beside_the_medians_of_its_epci_its_departement_and_its_size(s
     session.commit()
     rows = {row[0]: row[1:] for row in compute(session, builders.COMMUNE_A, *MARCH, NOW).table("comparisons").rows}
     assert rows["Rendez-vous pris"][1] is None  # two EPCI communes left: too few to show a median
+    assert "Case vide : moins de 5 communes" in compute(session, builders.COMMUNE_A, *MARCH, NOW).table(
+        "comparisons").note
     assert record_month(session, 2027, 3, NOW) >= 1  # the monthly job recomputes every commune that runs a site
+
+
+def test_comparisons_say_when_they_will_come_and_a_backfill_brings_past_months(session, world, runner):
+    from booking.stats.models import MonthlyFigures
+
+    february = compute(session, builders.COMMUNE_A, date(2027, 2, 1), date(2027, 3, 1), NOW)
+    assert "Pas encore de médianes pour février 2027" in february.table("comparisons").note
+    result = runner.invoke(args=["stats", "backfill", "--months", "3", "--now", "2027-03-10T09:00:00Z"])
+    assert result.exit_code == 0 and "2027-02, 2027-01, 2026-12" in result.output
+    months = set(session.scalars(select(MonthlyFigures.month).where(
+        MonthlyFigures.commune_insee == builders.COMMUNE_A)))
+    assert months == {"2027-02", "2027-01", "2026-12"}
+    assert "Pas encore" not in compute(session, builders.COMMUNE_A, date(2027, 2, 1), date(2027, 3, 1),
+                                       NOW).table("comparisons").note
+    again = runner.invoke(args=["stats", "backfill", "--months", "3", "--now", "2027-03-10T09:00:00Z"])
+    assert "aucun" in again.output  # months already kept are not recomputed
 
 
 def _band(population):
