@@ -123,9 +123,9 @@ def comparison_table(session: Session, commune: Commune, start: date, end: date,
     comparisons, band = compare(session, commune, month, own_headline, threshold)
     recorded = session.scalar(select(MonthlyFigures.id).where(MonthlyFigures.month == month).limit(1)) is not None
     if not recorded:
-        note = (f"Pas encore de médianes pour {month_label(start.year, start.month)} : elles sont calculées chaque 1er du mois, "
-                "pour le mois écoulé et les mois précédents qui n’en ont pas ; elles apparaîtront ici après "
-                "le prochain calcul.")
+        note = (f"Pas encore de médianes pour {month_label(start.year, start.month)} : elles sont calculées "
+                "chaque 1er du mois, pour le mois écoulé et les mois précédents qui n’en ont pas ; elles "
+                "apparaîtront ici après le prochain calcul.")
     elif any(value is None for c in comparisons for value in (c.epci, c.departement, c.national)):
         note = (f"Case vide : moins de {MIN_GROUP} communes du groupe ont un lieu de soins et des chiffres ce "
                 "mois-là ; une médiane de si peu de communes décrirait chacune d’elles, elle n’est pas montrée.")

@@ -50,11 +50,16 @@ def test_resident_on_a_phone_books_for_her_father_and_cancels_from_the_sms(visit
     page.locator("#proche-first_name").fill("Émile")
     page.locator("#proche-last_name").fill("Lefèvre")
     page.locator("#proche-birth_date").fill("03/02/1941")
-    page.locator("#proche-commune").fill("Saint-Bonnet-de-Salers")
+    page.locator("#proche-commune").fill("15140")  # a postal code several communes share: she picks his
     page.locator("#proche-relationship_label").fill("père")
     page.locator("#proche-phone").fill("04 71 00 00 00")  # his landline: no SMS there, and she is told so
     page.get_by_role("button", name="Ajouter").click()
+    page.wait_for_selector("#proche-commune-error")
+    _no_violations(visit, "choisir la commune")
+    page.get_by_label(re.compile("Saint-Bonnet-de-Salers \\(15140\\) — Cantal")).check()
+    page.get_by_role("button", name="Ajouter").click()
     page.wait_for_selector("#proche-phone-error")
+    assert page.locator("#proche-commune").input_value() == "Saint-Bonnet-de-Salers (15140)"
     assert "votre mobile" in page.locator("#proche-phone-error").inner_text()
     page.locator("#proche-phone").fill("")
     page.get_by_role("button", name="Ajouter").click()
@@ -68,6 +73,8 @@ def test_resident_on_a_phone_books_for_her_father_and_cancels_from_the_sms(visit
     page.get_by_role("button", name="Confirmer le rendez-vous").click()
     page.wait_for_selector("text=Rendez-vous confirmé")
     _no_violations(visit, "confirmation")
+    facts = page.locator("dl.facts").inner_text()
+    assert "Avec" in facts and "Comment" in facts
     visit.shot("4-confirmation-mobile")
     reference = page.locator(".reference strong").inner_text()
     with page.expect_download() as download:
@@ -163,6 +170,48 @@ def test_reception_agent_books_for_a_known_patient_by_keyboard(visit, live_serve
     page.get_by_role("link", name="Convocations à poster (patients sans téléphone)").click()
     page.get_by_role("heading", name="Convocations à poster").wait_for()
     _no_violations(visit, "courriers")
+
+
+@pytest.mark.mobile
+def test_the_desk_on_a_phone_finds_by_number_corrects_yesterday_and_addresses_the_letters(visit, live_server):
+    page = visit.page
+    _login(visit, "accueil@saint-bonnet.demo.test")
+    visit.goto("/accueil")
+    page.get_by_label("Nom ou numéro de téléphone").fill("04.71.40.12.34")
+    page.get_by_role("button", name="Chercher").click()
+    page.get_by_role("link", name=re.compile("Odette Vermenouze")).click()
+    page.get_by_role("heading", name="Ses rendez-vous à venir").wait_for()
+    _no_violations(visit, "réserver, téléphone trouvé")
+    # Yesterday's sheet: a presence to note, noted wrong, put right.
+    visit.goto("/espace")
+    page.get_by_role("link", name=re.compile("Journée du lieu « Cabine")).click()
+    page.get_by_role("link", name="← Veille").click()
+    row = page.locator("tr", has_text="présence à noter").first
+    row.get_by_role("button", name="Venu").click()
+    page.wait_for_selector("text=Présence enregistrée")
+    page.get_by_role("button", name=re.compile("^Corriger")).first.click()
+    page.wait_for_selector("text=Correction enregistrée")
+    page.locator("tr", has_text="présence à noter").first.get_by_role("button", name="Absent").click()
+    page.wait_for_selector("text=Présence enregistrée")
+    assert page.locator("td.state-no_show").count() >= 1
+    _no_violations(visit, "journée d’hier corrigée")
+    visit.shot("21-accueil-journee-corrigee-mobile")
+    page.get_by_role("button", name=re.compile("^Corriger")).first.click()  # as found: the practitioner marks it
+    page.wait_for_selector("text=Correction enregistrée")
+    # The letters: nothing printed without an address; the address completed, the letter is there.
+    visit.goto("/accueil/courriers")
+    page.get_by_role("heading", name=re.compile("Adresse à compléter")).wait_for()
+    _no_violations(visit, "courriers : adresses à compléter")
+    page.get_by_role("link", name="compléter l’adresse").first.click()
+    page.get_by_label("Adresse : numéro et rue, ou lieu-dit").fill("3 place de l’Église")
+    page.get_by_label("Code postal").fill("15140")
+    page.get_by_role("button", name="Enregistrer l’adresse").click()
+    page.wait_for_selector("text=Adresse enregistrée")
+    visit.goto("/accueil/courriers")
+    assert page.locator("section.letter").count() >= 1
+    assert "3 place de l’Église" in page.locator("section.letter").first.inner_text()
+    assert page.get_by_role("button", name=re.compile("^Imprimer (la convocation|les \\d+ convocations)$")).count()
+    visit.shot("22-accueil-courriers-mobile")
 
 
 def _login(visit, email):
