@@ -10,6 +10,7 @@ from booking.accounts.services import (
     account_patients,
     add_relative,
     holder_record_id,
+    home_departement,
     reminders_to,
     send_code,
     sign_up,
@@ -118,7 +119,8 @@ def _add_relative(user, form: RelativeForm):
     """Add the relative the form describes and say where its reminders go; None (errors on the form) if refused."""
     try:
         with unit_of_work():
-            commune = resolve_commune(db.session, form.commune.data)
+            commune = resolve_commune(db.session, form.commune.data,
+                                      departement_first=home_departement(db.session, user))
             relative = add_relative(db.session, user, PatientInput(
                 form.first_name.data, form.last_name.data, form.birth_date.data, commune.insee, form.phone.data,
                 None, form.sms_consent.data, form.relationship_label.data), now())

@@ -296,8 +296,9 @@ def count_communes(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Commune)) or 0
 
 
-def resolve_commune(session: Session, text: str) -> Commune:
-    """Return the one commune a typed name, postal code or INSEE code designates, or raise InvalidInput."""
+def resolve_commune(session: Session, text: str, departement_first: str | None = None) -> Commune:
+    """Return the one commune a typed name, postal code or INSEE code designates, or raise InvalidInput
+    offering the candidates (those of ``departement_first``, the person's or the desk's own, first)."""
     text = (text or "").strip()
     labelled = re.fullmatch(r"(.+?)\s*\((\d{5})\)", text)  # « Saint-Bonnet-de-Salers (15140) », as labels say
     if labelled:
@@ -308,14 +309,14 @@ def resolve_commune(session: Session, text: str) -> Commune:
         text = labelled.group(1)
     if len(text) == 5 and session.get(Commune, text.upper()) is not None and not text.isdigit():
         return session.get(Commune, text.upper())
-    matches = search_communes(session, text, limit=12)
+    matches = find_communes(session, text, limit=12, departement_first=departement_first)[0]
     if not matches and session.get(Commune, text.upper()) is not None:
         return session.get(Commune, text.upper())
     if not matches:
         raise InvalidInput(f"Aucune commune ne correspond à « {text} ».", field="commune")
-    exact = [c for c in matches if c.search_name == search_key(text)]
-    if len(matches) == 1 or len(exact) == 1:
-        return exact[0] if exact else matches[0]
+    the_one = the_one_commune_named(matches, text)
+    if the_one is not None:
+        return the_one
     if looks_like_postal_code(text):
         message = f"Le code postal {text} est celui de plusieurs communes : choisissez la vôtre."
     else:

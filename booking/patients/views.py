@@ -52,7 +52,8 @@ def new_patient():
     if submitted and not lookalikes:
         try:
             with unit_of_work():
-                commune = resolve_commune(db.session, form.commune.data)
+                commune = resolve_commune(db.session, form.commune.data, departement_first=(
+                    actor.communes[0].departement_code if actor.communes else None))
                 patient = create_patient(db.session, actor, PatientInput(
                     form.first_name.data, form.last_name.data, form.birth_date.data, commune.insee, form.phone.data,
                     form.email.data, form.sms_consent.data, calls_refused=form.calls_refused.data,

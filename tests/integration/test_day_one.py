@@ -306,6 +306,11 @@ def test_a_name_that_longer_names_continue_lists_them_the_persons_departement_fi
         mine = client.get("/recherche", query_string={"commune": "Saint-Bonnet"}).get_data(as_text=True)
         listed = mine[mine.index("Quelle commune"):mine.index("</ul>", mine.index("Quelle commune"))]
         assert listed.index("Saint-Bonnet-de-Salers") < listed.index("Saint-Bonnet (16300)")
+        form = client.post("/compte", data={"proche-first_name": "Marcel", "proche-last_name": "Delpuech",
+                                            "proche-birth_date": "03/02/1941", "proche-commune": "Saint-Bonnet"})
+        offered = form.get_data(as_text=True)
+        assert form.status_code == 422 and "Saint-Bonnet (16300) — Charente" in offered
+        assert offered.index("Saint-Bonnet-de-Salers (15140) — Cantal") < offered.index("Saint-Bonnet (16300)")
         salers = client.get("/recherche", query_string={"commune": "Salers"}).get_data(as_text=True)
         assert "Quelle commune" not in salers and "pour Salers" in salers  # one exact name goes through
         empty = client.get("/recherche", query_string={"commune": ""}).get_data(as_text=True)
