@@ -93,14 +93,14 @@ def register_blueprints(app: Flask) -> None:
     from booking.appointments.views import blueprint as appointments
     from booking.appointments.views_public import blueprint as public
     from booking.appointments.views_reception import blueprint as reception
-    from booking.auth.privacy_views import blueprint as privacy
     from booking.auth.views import blueprint as auth
+    from booking.closures.views import blueprint as site_calendar
     from booking.feedback.views import blueprint as feedback
     from booking.main.views import blueprint as main
     from booking.openslots.views import blueprint as openslots
     from booking.patients.views import blueprint as patients
+    from booking.privacy.views import blueprint as privacy
     from booking.search.views import blueprint as search
-    from booking.sites.calendar_views import blueprint as site_calendar
     from booking.sites.views import blueprint as sites
     from booking.slots.delegate_views import blueprint as delegate
     from booking.slots.views import blueprint as slots
@@ -120,11 +120,13 @@ def register_blueprints(app: Flask) -> None:
 
 def register_reactions(app: Flask) -> None:
     """Subscribe the reactions that run after a committed change (booking.reactions)."""
-    from booking.reactions import SLOT_FREED, SLOTS_PUBLISHED, subscribe
+    from booking.feedback.services import ask_feedback_after_attendance
+    from booking.reactions import ATTENDED, SLOT_FREED, SLOTS_PUBLISHED, subscribe
     from booking.waitlist.services import offer_freed_slot, offer_new_slots
 
     subscribe(app, SLOT_FREED, offer_freed_slot)
     subscribe(app, SLOTS_PUBLISHED, offer_new_slots)
+    subscribe(app, ATTENDED, ask_feedback_after_attendance)
 
 
 def register_notifications(app: Flask) -> None:
@@ -147,7 +149,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from booking.formatting import init_template_helpers
+    from booking.main.templating import init_template_helpers
     from booking.typography import init_typography
 
     init_template_helpers(app)
@@ -156,7 +158,7 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from booking.auth.cli import users_cli
-    from booking.auth.privacy_cli import privacy_cli
+    from booking.privacy.cli import privacy_cli
 
     app.cli.add_command(privacy_cli)
     from booking.api.cli import tokens_cli

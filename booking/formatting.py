@@ -5,13 +5,11 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from flask import Flask
 
 from booking.clock import DEFAULT_TIME_ZONE
-from booking.phones import format_phone
-from booking.text import of_place
 
 LOCALE = "fr_FR"
+WEEKDAY_LABELS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
 
 
 def local_time(moment: datetime, time_zone: str) -> datetime:
@@ -96,50 +94,6 @@ def signed_in_as(display_name: str | None, role: str) -> str:
     if display_name.split()[0].casefold().startswith(first_word):  # « Référente santé », not « … · Référent santé »
         return display_name
     return f"{display_name} · {label}"
-
-
-def init_template_helpers(app: Flask) -> None:
-    from booking.appointments.messages import can_receive_sms
-    from booking.appointments.rules import state_label
-    from booking.clock import now
-    from booking.geo.rules import TIME_ZONE_LABELS
-    from booking.sites.calendar import describe_hours
-    from booking.sites.models import CLOSURE_REASONS
-    from booking.sites.rules import ACCESSIBILITY, EQUIPMENT, profession_label
-    from booking.slots.rules import consultation_mode, describe_rrule
-    from booking.stats.rules import format_cell
-    from booking.urls import public_url
-
-    app.jinja_env.globals["public_url"] = public_url
-    app.jinja_env.filters.update(
-        cell=format_cell,
-        profession=profession_label,
-        equipment=lambda codes: [EQUIPMENT.get(c, c) for c in codes or []],
-        accessibility=lambda codes: [ACCESSIBILITY.get(c, c) for c in codes or []],
-        rrule=describe_rrule,
-        consultation_mode=lambda slot: consultation_mode(slot.modality, slot.site.requires_assistant),
-        moment=format_moment,
-        clock=lambda moment, zone: format_hour(local_time(moment, zone)),
-        utc_minute=lambda moment: local_time(moment, "UTC").strftime("%Y%m%dT%H%M"),
-        day=format_day,
-        birthday=format_birth_date,
-        hour=format_hour,
-        phone=format_phone,
-        number=format_number,
-        days=format_days,
-        timestamp=format_timestamp,
-        site_kind=lambda kind: SITE_KIND_LABELS.get(kind, kind),
-        role=lambda role: ROLE_LABELS.get(role, role),
-        of_place=of_place,
-        signed_in_as=lambda user: signed_in_as(user.display_name or user.email or format_phone(user.phone),
-                                               user.role),
-        time_zone=lambda zone: TIME_ZONE_LABELS.get(zone, zone),
-        opening_hours=describe_hours,
-        closure_reason=lambda reason: CLOSURE_REASONS.get(reason, reason),
-        reachable_by_sms=can_receive_sms,
-        state=lambda appointment: state_label(appointment.status, appointment.slot.starts_at, now(),
-                                              appointment.cancel_reason),
-    )
 
 
 PAGE_PAST_DAYS = 20 * 366    # statistics and history go back years, not centuries

@@ -7,10 +7,7 @@ from booking.accounts.forms import CodeForm, SignupForm
 from booking.accounts.services import (
     SignupInput,
     account_overview,
-    account_patients,
     add_relative,
-    holder_record_id,
-    home_departement,
     reminders_to,
     send_code,
     sign_up,
@@ -22,6 +19,7 @@ from booking.database import unit_of_work
 from booking.errors import DomainError
 from booking.extensions import db, limiter
 from booking.geo.services import resolve_commune
+from booking.patients.accounts import account_patients, holder_record_id, home_departement
 from booking.patients.forms import RelativeForm
 from booking.patients.services import PatientInput
 from booking.urls import safe_next

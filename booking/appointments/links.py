@@ -1,16 +1,9 @@
 """Signed links that let a patient act on an appointment without an account."""
 
-import base64
-import hashlib
 import hmac
 
+from booking.signing import sign
 from booking.text import row_id
-
-
-def sign(secret: str, message: str) -> str:
-    """A short HMAC-SHA256 of ``message``: 16 URL-safe characters (96 bits), short enough for an SMS."""
-    digest = hmac.new(secret.encode(), message.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode()[:16]
 
 
 def _signature(secret: str, appointment_id: int, reference: str) -> str:

@@ -30,7 +30,7 @@ from booking.auth.services import record_audit
 from booking.errors import Conflict, InvalidInput, NotFound
 from booking.outgoing import keys
 from booking.patients.models import Patient
-from booking.reactions import SLOT_FREED, announce
+from booking.reactions import ATTENDED, SLOT_FREED, announce
 from booking.sites.models import Practitioner, Site
 from booking.slots.models import Slot, bookable, why_not_bookable
 from notifications.sqltypes import UtcDateTime, dialect_insert
@@ -397,10 +397,8 @@ def mark_attendance(session: Session, actor: User, appointment_id: int, status: 
     appointment.attendance_marked_by_id = actor.id
     record_audit(session, user=actor, action=f"appointment.{status}", object_type="appointment",
                  object_id=appointment.id, patient_id=appointment.patient_id, now=now)
-    if status == "attended" and can_receive_sms(appointment.patient):
-        from booking.feedback.services import ask_feedback
-
-        ask_feedback(session, appointment, appointment.patient.phone, now)
+    if status == "attended":
+        announce(session, ATTENDED, appointment_id=appointment.id, now=now)
     session.flush()
     return appointment
 

@@ -4,9 +4,6 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from booking.accounts.services import (
-    account_patients,
-)
 from booking.appointments.forms import BookForm, ConfirmForm
 from booking.appointments.messages import can_receive_sms
 from booking.appointments.queries import read_appointment
@@ -18,6 +15,7 @@ from booking.database import unit_of_work
 from booking.errors import DomainError
 from booking.extensions import db, limiter
 from booking.forms import options
+from booking.patients.accounts import account_patients
 from booking.slots.models import Slot, why_not_bookable
 from booking.slots.services import next_free_slots
 

@@ -5,9 +5,9 @@ from datetime import datetime, timezone
 from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
-from booking.appointments.links import sign
 from booking.auth.services import normalized_login
 from booking.logs import SECRET_LINK_PREFIXES
+from booking.signing import sign
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "

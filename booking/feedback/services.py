@@ -9,13 +9,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import notifications
-from booking.appointments.links import sign
-from booking.appointments.messages import visit_of
+from booking.appointments.messages import can_receive_sms, visit_of
 from booking.appointments.models import Appointment
 from booking.appointments.rules import local_day, morning_after
 from booking.errors import Conflict, InvalidInput, NotFound
 from booking.feedback.models import ALTERNATIVES, FeedbackAnswer
 from booking.outgoing import keys, sms
+from booking.signing import sign
 from booking.text import row_id
 from booking.urls import public_url
 
@@ -44,6 +44,13 @@ def ask_feedback(session: Session, appointment: Appointment, phone: str | None, 
                           body=sms.feedback_request(visit_of(appointment), link),
                           dedupe_key=keys.appointment_message(appointment.id, "feedback"),
                           group_key=keys.appointment_group(appointment.id))
+
+
+def ask_feedback_after_attendance(session: Session, appointment_id: int, now: datetime) -> None:
+    """Once « venu » is committed: ask the person, when an SMS reaches them (a reaction to ATTENDED)."""
+    appointment = session.get(Appointment, appointment_id)
+    if appointment is not None and appointment.status == "attended" and can_receive_sms(appointment.patient):
+        ask_feedback(session, appointment, appointment.patient.phone, now)
 
 
 def appointment_for_feedback(session: Session, token: str, now: datetime) -> Appointment:

@@ -64,7 +64,7 @@ def delay_sample_job():
 
 
 def retention_job():
-    from booking.auth.privacy import Retention, purge
+    from booking.privacy.services import Retention, purge
 
     with unit_of_work():
         report = purge(db.session, now(), Retention.from_config(current_app.config))

@@ -6,9 +6,9 @@ from flask import Blueprint, abort, current_app, jsonify, render_template
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from booking.auth.privacy import Retention
 from booking.clock import now
 from booking.extensions import db, limiter
+from booking.privacy.services import Retention
 from booking.sites.calendar import upcoming_closures
 from booking.sites.models import Site
 from booking.sites.services import list_public_sites

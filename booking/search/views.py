@@ -6,11 +6,11 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
-from booking.accounts.services import home_departement
 from booking.clock import now
 from booking.database import unit_of_work
 from booking.extensions import db, limiter
 from booking.formatting import day_param
+from booking.patients.accounts import home_departement
 from booking.search.forms import SearchForm
 from booking.search.services import TIER_LABELS, search
 from booking.sites.models import Site

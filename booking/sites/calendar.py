@@ -14,9 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booking.errors import InvalidInput
-from booking.formatting import format_day, format_hour
+from booking.formatting import WEEKDAY_LABELS, format_day, format_hour
 from booking.sites.models import CLOSURE_REASONS, HolidayOpening, OpeningHours, Site, SiteClosure
-from booking.slots.rules import WEEKDAY_LABELS
 
 # The holidays package names the local calendars of Alsace-Moselle and of each overseas département.
 _HOLIDAY_SUBDIVISIONS = {"57": "57", "67": "6AE", "68": "6AE", "971": "971", "972": "972", "973": "973",

@@ -3,9 +3,10 @@
 from wtforms import IntegerField, SelectField, TimeField, URLField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
+from booking.formatting import WEEKDAY_LABELS
 from booking.forms import BaseForm, CheckboxesField, FrenchDateField, options
 from booking.sites.rules import EQUIPMENT
-from booking.slots.rules import FREQUENCIES, POSITIONS, WEEKDAY_LABELS, WEEKDAYS
+from booking.slots.rules import FREQUENCIES, POSITIONS, WEEKDAYS
 
 
 class RuleForm(BaseForm):

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrulestr
 
 from booking.errors import InvalidInput
+from booking.formatting import WEEKDAY_LABELS
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,6 @@ def expand(rrule: str, start_date: date, start_time: time, end_time: time, slot_
 
 
 WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
-WEEKDAY_LABELS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
 FREQUENCIES = {
     "weekly": "Chaque semaine",
     "biweekly": "Une semaine sur deux",

@@ -19,10 +19,10 @@ from booking.formatting import format_moment
 from booking.reactions import SLOTS_PUBLISHED, announce
 from booking.sites.calendar import outside_hours, site_calendar
 from booking.sites.models import Practitioner, Site
-from booking.sites.rota import awaits_assistant, duty_days
 from booking.sites.services import delegation, get_practitioner_for
 from booking.slots import rules
 from booking.slots.models import MODALITIES, AvailabilityRule, Slot, bookable
+from booking.slots.rota import awaits_assistant, duty_days
 
 log = logging.getLogger(__name__)
 DEFAULT_HORIZON_DAYS = 90

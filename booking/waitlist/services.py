@@ -9,7 +9,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 import notifications
-from booking.appointments.links import sign
 from booking.appointments.messages import can_receive_sms, visit_at
 from booking.appointments.services import book_slot
 from booking.auth.models import User
@@ -20,6 +19,7 @@ from booking.errors import InvalidInput, NotFound
 from booking.extensions import db
 from booking.outgoing import sms
 from booking.patients.models import Patient
+from booking.signing import sign
 from booking.sites.models import Practitioner, Site
 from booking.sites.professions import PROFESSIONS
 from booking.slots.models import Slot, bookable

@@ -4,9 +4,6 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from booking.accounts.services import (
-    account_patients,
-)
 from booking.appointments.forms import ConfirmForm
 from booking.auth.decorators import current_desk_user, current_resident, staff_required
 from booking.clock import now
@@ -14,6 +11,7 @@ from booking.database import unit_of_work
 from booking.errors import DomainError
 from booking.extensions import db
 from booking.forms import options
+from booking.patients.accounts import account_patients
 from booking.patients.services import read_patient
 from booking.sites.models import Site
 from booking.sites.services import sites_visible_to

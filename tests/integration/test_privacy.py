@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 from booking.accounts.models import PhoneVerification
 from booking.appointments.models import Appointment
 from booking.auth.models import AuditEvent, PasswordReset
-from booking.auth.privacy import Retention, erase_patient, purge
 from booking.database import unit_of_work
 from booking.patients.models import Patient
+from booking.privacy.services import Retention, erase_patient, purge
 from notifications.models import InboundMessage, Notification
 from tests import builders
 

@@ -8,10 +8,10 @@ import time_machine
 from sqlalchemy import select
 
 from booking.appointments.models import Appointment
+from booking.closures.services import cancel_for_closure, close_site, open_on_holiday, reopen
 from booking.database import unit_of_work
 from booking.errors import Forbidden, InvalidInput
 from booking.sites.calendar import public_holidays, set_opening_hours
-from booking.sites.closures import cancel_for_closure, close_site, open_on_holiday, reopen
 from booking.slots.models import Slot
 from booking.slots.services import RuleInput, booked_on_closed_days, extend_horizon, publish_rule
 from notifications.models import Notification
@@ -235,8 +235,8 @@ def test_the_mairie_runs_a_practitioners_days_only_while_the_practitioner_allows
 
 
 def test_a_teleconsultation_needing_an_assistant_is_bookable_only_on_her_days(session, world):
-    from booking.sites.rota import put_on_duty, take_off_duty
     from booking.slots.models import bookable, why_not_bookable
+    from booking.slots.rota import put_on_duty, take_off_duty
 
     world.site_a.requires_assistant = True
     session.commit()

@@ -288,8 +288,8 @@ def test_the_report_email_arrives_once_with_its_pdf_and_csv(database_url, smtp_s
 
 
 def test_erasing_every_patient_leaves_the_figures_unchanged(session, counted):
-    from booking.auth.privacy import erase_patient
     from booking.patients.models import Patient
+    from booking.privacy.services import erase_patient
 
     before = compute(session, "15174", *MARCH, NOW).as_dict()
     for patient_id in session.scalars(select(Patient.id)).all():

@@ -10,12 +10,7 @@ from booking.appointments.forms import ConfirmForm
 from booking.auth.decorators import staff_required
 from booking.auth.permissions import Action, can, only_visible, works_at_desk
 from booking.clock import now
-from booking.database import unit_of_work
-from booking.errors import DomainError
-from booking.extensions import db
-from booking.forms import options
-from booking.sites.calendar import hours_text, parse_day_ranges, public_holidays, set_opening_hours
-from booking.sites.closures import (
+from booking.closures.services import (
     booked_during,
     cancel_for_closure,
     close_on_holiday_again,
@@ -25,10 +20,15 @@ from booking.sites.closures import (
     reopen,
     site_closures,
 )
+from booking.database import unit_of_work
+from booking.errors import DomainError
+from booking.extensions import db
+from booking.forms import options
+from booking.sites.calendar import hours_text, parse_day_ranges, public_holidays, set_opening_hours
 from booking.sites.forms import ClosureForm, HoursForm, RotaForm
 from booking.sites.models import HolidayOpening
-from booking.sites.rota import put_on_duty, refresh_assistant_flags, take_off_duty, upcoming_duties
 from booking.sites.services import get_site_for
+from booking.slots.rota import put_on_duty, refresh_assistant_flags, take_off_duty, upcoming_duties
 from booking.slots.services import booked_on_closed_days
 
 blueprint = Blueprint("site_calendar", __name__)

@@ -5,11 +5,11 @@ from datetime import date
 from flask import Blueprint, abort, jsonify, render_template, request
 from flask_login import current_user, login_required
 
-from booking.accounts.services import account_patients
 from booking.auth.permissions import is_admin, is_resident
-from booking.auth.privacy import audit_log, export_patient, record_readers
 from booking.extensions import db
 from booking.geo.rules import time_zone_for_insee
+from booking.patients.accounts import account_patients
+from booking.privacy.services import audit_log, export_patient, record_readers
 
 blueprint = Blueprint("privacy", __name__)
 

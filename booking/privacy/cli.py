@@ -4,10 +4,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from booking.auth.privacy import Retention, erase_patient, purge
 from booking.clock import parse_now
 from booking.database import unit_of_work
 from booking.extensions import db
+from booking.privacy.services import Retention, erase_patient, purge
 
 privacy_cli = AppGroup("privacy", help="Données personnelles : durées de conservation, effacement.")
 

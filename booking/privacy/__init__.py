@@ -1,0 +1,1 @@
+"""Personal data: who read what, the right of access, erasure and retention."""
