@@ -91,6 +91,8 @@ def register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
     from booking.accounts.views import blueprint as accounts
     from booking.appointments.views import blueprint as appointments
+    from booking.appointments.views_delegate import blueprint as delegate
+    from booking.appointments.views_practitioner import blueprint as slots
     from booking.appointments.views_public import blueprint as public
     from booking.appointments.views_reception import blueprint as reception
     from booking.auth.views import blueprint as auth
@@ -102,8 +104,6 @@ def register_blueprints(app: Flask) -> None:
     from booking.privacy.views import blueprint as privacy
     from booking.search.views import blueprint as search
     from booking.sites.views import blueprint as sites
-    from booking.slots.delegate_views import blueprint as delegate
-    from booking.slots.views import blueprint as slots
     from booking.stats.views import blueprint as stats
     from booking.waitlist.views import blueprint as waitlist
     from booking.walkins.views import blueprint as walkins
@@ -116,6 +116,12 @@ def register_blueprints(app: Flask) -> None:
     init_api(app)
     register_notifications(app)
     register_reactions(app)
+    register_permissions()
+
+
+def register_permissions() -> None:
+    """Each feature registers how permissions treat the objects it owns (booking.auth.permissions.register)."""
+    import booking.appointments.access  # noqa: F401  (sites, practitioners, patients, appointments)
 
 
 def register_reactions(app: Flask) -> None:

@@ -8,17 +8,21 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from booking.appointments.access import visible_appointments
 from booking.appointments.models import Appointment
 from booking.appointments.rules import local_day
 from booking.auth.models import User
-from booking.auth.permissions import Action, fetch, sees_residents_of, site_ids_run_by, visible_appointments
+from booking.auth.permissions import Action, fetch, sees_residents_of
 from booking.auth.services import record_audit
 from booking.errors import NotFound
 from booking.geo.models import Commune
 from booking.outgoing import keys
 from booking.outgoing.keys import appointment_message_sql
 from booking.patients.models import Patient
+from booking.sites.access import site_ids_run_by
+from booking.sites.models import Site
 from booking.slots.models import Slot
+from booking.slots.services import DEFAULT_HORIZON_DAYS, slots_on_closed_days
 from notifications.models import Notification
 
 
@@ -152,3 +156,35 @@ def letters_to_post(session: Session, user: User, sites: list, first: datetime, 
                Slot.starts_at < last, Patient.phone.is_(None), Patient.caregiver_phone.is_(None),
                visible_appointments(user))
         .order_by(Slot.starts_at)))
+
+def booked_appointments(session: Session, slot_ids: list[int],
+                        statuses: tuple[str, ...] = ("booked",)) -> list[Appointment]:
+    """Return the appointments of some slots (by default the ones still to come), with their patients."""
+    if not slot_ids:
+        return []
+    return list(session.scalars(select(Appointment).options(selectinload(Appointment.patient))
+                                .where(Appointment.slot_id.in_(slot_ids), Appointment.status.in_(statuses))
+                                .order_by(Appointment.seat)))
+
+def booked_on_closed_days(session: Session, sites: list[Site], now: datetime,
+                          days: int = DEFAULT_HORIZON_DAYS) -> list[Appointment]:
+    """Appointments booked on a day their site turned out to be closed: the staff calls or cancels them."""
+    end = now + timedelta(days=days)
+    booked = []
+    for site in sites:
+        slot_ids = [slot.id for slot in slots_on_closed_days(session, site, now, end) if slot.booked_count]
+        booked += booked_appointments(session, slot_ids)
+    return sorted(booked, key=lambda appointment: appointment.slot.starts_at)
+
+
+def read_patient(session: Session, user: User, patient_id: int, now: datetime) -> tuple[Patient, list[Appointment]]:
+    """Return a patient and their appointments for a staff member, writing the read to the audit log."""
+    patient = fetch(session, Patient, patient_id, "Ce patient n’existe pas.", user=user, action=Action.VIEW)
+    appointments = list(session.scalars(
+        select(Appointment).join(Slot).where(Appointment.patient_id == patient.id, visible_appointments(user))
+        .order_by(Slot.starts_at.desc())
+    ))
+    record_audit(session, user=user, action="patient.read", object_type="patient", object_id=patient.id,
+                 patient_id=patient.id, now=now)
+    session.flush()
+    return patient, appointments

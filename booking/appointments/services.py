@@ -15,6 +15,7 @@ from booking.appointments.messages import (
     plan_booking_messages,
     plan_cancellation_messages,
     planned_reminder_channel,
+    reminder_channel,
 )
 from booking.appointments.models import CHANNELS, Appointment
 from booking.appointments.rules import (
@@ -30,9 +31,11 @@ from booking.auth.services import record_audit
 from booking.errors import Conflict, InvalidInput, NotFound
 from booking.outgoing import keys
 from booking.patients.models import Patient
+from booking.patients.services import apply_reminder_settings
 from booking.reactions import ATTENDED, SLOT_FREED, announce
 from booking.sites.models import Practitioner, Site
 from booking.slots.models import Slot, bookable, why_not_bookable
+from notifications.models import Notification
 from notifications.sqltypes import UtcDateTime, dialect_insert
 
 CANCEL_REASONS = {
@@ -421,3 +424,30 @@ def record_desk_call(session: Session, actor: User, appointment_id: int, outcome
                  object_id=appointment.id, patient_id=appointment.patient_id, details={"outcome": outcome}, now=now)
     session.flush()
     return appointment
+
+
+def update_reminders(session: Session, actor: User, patient_id: int, calls_refused: bool, caregiver_name: str | None,
+                     caregiver_phone: str | None, caregiver_consent: bool, now: datetime) -> Patient:
+    """Change how a patient is reminded (at the desk); appointments left without any reminder get the new one."""
+    patient = fetch(session, Patient, patient_id, "Patient introuvable.", actor, Action.MANAGE)
+    apply_reminder_settings(patient, calls_refused, caregiver_name, caregiver_phone, caregiver_consent, now,
+                            patient.commune.departement_code if patient.commune else None)
+    record_audit(session, user=actor, action="patient.reminders", object_type="patient", object_id=patient.id,
+                 patient_id=patient.id, details={"calls_refused": patient.calls_refused,
+                                                 "caregiver": patient.caregiver_phone is not None}, now=now)
+    upcoming = session.scalars(select(Appointment).join(Slot).where(
+        Appointment.patient_id == patient.id, Appointment.status == "booked", Slot.starts_at > now))
+    wanted = reminder_channel(patient)
+    for appointment in upcoming:
+        if appointment.reminder_channel == wanted or appointment.reminder_channel not in (None, "none", "voice"):
+            continue  # SMS already planned stay as they are
+        if appointment.reminder_channel == "voice":
+            session.execute(update(Notification).where(
+                Notification.group_key == keys.appointment_group(appointment.id), Notification.channel == "voice",
+                Notification.status == "pending").values(status="cancelled", last_error="Appels refusés"))
+        if wanted == "none":
+            appointment.reminder_channel = "none"
+        else:
+            plan_booking_messages(session, appointment, now)
+    session.flush()
+    return patient

@@ -1,16 +1,20 @@
 """Staff pages on patients and appointments."""
 
-from flask import Blueprint, current_app, make_response, render_template
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from booking.appointments.forms import ConfirmForm
-from booking.appointments.queries import appointment_from_link, commune_outbox, read_appointment
-from booking.appointments.services import cancel
+from booking.appointments.queries import appointment_from_link, commune_outbox, read_appointment, read_patient
+from booking.appointments.services import cancel, update_reminders
 from booking.auth.decorators import staff_required
+from booking.auth.permissions import Action, can
 from booking.clock import now
 from booking.database import unit_of_work
+from booking.errors import DomainError
 from booking.extensions import db
 from booking.geo.rules import time_zone_for_insee
+from booking.patients.forms import RemindersForm
+from booking.phones import format_phone
 
 blueprint = Blueprint("appointments", __name__)
 
@@ -47,3 +51,34 @@ def cancel_by_link(token: str):
     # The token is in this page's URL: it must not leak to other sites.
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+@blueprint.route("/gestion/patients/<int:patient_id>")
+@staff_required
+@unit_of_work()
+def patient_page(patient_id: int):
+    """Show a patient's record and appointments to the staff allowed to see it."""
+    patient, appointments = read_patient(db.session, current_user, patient_id, now())
+    form = RemindersForm(calls_refused=patient.calls_refused, caregiver_name=patient.caregiver_name,
+                         caregiver_phone=format_phone(patient.caregiver_phone),
+                         caregiver_consent=patient.caregiver_consent_at is not None)
+    return render_template("appointments/patient.html", patient=patient, appointments=appointments,
+                           reminders_form=form, manages=can(current_user, Action.MANAGE, patient))
+
+
+@blueprint.route("/gestion/patients/<int:patient_id>/rappels", methods=["POST"])
+@staff_required
+def reminders(patient_id: int):
+    """How a patient without a mobile is reminded: calls refused, a caregiver's mobile with their consent."""
+    form = RemindersForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                update_reminders(db.session, current_user, patient_id, form.calls_refused.data,
+                                 form.caregiver_name.data, form.caregiver_phone.data, form.caregiver_consent.data,
+                                 now())
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            flash("Rappels enregistrés.", "success")
+    return redirect(url_for("appointments.patient_page", patient_id=patient_id))

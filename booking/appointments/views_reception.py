@@ -7,10 +7,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user
 from sqlalchemy import func
 
+from booking.appointments.access import visible_appointments
 from booking.appointments.forms import CancelReasonForm, ConfirmForm, DeskBookForm
 from booking.appointments.messages import can_receive_sms
 from booking.appointments.models import Appointment
-from booking.appointments.queries import call_list, letters_to_post, read_appointment
+from booking.appointments.queries import call_list, letters_to_post, read_appointment, read_patient
 from booking.appointments.rules import attendance_correctable
 from booking.appointments.services import (
     book,
@@ -21,7 +22,6 @@ from booking.appointments.services import (
     undo_attendance,
 )
 from booking.auth.decorators import current_desk_user, staff_required
-from booking.auth.permissions import visible_appointments
 from booking.clock import DEFAULT_TIME_ZONE, now
 from booking.database import unit_of_work
 from booking.errors import DomainError
@@ -29,7 +29,7 @@ from booking.extensions import db
 from booking.formatting import day_param, local_time
 from booking.geo.services import commune_label
 from booking.patients.forms import FindPatientForm
-from booking.patients.services import find_patients, find_patients_by_phone, read_patient
+from booking.patients.services import find_patients, find_patients_by_phone
 from booking.phones import looks_like_phone
 from booking.sites.professions import PROFESSIONS
 from booking.sites.services import get_site_for, sites_visible_to

@@ -1,21 +1,22 @@
 """The one place that answers "may this user do this to that?".
 
-Every view and service asks here. Objects outside the user's communes are
-reported as missing (404) rather than forbidden, so that ids cannot be probed.
+Every view and service asks here. The answer is data: ``ROLE_ACTIONS`` says what each role may do to each kind
+of object, and each kind's owner registers one predicate, « is this object within the user's reach? »
+(``register``): the sites package for sites and practitioners, the appointments package for appointments and
+patients. This module imports no feature's models. Objects outside the user's reach are reported as missing
+(404) rather than forbidden, so that ids cannot be probed.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 
-from sqlalchemy import exists, false, select, true
+from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
-from booking.appointments.models import Appointment
 from booking.auth.models import User
 from booking.errors import Forbidden, NotFound
 from booking.geo.models import Commune, Epci, epci_members
-from booking.patients.models import Patient
-from booking.sites.models import Practitioner, Site, SitePractitioner
-from booking.slots.models import Slot
 
 
 class Action(str, Enum):
@@ -94,46 +95,7 @@ def may_book(user: User) -> bool:
     return is_resident(user) or works_at_desk(user)
 
 
-def site_ids_run_by(communes: set[str]):
-    """Select the ids of the sites run by these communes, directly or through their EPCI."""
-    epcis = select(epci_members.c.epci_siren).where(epci_members.c.commune_insee.in_(communes))
-    # A UNION, not an OR: PostgreSQL estimates each branch from its index, where it guessed half the sites
-    # for the OR and then scanned every slot of the country.
-    return select(Site.id).where(Site.operator_commune_insee.in_(communes)).union(
-        select(Site.id).where(Site.operator_epci_siren.in_(epcis)))
-
-
-def visible_appointments(user: User):
-    """SQL condition on Appointment: the appointments this user's role lets them see.
-
-    Staff see the appointments at the sites their communes run; a practitioner sees their own
-    patients, even at a site shared with others; a resident, those of their account's patients; an
-    EPCI's administrator, only those of the sites whose desk the EPCI runs itself.
-    """
-    if user.role == "admin":
-        return true()
-    slots_seen = None
-    if user.role in ("agent", "commune_admin"):
-        slots_seen = select(Slot.id).where(Slot.site_id.in_(site_ids_run_by(_staff_communes(user))))
-    elif user.role == "epci_admin":
-        slots_seen = select(Slot.id).where(Slot.site_id.in_(_desk_sites_of_epci(user)))
-    elif user.role == "practitioner":
-        slots_seen = select(Slot.id).join(Practitioner, Slot.practitioner_id == Practitioner.id).where(
-            Practitioner.user_id == user.id)
-    elif user.role == "resident":
-        return Appointment.patient_id.in_(select(Patient.id).where(Patient.account_id == user.id))
-    return Appointment.slot_id.in_(slots_seen) if slots_seen is not None else false()
-
-
-def _signed_in(user: User | None) -> bool:
-    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
-
-
-def _desk_sites_of_epci(user: User):
-    return select(Site.id).where(Site.operator_epci_siren == user.epci_siren, Site.epci_runs_desk.is_(True))
-
-
-def sees_who_is_booked(user: User | None, site: Site) -> bool:
+def sees_who_is_booked(user: User | None, site) -> bool:
     """Tell whether ``user`` may see the people booked at ``site`` (names, phones, references), all of them.
 
     The site's desk: its communes' agents and referents (every member commune's, for a site an EPCI runs), the
@@ -145,13 +107,14 @@ def sees_who_is_booked(user: User | None, site: Site) -> bool:
     if user.role == "admin":
         return True
     if user.role in ("agent", "commune_admin"):
-        return bool(site.operator_commune_codes & _staff_communes(user))
+        return bool(site.operator_commune_codes & staff_communes(user))
     if user.role == "epci_admin":
-        return _runs_desk(user, site)
+        return runs_desk(user, site)
     return False
 
 
-def _runs_desk(user: User, site: Site) -> bool:
+def runs_desk(user: User, site) -> bool:
+    """An EPCI's administrator at a site whose desk the EPCI keeps itself."""
     return bool(user.epci_siren) and site.operator_epci_siren == user.epci_siren and site.epci_runs_desk
 
 
@@ -159,188 +122,58 @@ def sees_residents_of(user: User | None, insee: str) -> bool:
     """Tell whether ``user`` may see a commune's residents as people (its desk and the platform's administrators)."""
     if not _signed_in(user):
         return False
-    return user.role == "admin" or insee in _staff_communes(user)
+    return user.role == "admin" or insee in staff_communes(user)
 
 
-def only_visible(user: User, appointments: list[Appointment]) -> list[Appointment]:
+def only_visible(user: User, appointments: list) -> list:
     """Keep the appointments whose patient ``user`` may see, in order."""
     return [appointment for appointment in appointments if can(user, Action.VIEW, appointment)]
 
 
-def _staff_communes(user: User) -> set[str]:
+def staff_communes(user: User) -> set[str]:
+    """The communes an agent or a referent acts for (none for any other role)."""
     return user.commune_codes if user.role in ("agent", "commune_admin") else set()
 
 
-def _practitioner_of(user: User) -> Practitioner | None:
-    if user.role != "practitioner":
-        return None
-    session = object_session(user)
-    return session.scalar(select(Practitioner).where(Practitioner.user_id == user.id))
+def _signed_in(user: User | None) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
 
 
-def _accepted_at(practitioner: Practitioner | None, site: Site) -> bool:
-    if practitioner is None:
-        return False
-    session = object_session(site)
-    return bool(session.scalar(select(exists().where(
-        SitePractitioner.site_id == site.id,
-        SitePractitioner.practitioner_id == practitioner.id,
-        SitePractitioner.status == "accepted",
-    ))))
+# --- What each role may do to each kind of object within its reach ------------------------------------------
 
-
-def _epci_members(user: User) -> set[str]:
-    session = object_session(user)
-    if not user.epci_siren or session is None:
-        return set()
-    return set(session.scalars(select(epci_members.c.commune_insee).where(
-        epci_members.c.epci_siren == user.epci_siren)))
-
-
-def _commune_decision(user: User, action: Action, commune: Commune) -> Scope:
-    if user.role == "epci_admin":
-        if commune.insee not in _epci_members(user):
-            return Scope.OUT
-        return Scope.ALLOWED if action in (Action.VIEW, Action.READ_STATS) else Scope.DENIED
-    if user.role == "departement_viewer":
-        if commune.departement_code != user.departement_code:
-            return Scope.OUT
-        return Scope.ALLOWED if action == Action.READ_STATS else Scope.DENIED
-    if commune.insee not in _staff_communes(user):
-        return Scope.OUT
-    if action in (Action.VIEW, Action.BOOK):
-        return Scope.ALLOWED
-    if action in (Action.MANAGE, Action.READ_STATS):
-        return Scope.ALLOWED if user.role == "commune_admin" else Scope.DENIED
-    return Scope.DENIED
-
-
-def _site_decision(user: User, action: Action, site: Site) -> Scope:
-    if user.role == "epci_admin":
-        if not user.epci_siren or site.operator_epci_siren != user.epci_siren:
-            return Scope.OUT
-        return Scope.ALLOWED if action in (Action.VIEW, Action.MANAGE, Action.READ_STATS, Action.CLOSE) \
-            else Scope.DENIED
-    if user.role in ("agent", "commune_admin"):
-        if not (site.operator_commune_codes & _staff_communes(user)):
-            return Scope.OUT
-        if action in (Action.VIEW, Action.BOOK, Action.MARK_ATTENDANCE):
-            return Scope.ALLOWED
-        # A site the EPCI runs is edited by the EPCI's administrators; member communes see it, read only.
-        shared = site.operator_epci_siren is not None and not site.members_may_edit
-        if action == Action.READ_STATS:
-            return Scope.ALLOWED if user.role == "commune_admin" else Scope.DENIED
-        if action == Action.MANAGE:
-            return Scope.ALLOWED if user.role == "commune_admin" and not shared else Scope.DENIED
-        if action == Action.CLOSE:  # agents too, when the commune lets them
-            allowed = (user.role == "commune_admin" and not shared) or site.agents_may_close
-            return Scope.ALLOWED if allowed else Scope.DENIED
-        return Scope.DENIED
-    if user.role == "practitioner":
-        if not _accepted_at(_practitioner_of(user), site):
-            return Scope.OUT
-        return Scope.ALLOWED if action in (Action.VIEW, Action.PUBLISH, Action.MARK_ATTENDANCE) else Scope.DENIED
-    return Scope.OUT
-
-
-def _patient_decision(user: User, action: Action, patient: Patient) -> Scope:
-    session = object_session(patient)
-    if user.role == "resident":
-        if patient.account_id != user.id:
-            return Scope.OUT
-        return Scope.ALLOWED if action in (Action.VIEW, Action.BOOK, Action.MANAGE) else Scope.DENIED
-    if user.role in ("agent", "commune_admin"):
-        communes = _staff_communes(user)
-        # Ours: a resident of our communes, a patient we registered, or one booked at our sites.
-        in_scope = patient.commune_insee in communes or patient.created_by_id == user.id
-        if not in_scope:
-            # A patient from elsewhere booked at one of our sites is ours to receive.
-            in_scope = bool(communes) and bool(session.scalar(select(exists().where(
-                Appointment.patient_id == patient.id, Appointment.slot_id == Slot.id,
-                Slot.site_id.in_(site_ids_run_by(communes)),
-            ))))
-        if not in_scope:
-            return Scope.OUT
-        return Scope.ALLOWED if action in (Action.VIEW, Action.BOOK, Action.MANAGE) else Scope.DENIED
-    if user.role == "practitioner":
-        practitioner = _practitioner_of(user)
-        seen = practitioner is not None and session.scalar(select(exists().where(
-            Appointment.patient_id == patient.id, Appointment.slot_id == Slot.id,
-            Slot.practitioner_id == practitioner.id,
-        )))
-        if not seen:
-            return Scope.OUT
-        return Scope.ALLOWED if action == Action.VIEW else Scope.DENIED
-    if user.role == "epci_admin":
-        seen = bool(user.epci_siren) and session.scalar(select(exists().where(
-            Appointment.patient_id == patient.id, Appointment.slot_id == Slot.id,
-            Slot.site_id.in_(_desk_sites_of_epci(user)),
-        )))
-        if not seen:
-            return Scope.OUT
-        return Scope.ALLOWED if action == Action.VIEW else Scope.DENIED
-    return Scope.OUT
-
-
-def _appointment_decision(user: User, action: Action, appointment: Appointment) -> Scope:
-    site = appointment.slot.site
-    if user.role == "resident":
-        if appointment.patient.account_id != user.id:
-            return Scope.OUT
-        return Scope.ALLOWED if action in (Action.VIEW, Action.CANCEL) else Scope.DENIED
-    if user.role in ("agent", "commune_admin", "epci_admin"):
-        if not sees_who_is_booked(user, site):
-            return Scope.OUT
-        return Scope.ALLOWED if action in (Action.VIEW, Action.CANCEL, Action.MARK_ATTENDANCE) else Scope.DENIED
-    if user.role == "practitioner":
-        practitioner = _practitioner_of(user)
-        if practitioner is None or appointment.slot.practitioner_id != practitioner.id:
-            return Scope.OUT
-        return Scope.ALLOWED if action in (Action.VIEW, Action.CANCEL, Action.MARK_ATTENDANCE) else Scope.DENIED
-    return Scope.OUT
-
-
-def _practitioner_decision(user: User, action: Action, practitioner: Practitioner) -> Scope:
-    if user.role == "practitioner":
-        if practitioner.user_id != user.id:
-            return Scope.OUT
-        return Scope.ALLOWED if action in (Action.VIEW, Action.PUBLISH, Action.MANAGE) else Scope.DENIED
-    if user.role in ("agent", "commune_admin"):
-        communes = _staff_communes(user)
-        linked = any(link.status != "revoked" and link.site.operator_commune_codes & communes
-                     for link in practitioner.site_links)
-        if not linked:
-            return Scope.OUT
-        return Scope.ALLOWED if action == Action.VIEW else Scope.DENIED
-    return Scope.OUT
-
-
-def _epci_decision(user: User, action: Action, epci: Epci) -> Scope:
-    """An EPCI's own figures: its administrators, its member communes' referents, its département's viewers."""
-    session = object_session(epci)
-    members = set(session.scalars(select(epci_members.c.commune_insee).where(epci_members.c.epci_siren == epci.siren)))
-    if user.role == "epci_admin":
-        in_scope = user.epci_siren == epci.siren
-    elif user.role == "commune_admin":
-        in_scope = bool(members & _staff_communes(user))
-    elif user.role == "departement_viewer":
-        in_scope = user.departement_code in set(session.scalars(
-            select(Commune.departement_code).where(Commune.insee.in_(members))))
-    else:
-        in_scope = False
-    if not in_scope:
-        return Scope.OUT
-    return Scope.ALLOWED if action == Action.READ_STATS else Scope.DENIED
-
-
-_DECIDERS = {
-    Epci: _epci_decision,
-    Commune: _commune_decision,
-    Site: _site_decision,
-    Patient: _patient_decision,
-    Appointment: _appointment_decision,
-    Practitioner: _practitioner_decision,
+V, M, B, P, C, A, S, X = (Action.VIEW, Action.MANAGE, Action.BOOK, Action.PUBLISH, Action.CANCEL,
+                          Action.MARK_ATTENDANCE, Action.READ_STATS, Action.CLOSE)
+ROLE_ACTIONS: dict[str, dict[str, frozenset[Action]]] = {
+    "resident": {"patient": frozenset({V, B, M}), "appointment": frozenset({V, C})},
+    "agent": {"commune": frozenset({V, B}), "site": frozenset({V, B, A}), "patient": frozenset({V, B, M}),
+              "appointment": frozenset({V, C, A}), "practitioner": frozenset({V})},
+    "commune_admin": {"commune": frozenset({V, B, M, S}), "site": frozenset({V, B, A, S, M, X}),
+                      "patient": frozenset({V, B, M}), "appointment": frozenset({V, C, A}),
+                      "practitioner": frozenset({V}), "epci": frozenset({S})},
+    "epci_admin": {"commune": frozenset({V, S}), "site": frozenset({V, M, S, X}), "patient": frozenset({V}),
+                   "appointment": frozenset({V, C, A}), "epci": frozenset({S})},
+    "departement_viewer": {"commune": frozenset({S}), "epci": frozenset({S})},
+    "practitioner": {"site": frozenset({V, P, A}), "patient": frozenset({V}), "appointment": frozenset({V, C, A}),
+                     "practitioner": frozenset({V, P, M})},
 }
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of object permissions speak of: its name in ROLE_ACTIONS, whether an object is within a user's
+    reach, and (rarely) what the object itself adds or takes away (a site shared by an EPCI, say)."""
+
+    name: str
+    within_reach: Callable[[User, object], bool]
+    refine: Callable[[User, "Action", object, bool], bool] | None = None
+
+
+_KINDS: dict[type, Kind] = {}
+
+
+def register(model: type, kind: Kind) -> None:
+    """Say how permissions treat ``model``'s objects (each feature registers the objects it owns)."""
+    _KINDS[model] = kind
 
 
 def decide(user: User | None, action: Action, target) -> Scope:
@@ -349,15 +182,58 @@ def decide(user: User | None, action: Action, target) -> Scope:
         return Scope.OUT
     if user.role == "admin":
         return Scope.ALLOWED
-    decider = _DECIDERS.get(type(target))
-    if decider is None:
+    kind = _KINDS.get(type(target))
+    if kind is None:
         raise TypeError(f"no permission rule for {type(target).__name__}")
-    return decider(user, Action(action), target)
+    action = Action(action)
+    allowed = ROLE_ACTIONS.get(user.role, {}).get(kind.name)
+    if allowed is None or not kind.within_reach(user, target):
+        return Scope.OUT
+    permitted = action in allowed
+    if kind.refine is not None:
+        permitted = kind.refine(user, action, target, permitted)
+    return Scope.ALLOWED if permitted else Scope.DENIED
 
 
 def can(user: User | None, action: Action, target) -> bool:
     """Tell whether ``user`` may do ``action`` on ``target``."""
     return decide(user, action, target) is Scope.ALLOWED
+
+
+# --- The objects of the layers below: communes and EPCIs ------------------------------------------------------
+
+def epci_member_communes(user: User) -> set[str]:
+    session = object_session(user)
+    if not user.epci_siren or session is None:
+        return set()
+    return set(session.scalars(select(epci_members.c.commune_insee).where(
+        epci_members.c.epci_siren == user.epci_siren)))
+
+
+def _commune_within_reach(user: User, commune: Commune) -> bool:
+    if user.role == "epci_admin":
+        return commune.insee in epci_member_communes(user)
+    if user.role == "departement_viewer":
+        return commune.departement_code == user.departement_code
+    return commune.insee in staff_communes(user)
+
+
+def _epci_within_reach(user: User, epci: Epci) -> bool:
+    """An EPCI's own figures: its administrators, its member communes' referents, its département's viewers."""
+    session = object_session(epci)
+    members = set(session.scalars(select(epci_members.c.commune_insee).where(epci_members.c.epci_siren == epci.siren)))
+    if user.role == "epci_admin":
+        return user.epci_siren == epci.siren
+    if user.role == "commune_admin":
+        return bool(members & staff_communes(user))
+    if user.role == "departement_viewer":
+        return user.departement_code in set(session.scalars(
+            select(Commune.departement_code).where(Commune.insee.in_(members))))
+    return False
+
+
+register(Commune, Kind("commune", _commune_within_reach))
+register(Epci, Kind("epci", _epci_within_reach))
 
 
 def fetch(session, model, object_id: int | str | tuple, missing: str, user: User | None = None,

@@ -48,7 +48,7 @@ def login():
             login_user(user)
             flash(f"Bonjour{(' ' + user.display_name) if user.display_name else ''}, vous êtes connecté(e).", "success")
             # Staff start their day from their workspace (day sheets, presences to note); residents from home.
-            landing = url_for("sites.workspace") if user.is_staff else url_for("main.home")
+            landing = url_for("main.workspace") if user.is_staff else url_for("main.home")
             return redirect(safe_next(request.args.get("next")) or landing)
     return render_template("auth/login.html", form=form)
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from booking.appointments.messages import can_receive_sms
 from booking.appointments.models import Appointment
+from booking.appointments.queries import booked_appointments
 from booking.appointments.services import cancel
 from booking.auth.models import User
 from booking.auth.permissions import Action, fetch, require
@@ -25,7 +26,6 @@ from booking.sites.models import CLOSURE_REASONS, HolidayOpening, Room, Site, Si
 from booking.slots import rules
 from booking.slots.models import AvailabilityRule
 from booking.slots.services import (
-    booked_appointments,
     materialize_rule,
     slots_on_closed_days,
     withdraw_on_closed_days,

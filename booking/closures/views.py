@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from booking.appointments.forms import ConfirmForm
+from booking.appointments.queries import booked_on_closed_days
 from booking.auth.decorators import staff_required
 from booking.auth.permissions import Action, can, only_visible, works_at_desk
 from booking.clock import now
@@ -29,7 +30,6 @@ from booking.sites.forms import ClosureForm, HoursForm, RotaForm
 from booking.sites.models import HolidayOpening
 from booking.sites.services import get_site_for
 from booking.slots.rota import put_on_duty, refresh_assistant_flags, take_off_duty, upcoming_duties
-from booking.slots.services import booked_on_closed_days
 
 blueprint = Blueprint("site_calendar", __name__)
 HOLIDAYS_SHOWN_DAYS = 366

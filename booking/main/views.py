@@ -3,15 +3,19 @@
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, jsonify, render_template
+from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from booking.appointments.queries import booked_on_closed_days, days_to_mark
+from booking.auth.decorators import staff_required
+from booking.auth.permissions import manages_sites
 from booking.clock import now
 from booking.extensions import db, limiter
 from booking.privacy.services import Retention
 from booking.sites.calendar import upcoming_closures
 from booking.sites.models import Site
-from booking.sites.services import list_public_sites
+from booking.sites.services import figures_within_reach, list_public_sites, sites_visible_to
 from booking.slots.services import next_free_slots
 
 blueprint = Blueprint("main", __name__)
@@ -97,3 +101,16 @@ def _rate_limit_store_answers() -> str:
         return "ok" if limiter.storage.check() else "injoignable"
     except Exception:  # any driver error means the same thing here
         return "injoignable"
+
+
+@blueprint.route("/espace")
+@staff_required
+def workspace():
+    """A staff member's landing page: their sites, what needs doing (bookings on closed days, presences to note),
+    the figures within their reach. It gathers several features, so it lives here, above them all."""
+    sites = sites_visible_to(db.session, current_user)
+    closed_booked = [(site, booked) for site in sites
+                     if (booked := booked_on_closed_days(db.session, [site], now()))]
+    return render_template("sites/workspace.html", sites=sites, can_create=manages_sites(current_user),
+                           to_mark=days_to_mark(db.session, current_user, sites, now()), closed_booked=closed_booked,
+                           figures=figures_within_reach(db.session, current_user))

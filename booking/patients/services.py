@@ -3,21 +3,17 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from booking.appointments.models import Appointment
 from booking.auth.models import User
-from booking.auth.permissions import Action, acts_for_communes, can, fetch, visible_appointments
+from booking.auth.permissions import Action, acts_for_communes, can, fetch
 from booking.auth.services import record_audit
 from booking.errors import Forbidden, InvalidInput
 from booking.geo.models import Commune
 from booking.geo.rules import search_key
-from booking.outgoing import keys
 from booking.patients.models import Patient
 from booking.phones import parse_phone, phone_candidates
-from booking.slots.models import Slot
-from notifications.models import Notification
 
 
 @dataclass
@@ -131,33 +127,6 @@ def set_postal_address(session: Session, actor: User, patient_id: int, street: s
     return patient
 
 
-def update_reminders(session: Session, actor: User, patient_id: int, calls_refused: bool, caregiver_name: str | None,
-                     caregiver_phone: str | None, caregiver_consent: bool, now: datetime) -> Patient:
-    """Change how a patient is reminded (at the desk); appointments left without any reminder get the new one."""
-    from booking.appointments.messages import plan_booking_messages, reminder_channel
-
-    patient = fetch(session, Patient, patient_id, "Patient introuvable.", actor, Action.MANAGE)
-    apply_reminder_settings(patient, calls_refused, caregiver_name, caregiver_phone, caregiver_consent, now,
-                            patient.commune.departement_code if patient.commune else None)
-    record_audit(session, user=actor, action="patient.reminders", object_type="patient", object_id=patient.id,
-                 patient_id=patient.id, details={"calls_refused": patient.calls_refused,
-                                                 "caregiver": patient.caregiver_phone is not None}, now=now)
-    upcoming = session.scalars(select(Appointment).join(Slot).where(
-        Appointment.patient_id == patient.id, Appointment.status == "booked", Slot.starts_at > now))
-    wanted = reminder_channel(patient)
-    for appointment in upcoming:
-        if appointment.reminder_channel == wanted or appointment.reminder_channel not in (None, "none", "voice"):
-            continue  # SMS already planned stay as they are
-        if appointment.reminder_channel == "voice":
-            session.execute(update(Notification).where(
-                Notification.group_key == keys.appointment_group(appointment.id), Notification.channel == "voice",
-                Notification.status == "pending").values(status="cancelled", last_error="Appels refusés"))
-        if wanted == "none":
-            appointment.reminder_channel = "none"
-        else:
-            plan_booking_messages(session, appointment, now)
-    session.flush()
-    return patient
 
 
 def _distance(a: str, b: str) -> int:
@@ -218,15 +187,3 @@ def find_patients_by_phone(session: Session, actor: User, text: str, now: dateti
     session.flush()
     return PatientMatches(visible, [])
 
-
-def read_patient(session: Session, user: User, patient_id: int, now: datetime) -> tuple[Patient, list[Appointment]]:
-    """Return a patient and their appointments for a staff member, writing the read to the audit log."""
-    patient = fetch(session, Patient, patient_id, "Ce patient n’existe pas.", user=user, action=Action.VIEW)
-    appointments = list(session.scalars(
-        select(Appointment).join(Slot).where(Appointment.patient_id == patient.id, visible_appointments(user))
-        .order_by(Slot.starts_at.desc())
-    ))
-    record_audit(session, user=user, action="patient.read", object_type="patient", object_id=patient.id,
-                 patient_id=patient.id, now=now)
-    session.flush()
-    return patient, appointments

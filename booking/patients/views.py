@@ -6,23 +6,20 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from booking.auth.decorators import current_desk_user, staff_required
-from booking.auth.permissions import Action, can, fetch, is_resident
+from booking.auth.permissions import Action, fetch, is_resident
 from booking.clock import now
 from booking.database import unit_of_work
 from booking.errors import DomainError
 from booking.extensions import db
 from booking.geo.services import commune_label, resolve_commune
-from booking.patients.forms import PatientForm, PostalAddressForm, RemindersForm
+from booking.patients.forms import PatientForm, PostalAddressForm
 from booking.patients.models import Patient
 from booking.patients.services import (
     PatientInput,
     create_patient,
     find_patients,
-    read_patient,
     set_postal_address,
-    update_reminders,
 )
-from booking.phones import format_phone
 
 blueprint = Blueprint("patients", __name__)
 
@@ -69,35 +66,6 @@ def new_patient():
     return render_template("reception/new_patient.html", form=form, lookalikes=lookalikes), status
 
 
-@blueprint.route("/gestion/patients/<int:patient_id>")
-@staff_required
-@unit_of_work()
-def patient_page(patient_id: int):
-    """Show a patient's record and appointments to the staff allowed to see it."""
-    patient, appointments = read_patient(db.session, current_user, patient_id, now())
-    form = RemindersForm(calls_refused=patient.calls_refused, caregiver_name=patient.caregiver_name,
-                         caregiver_phone=format_phone(patient.caregiver_phone),
-                         caregiver_consent=patient.caregiver_consent_at is not None)
-    return render_template("appointments/patient.html", patient=patient, appointments=appointments,
-                           reminders_form=form, manages=can(current_user, Action.MANAGE, patient))
-
-
-@blueprint.route("/gestion/patients/<int:patient_id>/rappels", methods=["POST"])
-@staff_required
-def reminders(patient_id: int):
-    """How a patient without a mobile is reminded: calls refused, a caregiver's mobile with their consent."""
-    form = RemindersForm()
-    if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                update_reminders(db.session, current_user, patient_id, form.calls_refused.data,
-                                 form.caregiver_name.data, form.caregiver_phone.data, form.caregiver_consent.data,
-                                 now())
-        except DomainError as error:
-            flash(error.message, "error")
-        else:
-            flash("Rappels enregistrés.", "success")
-    return redirect(url_for("patients.patient_page", patient_id=patient_id))
 
 
 @blueprint.route("/personnes/<int:patient_id>/adresse", methods=["GET", "POST"])
@@ -105,7 +73,7 @@ def reminders(patient_id: int):
 def postal_address(patient_id: int):
     """Where letters reach a person: the desk completes it, a resident gives it for their account's people."""
     patient = fetch(db.session, Patient, patient_id, "Patient introuvable.", current_user, Action.MANAGE)
-    back = url_for("accounts.account") if is_resident(current_user) else url_for("patients.patient_page",
+    back = url_for("accounts.account") if is_resident(current_user) else url_for("appointments.patient_page",
                                                                                    patient_id=patient.id)
     form = PostalAddressForm(obj=patient)
     if form.validate_on_submit():

@@ -97,6 +97,12 @@ class Site(db.Model):
                                                order_by="Room.name")
     practitioner_links: Mapped[list["SitePractitioner"]] = relationship(back_populates="site",
                                                                         cascade="all, delete-orphan")
+    # The practitioners' active remote rules here, whose video links the site's staff need (named, not imported:
+    # the slots package sits above this one).
+    remote_rules: Mapped[list["AvailabilityRule"]] = relationship(  # noqa: F821
+        "AvailabilityRule", viewonly=True,
+        primaryjoin="and_(Site.id == foreign(AvailabilityRule.site_id), AvailabilityRule.active, "
+                    "AvailabilityRule.modality == 'remote')")
     hours: Mapped[list["OpeningHours"]] = relationship(cascade="all, delete-orphan",
                                                        order_by="(OpeningHours.weekday, OpeningHours.opens)")
 

@@ -20,14 +20,15 @@ from booking.auth.permissions import (
     is_epci_admin,
     is_practitioner,
     require,
-    site_ids_run_by,
 )
 from booking.auth.services import create_user, normalize_email, record_audit
 from booking.auth.tokens import token_hash
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
+from booking.extensions import db
 from booking.geo.models import Commune, Epci, epci_members
 from booking.geo.rules import time_zone_for_departement
 from booking.outgoing import mail
+from booking.sites.access import site_ids_run_by
 from booking.sites.models import (
     SITE_KINDS,
     SMS_LABEL_LENGTH,
@@ -39,7 +40,6 @@ from booking.sites.models import (
 )
 from booking.sites.professions import PROFESSIONS
 from booking.sites.rules import ACCESSIBILITY, EQUIPMENT, clean_rpps, default_served_communes, web_origin
-from booking.slots.models import Slot
 
 INVITATION_DAYS = 14
 
@@ -191,7 +191,9 @@ def _sync_rooms(session: Session, site: Site, names: list[str]) -> None:
     current = {room.name: room for room in site.rooms}
     for name, room in current.items():
         if name not in names:
-            in_use = room.id is not None and session.scalar(select(exists().where(Slot.room_id == room.id)))
+            # The slots table, named rather than imported: slots sit above sites.
+            slots = db.metadata.tables["slots"]
+            in_use = room.id is not None and session.scalar(select(exists().where(slots.c.room_id == room.id)))
             if in_use:
                 raise Conflict(f"La salle « {name} » a des créneaux : elle ne peut pas être supprimée.")
             site.rooms.remove(room)

@@ -5,7 +5,6 @@ import json
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 
-from booking.appointments.queries import days_to_mark
 from booking.auth.decorators import staff_required
 from booking.auth.permissions import Action, can, is_admin, is_epci_admin, manages_sites
 from booking.clock import now
@@ -23,7 +22,6 @@ from booking.sites.services import (
     SiteInput,
     accept_invitation,
     create_site,
-    figures_within_reach,
     find_invitation,
     find_practitioners,
     get_site_for,
@@ -32,24 +30,10 @@ from booking.sites.services import (
     missing_equipment,
     practitioners_at,
     revoke_practitioner,
-    sites_visible_to,
     update_site,
 )
-from booking.slots.services import booked_on_closed_days, remote_rules_at
 
 blueprint = Blueprint("sites", __name__)
-
-
-@blueprint.route("/espace")
-@staff_required
-def workspace():
-    """List the sites the staff member works at."""
-    sites = sites_visible_to(db.session, current_user)
-    closed_booked = [(site, booked) for site in sites
-                     if (booked := booked_on_closed_days(db.session, [site], now()))]
-    return render_template("sites/workspace.html", sites=sites, can_create=manages_sites(current_user),
-                           to_mark=days_to_mark(db.session, current_user, sites, now()), closed_booked=closed_booked,
-                           figures=figures_within_reach(db.session, current_user))
 
 
 @blueprint.route("/gestion/sites/<int:site_id>")
@@ -63,7 +47,7 @@ def site_page(site_id: int):
         if manages and query else []
     return render_template("sites/site.html", site=site, manages=manages, links=practitioners_at(db.session, site),
                            invite_form=InviteForm(), query=query, found=found,
-                           remote_rules=remote_rules_at(db.session, site))
+                           remote_rules=site.remote_rules)
 
 
 def _own_epci() -> Epci | None:

@@ -10,11 +10,11 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from booking.appointments.models import Appointment
 from booking.auth.models import User
 from booking.auth.permissions import Action, fetch, is_admin, is_resident, require
 from booking.auth.services import record_audit
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
+from booking.extensions import db
 from booking.formatting import format_moment
 from booking.reactions import SLOTS_PUBLISHED, announce
 from booking.sites.calendar import outside_hours, site_calendar
@@ -273,7 +273,9 @@ def _withdraw_free(session: Session, slots: list[Slot]) -> int:
     if not slots:
         return 0
     ids = [slot.id for slot in slots]
-    with_history = set(session.scalars(select(Appointment.slot_id).where(Appointment.slot_id.in_(ids))))
+    # The appointments table, named rather than imported: appointments sit above slots.
+    appointments = db.metadata.tables["appointments"]
+    with_history = set(session.scalars(select(appointments.c.slot_id).where(appointments.c.slot_id.in_(ids))))
     for slot in slots:
         if slot.id in with_history:
             slot.status = "withdrawn"
@@ -388,15 +390,6 @@ def withdraw_on_closed_days(session: Session, now: datetime, end: datetime, site
     return withdrawn
 
 
-def booked_on_closed_days(session: Session, sites: list[Site], now: datetime,
-                          days: int = DEFAULT_HORIZON_DAYS) -> list[Appointment]:
-    """Appointments booked on a day their site turned out to be closed: the staff calls or cancels them."""
-    end = now + timedelta(days=days)
-    booked = []
-    for site in sites:
-        slot_ids = [slot.id for slot in slots_on_closed_days(session, site, now, end) if slot.booked_count]
-        booked += booked_appointments(session, slot_ids)
-    return sorted(booked, key=lambda appointment: appointment.slot.starts_at)
 
 
 def materialize_rule(session: Session, rule: AvailabilityRule, now: datetime,
@@ -409,7 +402,7 @@ def materialize_rule(session: Session, rule: AvailabilityRule, now: datetime,
 @dataclass
 class BlockResult:
     blocked: int
-    booked: list[Appointment]
+    booked_slot_ids: list[int]  # slots of the period someone is booked on: the caller lists who
 
 
 def block_period(session: Session, actor: User, practitioner_id: int, first_day: date, last_day: date,
@@ -436,10 +429,7 @@ def block_period(session: Session, actor: User, practitioner_id: int, first_day:
             slot.status = "blocked"
             blocked += 1
     session.flush()
-    booked = list(session.scalars(
-        select(Appointment).where(Appointment.slot_id.in_([s.id for s in slots]), Appointment.status == "booked")
-        .order_by(Appointment.slot_id)))
-    return BlockResult(blocked, booked)
+    return BlockResult(blocked, sorted(slot.id for slot in slots if slot.booked_count))
 
 
 def unblock_period(session: Session, actor: User, practitioner_id: int, first_day: date, last_day: date,
@@ -488,12 +478,6 @@ def practitioner_week(session: Session, practitioner: Practitioner, monday: date
     return {site: [AgendaDay(day, slots) for day, slots in sorted(days.items())] for site, days in week.items()}
 
 
-def remote_rules_at(session: Session, site: Site) -> list[AvailabilityRule]:
-    """Return the active remote rules of a site, whose video links the site's staff need."""
-    return list(session.scalars(select(AvailabilityRule).where(
-        AvailabilityRule.site_id == site.id, AvailabilityRule.active, AvailabilityRule.modality == "remote")))
-
-
 def last_video_url(session: Session, practitioner: Practitioner) -> str | None:
     """The video link of the practitioner's latest remote rule: a new remote rule starts with it."""
     return session.scalar(select(AvailabilityRule.video_url).where(
@@ -508,14 +492,6 @@ def active_rules(session: Session, practitioner: Practitioner) -> list[Availabil
         .order_by(AvailabilityRule.site_id, AvailabilityRule.start_time)))
 
 
-def booked_appointments(session: Session, slot_ids: list[int],
-                        statuses: tuple[str, ...] = ("booked",)) -> list[Appointment]:
-    """Return the appointments of some slots (by default the ones still to come), with their patients."""
-    if not slot_ids:
-        return []
-    return list(session.scalars(select(Appointment).options(selectinload(Appointment.patient))
-                                .where(Appointment.slot_id.in_(slot_ids), Appointment.status.in_(statuses))
-                                .order_by(Appointment.seat)))
 
 
 def next_free_slots(session: Session, site: Site, now: datetime, per_practitioner: int = 5,

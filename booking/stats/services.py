@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, aliased
 
 from booking.appointments.models import Appointment
 from booking.auth.models import User
-from booking.auth.permissions import Action, fetch, site_ids_run_by
+from booking.auth.permissions import Action, fetch
 from booking.errors import InvalidInput
 from booking.feedback.models import ALTERNATIVES, FeedbackAnswer
 from booking.formatting import SITE_KIND_LABELS
@@ -23,6 +23,7 @@ from booking.geo.rules import time_zone_for_departement
 from booking.outgoing.keys import appointment_message_sql
 from booking.patients.models import Patient
 from booking.search.models import UnmetDemand
+from booking.sites.access import site_ids_run_by
 from booking.sites.models import Practitioner, Site, site_served_communes
 from booking.sites.professions import PROFESSIONS
 from booking.slots.models import Slot

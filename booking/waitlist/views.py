@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import login_required
 
 from booking.appointments.forms import ConfirmForm
+from booking.appointments.queries import read_patient
 from booking.auth.decorators import current_desk_user, current_resident, staff_required
 from booking.clock import now
 from booking.database import unit_of_work
@@ -12,7 +13,6 @@ from booking.errors import DomainError
 from booking.extensions import db
 from booking.forms import options
 from booking.patients.accounts import account_patients
-from booking.patients.services import read_patient
 from booking.sites.models import Site
 from booking.sites.services import sites_visible_to
 from booking.waitlist.forms import WaitlistForm

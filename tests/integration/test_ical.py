@@ -6,9 +6,9 @@ import icalendar
 import pytest
 import vobject
 
+from booking.appointments.ical import new_calendar_token, practitioner_feed, revoke_calendar_token
 from booking.database import unit_of_work
 from booking.errors import NotFound
-from booking.slots.ical import new_calendar_token, practitioner_feed, revoke_calendar_token
 from tests import builders
 
 NOW = datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc)

@@ -8,12 +8,13 @@ import time_machine
 from sqlalchemy import select
 
 from booking.appointments.models import Appointment
+from booking.appointments.queries import booked_on_closed_days
 from booking.closures.services import cancel_for_closure, close_site, open_on_holiday, reopen
 from booking.database import unit_of_work
 from booking.errors import Forbidden, InvalidInput
 from booking.sites.calendar import public_holidays, set_opening_hours
 from booking.slots.models import Slot
-from booking.slots.services import RuleInput, booked_on_closed_days, extend_horizon, publish_rule
+from booking.slots.services import RuleInput, extend_horizon, publish_rule
 from notifications.models import Notification
 from tests import builders
 

@@ -5,7 +5,8 @@ from datetime import date, timedelta
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from booking.appointments.queries import read_appointment
+from booking.appointments.ical import appointment_ics, new_calendar_token, practitioner_feed, revoke_calendar_token
+from booking.appointments.queries import booked_appointments, read_appointment
 from booking.appointments.services import cancel_appointment
 from booking.auth.permissions import is_practitioner
 from booking.clock import DEFAULT_TIME_ZONE, now
@@ -17,14 +18,12 @@ from booking.forms import options
 from booking.sites.models import Practitioner, Site
 from booking.sites.services import accepted_sites, practitioner_of, set_delegation, set_needed_equipment
 from booking.slots.forms import BlockForm, CancelForm, EquipmentForm, FeedForm, RuleForm
-from booking.slots.ical import appointment_ics, new_calendar_token, practitioner_feed, revoke_calendar_token
 from booking.slots.models import AvailabilityRule
 from booking.slots.rules import build_rrule
 from booking.slots.services import (
     RuleInput,
     active_rules,
     block_period,
-    booked_appointments,
     delete_rule,
     last_video_url,
     practitioner_week,
@@ -182,8 +181,6 @@ def remove_rule(rule_id: int):
 
 
 def _outside_page(slots, title: str):
-    from booking.slots.services import booked_appointments
-
     appointments = booked_appointments(db.session, [slot.id for slot in slots])
     if not appointments:
         return redirect(url_for("slots.agenda"))
@@ -203,9 +200,10 @@ def block():
         return redirect(url_for("slots.agenda"))
     result = block_period(db.session, current_user, practitioner.id, form.first_day.data, form.last_day.data, now())
     flash(f"{result.blocked} créneaux libres bloqués.", "success")
-    if not result.booked:
+    if not result.booked_slot_ids:
         return redirect(url_for("slots.agenda", semaine=form.first_day.data.isoformat()))
-    return render_template("slots/booked_outside.html", appointments=result.booked,
+    return render_template("slots/booked_outside.html",
+                           appointments=booked_appointments(db.session, result.booked_slot_ids),
                            title="Des patients ont rendez-vous pendant cette période", form=CancelForm())
 
 

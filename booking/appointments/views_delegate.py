@@ -3,6 +3,8 @@
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from booking.appointments.queries import booked_appointments
+from booking.appointments.views_practitioner import fill_rule_form, rule_input
 from booking.auth.decorators import staff_required
 from booking.clock import now
 from booking.database import unit_of_work
@@ -14,7 +16,6 @@ from booking.sites.services import delegation, get_site_for
 from booking.slots.forms import BlockForm, CancelForm, RuleForm
 from booking.slots.models import AvailabilityRule
 from booking.slots.services import active_rules, block_period, delete_rule, publish_rule, update_rule
-from booking.slots.views import fill_rule_form, rule_input
 
 blueprint = Blueprint("delegate", __name__)
 
@@ -113,7 +114,7 @@ def block(site_id: int, practitioner_id: int):
     with unit_of_work():
         result = block_period(db.session, current_user, practitioner.id, form.first_day.data, form.last_day.data,
                               now(), site_id=site.id)
-        booked = [(a.id, a.slot.starts_at, a.patient.full_name) for a in result.booked]
+        booked = booked_appointments(db.session, result.booked_slot_ids)
     flash(f"{result.blocked} créneaux libres bloqués.", "success")
     if booked:
         flash(f"{len(booked)} rendez-vous restent pris ces jours-là : annulez-les depuis la journée du lieu si "
