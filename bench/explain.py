@@ -9,7 +9,7 @@ transaction that is rolled back, and written to ``docs/benchmarks/plans-<scale>.
 
 import argparse
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
@@ -21,7 +21,7 @@ from bench.run import RESULTS
 def _scenarios(app, session) -> dict:
     from booking.api.services import create_token
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     insee, name, site_id = session.execute(sa.text(
         "SELECT s.commune_insee, c.name, s.id FROM sites s JOIN communes c ON c.insee = s.commune_insee "
         "ORDER BY s.id LIMIT 1")).one()
@@ -34,7 +34,7 @@ def _scenarios(app, session) -> dict:
     headers = {"Authorization": f"Bearer {token}"}
     today = now.date()
     bookings = [{"slot_id": slot, "patient_id": patient, "channel": "phone", "consent": True}
-                for slot, patient in zip(slot_ids, patient_ids)]
+                for slot, patient in zip(slot_ids, patient_ids, strict=False)]
     # (method, path, body of the warming request, body of the measured one, headers)
     return {
         "Recherche publique": ("GET", "/recherche?" + urlencode({"commune": name, "insee": insee,
@@ -59,7 +59,7 @@ def main(argv=None) -> None:
     url = database_url(args.scale)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
     lines = [f"# Plans d’exécution — échelle « {args.scale} »", "",
-             f"Obtenus le {datetime.now(timezone.utc):%Y-%m-%d} par `python -m bench.explain --scale {args.scale}` : "
+             f"Obtenus le {datetime.now(UTC):%Y-%m-%d} par `python -m bench.explain --scale {args.scale}` : "
              "chaque scénario tourne une fois, ses requêtes les plus lentes repassent sous "
              "`EXPLAIN (ANALYZE, BUFFERS)` dans une transaction annulée.", ""]
     with app.app_context():

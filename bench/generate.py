@@ -16,7 +16,7 @@ import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -132,7 +132,7 @@ def generate(scale: Scale, url: str, today: date) -> dict:
         with timer.step("référentiel géographique"):
             import_reference_data(db.session, GEO_FIXTURE if scale.departements else None)
         engine = db.engine
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         password_hash = generate_password_hash(PASSWORD, method="scrypt")
         with engine.begin() as connection:
             with timer.step("lieux, praticiens, règles, personnel"):
@@ -150,11 +150,10 @@ def generate(scale: Scale, url: str, today: date) -> dict:
                 _insert_patients(connection, scale, [c.insee for c in communes], now, search_key)
             with timer.step("rendez-vous et présences"):
                 appointment_count = _insert_appointments(connection, scale, now)
-        with timer.step("ANALYZE"):
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                connection.execute(sa.text("VACUUM ANALYZE"))
-                # As docs/deploy.md asks of production (SSD, working set in memory): random reads are cheap.
-                connection.execute(sa.text(f'ALTER DATABASE "{url.rsplit("/", 1)[1]}" SET random_page_cost = 1.1'))
+        with timer.step("ANALYZE"), engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(sa.text("VACUUM ANALYZE"))
+            # As docs/deploy.md asks of production (SSD, working set in memory): random reads are cheap.
+            connection.execute(sa.text(f'ALTER DATABASE "{url.rsplit("/", 1)[1]}" SET random_page_cost = 1.1'))
         meta = {"scale": scale.name, "generated_at": now.isoformat(), "sites": len(sites),
                 "communes_with_sites": len(communes), "slots": slot_count, "appointments": appointment_count,
                 "communes": db.session.scalar(sa.text("SELECT count(*) FROM communes")),
@@ -189,7 +188,7 @@ def _insert_world(connection, communes, scale, today, now, password_hash, search
     for index in (0, 1):
         rows = [{"site_id": site_id, "name": f"Salle {index + 1}"} for site_id in site_ids]
         ids = connection.execute(sa.insert(t("rooms", c("site_id"), c("name"))).returning(c("id")), rows).scalars()
-        for site_id, room_id in zip(site_ids, ids):
+        for site_id, room_id in zip(site_ids, ids, strict=False):
             room_ids[(site_id, index)] = room_id
     practitioner_rows = [{"first_name": FIRST_NAMES[(p * 7) % len(FIRST_NAMES)],
                           "last_name": LAST_NAMES[(p * 11) % len(LAST_NAMES)] + f"-{p % 97}",
@@ -317,7 +316,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     url = args.database_url or database_url(args.scale)
-    meta = generate(SCALES[args.scale], url, datetime.now(timezone.utc).date())
+    meta = generate(SCALES[args.scale], url, datetime.now(UTC).date())
     print(json.dumps(meta, indent=2, ensure_ascii=False))
 
 

@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -262,12 +262,12 @@ class Bench:
 
         with self.app().app_context():
             with unit_of_work():
-                token = create_token(db.session, ADMIN_EMAIL, "banc d’essai", datetime.now(timezone.utc))
+                token = create_token(db.session, ADMIN_EMAIL, "banc d’essai", datetime.now(UTC))
             db.engine.dispose()
         return token
 
     def targets(self) -> dict:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with self.engine.connect() as connection:
             searches = connection.execute(sa.text(
                 "SELECT DISTINCT s.commune_insee, c.name, p.profession FROM sites s "
@@ -410,7 +410,7 @@ class Bench:
             "import time; from tests.twilio_stub import TwilioStub; stub = TwilioStub(delay_seconds=0.05).start(); "
             "print(stub.url, flush=True); time.sleep(10**6)")], stdout=subprocess.PIPE, text=True, cwd=ROOT)
         stub_url = stub.stdout.readline().strip()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with self.engine.begin() as connection:
             connection.execute(sa.text("DELETE FROM notifications WHERE dedupe_key LIKE 'bench:%'"))
             connection.execute(sa.text(
@@ -457,7 +457,7 @@ class Bench:
         from booking.stats.services import compute
 
         app = self.app()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with app.app_context():
             busiest = db.session.execute(sa.text(
                 "SELECT site.operator_commune_insee FROM appointments a JOIN slots s ON s.id = a.slot_id "
@@ -516,7 +516,7 @@ class Bench:
         with self.engine.connect() as connection:
             buffers = connection.execute(sa.text("SHOW shared_buffers")).scalar()
         lines = [f"# Banc d’essai — échelle « {self.scale.name} »", "",
-                 f"- Date : {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
+                 f"- Date : {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
                  f"- Machine : {CORES} cœurs ({cpu}), {memory_gib:.0f} Gio, "
                  f"Python {platform.python_version()} ({_interpreter()}), PostgreSQL local (shared_buffers {buffers})",
                  f"- Commande : `{command}`",
@@ -562,7 +562,7 @@ def main(argv=None) -> None:
     started = time.monotonic()
     bench = Bench(args.scale, args.seconds)
     if not args.reuse:
-        generate(SCALES[args.scale], bench.url, datetime.now(timezone.utc).date())
+        generate(SCALES[args.scale], bench.url, datetime.now(UTC).date())
     logging.getLogger("booking").setLevel(logging.WARNING)
     world = bench.world()
     if args.reuse:

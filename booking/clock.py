@@ -1,6 +1,6 @@
 """The current instant, read at the edges (views, CLI) and passed to services."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 # Where no site or commune says otherwise (a platform-wide page), days are Paris days.
 DEFAULT_TIME_ZONE = "Europe/Paris"
@@ -8,7 +8,7 @@ DEFAULT_TIME_ZONE = "Europe/Paris"
 
 def now() -> datetime:
     """Return the current instant as an aware UTC datetime."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def parse_now(value: str | None) -> datetime:
@@ -17,5 +17,5 @@ def parse_now(value: str | None) -> datetime:
         return now()
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

@@ -10,6 +10,14 @@ from booking.clock import DEFAULT_TIME_ZONE
 
 LOCALE = "fr_FR"
 WEEKDAY_LABELS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
+WEEKDAY_ABBREVIATIONS = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")  # an SMS counts its characters
+MONTH_LABELS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+                "novembre", "décembre")
+
+
+def month_label(year: int, month: int) -> str:
+    """« mars 2027 »."""
+    return f"{MONTH_LABELS[month - 1]} {year}"
 
 
 def local_time(moment: datetime, time_zone: str) -> datetime:

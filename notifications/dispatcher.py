@@ -16,10 +16,10 @@ import multiprocessing
 import os
 import socket
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
@@ -319,9 +319,9 @@ def _settle(session: Session, outgoing: list[_Outgoing], futures: list, now: dat
             report: DispatchReport) -> None:
     """Wait for a batch's provider calls and record their results."""
     results = [future.result() for future in futures]
-    _mark_sent(session, [(item.id, result.provider_id) for item, result in zip(outgoing, results) if result.ok],
-               now, report)
-    for item, result in zip(outgoing, results):
+    sent = [(item.id, result.provider_id) for item, result in zip(outgoing, results, strict=True) if result.ok]
+    _mark_sent(session, sent, now, report)
+    for item, result in zip(outgoing, results, strict=True):
         if not result.ok:
             _record_failure(session, session.get(Notification, item.id), result, now, hooks, report)
             report.errors.append(f"{item.id}: {result.error}")

@@ -1,8 +1,9 @@
 """Wire the notifications package into a Flask application."""
 
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable
+from datetime import UTC
 
 import click
 from flask import Flask, current_app
@@ -105,12 +106,12 @@ notifications_cli = AppGroup("notifications", help="Messages : SMS et e-mails.")
 @click.option("--now", "now_text", help="Instant de référence (ISO 8601).")
 def dispatch_command(now_text):
     """Send the messages that are due."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if now_text:
         now = datetime.fromisoformat(now_text.replace("Z", "+00:00"))
-        now = (now if now.tzinfo else now.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+        now = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(UTC)
     report = run_dispatch(now)
     click.echo(f"Envoyés : {report.sent}, à réessayer : {report.retried}, en échec : {report.failed}, "
                f"ignorés : {report.skipped}, repris : {report.recovered}.")

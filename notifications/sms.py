@@ -1,6 +1,5 @@
 """SMS backends: the log (development) and Twilio."""
 
-import asyncio
 import base64
 import logging
 import ssl
@@ -96,9 +95,9 @@ class PooledHttpClient(HttpClient):
         options = {"num_pools": 4, "maxsize": PROVIDER_CONNECTIONS, "retries": False, "ca_certs": certifi.where()}
         self.pool = urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
 
-    def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,
+    def request(self, method, uri, params=None, data=None, headers=None, auth=None, timeout=None,
                 allow_redirects=False) -> Response:
-        url, headers = _addressed(self._base, url, headers, auth)
+        url, headers = _addressed(self._base, uri, headers, auth)
         if params:
             url += ("&" if "?" in url else "?") + urlencode(params, doseq=True)
         body = None
@@ -139,9 +138,9 @@ class AsyncPooledHttpClient(AsyncHttpClient):
             await self.session.close()
             self.session = None
 
-    async def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,
+    async def request(self, method, uri, params=None, data=None, headers=None, auth=None, timeout=None,
                       allow_redirects=False) -> Response:
-        url, headers = _addressed(self._base, url, headers, auth)
+        url, headers = _addressed(self._base, uri, headers, auth)
         async with self.session.request(method.upper(), url, params=params, data=data, headers=headers,
                                         allow_redirects=allow_redirects, proxy=self.proxy) as answer:
             return Response(answer.status, await answer.text(), answer.headers)
@@ -181,7 +180,7 @@ async def twilio_result_async(what: str, recipient: str, create, transient_refus
         sid = await create()
     except TwilioRestException as error:
         return _refused(what, recipient, error, transient_refusal)
-    except (TwilioException, OSError, aiohttp.ClientError, asyncio.TimeoutError) as error:
+    except (TimeoutError, TwilioException, OSError, aiohttp.ClientError) as error:
         return _unreachable(what, recipient, error)
     return SendResult(provider_id=sid)
 

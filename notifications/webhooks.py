@@ -2,7 +2,7 @@
 
 import re
 import unicodedata
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, abort, current_app, request
@@ -68,7 +68,7 @@ def twilio_status():
         with settings.transaction(session):
             message.status = status
             message.error_code = request.form.get("ErrorCode") or message.error_code
-            message.updated_at = datetime.now(timezone.utc)
+            message.updated_at = datetime.now(UTC)
             if (status in ("undelivered", "failed") and message.error_code in PERMANENT_ERRORS
                     and settings.hooks.on_permanent_failure):
                 settings.hooks.on_permanent_failure(session, message)
@@ -88,7 +88,7 @@ def twilio_inbound():
     known = session.get(InboundMessage, sid)
     if known is not None:
         return _twiml(known.reply)  # Twilio retried: same answer, nothing done twice
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     keyword = _keyword(request.form.get("Body", ""))
     # One transaction: the answer's effect (a cancellation…) and the record that makes a retry do nothing.
     with settings.transaction(session):
@@ -127,7 +127,7 @@ def twilio_voice_status():
                                                      Notification.channel == "voice")) if sid else None
     if call is None or ending is None or call.status in ("delivered", "undelivered", "failed"):
         return Response(status=204)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with settings.transaction(session):
         call.status, call.updated_at = ending[0], now
         call.outcome = call.outcome or ending[1]  # a key pressed (confirmed, cancelled) says more than "answered"
@@ -160,7 +160,7 @@ def twilio_voice_keypress():
     known = session.get(InboundMessage, key)
     if known is not None:
         return _voice_twiml(known.reply or "")  # Twilio retried: same answer, nothing done twice
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with settings.transaction(session):
         outcome, text = (settings.hooks.on_keypress(session, call, digit, now) if settings.hooks.on_keypress
                          else (None, "Merci. Au revoir."))

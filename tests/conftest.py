@@ -3,7 +3,7 @@
 import os
 import secrets
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,7 @@ GEO_TABLES = {"regions", "departements", "communes", "postal_codes", "former_com
 SEEDED_TABLES = {"professions"}  # reference data a migration loads: kept between tests
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite"] if os.environ.get("TEST_SKIP_POSTGRES") == "1" else ["sqlite", "postgresql"]
-NOW = datetime(2027, 3, 1, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
 
 @contextmanager

@@ -1,7 +1,7 @@
 """Pure booking rules: references, lateness."""
 
 import secrets
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 # No 0/O, 1/I/L, 5/S, 8/B: read aloud at a desk or over the phone without confusion.
@@ -43,7 +43,7 @@ def reminder_due(slot_start: datetime, hours_before: int, time_zone: str, start:
         wall = wall.replace(hour=start - 1, minute=0, second=0, microsecond=0)
     elif wall.hour < end:
         wall = (wall - timedelta(days=1)).replace(hour=start - 1, minute=0, second=0, microsecond=0)
-    return wall.replace(tzinfo=zone).astimezone(timezone.utc)
+    return wall.replace(tzinfo=zone).astimezone(UTC)
 
 
 def morning_after(moment: datetime, time_zone: str, start: int = QUIET_START_HOUR,
@@ -54,7 +54,7 @@ def morning_after(moment: datetime, time_zone: str, start: int = QUIET_START_HOU
     zone = ZoneInfo(time_zone)
     local = moment.astimezone(zone)
     day = local.date() + timedelta(days=1) if local.hour >= start else local.date()
-    return datetime.combine(day, time(end), tzinfo=zone).astimezone(timezone.utc)
+    return datetime.combine(day, time(end), tzinfo=zone).astimezone(UTC)
 
 
 def local_day(instant: datetime, time_zone: str) -> date:
@@ -106,7 +106,7 @@ def retry_window(slot_start: datetime, time_zone: str, now: datetime) -> tuple[d
         due = datetime.combine(day, time(CALL_HOUR), tzinfo=zone)
     if due.date() >= visit_day:
         return None
-    return due.astimezone(timezone.utc), datetime.combine(due.date(), time(CALL_LAST_HOUR), tzinfo=zone)
+    return due.astimezone(UTC), datetime.combine(due.date(), time(CALL_LAST_HOUR), tzinfo=zone)
 
 
 CANCELLED_BY = {"patient": "annulé par le patient", "practitioner": "annulé par le praticien",

@@ -9,7 +9,7 @@ patients. This module imports no feature's models. Objects outside the user's re
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
@@ -19,7 +19,7 @@ from booking.errors import Forbidden, NotFound
 from booking.geo.models import Commune, Epci, epci_members
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     VIEW = "view"                  # read the object (staff view of a site, a patient record…)
     MANAGE = "manage"              # edit a site, accept practitioners, invite agents
     BOOK = "book"                  # book at a site, or for a patient
@@ -30,7 +30,7 @@ class Action(str, Enum):
     CLOSE = "close"                # close a site for a day or a period (its calendar)
 
 
-class Scope(str, Enum):
+class Scope(StrEnum):
     """Why an answer is no: out of scope (hide it) or in scope but not for this role."""
 
     OUT = "out"
@@ -68,11 +68,6 @@ def is_staff(user: User) -> bool:
 def is_epci_admin(user: User) -> bool:
     """An EPCI's administrator: the sites the EPCI runs, its member communes' figures."""
     return user.role == "epci_admin"
-
-
-def is_departement_viewer(user: User) -> bool:
-    """A département's viewer: every figure of its communes and EPCIs, read only, never a person."""
-    return user.role == "departement_viewer"
 
 
 def acts_for_communes(user: User) -> bool:

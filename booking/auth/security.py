@@ -1,6 +1,6 @@
 """Cross-cutting protections: security headers, idle staff sessions, login throttling."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
@@ -47,7 +47,7 @@ def init_security(app: Flask) -> None:
         # Reception desks are shared computers: a staff session left alone ends.
         if request.endpoint == "static" or request.path.startswith("/api/") or not current_user.is_authenticated:
             return None
-        now = datetime.now(timezone.utc).timestamp()
+        now = datetime.now(UTC).timestamp()
         last_seen = session.get("last_seen")
         idle_limit = app.config["STAFF_IDLE_MINUTES"] * 60
         if current_user.is_staff and last_seen is not None and now - last_seen > idle_limit:

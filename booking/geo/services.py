@@ -130,10 +130,10 @@ def import_reference_data(session: Session, source: Path | None = None) -> Impor
 
 def _sync(session: Session, model, key: str, wanted: dict[str, dict]) -> ImportReport:
     """Insert missing rows and update changed ones; rows no longer listed are kept (sites may use them)."""
-    columns = [getattr(model, name) for name in next(iter(wanted.values()), {}).keys()]
+    columns = [getattr(model, name) for name in next(iter(wanted.values()), {})]
     if not columns:
         return ImportReport()
-    existing = {row[0]: dict(zip([c.key for c in columns], row[1:]))
+    existing = {row[0]: dict(zip([c.key for c in columns], row[1:], strict=True))
                 for row in session.execute(select(getattr(model, key), *columns))}
     to_insert = [row for pk, row in wanted.items() if pk not in existing]
     to_update = [row for pk, row in wanted.items() if pk in existing and existing[pk] != row]
@@ -151,7 +151,7 @@ def _sync_pairs(session: Session, table, names: tuple[str, str], wanted: set[tup
     to_insert = wanted - existing
     to_delete = existing - wanted
     if to_insert:
-        session.execute(insert(table), [dict(zip(names, pair)) for pair in sorted(to_insert)])
+        session.execute(insert(table), [dict(zip(names, pair, strict=True)) for pair in sorted(to_insert)])
     for pair in to_delete:
         session.execute(delete(table).where(first == pair[0], second == pair[1]))
     return ImportReport(inserted=len(to_insert), deleted=len(to_delete))

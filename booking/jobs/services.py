@@ -1,6 +1,6 @@
 """Take and keep the scheduler lease; the database decides who holds it."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
@@ -39,6 +39,6 @@ def acquire_lease(session: Session, holder: str, now: datetime, name: str = LEAS
 def release_lease(session: Session, holder: str, name: str = LEASE_NAME) -> None:
     """Give the lease up (on a clean shutdown) so that another process takes over at once."""
     session.execute(update(JobLease).where(JobLease.name == name, JobLease.holder == holder)
-                    .values(expires_at=datetime(2000, 1, 1, tzinfo=timezone.utc))
+                    .values(expires_at=datetime(2000, 1, 1, tzinfo=UTC))
                     .execution_options(synchronize_session=False))
     session.commit()

@@ -1,7 +1,7 @@
 """SMART Scheduling Links ($bulk-publish and its NDJSON files) and the widget communes put on their websites."""
 
 from contextlib import closing
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 from sqlalchemy import select
@@ -30,7 +30,7 @@ def _since() -> datetime | None:
     except ValueError:
         abort(Response('{"error": "_since doit être un instant ISO 8601, par exemple 2026-12-01T08:00:00Z."}',
                        status=400, mimetype="application/json"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _conditional(etag: str, last_modified: datetime | None, make_body) -> Response:
@@ -54,7 +54,7 @@ def manifest():
     if since:
         _since()
     answer = jsonify({
-        "transactionTime": now().astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "transactionTime": now().astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "request": public_url("/$bulk-publish") + suffix,
         "output": [{"type": kind, "url": public_url(f"/fhir/{name}") + suffix} for kind, name in FILES.items()],
         "error": [],

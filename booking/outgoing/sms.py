@@ -10,11 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from booking.formatting import format_moment
+from booking.formatting import WEEKDAY_ABBREVIATIONS, format_moment
 from booking.geo.rules import search_key
 from notifications.gsm import segments, to_gsm7
-
-DAYS = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
 
 
 @dataclass(frozen=True)
@@ -30,7 +28,7 @@ class Visit:
 
 def _whens(visit: Visit) -> list[str]:
     local = visit.starts_at.astimezone(ZoneInfo(visit.time_zone))
-    short = f"{DAYS[local.weekday()]} {local:%d/%m} {local.hour}h{local:%M}"
+    short = f"{WEEKDAY_ABBREVIATIONS[local.weekday()]} {local:%d/%m} {local.hour}h{local:%M}"
     return [format_moment(visit.starts_at, visit.time_zone), short]
 
 

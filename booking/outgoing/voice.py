@@ -3,8 +3,7 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
-
+from booking.formatting import format_day
 from booking.phones import format_phone
 
 
@@ -18,7 +17,7 @@ def reminder_call(starts_at: datetime, time_zone: str, place: str, address: str,
     """The reminder read to a landline, with the keys to press (no reason, profession or practitioner)."""
     local = starts_at.astimezone(ZoneInfo(time_zone))
     today = now.astimezone(ZoneInfo(time_zone)).date()
-    day = format_date(local.date(), "EEEE d MMMM", locale="fr_FR")
+    day = format_day(local, with_year=False)
     when = f"demain, {day}" if (local.date() - today).days == 1 else f"le {day}"
     call_back = (f" Pour toute question, appelez la mairie au {format_phone(mairie_phone)}."
                  if mairie_phone else "")

@@ -4,7 +4,7 @@ The durations and their reasons are written in docs/privacy.md; change both toge
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -160,6 +160,6 @@ def audit_log(session: Session, *, patient_id: int | None = None, user_id: int |
     if user_id:
         query = query.where(AuditEvent.user_id == user_id)
     if day:
-        start = datetime.combine(day, datetime.min.time()).replace(tzinfo=timezone.utc)
+        start = datetime.combine(day, datetime.min.time()).replace(tzinfo=UTC)
         query = query.where(AuditEvent.at >= start, AuditEvent.at < start + timedelta(days=1))
     return list(session.scalars(query))

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from functools import lru_cache
+from itertools import pairwise
 
 import holidays
 from sqlalchemy import select
@@ -74,7 +75,7 @@ def parse_day_ranges(text: str, day_label: str) -> list[tuple[time, time]]:
         raise InvalidInput(f"{day_label} : horaires illisibles. Écrivez par exemple « 9h-12h, 14h-17h30 », "
                            f"ou laissez vide si le lieu est fermé.")
     ranges.sort()
-    for (_, closes), (opens, _) in zip(ranges, ranges[1:]):
+    for (_, closes), (opens, _) in pairwise(ranges):
         if opens < closes:
             raise InvalidInput(f"{day_label} : deux plages se chevauchent.")
     return ranges

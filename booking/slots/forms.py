@@ -12,8 +12,8 @@ from booking.slots.rules import FREQUENCIES, POSITIONS, WEEKDAYS
 class RuleForm(BaseForm):
     site_id = SelectField("Lieu de soins", coerce=int, choices=[])
     frequency = SelectField("Rythme", choices=options(FREQUENCIES.items()))
-    days = CheckboxesField("Jours", choices=options((code, label.capitalize()) for code, label in zip(WEEKDAYS,
-                                                                                                      WEEKDAY_LABELS)))
+    days = CheckboxesField("Jours", choices=options(
+        (code, label.capitalize()) for code, label in zip(WEEKDAYS, WEEKDAY_LABELS, strict=True)))
     position = SelectField("Semaine du mois (rythme mensuel)", coerce=int,
                            choices=options((key, label.capitalize()) for key, label in POSITIONS.items()))
     start_date = FrenchDateField("À partir du", validators=[InputRequired("Indiquez une date.")])

@@ -42,7 +42,7 @@ def refresh_assistant_flags(session: Session, site: Site, now: datetime) -> int:
     days = [slot.starts_at.astimezone(zone).date() for slot in slots]
     on_duty = duty_days(session, site, min(days), max(days))
     waiting = 0
-    for slot, day in zip(slots, days):
+    for slot, day in zip(slots, days, strict=True):
         slot.awaiting_assistant = awaits_assistant(site, slot.modality, day, on_duty)
         waiting += slot.awaiting_assistant
     session.flush()

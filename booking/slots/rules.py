@@ -1,7 +1,7 @@
 """Turn an availability rule into slot times. Pure functions: no database, no Flask."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
@@ -117,7 +117,7 @@ def local_to_utc(day: date, at: time, zone: ZoneInfo) -> datetime | None:
     An ambiguous time (the repeated hour in autumn) gives its first occurrence only.
     """
     local = datetime.combine(day, at, tzinfo=zone)  # fold=0: the first of two ambiguous instants
-    instant = local.astimezone(timezone.utc)
+    instant = local.astimezone(UTC)
     if instant.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
         return None  # skipped by a spring-forward change
     return instant

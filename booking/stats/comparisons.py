@@ -13,10 +13,11 @@ from statistics import median
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from booking.formatting import month_label
 from booking.geo.models import Commune, epci_members
 from booking.sites.models import Site
 from booking.stats.models import MonthlyFigures
-from booking.stats.rules import SUPPRESSED, month_label
+from booking.stats.rules import SUPPRESSED
 
 MIN_GROUP = 5
 SIZE_BANDS = ((0, 500, "moins de 500 habitants"), (500, 2000, "500 à 1 999 habitants"),

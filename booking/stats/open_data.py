@@ -45,7 +45,7 @@ def keyed(stats) -> dict:
                         for column in table.columns[1:]],
             "rows": [{"key": slug(row[0]), "label": str(row[0]),
                       "values": {slug(column) if column else "label": cell
-                                 for column, cell in zip(table.columns[1:], row[1:])}}
+                                 for column, cell in zip(table.columns[1:], row[1:], strict=True)}}
                      for row in table.rows],
         } for table in stats.tables],
     }

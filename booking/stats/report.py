@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 import notifications
 from booking.auth.models import User, user_communes
 from booking.database import unit_of_work
+from booking.formatting import month_label
 from booking.outgoing import mail
 from booking.sites.models import Site, site_served_communes
 from booking.stats.comparisons import communes_running_sites, record_month
 from booking.stats.export import period_label, to_csv, to_pdf
 from booking.stats.models import MonthlyFigures, ReportDelivery
-from booking.stats.rules import format_cell, month_label
+from booking.stats.rules import format_cell
 from booking.stats.services import compute
 
 

@@ -10,8 +10,6 @@ SUPPRESSED = "< 5"
 # A count hidden only so that a small one cannot be recomputed from it: it may be large, so it says so.
 SECRET = "secret statistique"
 AGE_BANDS = ("0–17 ans", "18–59 ans", "60–74 ans", "75 ans et plus", "âge inconnu")
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
 
 
 @dataclass
@@ -162,7 +160,7 @@ def solvable(hidden: set[Cell], relations: list[Relation]) -> set[Cell]:
     unknowns = sorted({cell for relation in relations for cell in relation if cell in hidden})
     index = {cell: i for i, cell in enumerate(unknowns)}
     matrix = [[Fraction(0)] * len(unknowns) for _ in relations]
-    for row, relation in zip(matrix, relations):
+    for row, relation in zip(matrix, relations, strict=True):
         for cell, coefficient in relation.items():
             if cell in index:
                 row[index[cell]] += coefficient
@@ -178,7 +176,7 @@ def solvable(hidden: set[Cell], relations: list[Relation]) -> set[Cell]:
         for r in range(len(matrix)):
             if r != pivot_row and matrix[r][column]:
                 factor = matrix[r][column]
-                matrix[r] = [a - factor * b for a, b in zip(matrix[r], matrix[pivot_row])]
+                matrix[r] = [a - factor * b for a, b in zip(matrix[r], matrix[pivot_row], strict=True)]
         pivot_row += 1
     return {unknowns[row.index(1)] for row in matrix[:pivot_row] if sum(1 for value in row if value) == 1}
 
@@ -223,8 +221,6 @@ def previous_months(year: int, month: int, count: int) -> list[tuple[int, int]]:
     return list(reversed(months))
 
 
-def month_label(year: int, month: int) -> str:
-    return f"{MONTHS[month - 1]} {year}"
 
 
 def format_cell(value) -> str:

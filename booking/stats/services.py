@@ -17,7 +17,7 @@ from booking.auth.models import User
 from booking.auth.permissions import Action, fetch
 from booking.errors import InvalidInput
 from booking.feedback.models import ALTERNATIVES, FeedbackAnswer
-from booking.formatting import SITE_KIND_LABELS
+from booking.formatting import SITE_KIND_LABELS, month_label
 from booking.geo.models import Commune, Epci
 from booking.geo.rules import time_zone_for_departement
 from booking.outgoing.keys import appointment_message_sql
@@ -37,7 +37,6 @@ from booking.stats.rules import (
     Table,
     age_band_limits,
     month_bounds,
-    month_label,
     nearest_rank,
     previous_months,
     rate,
@@ -534,7 +533,7 @@ def _finish(stats: Statistics, raw: dict, threshold: int) -> Statistics:
     *tables, key_figures = suppress_release([*stats.tables, key_figures], release_relations(stats, key_figures),
                                             threshold)
     stats.tables = tables
-    stats.headline = dict(zip(headline, key_figures.rows[0][1:]))
+    stats.headline = dict(zip(headline, key_figures.rows[0][1:], strict=True))
     outcome = next((table for table in tables if table.key == "outcome"), None)
     if outcome is not None and any(isinstance(value, str) for value in outcome.rows[0][1:3]):
         stats.headline["Taux d’absence (%)"] = SECRET  # the rate and those who came would give back the absent

@@ -2,8 +2,8 @@
 
 from datetime import date, timedelta
 
-from booking.formatting import format_day, format_number
-from booking.stats.rules import SECRET, SUPPRESSED, format_cell, month_label
+from booking.formatting import format_day, format_number, month_label
+from booking.stats.rules import SECRET, SUPPRESSED, format_cell
 
 BOOKINGS, OCCUPANCY, NO_SHOWS, MEDIAN_DELAY, UNMET = (
     "Rendez-vous pris", "Taux d’occupation (%)", "Taux d’absence (%)", "Délai médian (jours)",

@@ -4,7 +4,7 @@ import os
 import socket
 import threading
 import time as timer
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,7 @@ CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "demo-rendez-vous"
 # The browser world's calendar, whatever day the suite runs: a Thursday morning in March, far from holidays
 # and daylight-saving changes. The clock then moves on with real seconds, as the journeys need it to.
-E2E_NOW = datetime(2027, 3, 4, 8, 0, tzinfo=timezone.utc)
+E2E_NOW = datetime(2027, 3, 4, 8, 0, tzinfo=UTC)
 
 
 def _free_port() -> int:
@@ -55,14 +55,14 @@ def _world(now: datetime) -> None:
                         birth_date=date(1944, 11, 2), phone="+33471401234", phone_kind="landline",
                         commune_insee="15174", sms_consent=False))
     yesterday = (now - timedelta(days=1)).date()
-    start = datetime.combine(yesterday, time(15), tzinfo=timezone.utc)
+    start = datetime.combine(yesterday, time(15), tzinfo=UTC)
     past = Slot(practitioner=practitioner, site=cabin, room=cabin.rooms[-1], starts_at=start,
                 ends_at=start + timedelta(minutes=20), booked_count=1)
     patient = session.query(Patient).filter(Patient.phone_kind == "mobile").first()
     session.add(Appointment(reference=new_reference(), slot=past, patient=patient, seat=1, channel="reception",
                             status="booked", created_at=now - timedelta(days=5)))
     # Tomorrow, someone no SMS or call reaches: the desk's call list and the letters show him.
-    tomorrow = datetime.combine((now + timedelta(days=1)).date(), time(15), tzinfo=timezone.utc)
+    tomorrow = datetime.combine((now + timedelta(days=1)).date(), time(15), tzinfo=UTC)
     soon = Slot(practitioner=practitioner, site=cabin, room=cabin.rooms[-1], starts_at=tomorrow,
                 ends_at=tomorrow + timedelta(minutes=20), booked_count=1)
     unreachable = Patient(first_name="Léon", last_name="Bancarel", search_last_name=search_key("Bancarel"),
@@ -101,7 +101,7 @@ def live_server(tmp_path_factory, e2e_clock):
         upgrade()
         import_reference_data(db.session, GEO_FIXTURE)
         with time_machine.travel(e2e_clock(), tick=True):
-            _world(datetime.now(timezone.utc))
+            _world(datetime.now(UTC))
         db.session.remove()
     port = _free_port()
     app.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"

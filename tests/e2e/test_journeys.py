@@ -1,7 +1,7 @@
 """The four journeys of the pages issue, in a real browser, with axe on every page visited."""
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 import pytest
 
@@ -517,7 +517,7 @@ def test_the_departement_reads_an_epcis_figures_and_nothing_personal(visit, live
 
 def test_the_new_pages_of_every_role_pass_the_accessibility_checks(visit, live_server):
     """Pages a journey above does not reach: each one checked with axe and the contrast check."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from booking.appointments.models import Appointment
     from booking.extensions import db
@@ -528,7 +528,7 @@ def test_the_new_pages_of_every_role_pass_the_accessibility_checks(visit, live_s
     with live_server.test_request_context():
         cabin = db.session.query(Site).filter_by(kind="teleconsultation").one()
         vidal = db.session.query(Practitioner).filter_by(last_name="Vidal").one()
-        db.session.get(SitePractitioner, (cabin.id, vidal.id)).delegated_at = datetime.now(timezone.utc)
+        db.session.get(SitePractitioner, (cabin.id, vidal.id)).delegated_at = datetime.now(UTC)
         from booking.slots.models import Slot
 
         attended = (db.session.query(Appointment).join(Slot).filter(Appointment.status == "attended",

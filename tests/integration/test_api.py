@@ -1,6 +1,6 @@
 """The JSON API v1, through HTTP, on both databases."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -102,7 +102,7 @@ def test_the_whole_journey(client, session, world, travel):
 
     too_early = _error(practitioner.post(f"/appointments/{again['id']}/attendance", {"status": "attended"}), 409)
     assert "commencé" in too_early["message"]
-    travel.move_to(datetime(2027, 3, 2, 8, 30, tzinfo=timezone.utc))
+    travel.move_to(datetime(2027, 3, 2, 8, 30, tzinfo=UTC))
     marked = _ok(practitioner.post(f"/appointments/{again['id']}/attendance", {"status": "attended"}))
     assert marked["status"] == "attended"
 

@@ -26,20 +26,17 @@ def test_passwords_are_never_stored_in_clear(session, now):
 
 
 def test_short_passwords_and_duplicates_are_refused(session):
-    with pytest.raises(InvalidInput, match="10 caractères"):
-        with unit_of_work(session):
-            create_user(session, role="resident", email="a@example.test", password="court")
+    with pytest.raises(InvalidInput, match="10 caractères"), unit_of_work(session):
+        create_user(session, role="resident", email="a@example.test", password="court")
     with unit_of_work(session):
         create_user(session, role="resident", email="a@example.test", password="assez long pour passer")
-    with pytest.raises(Conflict):
-        with unit_of_work(session):
-            create_user(session, role="resident", email="A@example.test", password="assez long pour passer")
+    with pytest.raises(Conflict), unit_of_work(session):
+        create_user(session, role="resident", email="A@example.test", password="assez long pour passer")
 
 
 def test_staff_of_a_commune_needs_a_commune(session):
-    with pytest.raises(InvalidInput, match="commune"):
-        with unit_of_work(session):
-            create_user(session, role="agent", email="agent@example.test", password="assez long pour passer")
+    with pytest.raises(InvalidInput, match="commune"), unit_of_work(session):
+        create_user(session, role="agent", email="agent@example.test", password="assez long pour passer")
 
 
 def test_a_resident_can_sign_in_with_a_phone_number(session, now):

@@ -18,9 +18,8 @@ def test_the_last_seat_goes_to_one_patient_only(session, world, now):
     with unit_of_work(session):
         first = book_slot(session, slot_id=slot.id, patient_id=world.patient_a.id, channel="online", now=now)
     assert first.reference[3] == "-" and len(first.reference) == 7
-    with pytest.raises(SlotUnavailable):
-        with unit_of_work(session):
-            book_slot(session, slot_id=slot.id, patient_id=other.id, channel="online", now=now)
+    with pytest.raises(SlotUnavailable), unit_of_work(session):
+        book_slot(session, slot_id=slot.id, patient_id=other.id, channel="online", now=now)
     session.expire_all()
     assert session.get(Slot, slot.id).booked_count == 1
 
@@ -46,9 +45,8 @@ def test_a_patient_cannot_hold_the_same_slot_twice(session, world, now):
     session.commit()
     with unit_of_work(session):
         book_slot(session, slot_id=slot.id, patient_id=world.patient_a.id, channel="online", now=now)
-    with pytest.raises(Conflict):
-        with unit_of_work(session):
-            book_slot(session, slot_id=slot.id, patient_id=world.patient_a.id, channel="online", now=now)
+    with pytest.raises(Conflict), unit_of_work(session):
+        book_slot(session, slot_id=slot.id, patient_id=world.patient_a.id, channel="online", now=now)
 
 
 def test_past_and_blocked_slots_cannot_be_booked(session, world, now):
@@ -57,6 +55,5 @@ def test_past_and_blocked_slots_cannot_be_booked(session, world, now):
                                  status="blocked")
     session.commit()
     for slot in (past, blocked):
-        with pytest.raises(SlotUnavailable):
-            with unit_of_work(session):
-                book_slot(session, slot_id=slot.id, patient_id=world.patient_a.id, channel="online", now=now)
+        with pytest.raises(SlotUnavailable), unit_of_work(session):
+            book_slot(session, slot_id=slot.id, patient_id=world.patient_a.id, channel="online", now=now)

@@ -1,5 +1,7 @@
 """What stood between real people and the service on day one (issue 14), tested through the pages."""
 
+from datetime import UTC
+
 import time_machine
 from sqlalchemy import select
 
@@ -45,7 +47,7 @@ def test_a_resident_confirms_before_an_appointment_is_cancelled(client, auth, se
 
 
 def test_check_in_only_on_the_day_and_attendance_corrected_for_30_days_audited(app, session, world):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from booking.auth.models import AuditEvent
 
@@ -64,7 +66,7 @@ def test_check_in_only_on_the_day_and_attendance_corrected_for_30_days_audited(a
         assert early.status_code == 409 and "le jour du rendez-vous" in early.get_data(as_text=True)
         sheet = client.get(f"/gestion/sites/{site_id}/journee?jour={day.isoformat()}").get_data(as_text=True)
         assert f"/rendez-vous/{appointment_id}/arrivee" not in sheet  # no button to press days before
-    that_morning = datetime.combine(day, datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=8)
+    that_morning = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=8)
     with time_machine.travel(that_morning, tick=False):
         client = desk()
         assert client.post(f"/rendez-vous/{appointment_id}/arrivee").status_code == 302

@@ -1,5 +1,6 @@
 """The demo world, the home page and the health check."""
 
+from datetime import UTC
 from html.parser import HTMLParser
 
 import pytest
@@ -63,12 +64,12 @@ def test_health_check(client):
 
 
 def test_every_operator_of_the_demo_gets_its_monthly_report(runner, session):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from booking.stats.report import send_monthly_reports
 
     runner.invoke(args=["demo", "--now", "2027-03-01T08:00:00Z"])
-    done = send_monthly_reports(session, 2027, 2, datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc))
+    done = send_monthly_reports(session, 2027, 2, datetime(2027, 3, 1, 8, 0, tzinfo=UTC))
     assert len(done) == 3  # Saint-Bonnet, Pleaux and the EPCI that runs the consultations avancées
     assert any("sante@pays-de-salers.example.com" in line for line in done)
     assert any("referente@saint-bonnet.demo.test" in line for line in done)

@@ -1,6 +1,6 @@
 """iCalendar feeds parse back with icalendar and with vobject, and say nothing medical."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import icalendar
 import pytest
@@ -11,7 +11,7 @@ from booking.database import unit_of_work
 from booking.errors import NotFound
 from tests import builders
 
-NOW = datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -77,9 +77,8 @@ def test_a_new_token_revokes_the_old_one(session, feed_world, client):
 
 
 def test_another_practitioner_cannot_make_my_feed(session, feed_world):
-    with pytest.raises(NotFound):
-        with unit_of_work(session):
-            new_calendar_token(session, feed_world.practitioner_user_b, feed_world.practitioner_a.id)
+    with pytest.raises(NotFound), unit_of_work(session):
+        new_calendar_token(session, feed_world.practitioner_user_b, feed_world.practitioner_a.id)
 
 
 def test_resident_downloads_their_appointment(client, auth, feed_world):

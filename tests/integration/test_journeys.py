@@ -1,7 +1,7 @@
 """The two journeys of the booking issue, through the Flask test client."""
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 from sqlalchemy import select
@@ -15,7 +15,7 @@ from booking.slots.models import Slot
 from notifications.models import Notification
 from tests import builders
 
-NOW = datetime(2027, 3, 1, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
 
 
 def _text(response) -> str:
@@ -151,7 +151,7 @@ def test_a_search_without_free_slots_is_recorded_anonymously(client, session, wo
 
 def test_site_week_grid_lists_free_slots_as_links(client, session, world):
     slot = builders.make_slot(session, world.practitioner_a, world.site_a, datetime(2027, 3, 3, 8, 0,
-                                                                                    tzinfo=timezone.utc))
+                                                                                    tzinfo=UTC))
     session.commit()
     with time_machine.travel(NOW, tick=False):
         page = _text(client.get(f"/lieux/{world.site_a.id}/creneaux?semaine=2027-03-01"))
@@ -161,9 +161,9 @@ def test_site_week_grid_lists_free_slots_as_links(client, session, world):
 
 def test_the_week_opened_on_a_saturday_evening_is_the_week_of_the_next_free_slot(client, session, world):
     tuesday = builders.make_slot(session, world.practitioner_a, world.site_a,
-                                 datetime(2027, 3, 9, 8, 0, tzinfo=timezone.utc))
+                                 datetime(2027, 3, 9, 8, 0, tzinfo=UTC))
     session.commit()
-    with time_machine.travel(datetime(2027, 3, 6, 18, 0, tzinfo=timezone.utc), tick=False):
+    with time_machine.travel(datetime(2027, 3, 6, 18, 0, tzinfo=UTC), tick=False):
         page = _text(client.get(f"/lieux/{world.site_a.id}/creneaux"))
         asked = _text(client.get(f"/lieux/{world.site_a.id}/creneaux?semaine=2027-03-01"))
     assert "semaine du lundi 8 mars 2027" in page.replace("\u00a0", " ") and f"/reserver/{tuesday.id}" in page
@@ -179,9 +179,8 @@ def test_phone_code_expires_has_five_tries_and_a_resend_throttle(app, session):
     with unit_of_work(session):
         user = sign_up(session, SignupInput("Zoé", "Lefèvre-N'Diaye", datetime(1990, 1, 1).date(), "15174",
                                             "un mot de passe sûr", phone="06 00 00 00 77"), NOW)
-    with pytest.raises(TooSoon):
-        with unit_of_work(session):
-            send_code(session, user, NOW + timedelta(seconds=30))
+    with pytest.raises(TooSoon), unit_of_work(session):
+        send_code(session, user, NOW + timedelta(seconds=30))
     for attempt in range(5):
         with unit_of_work(session):  # each wrong try is saved, as the page commits it
             assert "incorrect" in verify_code(session, user, "999999" if attempt % 2 else "888888",

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -25,7 +25,7 @@ from notifications.setup import run_dispatch
 from tests import builders
 from tests.conftest import TWILIO
 
-NOW = datetime(2027, 3, 1, 10, 0, tzinfo=timezone.utc)  # Monday, 11:00 in Paris
+NOW = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)  # Monday, 11:00 in Paris
 
 
 def _book(session, world, days=3, patient=None, **slot_overrides):
@@ -409,13 +409,13 @@ def test_the_commune_outbox_page(app, client, auth, session, world):
 
 def test_reminder_for_a_slot_just_after_the_spring_change(app, session, world):
     # Sunday 28 March 2027, 09:00 in Paris, hours after the clocks went forward.
-    slot_start = datetime(2027, 3, 28, 7, 0, tzinfo=timezone.utc)
+    slot_start = datetime(2027, 3, 28, 7, 0, tzinfo=UTC)
     slot = builders.make_slot(session, world.practitioner_a, world.site_a, slot_start)
     session.commit()
     with unit_of_work(session):
         appointment = book_slot(session, slot_id=slot.id, patient_id=world.patient_a.id, channel="online", now=NOW)
     reminder = _messages(session, dedupe_key=f"appointment:{appointment.id}:reminder")[0]
-    assert reminder.due_at == datetime(2027, 3, 27, 8, 0, tzinfo=timezone.utc)  # Saturday 09:00 in Paris
+    assert reminder.due_at == datetime(2027, 3, 27, 8, 0, tzinfo=UTC)  # Saturday 09:00 in Paris
 
 
 def test_the_second_reminder_is_optional(app, session, world):

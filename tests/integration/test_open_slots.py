@@ -2,7 +2,7 @@
 
 import gc
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -18,7 +18,7 @@ from booking.openslots.fhir import BOOKING_PHONE, DEEP_LINK
 from booking.slots.models import Slot, slot_changes
 from tests import builders
 
-NOW = datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
 MODELS = {"Location": Location, "Schedule": Schedule, "Slot": FhirSlot}
 
 
@@ -123,14 +123,12 @@ def test_the_database_records_when_each_slot_changed(session, world):
         return session.execute(select(slot_changes.c.changed_at).where(slot_changes.c.slot_id == slot.id)).scalar()
 
     assert changed_at() == session.get(Slot, slot.id).updated_at
-    with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
-        with unit_of_work(session):
-            book_slot(session, slot_id=slot.id, patient_id=world.patient_a.id, channel="online", now=NOW)
+    with time_machine.travel(NOW + timedelta(minutes=1), tick=False), unit_of_work(session):
+        book_slot(session, slot_id=slot.id, patient_id=world.patient_a.id, channel="online", now=NOW)
     assert changed_at() == session.get(Slot, slot.id).updated_at == NOW + timedelta(minutes=1)
-    with time_machine.travel(NOW + timedelta(minutes=2), tick=False):
-        with pytest.raises(SlotUnavailable):
-            with unit_of_work(session):
-                book_slot(session, slot_id=slot.id, patient_id=world.patient_b.id, channel="online", now=NOW)
+    with time_machine.travel(NOW + timedelta(minutes=2), tick=False), pytest.raises(SlotUnavailable), \
+            unit_of_work(session):
+        book_slot(session, slot_id=slot.id, patient_id=world.patient_b.id, channel="online", now=NOW)
     assert changed_at() == NOW + timedelta(minutes=1)
 
 

@@ -1,6 +1,6 @@
 """Retention purge and erasure."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -13,7 +13,7 @@ from booking.privacy.services import Retention, erase_patient, purge
 from notifications.models import InboundMessage, Notification
 from tests import builders
 
-NOW = datetime(2030, 6, 1, 3, 0, tzinfo=timezone.utc)
+NOW = datetime(2030, 6, 1, 3, 0, tzinfo=UTC)
 
 
 def _count(session, model):

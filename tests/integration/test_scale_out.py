@@ -12,7 +12,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -89,7 +89,7 @@ def test_login_limits_are_shared_between_two_servers(database_url, tmp_path):
     servers = [subprocess.Popen([sys.executable, "-c", SERVER, str(port)], env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL) for port in ports]
     try:
-        for port, server in zip(ports, servers):
+        for port, server in zip(ports, servers, strict=False):
             _wait_for_port(port, server)
         # 20 failed logins a minute per IP: ten on each server, then the next one is refused by either.
         statuses = [_post(ports[i % 2], f"personne{i}@example.test") for i in range(20)]
@@ -116,12 +116,12 @@ def _book(port: int, token: str, slot_id: int, patient_id: int) -> int:
 def test_two_gunicorn_servers_book_concurrently_without_double_booking(app, session, world, database_url, tmp_path):
     if not _redis_up():
         pytest.fail("Redis is not running on 127.0.0.1:6379 (.ci/run starts it)")
-    start = datetime.now(timezone.utc) + timedelta(days=3)
+    start = datetime.now(UTC) + timedelta(days=3)
     slots = [builders.make_slot(session, world.practitioner_a, world.site_a, start + timedelta(hours=i))
              for i in range(5)]
     patients = [builders.make_patient(session, last_name=f"Patiente{i}") for i in range(60)]
     with unit_of_work(session):
-        token = create_token(session, world.agent_a.email, "deux serveurs", datetime.now(timezone.utc))
+        token = create_token(session, world.agent_a.email, "deux serveurs", datetime.now(UTC))
     slot_ids, patient_ids = [s.id for s in slots], [p.id for p in patients]
     session.commit()
     session.close()  # SQLite: no transaction of ours may hold the database while the servers write
@@ -133,7 +133,7 @@ def test_two_gunicorn_servers_book_concurrently_without_double_booking(app, sess
                        "--bind", f"127.0.0.1:{port}", "booking:create_app()"], env, tmp_path / f"server{port}.log")
                for port in ports]
     try:
-        for port, server in zip(ports, servers):
+        for port, server in zip(ports, servers, strict=False):
             _wait_for_port(port, server)
         # 60 clients at once, half through each server, on 5 slots: 40 get past the shared limit.
         with ThreadPoolExecutor(max_workers=30) as pool:
@@ -154,7 +154,7 @@ def test_two_gunicorn_servers_book_concurrently_without_double_booking(app, sess
 
 
 def _enqueue(session, batch: str, count: int) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for i in range(count):
         notifications.enqueue(session, channel="sms", recipient=f"+336399800{i:02d}", body=f"Lot {batch}, message {i}",
                               due_at=now, dedupe_key=f"{batch}:{i}")

@@ -1,6 +1,6 @@
 """One scheduler at a time: the lease in the database decides."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 
@@ -10,7 +10,7 @@ from booking.jobs.services import acquire_lease, release_lease
 from notifications.models import Notification
 from tests import builders
 
-NOW = datetime(2027, 3, 1, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
 
 
 def test_only_one_holder_until_the_lease_expires(session):
@@ -36,12 +36,12 @@ def test_scheduler_once_runs_the_jobs_when_it_holds_the_lease(runner, session, w
 
 def _scheduler_once_runs_the_jobs_when_it_holds_the_lease(runner, session, world):
     slot = builders.make_slot(session, world.practitioner_a, world.site_a,
-                              datetime.now(timezone.utc) + timedelta(days=3))
+                              datetime.now(UTC) + timedelta(days=3))
     session.commit()
     with unit_of_work(session):
         book_slot(session, slot_id=slot.id, patient_id=world.patient_a.id, channel="online",
-                  now=datetime.now(timezone.utc))
-    acquire_lease(session, "someone-else", datetime.now(timezone.utc))
+                  now=datetime.now(UTC))
+    acquire_lease(session, "someone-else", datetime.now(UTC))
     session.commit()
     result = runner.invoke(args=["scheduler", "--once"])
     assert "dispatch : non" in result.output

@@ -1,7 +1,7 @@
 """The public search page at a département's size: the nearest sites, then the soonest ten of the rest."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import time_machine
 
@@ -121,15 +121,15 @@ def test_the_professions_are_offered_in_french_order(client, world):
 
 
 def test_a_day_searched_from_la_reunion_is_la_reunions_day(session, world):
-    from datetime import date, datetime, timezone
+    from datetime import date, datetime
 
     site = builders.make_site(session, "97411", name="Cabine de Saint-Denis", postal_code="97400",
                               time_zone="Indian/Reunion")
     practitioner = builders.make_practitioner(session, [site])
     # 2 March, 02:00 in Saint-Denis is 1 March, 22:00 UTC (and 23:00 in Paris, still 1 March there).
-    early = builders.make_slot(session, practitioner, site, datetime(2027, 3, 1, 22, 0, tzinfo=timezone.utc))
+    early = builders.make_slot(session, practitioner, site, datetime(2027, 3, 1, 22, 0, tzinfo=UTC))
     session.commit()
-    now = datetime(2027, 3, 1, 20, 30, tzinfo=timezone.utc)  # 00:30 on 2 March in Saint-Denis
+    now = datetime(2027, 3, 1, 20, 30, tzinfo=UTC)  # 00:30 on 2 March in Saint-Denis
     result = search(session, "", now, profession="medecin_generaliste", commune_insee="97411",
                     from_day=date(2027, 3, 2))
     shown = next(item for item in result.sites if item.site.id == site.id)

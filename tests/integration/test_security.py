@@ -1,6 +1,6 @@
 """Headers, cookie flags, idle staff sessions, login throttling."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 
@@ -33,7 +33,7 @@ def test_session_cookie_flags(database_url):
 
 
 def test_staff_sessions_end_after_thirty_idle_minutes(client, auth, session, world):
-    start = datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc)
+    start = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
     with time_machine.travel(start, tick=False):
         auth.login(world.agent_a.email)
         assert client.get("/accueil").status_code == 200
@@ -46,7 +46,7 @@ def test_staff_sessions_end_after_thirty_idle_minutes(client, auth, session, wor
 
 
 def test_residents_are_not_logged_out_when_idle(client, auth, session, world):
-    start = datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc)
+    start = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
     with time_machine.travel(start, tick=False):
         auth.login(world.resident_a.email)
     with time_machine.travel(start + timedelta(hours=3), tick=False):

@@ -1,7 +1,7 @@
 """A site's calendar binds its slots: public holidays, closures, opening hours."""
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -11,14 +11,14 @@ from booking.appointments.models import Appointment
 from booking.appointments.queries import booked_on_closed_days
 from booking.closures.services import cancel_for_closure, close_site, open_on_holiday, reopen
 from booking.database import unit_of_work
-from booking.errors import Forbidden, InvalidInput
+from booking.errors import Forbidden, InvalidInput, NotFound
 from booking.sites.calendar import public_holidays, set_opening_hours
 from booking.slots.models import Slot
 from booking.slots.services import RuleInput, extend_horizon, publish_rule
 from notifications.models import Notification
 from tests import builders
 
-NOW = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)  # a Tuesday; Christmas is a Friday
+NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # a Tuesday; Christmas is a Friday
 
 
 def _friday_rule(**changes) -> dict:
@@ -59,7 +59,7 @@ def test_no_slot_is_published_on_a_public_holiday_unless_the_site_opens_that_day
 
 
 def test_the_nightly_job_withdraws_free_slots_of_a_newly_known_holiday_and_lists_booked_ones(session, world):
-    christmas = datetime(2026, 12, 25, 9, 0, tzinfo=timezone.utc)
+    christmas = datetime(2026, 12, 25, 9, 0, tzinfo=UTC)
     free = builders.make_slot(session, world.practitioner_a, world.site_a, christmas)
     taken = builders.make_slot(session, world.practitioner_a, world.site_a, christmas + timedelta(hours=1))
     booked = builders.make_appointment(session, taken, world.patient_a)
@@ -95,8 +95,8 @@ def test_opening_hours_bind_the_rules_of_a_staffed_site(session, world):
 def test_a_closure_withdraws_free_slots_then_cancels_bookings_only_when_confirmed(session, world):
     _publish(session, world)
     slots = list(session.scalars(select(Slot).where(Slot.site_id == world.site_a.id,
-                                                    Slot.starts_at >= datetime(2026, 12, 11, tzinfo=timezone.utc),
-                                                    Slot.starts_at < datetime(2026, 12, 12, tzinfo=timezone.utc))
+                                                    Slot.starts_at >= datetime(2026, 12, 11, tzinfo=UTC),
+                                                    Slot.starts_at < datetime(2026, 12, 12, tzinfo=UTC))
                                  .order_by(Slot.starts_at)))
     by_sms = builders.make_appointment(session, slots[0], world.patient_a)
     landline = builders.make_patient(session, first_name="Odette", phone="+33471401234", phone_kind="landline",
@@ -127,7 +127,7 @@ def test_who_may_close_a_site(session, world):
     session.commit()
     with unit_of_work(session):
         close_site(session, world.agent_a, world.site_a.id, date(2026, 12, 11), date(2026, 12, 11), "works", NOW)
-    with pytest.raises(Exception):  # another commune's referent does not even see the site
+    with pytest.raises(NotFound):  # another commune's referent does not even see the site
         close_site(session, world.commune_admin_b, world.site_a.id, date(2026, 12, 12), date(2026, 12, 12),
                    "works", NOW)
 
@@ -190,7 +190,7 @@ def test_the_mairie_runs_a_practitioners_days_only_while_the_practitioner_allows
     from booking.slots.models import AvailabilityRule
 
     other_site = builders.make_site(session, builders.COMMUNE_B, name="Cabine voisine", postal_code="15200")
-    builders.make_slot(session, world.practitioner_a, other_site, datetime(2026, 12, 18, 14, 0, tzinfo=timezone.utc))
+    builders.make_slot(session, world.practitioner_a, other_site, datetime(2026, 12, 18, 14, 0, tzinfo=UTC))
     from booking.sites.models import SitePractitioner
 
     session.add(SitePractitioner(site=other_site, practitioner=world.practitioner_a, status="accepted"))
@@ -219,8 +219,8 @@ def test_the_mairie_runs_a_practitioners_days_only_while_the_practitioner_allows
                               data={"first_day": "18/12/2026", "last_day": "18/12/2026"})
         assert blocked.status_code == 302
         statuses = {s.site_id: s.status for s in session.scalars(select(Slot).where(
-            Slot.starts_at >= datetime(2026, 12, 18, tzinfo=timezone.utc),
-            Slot.starts_at < datetime(2026, 12, 19, tzinfo=timezone.utc)))}
+            Slot.starts_at >= datetime(2026, 12, 18, tzinfo=UTC),
+            Slot.starts_at < datetime(2026, 12, 19, tzinfo=UTC)))}
         assert statuses == {world.site_a.id: "blocked", other_site.id: "open"}  # only this site's days
         auth.logout()
         auth.login(world.agent_b.email)  # another commune's desk sees nothing of it
@@ -360,11 +360,11 @@ def test_every_list_of_appointments_says_one_cancelled_by_a_closure_is_cancelled
 
 @pytest.mark.parametrize("insee, zone, postal_code, before, after", [
     # La Réunion (UTC+4): 20 December, abolition of slavery; 23:30 on the eve is still an ordinary day.
-    ("97411", "Indian/Reunion", "97400", datetime(2027, 12, 19, 19, 30, tzinfo=timezone.utc),
-     datetime(2027, 12, 19, 20, 30, tzinfo=timezone.utc)),
+    ("97411", "Indian/Reunion", "97400", datetime(2027, 12, 19, 19, 30, tzinfo=UTC),
+     datetime(2027, 12, 19, 20, 30, tzinfo=UTC)),
     # Guadeloupe (UTC−4): 27 May; 00:30 local is 04:30 UTC, and 23:30 on the 26th is already the 27th in UTC.
-    ("97105", "America/Guadeloupe", "97100", datetime(2027, 5, 27, 3, 30, tzinfo=timezone.utc),
-     datetime(2027, 5, 27, 4, 30, tzinfo=timezone.utc)),
+    ("97105", "America/Guadeloupe", "97100", datetime(2027, 5, 27, 3, 30, tzinfo=UTC),
+     datetime(2027, 5, 27, 4, 30, tzinfo=UTC)),
 ])
 def test_an_overseas_holiday_is_the_sites_own_local_day(session, world, insee, zone, postal_code, before, after):
     from booking.slots.services import slots_on_closed_days
@@ -384,14 +384,14 @@ def test_a_practitioner_in_guadeloupe_reads_days_on_guadeloupe_time(client, auth
                               time_zone="America/Guadeloupe")
     user = builders.make_user(session, "practitioner")
     practitioner = builders.make_practitioner(session, [site], user=user)
-    saturday_night = builders.make_slot(session, practitioner, site, datetime(2027, 3, 7, 2, tzinfo=timezone.utc))
-    sunday_night = builders.make_slot(session, practitioner, site, datetime(2027, 3, 8, 2, tzinfo=timezone.utc))
+    saturday_night = builders.make_slot(session, practitioner, site, datetime(2027, 3, 7, 2, tzinfo=UTC))
+    sunday_night = builders.make_slot(session, practitioner, site, datetime(2027, 3, 8, 2, tzinfo=UTC))
     session.commit()
     with time_machine.travel(NOW, tick=False):
         found = client.get(f"/api/v1/slots?practitioner_id={practitioner.id}&from=2027-03-07&to=2027-03-07")
     assert [item["id"] for item in found.get_json()["items"]] == [sunday_night.id]
     assert saturday_night.id not in [item["id"] for item in found.get_json()["items"]]
-    with time_machine.travel(datetime(2027, 3, 8, 2, tzinfo=timezone.utc), tick=False):
+    with time_machine.travel(datetime(2027, 3, 8, 2, tzinfo=UTC), tick=False):
         auth.login(user.email)
         agenda = client.get("/praticien/agenda").get_data(as_text=True)
         new_rule = client.get("/praticien/disponibilites/nouvelle").get_data(as_text=True)

@@ -1,7 +1,7 @@
 """The site and practitioner pages, through the Flask test client."""
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 from sqlalchemy import select
@@ -11,7 +11,7 @@ from booking.slots.models import AvailabilityRule, Slot
 from notifications.models import Notification
 from tests import builders
 
-NOW = datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
 
 SITE_FORM = {
     "kind": "teleconsultation", "name": "Cabine de Salers", "address": "Mairie, place Tyssandier-d’Escous",
@@ -126,7 +126,7 @@ def _practitioner_client(app, world):
 @time_machine.travel(NOW, tick=False)
 def test_publishing_a_conflicting_rule_shows_the_conflict(app, session, world):
     other = builders.make_practitioner(session, [world.site_a])
-    builders.make_slot(session, other, world.site_a, datetime(2027, 3, 2, 9, 0, tzinfo=timezone.utc))
+    builders.make_slot(session, other, world.site_a, datetime(2027, 3, 2, 9, 0, tzinfo=UTC))
     session.commit()
     client = _practitioner_client(app, world)
     response = client.post("/praticien/disponibilites/nouvelle", data={

@@ -1,6 +1,6 @@
 """Publishing, editing and deleting rules; conflicts; horizon; blocking; cancellation."""
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,7 +26,7 @@ from notifications.models import Notification
 from tests import builders
 
 PARIS = ZoneInfo("Europe/Paris")
-NOW = datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc)  # Monday 1 March 2027, 09:00 in Paris
+NOW = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)  # Monday 1 March 2027, 09:00 in Paris
 
 
 def tuesday_mornings(site, **overrides) -> RuleInput:
@@ -63,10 +63,9 @@ def test_two_rules_in_one_room_conflict_and_the_message_names_it(session, world)
     session.commit()
     with unit_of_work(session):
         publish_rule(session, world.practitioner_user_a, world.practitioner_a.id, tuesday_mornings(world.site_a), NOW)
-    with pytest.raises(SlotConflict) as refused:
-        with unit_of_work(session):
-            publish_rule(session, other.user, other.id, tuesday_mornings(world.site_a, start_time=time(11),
-                                                                           end_time=time(13)), NOW)
+    with pytest.raises(SlotConflict) as refused, unit_of_work(session):
+        publish_rule(session, other.user, other.id, tuesday_mornings(world.site_a, start_time=time(11),
+                                                                       end_time=time(13)), NOW)
     assert "la salle « Salle 1 » est déjà occupée" in refused.value.message
     assert "mardi 2 mars à 11 h" in refused.value.message
     assert _slots(session, practitioner_id=other.id) == []
@@ -90,10 +89,9 @@ def test_a_practitioner_is_not_in_two_places_at_once(session, world):
     session.commit()
     with unit_of_work(session):
         publish_rule(session, world.practitioner_user_a, world.practitioner_a.id, tuesday_mornings(world.site_a), NOW)
-    with pytest.raises(SlotConflict, match="vous consultez déjà à Cabine de Saint-Bonnet"):
-        with unit_of_work(session):
-            publish_rule(session, world.practitioner_user_a, world.practitioner_a.id,
-                         tuesday_mornings(world.site_epci, start_time=time(11, 30), end_time=time(12, 30)), NOW)
+    with pytest.raises(SlotConflict, match="vous consultez déjà à Cabine de Saint-Bonnet"), unit_of_work(session):
+        publish_rule(session, world.practitioner_user_a, world.practitioner_a.id,
+                     tuesday_mornings(world.site_epci, start_time=time(11, 30), end_time=time(12, 30)), NOW)
     with unit_of_work(session):
         afternoon = publish_rule(session, world.practitioner_user_a, world.practitioner_a.id,
                                  tuesday_mornings(world.site_epci, start_time=time(14), end_time=time(16)), NOW)
@@ -114,17 +112,14 @@ def test_postgresql_itself_refuses_overlapping_slots(session, world, field):
 
 
 def test_only_accepted_practitioners_publish_their_own_slots(session, world):
-    with pytest.raises(NotFound):
-        with unit_of_work(session):
-            publish_rule(session, world.practitioner_user_a, world.practitioner_a.id, tuesday_mornings(world.site_b),
-                         NOW)
-    with pytest.raises(NotFound):
-        with unit_of_work(session):
-            publish_rule(session, world.practitioner_user_a, world.practitioner_b.id, tuesday_mornings(world.site_a),
-                         NOW)
-    with pytest.raises((Forbidden, NotFound)):
-        with unit_of_work(session):
-            publish_rule(session, world.agent_a, world.practitioner_a.id, tuesday_mornings(world.site_a), NOW)
+    with pytest.raises(NotFound), unit_of_work(session):
+        publish_rule(session, world.practitioner_user_a, world.practitioner_a.id, tuesday_mornings(world.site_b),
+                     NOW)
+    with pytest.raises(NotFound), unit_of_work(session):
+        publish_rule(session, world.practitioner_user_a, world.practitioner_b.id, tuesday_mornings(world.site_a),
+                     NOW)
+    with pytest.raises((Forbidden, NotFound)), unit_of_work(session):
+        publish_rule(session, world.agent_a, world.practitioner_a.id, tuesday_mornings(world.site_a), NOW)
     with unit_of_work(session):
         assert publish_rule(session, world.admin, world.practitioner_a.id, tuesday_mornings(world.site_a), NOW).created
 
@@ -138,10 +133,9 @@ def test_only_accepted_practitioners_publish_their_own_slots(session, world):
     ({"until": date(2027, 1, 1)}, "date de fin"),
 ])
 def test_bad_rules_are_refused_in_french(session, world, overrides, message):
-    with pytest.raises(InvalidInput, match=message):
-        with unit_of_work(session):
-            publish_rule(session, world.practitioner_user_a, world.practitioner_a.id,
-                         tuesday_mornings(world.site_a, **overrides), NOW)
+    with pytest.raises(InvalidInput, match=message), unit_of_work(session):
+        publish_rule(session, world.practitioner_user_a, world.practitioner_a.id,
+                     tuesday_mornings(world.site_a, **overrides), NOW)
 
 
 def _book_first(session, world, rule_id, patient=None):
@@ -238,10 +232,9 @@ def test_blocking_a_holiday_blocks_free_slots_and_lists_bookings(session, world)
     with unit_of_work(session):
         assert unblock_period(session, world.practitioner_user_a, world.practitioner_a.id, date(2027, 3, 2),
                               date(2027, 3, 2), NOW) == 8
-    with pytest.raises(NotFound):
-        with unit_of_work(session):
-            block_period(session, world.practitioner_user_b, world.practitioner_a.id, date(2027, 3, 2),
-                         date(2027, 3, 2), NOW)
+    with pytest.raises(NotFound), unit_of_work(session):
+        block_period(session, world.practitioner_user_b, world.practitioner_a.id, date(2027, 3, 2),
+                     date(2027, 3, 2), NOW)
 
 
 def test_cancelling_frees_the_seat_flags_late_and_withdraws_messages(session, world):
@@ -259,6 +252,5 @@ def test_cancelling_frees_the_seat_flags_late_and_withdraws_messages(session, wo
     assert cancelled.status == "cancelled" and cancelled.cancelled_late
     assert session.get(Slot, slot.id).booked_count == 0
     assert session.scalar(select(Notification.status)) == "cancelled"
-    with pytest.raises(Exception, match="plus à venir"):
-        with unit_of_work(session):
-            cancel_appointment(session, world.practitioner_user_a, appointment.id, "practitioner", NOW)
+    with pytest.raises(Exception, match="plus à venir"), unit_of_work(session):
+        cancel_appointment(session, world.practitioner_user_a, appointment.id, "practitioner", NOW)

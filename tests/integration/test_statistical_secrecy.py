@@ -12,7 +12,7 @@ is known, each relation a reader can know is an equation, and no hidden cell may
 relations are written here from the meaning of the tables, not taken from the code under test.
 """
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 
 import pytest
@@ -23,7 +23,7 @@ from booking.stats.services import compute
 from tests import builders
 from tests.integration.test_stats import counted  # noqa: F401  (the fixture)
 
-PUBLISHED = datetime(2027, 4, 10, 8, 0, tzinfo=timezone.utc)
+PUBLISHED = datetime(2027, 4, 10, 8, 0, tzinfo=UTC)
 MONTHS = {"2027-01": date(2027, 1, 1), "2027-02": date(2027, 2, 1), "2027-03": date(2027, 3, 1)}
 HIDDEN = ("< 5", "secret statistique")
 
@@ -45,7 +45,7 @@ def leaky_world(session, world):
         for index, (status, channel, reminder) in enumerate(plan):
             number += 1
             starts = datetime.combine(first_day + timedelta(days=index // 6), datetime.min.time(),
-                                      tzinfo=timezone.utc) + timedelta(hours=8, minutes=20 * (index % 6))
+                                      tzinfo=UTC) + timedelta(hours=8, minutes=20 * (index % 6))
             slot = builders.make_slot(session, practitioner, site, starts)
             patient = builders.make_patient(session, first_name=f"P{number}", birth_date=date(1950, 1, 1))
             builders.make_appointment(session, slot, patient, status=status, channel=channel,
@@ -129,7 +129,7 @@ def _rank(rows: list[list[Fraction]]) -> int:
         rows[rank], rows[pivot] = rows[pivot], rows[rank]
         for r in range(rank + 1, len(rows)):
             factor = rows[r][column] / rows[rank][column]
-            rows[r] = [a - factor * b for a, b in zip(rows[r], rows[rank])]
+            rows[r] = [a - factor * b for a, b in zip(rows[r], rows[rank], strict=False)]
         rank += 1
     return rank
 
@@ -164,9 +164,9 @@ def test_a_cell_hidden_to_protect_another_says_secret_not_small(session, leaky_w
     end = date(start.year, start.month + 1, 1)
     published = compute(session, "15174", start, end, PUBLISHED)
     raw = compute(session, "15174", start, end, PUBLISHED, threshold=1)  # nothing is small under 1
-    for shown, true in zip(published.tables, raw.tables):
-        for shown_row, true_row in zip(shown.rows, true.rows):
-            for value, count in zip(shown_row[1:], true_row[1:]):
+    for shown, true in zip(published.tables, raw.tables, strict=False):
+        for shown_row, true_row in zip(shown.rows, true.rows, strict=False):
+            for value, count in zip(shown_row[1:], true_row[1:], strict=False):
                 if value == "< 5":
                     assert 0 < count < 5, (shown.key, shown_row[0], count)
                 if value == "secret statistique":

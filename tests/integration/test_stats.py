@@ -20,7 +20,7 @@ Commune A (Saint-Bonnet-de-Salers, 246 inhabitants), its cabin, March 2027, now 
 import base64
 import csv
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -39,7 +39,7 @@ from booking.stats.services import compute
 from notifications.models import Notification
 from tests import builders
 
-NOW = datetime(2027, 3, 18, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 3, 18, 12, 0, tzinfo=UTC)
 MARCH = (date(2027, 3, 1), date(2027, 4, 1))
 GUADELOUPE = "97105"  # Basse-Terre
 
@@ -51,10 +51,10 @@ def counted(session, world):
     # The world fixture's own slot and appointment fall on 3 March: move them out of the way.
     world.slot_a.starts_at, world.slot_a.ends_at = NOW + timedelta(days=60), NOW + timedelta(days=60, minutes=20)
     births = [date(2015, 5, 5)] * 2 + [date(1980, 5, 5)] * 5 + [date(1960, 5, 5)] * 4 + [date(1940, 5, 5)] * 5
-    slots = [builders.make_slot(session, practitioner, site, datetime(2027, 3, n + 1, 9, 0, tzinfo=timezone.utc))
+    slots = [builders.make_slot(session, practitioner, site, datetime(2027, 3, n + 1, 9, 0, tzinfo=UTC))
              for n in range(1, 21)]
     for day in (22, 23):
-        builders.make_slot(session, practitioner, site, datetime(2027, 3, day, 9, 0, tzinfo=timezone.utc),
+        builders.make_slot(session, practitioner, site, datetime(2027, 3, day, 9, 0, tzinfo=UTC),
                            status="blocked")
     plan = ([("attended", "online")] * 5 + [("attended", "reception")] * 3 + [("no_show", "reception")] * 5
             + [("booked", "phone")] + [("cancelled", "online")] * 2 + [("cancelled", "reception")]
@@ -82,7 +82,7 @@ def counted(session, world):
                                      status="delivered", dedupe_key=f"appointment:{appointment.id}:reminder"))
         if kept in (1, 2, 3) and status != "cancelled":
             earlier = builders.make_slot(session, practitioner, site,
-                                         datetime(2027, 2, 10 + kept, 9, 0, tzinfo=timezone.utc))
+                                         datetime(2027, 2, 10 + kept, 9, 0, tzinfo=UTC))
             builders.make_appointment(session, earlier, patient, status="attended")
     session.add_all([UnmetDemand(commune_insee="15174", profession="ophtalmologue", searched_on=date(2027, 3, 4)),
                      UnmetDemand(commune_insee="15174", profession=None, searched_on=date(2027, 3, 9)),
@@ -270,8 +270,8 @@ def test_the_report_email_arrives_once_with_its_pdf_and_csv(database_url, smtp_s
     session.commit()  # end our transaction: on SQLite it holds the write lock
     mailer = make_app(database_url, MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
     with mailer.app_context():
-        run_dispatch(datetime(2027, 4, 1, 6, 1, tzinfo=timezone.utc))
-        run_dispatch(datetime(2027, 4, 1, 7, 1, tzinfo=timezone.utc))
+        run_dispatch(datetime(2027, 4, 1, 6, 1, tzinfo=UTC))
+        run_dispatch(datetime(2027, 4, 1, 7, 1, tzinfo=UTC))
         db.session.remove()
         db.engine.dispose()
     # Once each, to the site's address and to the commune's referent (never twice, however often the job runs).
@@ -329,7 +329,7 @@ def test_no_show_rate_by_reminder_channel_with_small_counts_hidden(app, client, 
 
 
 def test_the_open_data_export_is_public_anonymous_and_keeps_suppression(client, session, counted):
-    with time_machine.travel(datetime(2027, 4, 10, 8, 0, tzinfo=timezone.utc), tick=False):
+    with time_machine.travel(datetime(2027, 4, 10, 8, 0, tzinfo=UTC), tick=False):
         as_json = client.get("/donnees-ouvertes/communes/15174/2027-03.json")
         as_csv = client.get("/donnees-ouvertes/communes/15174/2027-03.csv")
         assert client.get("/donnees-ouvertes/communes/15174/2027-04.json").status_code == 404  # not finished
@@ -369,8 +369,8 @@ def test_inhabitants_served_are_counted_per_profession(session, counted, world):
     small.served_communes = [session.get(Commune, "15174")]
     cardiologist = builders.make_practitioner(session, [small], profession="cardiologue")
     for day in (8, 15, 22):  # three one-hour consultations in March; a blocked one offers nobody anything
-        builders.make_slot(session, cardiologist, small, datetime(2027, 3, day, 13, tzinfo=timezone.utc), minutes=60)
-    builders.make_slot(session, cardiologist, small, datetime(2027, 4, 5, 13, tzinfo=timezone.utc), minutes=60)
+        builders.make_slot(session, cardiologist, small, datetime(2027, 3, day, 13, tzinfo=UTC), minutes=60)
+    builders.make_slot(session, cardiologist, small, datetime(2027, 4, 5, 13, tzinfo=UTC), minutes=60)
     session.commit()
     rows = compute(session, "15174", *MARCH, NOW).table("density").rows
     assert rows == [["Cardiologue", 3.0, saint_bonnet, round(1000 * 3 / saint_bonnet, 2)],
@@ -488,7 +488,7 @@ def _same_comparisons_everywhere(session, client, auth, world, rows):
 
     cells = [format_cell(v) for v in rows["Rendez-vous pris"] if v is not None]
     query = {"du": "2027-03-01", "au": "2027-03-31"}
-    with time_machine.travel(datetime(2027, 4, 10, 8, 0, tzinfo=timezone.utc), tick=False):
+    with time_machine.travel(datetime(2027, 4, 10, 8, 0, tzinfo=UTC), tick=False):
         with unit_of_work(session):
             token = create_token(session, world.commune_admin_a.email, "comparaisons", NOW)
         api = client.get(f"/api/v1/communes/{builders.COMMUNE_A}/stats", query_string={"from": "2027-03-01",
@@ -520,7 +520,7 @@ def test_a_commune_served_by_another_ones_site_gets_its_residents_figures(sessio
     referent = builders.make_user(session, "commune_admin", [salers])
     for hour in range(6):
         slot = builders.make_slot(session, world.practitioner_a, world.site_a,
-                                  datetime(2027, 3, 4, 8 + hour, 0, tzinfo=timezone.utc))
+                                  datetime(2027, 3, 4, 8 + hour, 0, tzinfo=UTC))
         resident = builders.make_patient(session, commune_insee=salers if hour < 5 else builders.COMMUNE_A)
         builders.make_appointment(session, slot, resident, status="attended")
     session.commit()
@@ -570,9 +570,9 @@ def test_reports_shared_out_between_processes_are_those_of_one_process_each_sent
 
 def test_a_month_is_over_when_it_is_over_for_the_commune(client, session, world):
     # 1 March 2027, 02:00 UTC: 03:00 in Saint-Bonnet (February is over), 22:00 on 28 February in Guadeloupe.
-    with time_machine.travel(datetime(2027, 3, 1, 2, 0, tzinfo=timezone.utc), tick=False):
+    with time_machine.travel(datetime(2027, 3, 1, 2, 0, tzinfo=UTC), tick=False):
         cantal = client.get("/donnees-ouvertes/communes/15174/2027-02.json")
         guadeloupe = client.get(f"/donnees-ouvertes/communes/{GUADELOUPE}/2027-02.json")
     assert cantal.status_code == 200 and guadeloupe.status_code == 404
-    with time_machine.travel(datetime(2027, 3, 1, 4, 30, tzinfo=timezone.utc), tick=False):  # 00:30 there
+    with time_machine.travel(datetime(2027, 3, 1, 4, 30, tzinfo=UTC), tick=False):  # 00:30 there
         assert client.get(f"/donnees-ouvertes/communes/{GUADELOUPE}/2027-02.json").status_code == 200

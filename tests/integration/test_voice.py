@@ -1,7 +1,7 @@
 """Reminders for residents without a mobile: calls to landlines, a caregiver's SMS, against a Twilio stub."""
 
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,7 +20,7 @@ from notifications.setup import run_dispatch
 from tests import builders
 from tests.conftest import TWILIO
 
-NOW = datetime(2027, 3, 1, 10, 0, tzinfo=timezone.utc)  # Monday, 11:00 in Paris
+NOW = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)  # Monday, 11:00 in Paris
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -49,8 +49,8 @@ def _signed_post(client, path, form, token=TWILIO["TWILIO_AUTH_TOKEN"]):
     return client.post(path, data=form, headers={"X-Twilio-Signature": signature})
 
 
-WEDNESDAY_11H = datetime(2027, 3, 3, 10, 0, tzinfo=timezone.utc)
-CALL_TIME = datetime(2027, 3, 2, 9, 0, tzinfo=timezone.utc)  # Tuesday 10:00 in Paris
+WEDNESDAY_11H = datetime(2027, 3, 3, 10, 0, tzinfo=UTC)
+CALL_TIME = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)  # Tuesday 10:00 in Paris
 
 
 def test_a_landline_gets_one_call_the_day_before_saying_when_and_where_only(app, session, world):
@@ -67,14 +67,14 @@ def test_a_landline_gets_one_call_the_day_before_saying_when_and_where_only(app,
 
 
 def test_a_monday_visit_is_called_on_saturday_never_sunday_nor_at_night(app, session, world):
-    monday = datetime(2027, 3, 8, 9, 0, tzinfo=timezone.utc)
+    monday = datetime(2027, 3, 8, 9, 0, tzinfo=UTC)
     _book(session, world, _landline(session), monday)
     (call,) = _calls(session)
     local = call.due_at.astimezone(PARIS)
     assert local.weekday() == 5 and local.hour == 10
     late_evening = NOW.replace(hour=19)  # Monday 20:00 in Paris, for a Tuesday visit
     patient = _landline(session, phone="+33471409999")
-    tuesday = datetime(2027, 3, 2, 8, 0, tzinfo=timezone.utc)
+    tuesday = datetime(2027, 3, 2, 8, 0, tzinfo=UTC)
     slot = builders.make_slot(session, world.practitioner_a, world.site_a, tuesday)
     session.commit()
     with unit_of_work(session):
@@ -118,7 +118,7 @@ def test_one_call_per_appointment_across_repeated_and_parallel_dispatch(twilio_a
 @pytest.mark.twilio
 def test_no_call_rings_after_19h_even_if_the_dispatcher_was_late(twilio_app, twilio_stub, session, world):
     _book(session, world, _landline(session), WEDNESDAY_11H)
-    run_dispatch(datetime(2027, 3, 2, 18, 30, tzinfo=timezone.utc))  # Tuesday 19:30 in Paris
+    run_dispatch(datetime(2027, 3, 2, 18, 30, tzinfo=UTC))  # Tuesday 19:30 in Paris
     assert twilio_stub.calls == []
     assert _calls(session)[0].status == "cancelled"
 
@@ -202,7 +202,7 @@ def test_refused_calls_and_a_caregiver_with_consent(app, session, world):
 def test_the_desk_call_list_the_tick_and_the_letters(client, auth, session, world):
     from booking.appointments.models import Appointment
 
-    tomorrow = datetime(2027, 3, 2, 9, 0, tzinfo=timezone.utc)
+    tomorrow = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)
     nobody = _book(session, world, _landline(session, phone=None, phone_kind=None, first_name="Léon"), tomorrow)
     refuses = _book(session, world, _landline(session, first_name="Rose", calls_refused=True),
                     tomorrow + timedelta(hours=1))

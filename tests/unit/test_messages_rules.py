@@ -1,6 +1,6 @@
 """SMS length, transliteration, send times, backoff and signed links: pure rules."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from booking.appointments.links import cancel_token, read_cancel_token
@@ -12,12 +12,12 @@ PARIS = ZoneInfo("Europe/Paris")
 
 
 def paris(*args) -> datetime:
-    return datetime(*args, tzinfo=PARIS).astimezone(timezone.utc)
+    return datetime(*args, tzinfo=PARIS).astimezone(UTC)
 
 
 def test_french_letters_in_and_out_of_gsm7():
     assert is_gsm7("é è à ù É Ç")
-    for letter in "ê â î ô û ë ï ç œ « » ’".split():
+    for letter in ["ê", "â", "î", "ô", "û", "ë", "ï", "ç", "œ", "«", "»", "’"]:
         assert not is_gsm7(letter), letter
 
 
@@ -39,10 +39,10 @@ def test_reminder_the_day_before_keeps_the_wall_clock_across_daylight_saving():
     # Sunday 28 March 2027: clocks go forward at 02:00. A slot at 09:00 that day is
     # reminded on Saturday at 09:00 (08:00 UTC), not at 08:00 local.
     assert reminder_due(paris(2027, 3, 28, 9, 0), 24, "Europe/Paris") == datetime(2027, 3, 27, 8, 0,
-                                                                                  tzinfo=timezone.utc)
+                                                                                  tzinfo=UTC)
     # Autumn: Sunday 31 October, slot 10:00 (09:00 UTC) → Saturday 10:00 CEST (08:00 UTC).
     assert reminder_due(paris(2027, 10, 31, 10, 0), 24, "Europe/Paris") == datetime(2027, 10, 30, 8, 0,
-                                                                                    tzinfo=timezone.utc)
+                                                                                    tzinfo=UTC)
 
 
 def test_a_reminder_that_would_fall_at_night_goes_out_before():
@@ -57,7 +57,7 @@ def test_two_hour_reminder_for_an_early_slot_moves_to_the_evening_before():
 
 
 def test_overseas_quiet_hours_use_the_site_zone():
-    moment = datetime(2027, 3, 10, 1, 30, tzinfo=timezone.utc)  # 21:30 in Guadeloupe, 02:30 in Paris
+    moment = datetime(2027, 3, 10, 1, 30, tzinfo=UTC)  # 21:30 in Guadeloupe, 02:30 in Paris
     assert in_quiet_hours(moment, "America/Guadeloupe") and in_quiet_hours(moment, "Europe/Paris")
     noon_paris = paris(2027, 3, 10, 12, 0)
     assert not in_quiet_hours(noon_paris, "Europe/Paris") and in_quiet_hours(noon_paris, "Pacific/Noumea")
@@ -84,11 +84,11 @@ def test_cancel_token_is_short_signed_and_bound_to_its_appointment():
 
 
 def test_an_appointment_is_to_come_only_when_booked_and_ahead():
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from booking.appointments.rules import state_label
 
-    now = datetime(2027, 3, 1, 9, 0, tzinfo=timezone.utc)
+    now = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
     ahead, past = now + timedelta(days=7), now - timedelta(days=1)
     assert state_label("booked", ahead, now) == "à venir"
     assert state_label("booked", past, now) == "passé, présence à noter"

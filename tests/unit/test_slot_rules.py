@@ -1,6 +1,6 @@
 """Rule → slot expansion: local wall-clock time is the truth."""
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,7 +19,7 @@ def test_weekly_tuesday_morning_in_twenty_minute_slots():
     slots = expand("FREQ=WEEKLY;BYDAY=TU", date(2027, 3, 2), time(9), time(12), 20, "Europe/Paris", count=1)
     assert [s.split()[1] for s in _local(slots)] == ["09:00", "09:20", "09:40", "10:00", "10:20", "10:40",
                                                       "11:00", "11:20", "11:40"]
-    assert all(s.starts_at.tzinfo == timezone.utc for s in slots)
+    assert all(s.starts_at.tzinfo == UTC for s in slots)
 
 
 def test_every_other_week():
@@ -83,8 +83,8 @@ def test_overseas_zones_have_no_daylight_saving(zone, utc_hour):
 
 
 def test_window_limits_the_slots():
-    start = datetime(2027, 3, 9, 0, 0, tzinfo=timezone.utc)
-    end = datetime(2027, 3, 17, 0, 0, tzinfo=timezone.utc)
+    start = datetime(2027, 3, 9, 0, 0, tzinfo=UTC)
+    end = datetime(2027, 3, 17, 0, 0, tzinfo=UTC)
     slots = expand("FREQ=WEEKLY;BYDAY=TU", date(2027, 3, 2), time(9), time(10), 30, "Europe/Paris",
                    window_start=start, window_end=end)
     assert _local(slots) == ["2027-03-09 09:00", "2027-03-09 09:30", "2027-03-16 09:00", "2027-03-16 09:30"]
@@ -127,8 +127,8 @@ def test_rule_dates_are_bounded_around_today():
 def test_expansion_walks_only_to_the_window():
     # A rule that started a year ago: only the window's days are produced.
     slots = expand("FREQ=DAILY", date(2026, 3, 1), time(9), time(9, 20), 20, "Europe/Paris",
-                   window_start=datetime(2027, 3, 1, tzinfo=timezone.utc),
-                   window_end=datetime(2027, 3, 4, tzinfo=timezone.utc))
+                   window_start=datetime(2027, 3, 1, tzinfo=UTC),
+                   window_end=datetime(2027, 3, 4, tzinfo=UTC))
     assert _local(slots) == ["2027-03-01 09:00", "2027-03-02 09:00", "2027-03-03 09:00"]
 
 

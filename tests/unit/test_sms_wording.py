@@ -1,6 +1,6 @@
 """Every SMS is one GSM-7 segment, for the longest names France has and a public address of 40 characters."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -11,7 +11,7 @@ LONGEST_COMMUNE = "Saint-Remy-en-Bouzemont-Saint-Genest-et-Isson"  # 45 characte
 BASE = "https://" + "r" * 29 + ".fr"  # a public address of 40 characters
 TOKEN = "9999999-" + "A" * 16  # the largest appointment id we plan for, and its signature
 # Wednesday 29 September 2027, 10:30 in Paris: the longest day and month names, two-digit hours.
-WORST = sms.Visit(datetime(2027, 9, 29, 8, 30, tzinfo=timezone.utc), "Europe/Paris",
+WORST = sms.Visit(datetime(2027, 9, 29, 8, 30, tzinfo=UTC), "Europe/Paris",
                   "Maison de santé pluriprofess.", LONGEST_COMMUNE, "RZ8K2M4Q")
 
 
@@ -41,7 +41,7 @@ def test_every_message_is_one_gsm7_segment_in_the_worst_case(kind):
 
 
 def test_the_fullest_wording_that_fits_is_sent():
-    demo = sms.Visit(datetime(2027, 3, 2, 8, 0, tzinfo=timezone.utc), "Europe/Paris", "Cabine de Saint-Bonnet",
+    demo = sms.Visit(datetime(2027, 3, 2, 8, 0, tzinfo=UTC), "Europe/Paris", "Cabine de Saint-Bonnet",
                      "Saint-Bonnet-de-Salers", "K7P2X9QA")
     text = sms.confirmation(demo, "https://rdv.saint-bonnet.fr/a/1234-ABCDEFGHIJKLMNOP")
     assert text.startswith("RDV confirmé mardi 2 mars à 9 h, Cabine de Saint-Bonnet. Réf.")  # the date in words first
@@ -53,7 +53,7 @@ def test_the_fullest_wording_that_fits_is_sent():
 
 
 def test_the_commune_is_not_repeated_when_the_label_names_it():
-    pleaux = sms.Visit(datetime(2027, 3, 5, 8, 0, tzinfo=timezone.utc), "Europe/Paris", "Permanence de Pleaux",
+    pleaux = sms.Visit(datetime(2027, 3, 5, 8, 0, tzinfo=UTC), "Europe/Paris", "Permanence de Pleaux",
                        "Pleaux", "K7P2X9QA")
     assert "Permanence de Pleaux." in sms.reminder(pleaux, "https://rdv.example.fr/a/1-X")
     assert "Pleaux, Pleaux" not in sms.reminder(pleaux, "https://rdv.example.fr/a/1-X")

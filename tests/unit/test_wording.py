@@ -19,3 +19,13 @@ def test_de_before_a_place_name_elides_and_contracts():
     assert of_place("Les Ternes") == "des Ternes"
     assert of_place("La Chapelle-Laurent") == "de La Chapelle-Laurent"
     assert of_place("Égliseneuve-d’Entraigues") == "d’Égliseneuve-d’Entraigues"
+
+
+def test_the_reminder_call_says_the_first_of_the_month_as_french_does():
+    from datetime import UTC, datetime
+
+    from booking.outgoing.voice import reminder_call
+
+    said = reminder_call(datetime(2027, 3, 1, 8, 20, tzinfo=UTC), "Europe/Paris", "Cabine", "Place de la mairie",
+                         "Salers", datetime(2027, 2, 25, 9, tzinfo=UTC), None)
+    assert "le lundi 1er mars, à 9 heures 20" in said
