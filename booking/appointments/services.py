@@ -6,9 +6,7 @@ from functools import cache
 
 from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, joinedload, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from booking.appointments.messages import (
     can_receive_sms,
@@ -29,6 +27,7 @@ from booking.auth.models import User
 from booking.auth.permissions import Action, fetch, is_resident, require
 from booking.auth.services import record_audit
 from booking.errors import Conflict, InvalidInput, NotFound
+from booking.fastpath import add_as_inserted, execute_core, forget_loaded, insert_unless_taken, tell_loaded
 from booking.outgoing import keys
 from booking.patients.models import Patient
 from booking.patients.services import apply_reminder_settings
@@ -36,7 +35,7 @@ from booking.reactions import ATTENDED, SLOT_FREED, announce
 from booking.sites.models import Practitioner, Site
 from booking.slots.models import Slot, bookable, why_not_bookable
 from notifications.models import Notification
-from notifications.sqltypes import UtcDateTime, dialect_insert
+from notifications.sqltypes import UtcDateTime
 
 CANCEL_REASONS = {
     "patient": "À la demande du patient",
@@ -57,13 +56,6 @@ class SlotUnavailable(Conflict):
 
 class BookingLimitReached(Conflict):
     code = "booking_limit"
-
-
-def _forget_loaded_slot(session: Session, slot_id: int) -> None:
-    """Let a slot already loaded in this session be read again after a conditional update changed its row."""
-    loaded = session.identity_map.get(identity_key(Slot, slot_id))
-    if loaded is not None:
-        session.expire(loaded)
 
 
 def _future_bookings(patient_id, profession, now, ignore_appointment_id=0):
@@ -99,19 +91,13 @@ def _take_seat(session: Session, slot_id: int, now: datetime, hold_entry_id: int
     """
     # Of two concurrent bookings of the last seat, the database lets exactly one update the row.
     statement = _seat_statement(hold_entry_id is not None, patient_id is not None, limit is not None)
-    # On the session's connection, as Core: through the session, the ORM would copy the statement at every call
-    # (and key it again for its cache) to keep loaded objects in step, which the lines below do for less.
-    taken = session.connection().execute(statement, {
+    taken = execute_core(session, statement, {
         "slot_id": slot_id, "now": now, "hold": hold_entry_id, "patient_id": patient_id,
         "profession": limit.profession if limit else None, "most": limit.most if limit else None}).first()
     if taken is None:
         return None
-    loaded = session.identity_map.get(identity_key(Slot, slot_id))
-    if loaded is not None:
-        # What the update wrote, told to the loaded slot without reading the row again.
-        for name, value in (("booked_count", taken.booked_count), ("held_until", None), ("held_for_id", None),
-                            ("updated_at", taken.updated_at)):
-            set_committed_value(loaded, name, value)
+    tell_loaded(session, Slot, slot_id, booked_count=taken.booked_count, held_until=None, held_for_id=None,
+                updated_at=taken.updated_at)
     if taken.capacity == 1:
         return 1
     held = set(session.scalars(select(Appointment.seat).where(
@@ -173,22 +159,15 @@ def _new_appointment(session: Session, *, slot: Slot, patient: Patient, seat: in
                   cancelled_by_id=None, cancel_reason=None, cancelled_late=False, checked_in_at=None,
                   attendance_marked_at=None, attendance_marked_by_id=None, desk_called_at=None,
                   desk_call_outcome=None)
-    statement = _insert_statement(session.get_bind().dialect.name)
+    statement = insert_unless_taken(session.get_bind().dialect.name, Appointment.__table__, "reference")
     while True:
         reference = new_reference()
         new_id = session.execute(statement, {"reference": reference, **values}).scalar()
         if new_id is not None:
             break
     appointment = Appointment(id=new_id, reference=reference, **values)
-    make_transient_to_detached(appointment)  # persistent as inserted: no read back
-    session.add(appointment)
+    add_as_inserted(session, appointment)
     return appointment
-
-
-@cache
-def _insert_statement(dialect: str):
-    return (dialect_insert(dialect)(Appointment.__table__)
-            .on_conflict_do_nothing(index_elements=["reference"]).returning(Appointment.__table__.c.id))
 
 
 def book_slot(session: Session, *, slot_id: int, patient_id: int, channel: str, now: datetime,
@@ -290,7 +269,7 @@ def _release(session: Session, appointment: Appointment, actor, reason: str, now
         # The practitioner or the site cannot hold it: the freed slot must not be offered again.
         session.execute(update(Slot).where(Slot.id == appointment.slot_id, Slot.booked_count == 0)
                         .values(status="blocked").execution_options(synchronize_session=False))
-    _forget_loaded_slot(session, appointment.slot_id)
+    forget_loaded(session, Slot, appointment.slot_id)
     session.expire(appointment)
 
 

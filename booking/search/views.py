@@ -14,7 +14,7 @@ from booking.patients.accounts import home_departement
 from booking.search.forms import SearchForm
 from booking.search.services import TIER_LABELS, search
 from booking.sites.models import Site
-from booking.slots.services import free_slots_between, next_free_slots
+from booking.slots.services import first_free_start, free_slots_between
 
 blueprint = Blueprint("search", __name__)
 
@@ -50,10 +50,9 @@ def site_week(site_id: int):
     slots = free_slots_between(db.session, site, start, start + timedelta(days=7), now())
     if not slots and not request.args.get("semaine"):
         # Nothing left this week (a Saturday, say): open on the week of the next free slot, not on seven « aucun ».
-        following = [slot for slots_of in next_free_slots(db.session, site, now(), per_practitioner=1).values()
-                     for slot in slots_of]
-        if following:
-            first_day = min(slot.starts_at for slot in following).astimezone(zone).date()
+        following = first_free_start(db.session, site, now())
+        if following is not None:
+            first_day = following.astimezone(zone).date()
             monday = first_day - timedelta(days=first_day.weekday())
             start = datetime.combine(monday, time(), tzinfo=zone)
             slots = free_slots_between(db.session, site, start, start + timedelta(days=7), now())

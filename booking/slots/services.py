@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -512,6 +512,12 @@ def next_free_slots(session: Session, site: Site, now: datetime, per_practitione
         if len(bucket) < per_practitioner:
             bucket.append(slot)
     return found
+
+
+def first_free_start(session: Session, site: Site, now: datetime, days: int = 60) -> datetime | None:
+    """When the site's next bookable slot starts (one indexed MIN), or None within ``days``."""
+    return session.scalar(select(func.min(Slot.starts_at)).where(
+        Slot.site_id == site.id, bookable(now), Slot.starts_at >= now, Slot.starts_at < now + timedelta(days=days)))
 
 
 def free_slots_between(session: Session, site: Site, start: datetime, end: datetime, now: datetime) -> list[Slot]:
