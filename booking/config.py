@@ -55,14 +55,20 @@ def from_environment(instance_path: str) -> dict:
         "SERVICE_OPERATOR": os.environ.get("SERVICE_OPERATOR", "Communes du Pays de Salers (démonstration)"),
         "LEGAL_PUBLISHER_ADDRESS": os.environ.get("LEGAL_PUBLISHER_ADDRESS",
                                                   "Mairie, 15140 Saint-Bonnet-de-Salers (adresse de démonstration)"),
+        "LEGAL_PUBLISHER_PHONE": os.environ.get("LEGAL_PUBLISHER_PHONE", "04 71 00 00 00 (démonstration)"),
         "LEGAL_DIRECTOR": os.environ.get("LEGAL_DIRECTOR", "le maire (démonstration)"),
+        # The host, as the LCEN (art. 6 III) asks it to be named: name, address, phone.
         "LEGAL_HOST": os.environ.get("LEGAL_HOST", "hébergement local de démonstration, non hébergeur de données de "
                                                    "santé"),
+        "LEGAL_HOST_ADDRESS": os.environ.get("LEGAL_HOST_ADDRESS", "adresse de l’hébergeur (démonstration)"),
+        "LEGAL_HOST_PHONE": os.environ.get("LEGAL_HOST_PHONE", "téléphone de l’hébergeur (démonstration)"),
         "CONTACT_EMAIL": os.environ.get("CONTACT_EMAIL", "contact@demo.test"),
         "DPO_EMAIL": os.environ.get("DPO_EMAIL", "dpo@demo.test"),
         # Set once an RGAA audit has been made: the share of criteria met (0–100) and the audit's date.
         "ACCESSIBILITY_AUDIT_RATE": os.environ.get("ACCESSIBILITY_AUDIT_RATE"),
         "ACCESSIBILITY_AUDIT_DATE": os.environ.get("ACCESSIBILITY_AUDIT_DATE"),
+        # When the déclaration d'accessibilité was made or last brought up to date (the law asks for the date).
+        "ACCESSIBILITY_STATEMENT_DATE": os.environ.get("ACCESSIBILITY_STATEMENT_DATE", "5 décembre 2026"),
         # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For/-Proto are believed, so that
         # rate limits count each client, not the proxy; 0 believes no such header.
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", 0)),

@@ -60,8 +60,15 @@ def privacy():
 
 @blueprint.route("/accessibilite")
 def accessibility():
-    """The déclaration d'accessibilité every public service must publish (RGAA 4.1)."""
-    return render_template("main/accessibility.html", **accessibility_status(current_app.config))
+    """The déclaration d'accessibilité every public service must publish (RGAA 4.1.2)."""
+    return render_template("main/accessibility.html", **accessibility_status(current_app.config),
+                           statement_date=current_app.config["ACCESSIBILITY_STATEMENT_DATE"])
+
+
+@blueprint.route("/accessibilite/plan")
+def accessibility_plan():
+    """The multi-year accessibility plan and this year's action plan the déclaration links to."""
+    return render_template("main/accessibility_plan.html")
 
 
 def accessibility_status(config) -> dict:

@@ -486,6 +486,19 @@ def test_every_page_links_to_the_legal_privacy_and_accessibility_pages(client, a
     app.config.update(ACCESSIBILITY_AUDIT_RATE="72.5", ACCESSIBILITY_AUDIT_DATE="15 janvier 2027")
     audited = client.get("/accessibilite").get_data(as_text=True)
     assert "partiellement conforme" in audited and "72,5" in audited and "15 janvier 2027" in audited
+    # What the RGAA's model statement requires, and the LCEN of the mentions légales.
+    assert "RGAA), version 4.1.2" in audited and "RGAA 4.1 " not in audited
+    for section in ("Dérogations pour charge disproportionnée", "Contenus non soumis à l’obligation d’accessibilité",
+                    "Cette déclaration a été établie le 5 décembre 2026", 'href="/accessibilite/plan"'):
+        assert section in audited, section
+    plan = client.get("/accessibilite/plan").get_data(as_text=True)
+    assert "Schéma pluriannuel" in plan and 'id="plan-annuel"' in plan
+    app.config.update(LEGAL_PUBLISHER_PHONE="04 71 40 00 00", LEGAL_HOST="Hébergeur HDS SAS",
+                      LEGAL_HOST_ADDRESS="1 rue des Serveurs, 63000 Clermont-Ferrand", LEGAL_HOST_PHONE="04 73 00 00 00")
+    legal = client.get("/mentions-legales").get_data(as_text=True)
+    for shown in ("04 71 40 00 00", "Hébergeur HDS SAS", "1 rue des Serveurs, 63000 Clermont-Ferrand",
+                  "04 73 00 00 00"):
+        assert shown in legal.replace("\u00a0", " ").replace("\u202f", " "), shown
 
 
 def test_the_desk_finds_a_patient_by_phone_number_however_it_is_typed(client, auth, session, world):
