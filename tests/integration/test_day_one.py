@@ -494,7 +494,8 @@ def test_every_page_links_to_the_legal_privacy_and_accessibility_pages(client, a
     plan = client.get("/accessibilite/plan").get_data(as_text=True)
     assert "Schéma pluriannuel" in plan and 'id="plan-annuel"' in plan
     app.config.update(LEGAL_PUBLISHER_PHONE="04 71 40 00 00", LEGAL_HOST="Hébergeur HDS SAS",
-                      LEGAL_HOST_ADDRESS="1 rue des Serveurs, 63000 Clermont-Ferrand", LEGAL_HOST_PHONE="04 73 00 00 00")
+                      LEGAL_HOST_ADDRESS="1 rue des Serveurs, 63000 Clermont-Ferrand",
+                      LEGAL_HOST_PHONE="04 73 00 00 00")
     legal = client.get("/mentions-legales").get_data(as_text=True)
     for shown in ("04 71 40 00 00", "Hébergeur HDS SAS", "1 rue des Serveurs, 63000 Clermont-Ferrand",
                   "04 73 00 00 00"):
