@@ -55,6 +55,12 @@ class Unauthorized(DomainError):
     http_status = 401
     code = "unauthorized"
 
+    def __init__(self, message: str, token_sent: bool = False):
+        super().__init__(message)
+        # RFC 6750 §3: every 401 names the scheme; a token that was sent and refused says so.
+        challenge = 'Bearer realm="api"' + (', error="invalid_token"' if token_sent else "")
+        self.headers = {"WWW-Authenticate": challenge}
+
 
 def _token_user(required: bool) -> User | None:
     """The user of the request's bearer token; a token that is sent must be valid even where none is needed."""
@@ -68,7 +74,7 @@ def _token_user(required: bool) -> User | None:
                 if recorded:
                     db.session.commit()  # the token's last use is kept even by a read (once a minute)
             if user is None:
-                raise Unauthorized("Jeton d’API invalide ou révoqué.")
+                raise Unauthorized("Jeton d’API invalide ou révoqué.", token_sent=True)
         g.api_user = user
     if required and g.api_user is None:
         raise Unauthorized("Jeton d’API absent : envoyez « Authorization: Bearer <jeton> ».")
@@ -87,8 +93,18 @@ def token_auth(required: bool = True, desk: bool = False):
             if desk and not works_at_desk(user):
                 raise Forbidden("Réservé aux agents des communes.")
             return view(*args, user=user, **kwargs)
+        wrapped.token_required = required  # read before the arguments are (authenticate_first)
         return wrapped
     return decorate
+
+
+@blueprint.before_request
+def authenticate_first():
+    """Who asks comes before what they ask: a missing or refused token is a 401, even with bad arguments (which
+    the view's decorators would otherwise refuse first, with a 422)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is not None and hasattr(view, "token_required"):
+        _token_user(view.token_required)
 
 
 def _local_midnight(day: date, zone: str) -> datetime:

@@ -110,7 +110,9 @@ def init_error_handlers(app: Flask) -> None:
     def domain_error(error: DomainError):
         db.session.rollback()
         fields = {error.field: error.message} if error.field else None
-        return error_response(error.http_status, error.message, error.code, fields=fields)
+        response = make_response(error_response(error.http_status, error.message, error.code, fields=fields))
+        response.headers.update(getattr(error, "headers", {}))
+        return response
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):

@@ -330,3 +330,14 @@ def test_what_the_document_allows_is_what_the_api_takes(client, world):
     # An empty profession is outside the documented pattern: refused as the document says (422).
     empty = client.get("/api/v1/sites", query_string={"commune": "15174", "profession": ""})
     assert empty.status_code == 422 and "profession" in empty.get_json()["error"]["fields"]
+
+
+def test_who_asks_comes_first_and_every_401_names_the_bearer_scheme(client, session, world):
+    missing = client.get("/api/v1/patients")  # neither a token nor the required arguments
+    assert missing.status_code == 401 and missing.headers["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert missing.get_json()["error"]["code"] == "unauthorized"
+    refused = client.get("/api/v1/patients", headers={"Authorization": "Bearer not-a-token"})
+    assert refused.status_code == 401
+    assert refused.headers["WWW-Authenticate"] == 'Bearer realm="api", error="invalid_token"'
+    public = client.get("/api/v1/sites")  # public: arguments are checked, no token needed
+    assert public.status_code == 422 and "WWW-Authenticate" not in public.headers
