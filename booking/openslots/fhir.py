@@ -18,7 +18,8 @@ def iso(moment: datetime, time_zone: str | None = None) -> str:
     return local.isoformat(timespec="seconds")
 
 
-def location(site, base_url: str, kind_label: str, accessibility: list[str], departement: str) -> dict:
+def location(site, base_url: str, kind_label: str, accessibility: list[str], departement: str,
+             region: str | None = None) -> dict:
     resource = {
         "resourceType": "Location",
         "id": str(site.id),
@@ -27,8 +28,9 @@ def location(site, base_url: str, kind_label: str, accessibility: list[str], dep
         "name": site.name,
         "type": [{"coding": [{"system": f"{base_url}/fhir/CodeSystem/site-kind", "code": site.kind,
                               "display": kind_label}], "text": kind_label}],
+        # SMART Scheduling Links requires ``state``: in France, the region (the département stays in district).
         "address": {"line": [site.address], "city": site.commune.name, "postalCode": site.postal_code,
-                    "district": departement, "country": "FR"},
+                    "district": departement, "state": region or departement, "country": "FR"},
         "description": f"Accessibilité : {', '.join(accessibility)}" if accessibility else kind_label,
     }
     if site.phone:
@@ -63,8 +65,8 @@ def slot(slot_row, free: bool, time_zone: str, base_url: str, phone: str | None)
     extension = [{"url": DEEP_LINK, "valueUrl": f"{base_url}/reserver/{slot_row.id}"}]
     if phone:
         extension.append({"url": BOOKING_PHONE, "valueString": phone})
-    extension.append({"url": SLOT_CAPACITY, "valueInteger": max(0, slot_row.capacity - slot_row.booked_count)
-                      if free else 0})
+    if free:  # the seats left; a busy slot has none to count, and the extension is then left out
+        extension.append({"url": SLOT_CAPACITY, "valueInteger": slot_row.capacity - slot_row.booked_count})
     resource = {
         "resourceType": "Slot",
         "id": str(slot_row.id),

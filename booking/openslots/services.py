@@ -28,7 +28,7 @@ def locations(session: Session, base_url: str):
     for site in session.scalars(public_sites()):
         yield fhir.location(site, base_url, SITE_KIND_LABELS.get(site.kind, site.kind),
                             [ACCESSIBILITY.get(code, code) for code in site.accessibility or []],
-                            site.commune.departement.name)
+                            site.commune.departement.name, site.commune.departement.region.name)
 
 
 def schedules(session: Session, base_url: str):

@@ -2,6 +2,7 @@
 
 from contextlib import closing
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 from sqlalchemy import select
@@ -33,15 +34,38 @@ def _since() -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _unchanged(etag: str, last_modified: datetime | None) -> bool:
+    """Whether the client holds this version: If-None-Match compared weakly (RFC 9110 §13.1.2; a gzip-ing proxy
+    sends W/"…"), or, without it, If-Modified-Since against Last-Modified (to the second)."""
+    if request.if_none_match:
+        return request.if_none_match.contains_weak(etag)
+    since = request.if_modified_since
+    return since is not None and last_modified is not None and last_modified.replace(microsecond=0) <= since
+
+
 def _conditional(etag: str, last_modified: datetime | None, make_body) -> Response:
     """Answer 304 when the client has this version, else the file with its ETag."""
-    response = Response(status=304) if request.if_none_match.contains(etag) else Response(
-        make_body(), mimetype=NDJSON)
+    response = Response(status=304) if _unchanged(etag, last_modified) else Response(make_body(), mimetype=NDJSON)
     response.set_etag(etag)
     if last_modified is not None:
         response.last_modified = last_modified
     response.headers["Cache-Control"] = CACHE
-    response.headers["Access-Control-Allow-Origin"] = "*"  # open data: any aggregator may read it
+    return response
+
+
+_FEED = {"openslots.manifest", "openslots.location_file", "openslots.schedule_file", "openslots.slot_file"}
+
+
+@blueprint.after_request
+def open_to_any_aggregator(response: Response) -> Response:
+    """Open data: any website's code may read the feed, ask conditionally and read the version (CORS, the
+    preflight included)."""
+    if request.endpoint in _FEED:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Allow-Methods"] = "GET, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "If-None-Match, If-Modified-Since"
+        response.headers["Access-Control-Expose-Headers"] = "ETag, Last-Modified"
+        response.headers["Access-Control-Max-Age"] = "86400"
     return response
 
 
@@ -50,7 +74,7 @@ def _conditional(etag: str, last_modified: datetime | None, make_body) -> Respon
 def manifest():
     """The SMART Scheduling Links manifest: where the Location, Schedule and Slot files are."""
     since = request.args.get("_since")
-    suffix = f"?_since={since}" if since else ""
+    suffix = "?" + urlencode({"_since": since}) if since else ""  # « +01:00 » must stay a plus once followed
     if since:
         _since()
     answer = jsonify({
@@ -60,7 +84,6 @@ def manifest():
         "error": [],
     })
     answer.headers["Cache-Control"] = CACHE
-    answer.headers["Access-Control-Allow-Origin"] = "*"
     return answer
 
 

@@ -89,6 +89,37 @@ def test_a_booked_slot_is_busy_in_the_next_file_and_the_deep_link_opens_its_book
     assert client.get("/fhir/Slot.ndjson?_since=hier").status_code == 400
 
 
+def test_the_feed_answers_as_smart_scheduling_links_and_http_say(client, session, world):
+    """State in the address, no capacity on busy slots, encoded links, weak validators, CORS with preflight."""
+    free = builders.make_slot(session, world.practitioner_a, world.site_a, NOW + timedelta(days=1))
+    session.commit()
+    with time_machine.travel(NOW, tick=False):
+        location = next(json.loads(line) for line in client.get("/fhir/Location.ndjson").get_data(as_text=True)
+                        .splitlines() if json.loads(line)["id"] == str(world.site_a.id))
+        assert location["address"]["state"] == "Auvergne-Rhône-Alpes" and location["address"]["district"] == "Cantal"
+        lines = {json.loads(line)["id"]: json.loads(line)
+                 for line in client.get("/fhir/Slot.ndjson").get_data(as_text=True).splitlines()}
+        busy, open_ = lines[str(world.slot_a.id)], lines[str(free.id)]
+        assert not [e for e in busy["extension"] if e["url"].endswith("slot-capacity")]
+        assert [e["valueInteger"] for e in open_["extension"] if e["url"].endswith("slot-capacity")] == [1]
+        manifest = client.get("/$bulk-publish", query_string={"_since": "2027-03-01T10:00:00+01:00"}).get_json()
+        slot_url = next(o["url"] for o in manifest["output"] if o["type"] == "Slot")
+        assert "_since=2027-03-01T10%3A00%3A00%2B01%3A00" in slot_url
+        assert client.get(slot_url.removeprefix("http://localhost")).status_code == 200  # not a 400 any more
+        first = client.get("/fhir/Location.ndjson")
+        strong = first.headers["ETag"]
+        assert client.get("/fhir/Location.ndjson", headers={"If-None-Match": "W/" + strong}).status_code == 304
+        slots = client.get("/fhir/Slot.ndjson")
+        assert client.get("/fhir/Slot.ndjson", headers={
+            "If-Modified-Since": slots.headers["Last-Modified"]}).status_code == 304
+        preflight = client.options("/fhir/Slot.ndjson", headers={
+            "Origin": "https://agregateur.example", "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "if-none-match"})
+    assert preflight.status_code == 200 and preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "If-None-Match" in preflight.headers["Access-Control-Allow-Headers"]
+    assert "ETag" in first.headers["Access-Control-Expose-Headers"]
+
+
 def test_a_client_that_leaves_the_slot_feed_early_releases_it_cleanly(app, client, session, world):
     for day in range(1, 4):
         builders.make_slot(session, world.practitioner_a, world.site_a, NOW + timedelta(days=day))
