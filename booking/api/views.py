@@ -107,6 +107,25 @@ def authenticate_first():
         _token_user(view.token_required)
 
 
+ERROR_ANSWERS = {
+    400: "Curseur ou requête illisible.",
+    401: "Jeton absent, invalide ou révoqué (en-tête WWW-Authenticate: Bearer).",
+    403: "Le rôle du jeton ne permet pas cette action.",
+    404: "Objet introuvable, ou hors de portée du jeton.",
+    409: "Conflit avec l’état présent (créneau pris, rendez-vous déjà annulé, doublon…).",
+}
+
+
+def answers(*statuses: int):
+    """Document the error answers an operation gives (the envelope of ErrorEnvelopeSchema) and name the
+    operation after its view, so that a client generated from the document has stable method names."""
+    def decorate(view):
+        for status in statuses:
+            view = blueprint.alt_response(status, schema=s.ErrorEnvelopeSchema, description=ERROR_ANSWERS[status])(view)
+        return blueprint.doc(operationId=view.__name__)(view)
+    return decorate
+
+
 def _local_midnight(day: date, zone: str) -> datetime:
     return datetime.combine(day, time(), tzinfo=ZoneInfo(zone))
 
@@ -121,6 +140,7 @@ BAD_CURSOR = "Curseur de pagination invalide (code « bad_cursor »)."
 @blueprint.response(200, s.page_of(s.CommuneSchema, "CommunePage"))
 @blueprint.alt_response(400, schema=s.ErrorEnvelopeSchema, description=BAD_CURSOR)
 @blueprint.doc(security=PUBLIC)
+@answers(401)
 @token_auth(required=False)
 def communes(args, user: User | None):
     """Communes par nom (accents et majuscules indifférents, anciens noms compris) ou par code postal."""
@@ -134,6 +154,7 @@ def communes(args, user: User | None):
 @blueprint.response(200, s.page_of(s.SiteSummarySchema, "SiteSummaryPage"))
 @blueprint.alt_response(400, schema=s.ErrorEnvelopeSchema, description=BAD_CURSOR)
 @blueprint.doc(security=PUBLIC)
+@answers(401)
 @unit_of_work()
 @token_auth(required=False)
 def sites(args, user: User | None):
@@ -149,6 +170,7 @@ def sites(args, user: User | None):
 @blueprint.get("/sites/<int:site_id>")
 @blueprint.response(200, s.SiteSchema)
 @blueprint.doc(security=PUBLIC)
+@answers(401, 404)
 @token_auth(required=False)
 def site(site_id: int, user: User | None):
     """Un lieu de soins, avec ses informations pratiques et ses praticiens."""
@@ -161,6 +183,7 @@ def site(site_id: int, user: User | None):
 @blueprint.response(200, s.page_of(s.PractitionerSchema, "PractitionerPage"))
 @blueprint.alt_response(400, schema=s.ErrorEnvelopeSchema, description=BAD_CURSOR)
 @blueprint.doc(security=PUBLIC)
+@answers(401, 404)
 @token_auth(required=False)
 def practitioners(args, user: User | None):
     """Praticiens acceptés sur un lieu de soins."""
@@ -176,6 +199,7 @@ def practitioners(args, user: User | None):
 @blueprint.response(200, s.page_of(s.SlotSchema, "SlotPage"))
 @blueprint.alt_response(400, schema=s.ErrorEnvelopeSchema, description=BAD_CURSOR)
 @blueprint.doc(security=PUBLIC)
+@answers(401, 404)
 @token_auth(required=False)
 def slots(args, user: User | None):
     """Créneaux libres ; avec le jeton de quelqu’un qui travaille sur le lieu, tous les créneaux et leur statut."""
@@ -211,6 +235,7 @@ def slots(args, user: User | None):
 @blueprint.arguments(s.RuleInputSchema())
 @blueprint.response(201, s.RuleCreatedSchema)
 @blueprint.doc(security=BEARER)
+@answers(401, 403, 404, 409)
 @unit_of_work()
 @token_auth()
 def publish(data, practitioner_id: int, user: User | None):
@@ -226,6 +251,7 @@ def publish(data, practitioner_id: int, user: User | None):
 @blueprint.response(200, s.page_of(s.PatientSchema, "PatientPage"))
 @blueprint.alt_response(400, schema=s.ErrorEnvelopeSchema, description=BAD_CURSOR)
 @blueprint.doc(security=BEARER)
+@answers(401, 403)
 @unit_of_work()
 @token_auth(desk=True)
 def patients(args, user: User | None):
@@ -239,6 +265,7 @@ def patients(args, user: User | None):
 @blueprint.arguments(s.PatientInputSchema())
 @blueprint.response(201, s.PatientSchema)
 @blueprint.doc(security=BEARER)
+@answers(401, 403, 409)
 @unit_of_work()
 @token_auth(desk=True)
 def new_patient(data, user: User | None):
@@ -252,6 +279,7 @@ def new_patient(data, user: User | None):
 @blueprint.arguments(s.BookingInputSchema())
 @blueprint.response(201, s.AppointmentSchema)
 @blueprint.doc(security=BEARER)
+@answers(401, 403, 404, 409)
 @unit_of_work()
 @token_auth()
 def new_appointment(data, user: User | None):
@@ -279,6 +307,7 @@ def new_appointment(data, user: User | None):
 @blueprint.get("/appointments/<int:appointment_id>")
 @blueprint.response(200, s.AppointmentSchema)
 @blueprint.doc(security=BEARER)
+@answers(401, 404)
 @unit_of_work()
 @token_auth()
 def appointment(appointment_id: int, user: User | None):
@@ -291,6 +320,7 @@ def appointment(appointment_id: int, user: User | None):
 @blueprint.arguments(s.CancelInputSchema())
 @blueprint.response(200, s.AppointmentSchema)
 @blueprint.doc(security=BEARER)
+@answers(401, 403, 404, 409)
 @unit_of_work()
 @token_auth()
 def cancel(data, appointment_id: int, user: User | None):
@@ -303,6 +333,7 @@ def cancel(data, appointment_id: int, user: User | None):
 @blueprint.arguments(s.AttendanceInputSchema())
 @blueprint.response(200, s.AppointmentSchema)
 @blueprint.doc(security=BEARER)
+@answers(401, 403, 404, 409)
 @unit_of_work()
 @token_auth()
 def attendance(data, appointment_id: int, user: User | None):
@@ -317,6 +348,7 @@ def attendance(data, appointment_id: int, user: User | None):
 @blueprint.arguments(s.StatsArgsSchema(), location="query")
 @blueprint.response(200, s.StatsSchema)
 @blueprint.doc(security=BEARER)
+@answers(401, 403, 404)
 @token_auth()
 def commune_stats(args, insee: str, user: User | None):
     """Statistiques d’une commune du jour « from » au jour « to » inclus.

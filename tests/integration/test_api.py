@@ -341,3 +341,35 @@ def test_who_asks_comes_first_and_every_401_names_the_bearer_scheme(client, sess
     assert refused.headers["WWW-Authenticate"] == 'Bearer realm="api", error="invalid_token"'
     public = client.get("/api/v1/sites")  # public: arguments are checked, no token needed
     assert public.status_code == 422 and "WWW-Authenticate" not in public.headers
+
+
+def test_the_document_names_each_operation_and_lists_the_statuses_it_returns(client, session, world, travel):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    operations = {(method.upper(), path.removeprefix("/api/v1")): operation
+                  for path, item in spec["paths"].items() for method, operation in item.items()
+                  if method in ("get", "post")}
+    names = [operation["operationId"] for operation in operations.values()]
+    assert len(names) == len(set(names)) == 13
+
+    def documented(method, template, response):
+        listed = operations[(method, template)]["responses"]
+        assert str(response.status_code) in listed, (method, template, response.status_code, sorted(listed))
+        if response.status_code >= 400:
+            answer = listed[str(response.status_code)]
+            answer = spec["components"]["responses"][answer["$ref"].rsplit("/", 1)[1]] if "$ref" in answer else answer
+            assert answer["content"]["application/json"]["schema"]["$ref"].endswith("ErrorEnvelope")
+
+    resident, desk = Api(client, session, world.resident_a), Api(client, session, world.agent_a)
+    anonymous = Api(client, session)
+    session.commit()
+    documented("GET", "/patients", anonymous.get("/patients"))                                     # 401
+    documented("GET", "/patients", resident.get("/patients", last_name="Lefèvre"))                 # 403
+    documented("GET", "/appointments/{appointment_id}", desk.get("/appointments/999999"))          # 404
+    documented("GET", "/sites/{site_id}", anonymous.get("/sites/999999"))                          # 404
+    documented("POST", "/appointments/{appointment_id}/cancel",
+               resident.post(f"/appointments/{world.appointment_a.id}/cancel", {}))                # 200
+    documented("POST", "/appointments/{appointment_id}/cancel",
+               resident.post(f"/appointments/{world.appointment_a.id}/cancel", {}))                # 409
+    documented("POST", "/appointments", desk.post("/appointments", {
+        "slot_id": world.slot_b.id, "patient_id": world.patient_a.id, "consent": True}))           # 403 or 404
+    documented("GET", "/communes/{insee}/stats", resident.get("/communes/15174/stats"))            # 403
