@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from booking.formatting import SITE_KIND_LABELS
+from booking.geo.models import Commune, Departement, Region
 from booking.openslots import fhir
 from booking.sites.models import Site, SitePractitioner
 from booking.sites.professions import PROFESSIONS
@@ -61,6 +62,15 @@ def slots(session: Session, base_url: str, now: datetime, since: datetime | None
     with session.execute(_slot_query(now, since).execution_options(yield_per=BATCH)) as rows:
         for slot_row, time_zone, phone, free in rows:
             yield fhir.slot(slot_row, bool(free) and slot_row.status == "open", time_zone, base_url, phone)
+
+
+def states_covered(session: Session) -> list[str]:
+    """The regions the published sites lie in: the manifest's ``state`` extension (SMART Scheduling Links)."""
+    return list(session.scalars(
+        select(Region.name).distinct().join(Departement, Departement.region_code == Region.code)
+        .join(Commune, Commune.departement_code == Departement.code)
+        .join(Site, Site.commune_insee == Commune.insee)
+        .where(Site.booking_open.is_(True), Site.drop_in_only.is_(False)).order_by(Region.name)))
 
 
 def slots_version(session: Session) -> tuple[datetime | None, int]:

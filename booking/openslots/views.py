@@ -77,12 +77,24 @@ def manifest():
     suffix = "?" + urlencode({"_since": since}) if since else ""  # « +01:00 » must stay a plus once followed
     if since:
         _since()
+    states = services.states_covered(db.session)
+    last, highest = services.slots_version(db.session)
+    # The manifest changes when the files do (their versions) or the regions they cover.
+    etag = services.etag_of(f"{last.timestamp() if last else 0}-{highest}-{int(now().timestamp()) // 300}-"
+                            f"{since}-{states}")
+    if _unchanged(etag, None):
+        unchanged = Response(status=304)
+        unchanged.set_etag(etag)
+        unchanged.headers["Cache-Control"] = CACHE
+        return unchanged
     answer = jsonify({
         "transactionTime": now().astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "request": public_url("/$bulk-publish") + suffix,
-        "output": [{"type": kind, "url": public_url(f"/fhir/{name}") + suffix} for kind, name in FILES.items()],
+        "output": [{"type": kind, "url": public_url(f"/fhir/{name}") + suffix, "extension": {"state": states}}
+                   for kind, name in FILES.items()],
         "error": [],
     })
+    answer.set_etag(etag)
     answer.headers["Cache-Control"] = CACHE
     return answer
 

@@ -105,6 +105,9 @@ def test_the_feed_answers_as_smart_scheduling_links_and_http_say(client, session
         manifest = client.get("/$bulk-publish", query_string={"_since": "2027-03-01T10:00:00+01:00"}).get_json()
         slot_url = next(o["url"] for o in manifest["output"] if o["type"] == "Slot")
         assert "_since=2027-03-01T10%3A00%3A00%2B01%3A00" in slot_url
+        assert {tuple(o["extension"]["state"]) for o in manifest["output"]} == {("Auvergne-Rhône-Alpes",)}
+        versioned = client.get("/$bulk-publish")
+        assert client.get("/$bulk-publish", headers={"If-None-Match": versioned.headers["ETag"]}).status_code == 304
         assert client.get(slot_url.removeprefix("http://localhost")).status_code == 200  # not a 400 any more
         first = client.get("/fhir/Location.ndjson")
         strong = first.headers["ETag"]
