@@ -33,10 +33,17 @@ from booking.text import of_place
 from booking.urls import public_url
 
 
+def shown_cell(value) -> str:
+    """A statistics cell on a page: « 8 413 » with its thousands space (the CSV keeps « 8413 », for spreadsheets)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1000:
+        return format_number(value)
+    return format_cell(value)
+
+
 def init_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["public_url"] = public_url
     app.jinja_env.filters.update(
-        cell=format_cell,
+        cell=shown_cell,
         profession=profession_label,
         equipment=lambda codes: [EQUIPMENT.get(c, c) for c in codes or []],
         accessibility=lambda codes: [ACCESSIBILITY.get(c, c) for c in codes or []],

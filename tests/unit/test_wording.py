@@ -29,3 +29,11 @@ def test_the_reminder_call_says_the_first_of_the_month_as_french_does():
     said = reminder_call(datetime(2027, 3, 1, 8, 20, tzinfo=UTC), "Europe/Paris", "Cabine", "Place de la mairie",
                          "Salers", datetime(2027, 2, 25, 9, tzinfo=UTC), None)
     assert "le lundi 1er mars, à 9 heures 20" in said
+
+
+def test_a_statistics_cell_on_a_page_has_its_thousands_space_and_the_rest_is_unchanged():
+    from booking.main.templating import shown_cell
+
+    assert shown_cell(8413) == "8\u202f413" and shown_cell(12_345_678) == "12\u202f345\u202f678"
+    assert shown_cell(999) == "999" and shown_cell(40.7) == "40,7" and shown_cell("< 5") == "< 5"
+    assert shown_cell(None) == ""
