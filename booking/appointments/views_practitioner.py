@@ -28,6 +28,7 @@ from booking.slots.services import (
     last_video_url,
     practitioner_week,
     publish_rule,
+    unblock_period,
     update_rule,
 )
 from booking.text import row_id
@@ -69,7 +70,8 @@ def agenda():
         rules=active_rules(db.session, practitioner),
         links=[link for link in practitioner.site_links if link.status == "accepted"],
         equipment_form=EquipmentForm(needed_equipment=practitioner.needed_equipment),
-        block_form=BlockForm(), feed_form=FeedForm(), days=[monday + timedelta(days=i) for i in range(7)],
+        block_form=BlockForm(), unblock_form=BlockForm(prefix="rouvrir"), feed_form=FeedForm(),
+        days=[monday + timedelta(days=i) for i in range(7)],
         timedelta=timedelta)
 
 
@@ -205,6 +207,27 @@ def block():
     return render_template("slots/booked_outside.html",
                            appointments=booked_appointments(db.session, result.booked_slot_ids),
                            title="Des patients ont rendez-vous pendant cette période", form=CancelForm())
+
+
+@blueprint.route("/praticien/indisponibilites/rouvrir", methods=["POST"])
+@login_required
+def unblock():
+    """Reopen days blocked by mistake (or no longer needed): their blocked slots are offered again."""
+    practitioner = _practitioner()
+    form = BlockForm(prefix="rouvrir")
+    if not form.validate_on_submit():
+        flash("Indiquez les dates de début et de fin des jours à rouvrir.", "error")
+        return redirect(url_for("slots.agenda"))
+    try:
+        with unit_of_work():
+            reopened = unblock_period(db.session, current_user, practitioner.id, form.first_day.data,
+                                      form.last_day.data, now())
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("slots.agenda"))
+    flash(f"{reopened} créneau{'x' if reopened > 1 else ''} rouvert{'s' if reopened > 1 else ''} à la réservation."
+          if reopened else "Aucun créneau bloqué sur ces jours.", "success" if reopened else "info")
+    return redirect(url_for("slots.agenda", semaine=form.first_day.data.isoformat()))
 
 
 @blueprint.route("/praticien/rendez-vous/annuler", methods=["POST"])

@@ -154,6 +154,14 @@ def test_block_a_day_then_cancel_and_notify(app, session, world):
     session.expire_all()
     assert session.get(Slot, free.id).status == "blocked"
     assert session.get(type(world.appointment_a), world.appointment_a.id).status == "cancelled"
+    # A day blocked by mistake is reopened from the agenda: its blocked slots are offered again.
+    agenda = client.get("/praticien/agenda").get_data(as_text=True)
+    assert 'action="/praticien/indisponibilites/rouvrir"' in agenda and 'id="rouvrir-first_day"' in agenda
+    reopened = client.post("/praticien/indisponibilites/rouvrir",
+                           data={"rouvrir-first_day": day, "rouvrir-last_day": day}, follow_redirects=True)
+    assert "rouvert" in reopened.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Slot, free.id).status == "open"
 
 
 def test_feed_link_is_shown_once_and_works(app, session, world):
