@@ -46,17 +46,13 @@ def looks_like_phone(text: str | None) -> bool:
 
 def phone_candidates(text: str) -> list[str]:
     """Every E.164 number a typed number may be: « 0690 12 34 56 » is a Guadeloupe mobile, not a Paris one."""
-    raw = (text or "").strip()
-    if raw.startswith("00"):
-        raw = "+" + raw[2:]
     found = []
-    for region in ("FR", *DEPARTEMENT_PHONE_REGIONS.values()):
+    for departement in (None, *DEPARTEMENT_PHONE_REGIONS):  # mainland first, then each overseas region
         try:
-            number = phonenumbers.parse(raw, region)
-        except phonenumbers.NumberParseException:
+            e164 = parse_phone(text, departement).e164
+        except InvalidInput:
             continue
-        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-        if phonenumbers.is_valid_number(number) and e164 not in found:
+        if e164 not in found:
             found.append(e164)
     return found
 

@@ -1,10 +1,11 @@
 """SMART Scheduling Links ($bulk-publish and its NDJSON files) and the widget communes put on their websites."""
 
+import json
 from contextlib import closing
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 from sqlalchemy import select
 
 from booking.clock import now
@@ -43,9 +44,9 @@ def _unchanged(etag: str, last_modified: datetime | None) -> bool:
     return since is not None and last_modified is not None and last_modified.replace(microsecond=0) <= since
 
 
-def _conditional(etag: str, last_modified: datetime | None, make_body) -> Response:
+def _conditional(etag: str, last_modified: datetime | None, make_body, mimetype: str = NDJSON) -> Response:
     """Answer 304 when the client has this version, else the file with its ETag."""
-    response = Response(status=304) if _unchanged(etag, last_modified) else Response(make_body(), mimetype=NDJSON)
+    response = Response(status=304) if _unchanged(etag, last_modified) else Response(make_body(), mimetype=mimetype)
     response.set_etag(etag)
     if last_modified is not None:
         response.last_modified = last_modified
@@ -82,21 +83,13 @@ def manifest():
     # The manifest changes when the files do (their versions) or the regions they cover.
     etag = services.etag_of(f"{last.timestamp() if last else 0}-{highest}-{int(now().timestamp()) // 300}-"
                             f"{since}-{states}")
-    if _unchanged(etag, None):
-        unchanged = Response(status=304)
-        unchanged.set_etag(etag)
-        unchanged.headers["Cache-Control"] = CACHE
-        return unchanged
-    answer = jsonify({
+    return _conditional(etag, None, lambda: json.dumps({
         "transactionTime": now().astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "request": public_url("/$bulk-publish") + suffix,
         "output": [{"type": kind, "url": public_url(f"/fhir/{name}") + suffix, "extension": {"state": states}}
                    for kind, name in FILES.items()],
         "error": [],
-    })
-    answer.set_etag(etag)
-    answer.headers["Cache-Control"] = CACHE
-    return answer
+    }, ensure_ascii=False), mimetype="application/json")
 
 
 @blueprint.route("/fhir/Location.ndjson")

@@ -18,7 +18,8 @@ def home_departement(session: Session, user) -> str | None:
     if not getattr(user, "is_authenticated", False) or user.role != "resident":
         return None
     patients = account_patients(session, user)
-    holder = next((p for p in patients if p.id == holder_record_id(patients)), None)
+    holder_id = holder_record_id(patients)
+    holder = next((p for p in patients if p.id == holder_id), None)
     return holder.commune.departement_code if holder is not None and holder.commune is not None else None
 
 

@@ -164,11 +164,16 @@ def find_patients(session: Session, actor: User, last_name: str, birth_date: dat
         _distance(p.search_last_name, key) <= max(1, len(key) // 4) or p.search_last_name.startswith(key))]
     if not birth_date:
         exact, close = exact[:20], close[:10]
-    for patient in exact:
+    _record_hits(session, actor, exact, now)
+    return PatientMatches(exact, close[:10])
+
+
+def _record_hits(session: Session, actor: User, found: list[Patient], now: datetime) -> None:
+    """A search that names people is a read of their records: one audit line each."""
+    for patient in found:
         record_audit(session, user=actor, action="patient.search_hit", object_type="patient", object_id=patient.id,
                      patient_id=patient.id, now=now)
     session.flush()
-    return PatientMatches(exact, close[:10])
 
 
 def find_patients_by_phone(session: Session, actor: User, text: str, now: datetime) -> PatientMatches:
@@ -181,9 +186,6 @@ def find_patients_by_phone(session: Session, actor: User, text: str, now: dateti
         Patient.erased_at.is_(None), or_(Patient.phone.in_(numbers), Patient.caregiver_phone.in_(numbers)))
         .order_by(Patient.last_name, Patient.first_name).limit(50))
     visible = [patient for patient in candidates if can(actor, Action.VIEW, patient)]
-    for patient in visible:
-        record_audit(session, user=actor, action="patient.search_hit", object_type="patient", object_id=patient.id,
-                     patient_id=patient.id, now=now)
-    session.flush()
+    _record_hits(session, actor, visible, now)
     return PatientMatches(visible, [])
 
