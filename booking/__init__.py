@@ -136,14 +136,15 @@ def register_reactions(app: Flask) -> None:
 
 
 def register_notifications(app: Flask) -> None:
+    from booking.appointments.addresses import flag_unreachable
     from booking.appointments.calls import after_call, answer_keypress
-    from booking.appointments.sms_replies import answer_sms, flag_unreachable_phone
+    from booking.appointments.sms_replies import answer_sms
     from booking.database import unit_of_work
     from booking.extensions import csrf, db
     from notifications.dispatcher import Hooks
     from notifications.setup import init_app
 
-    hooks = Hooks(on_permanent_failure=flag_unreachable_phone, on_keypress=answer_keypress, on_call_outcome=after_call)
+    hooks = Hooks(on_permanent_failure=flag_unreachable, on_keypress=answer_keypress, on_call_outcome=after_call)
     webhooks = init_app(app, session=lambda: db.session, hooks=hooks, on_inbound=answer_sms, transaction=unit_of_work)
     csrf.exempt(webhooks)  # Twilio cannot send our CSRF token; its signature is checked instead
 

@@ -23,7 +23,7 @@ def french_spacing(text: str) -> str:
     return text.replace("« ", "«" + NNBSP).replace(" »", NNBSP + "»")
 
 
-def _fix_html(html: str) -> str:
+def fix_html(html: str) -> str:
     # Only text between tags: attributes, URLs and the code of the page are left alone.
     parts = re.split(r"(<textarea.*?</textarea>)", html, flags=re.S)
     return "".join(part if part.startswith("<textarea") else _TEXT.sub(lambda m: ">" + french_spacing(m.group(1)) + "<",
@@ -34,5 +34,5 @@ def init_typography(app: Flask) -> None:
     @app.after_request
     def typography(response):
         if response.mimetype == "text/html" and not response.direct_passthrough:
-            response.set_data(_fix_html(response.get_data(as_text=True)))
+            response.set_data(fix_html(response.get_data(as_text=True)))
         return response

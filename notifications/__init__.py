@@ -5,6 +5,6 @@ and when; it stores, sends, retries and tracks.
 """
 
 from notifications.models import Notification
-from notifications.outbox import cancel_group, enqueue, enqueue_many
+from notifications.outbox import attachment, cancel_group, enqueue, enqueue_many
 
-__all__ = ["Notification", "cancel_group", "enqueue", "enqueue_many"]
+__all__ = ["Notification", "attachment", "cancel_group", "enqueue", "enqueue_many"]

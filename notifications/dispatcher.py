@@ -123,7 +123,8 @@ _MARK_SENT = (update(_OUTBOX).where(_OUTBOX.c.id == bindparam("message_id"))
               .values(status="sent", provider_id=bindparam("provider_id"), sent_at=bindparam("now"), error_code=None,
                       last_error=None, updated_at=bindparam("now")))
 _BATCH = (select(_OUTBOX.c.id, _OUTBOX.c.channel, _OUTBOX.c.recipient, _OUTBOX.c.body, _OUTBOX.c.subject,
-                 _OUTBOX.c.html_body, _OUTBOX.c.attachments, _OUTBOX.c.expires_at)
+                 _OUTBOX.c.html_body, _OUTBOX.c.attachments, _OUTBOX.c.headers, _OUTBOX.c.dedupe_key,
+                 _OUTBOX.c.expires_at)
           .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True))).order_by(_OUTBOX.c.id))
 _OPTED_OUT = (select(SmsOptOut.__table__.c.phone)
               .where(SmsOptOut.__table__.c.phone.in_(bindparam("phones", expanding=True))))
@@ -181,6 +182,8 @@ class _Outgoing:
     subject: str
     html_body: str | None
     attachments: list | None
+    headers: dict | None = None
+    dedupe_key: str = ""
 
 
 def _send(outgoing: _Outgoing, sms_backend, mail_backend, voice_backend, status_callback, webhook_base_url):
@@ -190,7 +193,7 @@ def _send(outgoing: _Outgoing, sms_backend, mail_backend, voice_backend, status_
         if outgoing.channel == "voice":
             return _call(outgoing, voice_backend, webhook_base_url)
         return mail_backend.send(outgoing.recipient, outgoing.subject, outgoing.body, outgoing.html_body,
-                                 outgoing.attachments)
+                                 outgoing.attachments, outgoing.headers, f"{outgoing.id}:{outgoing.dedupe_key}")
     except Exception as error:  # one unsendable message must not hold back the rest of the batch
         return _unsendable(outgoing, error)
 
@@ -310,7 +313,7 @@ def _claim_batch(session: Session, now: datetime, worker: str, size: int, report
             report.skipped += len(cancelled)
     skipped = stopped | late
     outgoing = [_Outgoing(row.id, row.channel, row.recipient, row.body or "", row.subject or "", row.html_body,
-                          row.attachments) for row in rows if row.id not in skipped]
+                          row.attachments, row.headers, row.dedupe_key) for row in rows if row.id not in skipped]
     session.commit()
     return outgoing, len(ids)
 

@@ -42,6 +42,8 @@ class Notification(NotificationBase):
     html_body: Mapped[str | None] = mapped_column(Text)
     # Email attachments: [{"filename", "content_type", "data" (base64)}].
     attachments: Mapped[list | None] = mapped_column(JSON)
+    # Extra e-mail headers, e.g. List-Unsubscribe for reminders.
+    headers: Mapped[dict | None] = mapped_column(JSON)
     due_at: Mapped[datetime] = mapped_column(UtcDateTime)
     status: Mapped[str] = mapped_column(String(12), default="pending")
     # Unique: the same message (e.g. one reminder of one appointment) can exist only once.

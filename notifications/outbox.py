@@ -50,11 +50,18 @@ def enqueue(
     return message
 
 
+def attachment(filename: str, content_type: str, data: bytes, **params: str) -> dict:
+    """An e-mail attachment as the outbox stores it; ``params`` go to its Content-Type (``method="REQUEST"``)."""
+    stored = {"filename": filename, "content_type": content_type, "data": base64.b64encode(data).decode()}
+    return {**stored, "params": params} if params else stored
+
+
 def enqueue_many(session: Session, messages: list[dict]) -> None:
     """Add several messages in one statement; a dedupe key already in the outbox keeps its message.
 
     Each message is a dict of ``enqueue``'s arguments (``channel``, ``recipient``, ``body``, ``due_at``,
-    ``dedupe_key``, and optionally ``group_key``, ``expires_at``). The rows are not loaded into the session.
+    ``dedupe_key``, and optionally ``group_key``, ``expires_at``; for e-mail ``subject``, ``html_body``,
+    ``headers`` and ``attachments`` made by ``attachment``). The rows are not loaded into the session.
     """
     if not messages:
         return
@@ -62,7 +69,8 @@ def enqueue_many(session: Session, messages: list[dict]) -> None:
         if message["channel"] not in CHANNELS:
             raise ValueError(f"unknown channel {message['channel']!r}")
     now = utcnow()
-    rows = [{"group_key": None, "expires_at": None, **message, "status": "pending", "attempts": 0,
+    rows = [{"group_key": None, "expires_at": None, "subject": None, "html_body": None, "attachments": None,
+             "headers": None, **message, "status": "pending", "attempts": 0,
              "created_at": now, "updated_at": now} for message in messages]
     # One statement built once per database. With RETURNING, SQLAlchemy sends the rows as one INSERT of several
     # VALUES (one round trip, and cheaper for psycopg than an executemany's pipeline); what it returns is unused.

@@ -121,12 +121,17 @@ def _empty_tables(keep_geo: bool) -> None:
 def app(request, database_url):
     """An application on a clean database (reference data kept).
 
-    Marked ``twilio``, it sends SMS through the real twilio client to the local stub.
+    Marked ``twilio``, it sends SMS through the real twilio client to the local stub; marked ``smtp``, e-mail
+    through a real SMTP server (``smtp_server``).
     """
     overrides = {}
     if request.node.get_closest_marker("twilio"):
         stub = request.getfixturevalue("twilio_stub")
         overrides = dict(SMS_BACKEND="twilio", TWILIO_API_BASE_URL=stub.url, **TWILIO)
+    if request.node.get_closest_marker("smtp"):
+        server = request.getfixturevalue("smtp_server")
+        overrides.update(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port,
+                         MAIL_SENDER="Rendez-vous santé <rdv@mairie.example>")
     app = make_app(database_url, **overrides)
     with app.app_context():
         yield app
@@ -213,14 +218,41 @@ def twilio_app(app):
 
 @pytest.fixture
 def smtp_server():
-    """A real SMTP server on 127.0.0.1 that keeps what it receives."""
+    """A real SMTP server on 127.0.0.1 that keeps what it receives.
+
+    ``refused``: addresses it refuses for good (550); ``drop_data``: it cuts the connection in the middle of a
+    message; ``data_delay``: it keeps a message but waits that many seconds before saying 250.
+    """
+    import asyncio
+
     from aiosmtpd.controller import Controller
     from aiosmtpd.handlers import Message
 
     class Keep(Message):
         def __init__(self):
             super().__init__()
-            self.messages = []
+            self.messages, self.refused, self.drop_data, self.data_delay = [], set(), False, 0
+
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            if address in self.refused:
+                return "550 5.1.1 Boîte aux lettres inconnue"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+        async def handle_DATA(self, server, session, envelope):
+            if self.drop_data:
+                server.transport.close()
+                return "421 4.3.0 Arrêt du serveur"
+            answer = await super().handle_DATA(server, session, envelope)
+            if self.data_delay:
+                await asyncio.sleep(self.data_delay)
+            return answer
+
+        def prepare_message(self, session, envelope):
+            import email
+            import email.policy
+
+            return email.message_from_bytes(envelope.content, policy=email.policy.default)  # headers decoded
 
         def handle_message(self, message):
             self.messages.append(message)
@@ -234,5 +266,6 @@ def smtp_server():
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     controller.messages = handler.messages
+    controller.refused = handler.refused
     yield controller
     controller.stop()

@@ -141,16 +141,21 @@ def add_relative(session: Session, user: User, data: PatientInput, now: datetime
 
 
 def reminders_to(patient: Patient, holder: User, is_holder: bool = False) -> str:
-    """Say plainly where a person's SMS reminders go, as the account holder reads it (« vos » on their own line)."""
+    """Say plainly where a person's reminders go, as the account holder reads it (« vos » on their own line)."""
     if patient.sms_confirmation_asked_at and not patient.sms_consent:
         return "Ses rappels iront sur son mobile dès que la personne aura répondu OUI au SMS reçu."
-    if not (patient.phone and patient.phone_kind == "mobile" and patient.sms_consent):
-        return "Aucun rappel par SMS : notez bien la date."
+    email = patient.email if patient.email and not patient.email_problem else None
+    by_sms = patient.phone and patient.phone_kind == "mobile" and patient.sms_consent
+    if not by_sms:
+        if email:
+            return f"{'Vos' if is_holder else 'Ses'} rappels arrivent par e-mail ({email})."
+        return "Aucun rappel par SMS ni par e-mail : notez bien la date."
+    also = f", et aussi par e-mail ({email})" if email and patient.email_reminders else ""
     if is_holder:
-        return f"Vos rappels arrivent par SMS sur votre mobile ({format_phone(patient.phone)})."
+        return f"Vos rappels arrivent par SMS sur votre mobile ({format_phone(patient.phone)}){also}."
     if patient.phone == holder.phone:
-        return f"Ses rappels arrivent par SMS sur votre mobile ({format_phone(holder.phone)})."
-    return f"Ses rappels arrivent par SMS sur son mobile ({format_phone(patient.phone)})."
+        return f"Ses rappels arrivent par SMS sur votre mobile ({format_phone(holder.phone)}){also}."
+    return f"Ses rappels arrivent par SMS sur son mobile ({format_phone(patient.phone)}){also}."
 
 
 

@@ -29,3 +29,22 @@ def read_cancel_token(secret: str, token: str, reference_of) -> int | None:
         return None
     expected = _signature(secret, appointment_id, reference)
     return int(head) if hmac.compare_digest(expected, signature) else None
+
+
+def _reminders_signature(secret: str, patient_id: int, email: str) -> str:
+    return sign(secret, f"email-reminders:{patient_id}:{email}")
+
+
+def reminders_token(secret: str, patient_id: int, email: str) -> str:
+    """The token of a person's one-click « no more reminders by e-mail » link (bound to the address it went to)."""
+    return f"{patient_id}-{_reminders_signature(secret, patient_id, email)}"
+
+
+def read_reminders_token(secret: str, token: str, email_of) -> int | None:
+    """Return the patient id a token names when its signature holds for their current address, else None."""
+    head, _, signature = (token or "").partition("-")
+    patient_id = row_id(head)
+    email = email_of(patient_id) if patient_id is not None and signature else None
+    if not email:
+        return None
+    return patient_id if hmac.compare_digest(_reminders_signature(secret, patient_id, email), signature) else None

@@ -1,15 +1,17 @@
-"""When patients are told what about their appointments (the words are in booking.outgoing.sms)."""
+"""When patients are told what about their appointments (the words are in booking.outgoing: sms, mail, voice)."""
 
+import hashlib
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy.orm import Session
 
 import notifications
-from booking.appointments.links import cancel_token
+from booking.appointments.ical import invitation
+from booking.appointments.links import cancel_token, reminders_token
 from booking.appointments.models import Appointment
 from booking.appointments.rules import call_window, morning_after, reminder_due, retry_window
-from booking.outgoing import keys, sms, voice
+from booking.outgoing import keys, mail, sms, voice
 from booking.patients.models import Patient
 from booking.urls import public_url
 
@@ -63,15 +65,109 @@ def can_be_called(patient: Patient) -> bool:
                 and patient.erased_at is None)
 
 
+def can_receive_email(patient: Patient) -> bool:
+    """An address the mail server has not refused for good."""
+    return bool(patient.email and patient.email_problem is None and patient.erased_at is None)
+
+
 def reminder_channel(patient: Patient) -> str:
-    """How a patient is reminded: by SMS, by SMS to their caregiver, by a call to their landline, or not at all."""
+    """How a patient is reminded: by SMS, by SMS to their caregiver, by e-mail, by a call to their landline, or
+    not at all.
+
+    E-mail comes before the call: a person who gave an address reads it, and the e-mail carries the link to
+    cancel and the calendar invitation; the automatic call is for those nothing written reaches.
+    """
     if can_receive_sms(patient):
         return "sms"
     if caregiver_reachable(patient):
         return "caregiver"
+    if can_receive_email(patient):
+        return "email"
     if can_be_called(patient):
         return "voice"
     return "none"
+
+
+def gets_emails(patient: Patient, channel: str) -> bool:
+    """Whether e-mails about an appointment go: the way to reach the person, or asked for as well as SMS."""
+    return can_receive_email(patient) and (channel == "email" or patient.email_reminders)
+
+
+def written_channel(patient: Patient) -> str | None:
+    """How a cancellation reaches the person in writing, with the link to other slots: SMS, e-mail, or not."""
+    if can_receive_sms(patient):
+        return "sms"
+    if can_receive_email(patient):
+        return "email"
+    return None
+
+
+def promise(appointment: Appointment) -> str:
+    """What the person who booked is told will reach them, as planned for this appointment."""
+    patient, channel = appointment.patient, appointment.reminder_channel or "none"
+    email = gets_emails(patient, channel)
+    if channel == "sms":
+        also = f" Vous recevrez aussi un e-mail ({patient.email}) avec l’invitation pour votre agenda." if email else ""
+        return "Un SMS de confirmation puis un rappel vous seront envoyés." + also
+    if channel == "email":
+        return (f"Une confirmation, avec l’invitation pour votre agenda, puis un rappel la veille vous seront envoyés "
+                f"par e-mail ({patient.email}).")
+    if channel == "caregiver":
+        return f"La confirmation et les rappels iront par SMS à {patient.caregiver_name or 'votre aidant'}."
+    if channel == "voice":
+        return "Un appel automatique sur votre téléphone fixe, la veille, vous rappellera ce rendez-vous."
+    return "Aucun SMS ni e-mail ne sera envoyé : notez bien ce rendez-vous."
+
+
+def place_of(site) -> mail.Place:
+    return mail.Place(site.name, site.address, site.postal_code, site.commune.name, site.phone, site.instructions)
+
+
+def reminders_url(patient: Patient) -> str:
+    token = reminders_token(current_app.config["SECRET_KEY"], patient.id, patient.email)
+    return public_url(f"/e/rappels/{token}")
+
+
+def email_key(appointment_id: int, kind: str, address: str) -> str:
+    """An e-mail's dedupe key names its address: a corrected address gets the messages the old one missed."""
+    digest = hashlib.sha256(address.encode()).hexdigest()[:10]
+    return f"{keys.appointment_message(appointment_id, f'email-{kind}')}:{digest}"
+
+
+def _email(appointment: Appointment, kind: str, letter: mail.Letter, due_at: datetime, with_invitation: bool = False,
+           headers: dict | None = None) -> dict:
+    patient = appointment.patient
+    message = {"channel": "email", "recipient": patient.email, "subject": letter.subject,
+               "body": mail.as_text(letter), "html_body": mail.as_html(letter), "due_at": due_at,
+               "headers": headers, "dedupe_key": email_key(appointment.id, kind, patient.email),
+               "group_key": keys.appointment_group(appointment.id)}
+    if with_invitation:
+        sender = current_app.config["MAIL_SENDER"]
+        lines = [f"Référence : {appointment.reference}", f"Pour annuler : {cancel_url(appointment)}"]
+        ics = invitation(appointment, sender, patient.email, "\n".join(lines))
+        method = "CANCEL" if appointment.status == "cancelled" else "REQUEST"
+        message["attachments"] = [notifications.attachment("rendez-vous.ics", "text/calendar", ics, method=method,
+                                                           charset="utf-8")]
+    return message
+
+
+def booking_emails(appointment: Appointment, now: datetime, moved_from: Appointment | None) -> list[dict]:
+    patient, slot = appointment.patient, appointment.slot
+    site = slot.site
+    facts = (slot.starts_at, site.time_zone, place_of(site), appointment.reference, patient.first_name,
+             cancel_url(appointment))
+    if moved_from is not None:
+        letter = mail.rescheduled(*facts, moved_from.slot.starts_at, moved_from.slot.site.time_zone)
+    else:
+        letter = mail.confirmation(*facts)
+    emails = [_email(appointment, "confirmation", letter, now, with_invitation=True)]
+    if patient.email_unsubscribed_at is None:
+        url = reminders_url(patient)
+        # RFC 8058: one click in the mail app stops the reminders, nothing else.
+        headers = {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+        emails += [_email(appointment, kind, mail.reminder(*facts, url), due, headers=headers)
+                   for kind, due in _reminder_times(appointment, now) if kind == "reminder"]
+    return emails
 
 
 def _sms(appointment: Appointment, kind: str, body: str, due_at: datetime, recipient: str | None = None) -> dict:
@@ -126,9 +222,10 @@ def planned_reminder_channel(patient: Patient, slot, now: datetime) -> str:
     return channel
 
 
-def plan_booking_messages(session: Session, appointment: Appointment, now: datetime) -> bool:
-    """Queue the confirmation and reminders of a new appointment, in one statement; return whether any SMS
-    will go."""
+def plan_booking_messages(session: Session, appointment: Appointment, now: datetime,
+                          moved_from: Appointment | None = None) -> bool:
+    """Queue the confirmation and reminders of a new appointment (``moved_from``: the one it replaces), in one
+    statement; return whether any SMS will go."""
     patient = appointment.patient
     channel = planned_reminder_channel(patient, appointment.slot, now)
     if appointment.reminder_channel != channel:  # a new appointment has it: no change for the unit of work to flush
@@ -149,6 +246,8 @@ def plan_booking_messages(session: Session, appointment: Appointment, now: datet
                      for kind, due in _reminder_times(appointment, now)]
     elif channel == "voice":
         messages.append(_call(appointment, now, "call"))
+    if gets_emails(patient, channel):
+        messages += booking_emails(appointment, now, moved_from)
     notifications.enqueue_many(session, messages)
     return channel in ("sms", "caregiver")
 
@@ -165,3 +264,15 @@ def plan_cancellation_messages(session: Session, appointment: Appointment, by_pa
         notifications.enqueue_many(session, [_sms(appointment, "cancelled", body, due)])
     elif caregiver_reachable(patient) and appointment.reminder_channel == "caregiver":
         notifications.enqueue_many(session, [_sms(appointment, "cancelled", body, due, patient.caregiver_phone)])
+    if gets_emails(patient, appointment.reminder_channel or "none"):
+        notifications.enqueue_many(session, [_email(appointment, "cancelled", _cancellation_letter(
+            appointment, by_patient), now, with_invitation=True)])
+
+
+def _cancellation_letter(appointment: Appointment, by_patient: bool) -> mail.Letter:
+    slot = appointment.slot
+    site = slot.site
+    facts = (slot.starts_at, site.time_zone, place_of(site), appointment.reference, appointment.patient.first_name)
+    if by_patient:
+        return mail.cancelled_by_patient(*facts)
+    return mail.cancelled_by_site(*facts, public_url(f"/lieux/{site.id}"))

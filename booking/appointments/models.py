@@ -58,10 +58,23 @@ class Appointment(db.Model):
     reminder_channel: Mapped[str | None] = mapped_column(String(12))
     desk_called_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     desk_call_outcome: Mapped[str | None] = mapped_column(String(12))  # reached, unreachable
+    # The calendar event's identity: a rescheduled appointment carries its predecessor's UID with a higher
+    # SEQUENCE (RFC 5546), so that the person's calendar app moves the event instead of adding a second one.
+    calendar_uid: Mapped[str | None] = mapped_column(String(80))
+    calendar_sequence: Mapped[int] = mapped_column(default=0, server_default="0")
 
     slot: Mapped[Slot] = relationship()
     patient: Mapped[Patient] = relationship()
     booked_by: Mapped[User | None] = relationship(foreign_keys=[booked_by_id])
+
+    @property
+    def event_uid(self) -> str:
+        return self.calendar_uid or f"appointment-{self.id}"
+
+    @property
+    def changed_at(self) -> datetime:
+        """The event's last change, for calendars: its cancellation, else its booking."""
+        return self.cancelled_at or self.created_at
 
 
 

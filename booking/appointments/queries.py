@@ -111,6 +111,14 @@ class ToCall:
 REACHED = ("answered", "confirmed", "cancelled")
 
 
+def _why_not_reminded(patient: Patient) -> str:
+    if patient.email_problem:
+        return "e-mail refusé par sa messagerie"
+    if patient.calls_refused and patient.phone:
+        return "appels refusés"
+    return "aucun téléphone" if not patient.phone else "aucun rappel possible"
+
+
 def call_list(session: Session, user: User, sites: list, now: datetime, days: int = 2) -> list[ToCall]:
     """Tomorrow's and the day after's appointments that no SMS or answered call reminds: the desk phones them."""
     if not sites:
@@ -136,8 +144,7 @@ def call_list(session: Session, user: User, sites: list, now: datetime, days: in
             listed.append(ToCall(appointment, "déjà appelé par l’accueil"))
         elif channel in (None, "none"):
             patient = appointment.patient
-            listed.append(ToCall(appointment, "appels refusés" if patient.calls_refused and patient.phone
-                                 else "aucun téléphone" if not patient.phone else "aucun rappel possible"))
+            listed.append(ToCall(appointment, _why_not_reminded(patient)))
         elif channel == "voice":
             placed = calls.get(keys.appointment_group(appointment.id), [])
             pending = any(c.status in ("pending", "sending", "sent") for c in placed)

@@ -8,8 +8,11 @@ from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, joinedload
 
+import notifications
 from booking.appointments.messages import (
+    booking_emails,
     can_receive_sms,
+    gets_emails,
     plan_booking_messages,
     plan_cancellation_messages,
     planned_reminder_channel,
@@ -258,7 +261,8 @@ def _release(session: Session, appointment: Appointment, actor, reason: str, now
     changed = session.execute(
         update(Appointment).where(Appointment.id == appointment.id, Appointment.status == "booked")
         .values(status="cancelled", cancelled_at=now, cancelled_by_id=actor.id if actor else None,
-                cancel_reason=reason, cancelled_late=is_late_cancellation(appointment.slot.starts_at, now))
+                cancel_reason=reason, cancelled_late=is_late_cancellation(appointment.slot.starts_at, now),
+                calendar_sequence=Appointment.calendar_sequence + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
@@ -307,10 +311,12 @@ def reschedule(session: Session, actor: User, appointment_id: int, new_slot_id: 
                                  now=now, booked_by_id=actor.id, reason=old.reason,
                                  consent=old.consent_recorded_at is not None)
         _release(session, old, actor, "patient", now)
+        # The same event in the person's calendar, moved: its UID, a higher SEQUENCE.
+        moved.calendar_uid, moved.calendar_sequence = old.event_uid, old.calendar_sequence + 1
         import notifications
 
         notifications.cancel_group(session, keys.appointment_group(old.id))
-        plan_booking_messages(session, moved, now)
+        plan_booking_messages(session, moved, now, moved_from=old)
         record_audit(session, user=actor, action="appointment.reschedule", object_type="appointment",
                      object_id=moved.id, patient_id=old.patient_id, details={"from": old.id}, now=now)
         session.flush()
@@ -428,5 +434,41 @@ def update_reminders(session: Session, actor: User, patient_id: int, calls_refus
             appointment.reminder_channel = "none"
         else:
             plan_booking_messages(session, appointment, now)
+    session.flush()
+    return patient
+
+
+def set_email(session: Session, actor: User, patient_id: int, email: str | None, also_by_email: bool,
+              now: datetime) -> Patient:
+    """Record a person's e-mail address and whether e-mails go as well as SMS (the person, or the desk); the
+    appointments ahead get what the new choice sends (an address that changed gets its own messages)."""
+    patient = fetch(session, Patient, patient_id, "Patient introuvable.", actor, Action.MANAGE)
+    address = (email or "").strip().lower() or None
+    if address and ("@" not in address or len(address) > 254):
+        raise InvalidInput("Adresse e-mail incomplète : il manque la partie après @ ou un point.", field="email")
+    if address != patient.email:
+        patient.email, patient.email_problem, patient.email_unsubscribed_at = address, None, None
+    patient.email_reminders = bool(address and also_by_email)
+    if patient.email_reminders:
+        patient.email_unsubscribed_at = None  # asking again is asking again
+    record_audit(session, user=actor, action="patient.email", object_type="patient", object_id=patient.id,
+                 patient_id=patient.id, details={"email": address is not None, "also": patient.email_reminders},
+                 now=now)
+    upcoming = session.scalars(select(Appointment).join(Slot).where(
+        Appointment.patient_id == patient.id, Appointment.status == "booked", Slot.starts_at > now))
+    for appointment in upcoming:
+        group = keys.appointment_group(appointment.id)
+        session.execute(update(Notification).where(
+            Notification.group_key == group, Notification.channel == "email", Notification.status == "pending")
+            .values(status="cancelled", last_error="Adresse e-mail changée", updated_at=now))
+        if appointment.reminder_channel in (None, "none", "email", "voice"):
+            wanted = reminder_channel(patient)
+            if appointment.reminder_channel == "voice" and wanted != "voice":
+                session.execute(update(Notification).where(
+                    Notification.group_key == group, Notification.channel == "voice",
+                    Notification.status == "pending").values(status="cancelled", last_error="Rappel par e-mail"))
+            plan_booking_messages(session, appointment, now)
+        elif gets_emails(patient, appointment.reminder_channel):
+            notifications.enqueue_many(session, booking_emails(appointment, now, None))
     session.flush()
     return patient

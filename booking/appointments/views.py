@@ -1,19 +1,22 @@
 """Staff pages on patients and appointments."""
 
-from flask import Blueprint, current_app, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from booking.appointments.addresses import patient_from_reminders_token, stop_email_reminders
 from booking.appointments.forms import ConfirmForm
+from booking.appointments.messages import can_receive_sms
 from booking.appointments.queries import appointment_from_link, commune_outbox, read_appointment, read_patient
-from booking.appointments.services import cancel, update_reminders
+from booking.appointments.services import cancel, set_email, update_reminders
 from booking.auth.decorators import staff_required
-from booking.auth.permissions import Action, can
+from booking.auth.permissions import Action, can, fetch, is_resident
 from booking.clock import now
 from booking.database import unit_of_work
 from booking.errors import DomainError
-from booking.extensions import db
+from booking.extensions import csrf, db
 from booking.geo.rules import time_zone_for_insee
-from booking.patients.forms import RemindersForm
+from booking.patients.forms import EmailRemindersForm, RemindersForm
+from booking.patients.models import Patient
 from booking.phones import format_phone
 
 blueprint = Blueprint("appointments", __name__)
@@ -51,6 +54,47 @@ def cancel_by_link(token: str):
     # The token is in this page's URL: it must not leak to other sites.
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+@blueprint.route("/e/rappels/<token>", methods=["GET", "POST"])
+@csrf.exempt
+@unit_of_work()
+def stop_email_reminders_by_link(token: str):
+    """The link in a reminder e-mail (and its List-Unsubscribe header): GET asks, POST stops the reminders.
+
+    The POST is also what a mail app sends for its « se désabonner » button (RFC 8058), without our CSRF token:
+    the signed link is the proof. GET changes nothing, since link checkers open every link of an e-mail.
+    """
+    if request.method == "POST":
+        patient = stop_email_reminders(db.session, token, now())
+        response = make_response(render_template("appointments/email_reminders.html", patient=patient, done=True))
+    else:
+        patient = patient_from_reminders_token(db.session, token)
+        response = make_response(render_template("appointments/email_reminders.html", patient=patient, done=False))
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@blueprint.route("/personnes/<int:patient_id>/e-mail", methods=["GET", "POST"])
+@login_required
+def email_settings(patient_id: int):
+    """A person's e-mail address and whether e-mails go as well as SMS: the resident for their account's people,
+    the desk for its patients."""
+    patient = fetch(db.session, Patient, patient_id, "Patient introuvable.", current_user, Action.MANAGE)
+    back = url_for("accounts.account") if is_resident(current_user) else url_for("appointments.patient_page",
+                                                                                   patient_id=patient.id)
+    form = EmailRemindersForm(email=patient.email, also_by_email=patient.email_reminders)
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                set_email(db.session, current_user, patient.id, form.email.data, form.also_by_email.data, now())
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            flash("E-mail enregistré.", "success")
+            return redirect(back)
+    return render_template("appointments/email_settings.html", form=form, patient=patient, back=back,
+                           has_sms=can_receive_sms(patient)), 422 if form.errors else 200
 
 
 @blueprint.route("/gestion/patients/<int:patient_id>")

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from booking.appointments.forms import BookForm, ConfirmForm
-from booking.appointments.messages import can_receive_sms
+from booking.appointments.messages import promise
 from booking.appointments.queries import read_appointment
 from booking.appointments.services import BookingLimitReached, SlotUnavailable, book, cancel_appointment
 from booking.auth.decorators import current_resident
@@ -91,8 +91,7 @@ def book_page(slot_id: int):
 def confirmation(appointment_id: int):
     """Show the reference, the place and its instructions, and the .ics file."""
     appointment = read_appointment(db.session, current_user, appointment_id, now())
-    return render_template("public/confirmation.html", appointment=appointment,
-                           sms=can_receive_sms(appointment.patient))
+    return render_template("public/confirmation.html", appointment=appointment, promise=promise(appointment))
 
 
 @blueprint.route("/rendez-vous/<int:appointment_id>/deplacer", methods=["GET", "POST"])

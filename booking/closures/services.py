@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking.appointments.messages import can_receive_sms
+from booking.appointments.messages import written_channel
 from booking.appointments.models import Appointment
 from booking.appointments.queries import booked_appointments
 from booking.appointments.services import cancel
@@ -43,7 +43,7 @@ class ClosureResult:
 
 @dataclass
 class CancelledForClosure:
-    told_by_sms: list[Appointment] = field(default_factory=list)
+    told_in_writing: list[Appointment] = field(default_factory=list)  # by SMS or by e-mail
     to_call: list[Appointment] = field(default_factory=list)  # no SMS reaches them: the desk phones
 
 
@@ -103,9 +103,9 @@ def cancel_for_closure(session: Session, actor: User, closure_id: int, now: date
     closure = get_closure(session, actor, closure_id)
     done = CancelledForClosure()
     for appointment in booked_during(session, closure, now):
-        reachable = can_receive_sms(appointment.patient)
+        reachable = written_channel(appointment.patient) is not None
         cancel(session, appointment, actor, "site", now)
-        (done.told_by_sms if reachable else done.to_call).append(appointment)
+        (done.told_in_writing if reachable else done.to_call).append(appointment)
     return done
 
 

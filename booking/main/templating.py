@@ -6,7 +6,7 @@ templates without the formatting layer knowing them.
 
 from flask import Flask
 
-from booking.appointments.messages import can_receive_sms
+from booking.appointments.messages import written_channel
 from booking.appointments.rules import state_label
 from booking.clock import now
 from booking.formatting import (
@@ -67,7 +67,7 @@ def init_template_helpers(app: Flask) -> None:
         time_zone=lambda zone: TIME_ZONE_LABELS.get(zone, zone),
         opening_hours=describe_hours,
         closure_reason=lambda reason: CLOSURE_REASONS.get(reason, reason),
-        reachable_by_sms=can_receive_sms,
+        written_channel=written_channel,
         state=lambda appointment: state_label(appointment.status, appointment.slot.starts_at, now(),
                                               appointment.cancel_reason),
     )

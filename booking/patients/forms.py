@@ -72,3 +72,9 @@ class RelativeForm(BaseForm):
                         render_kw={"inputmode": "tel"})
     sms_consent = BooleanField("Envoyer ses rappels sur son mobile (la personne confirme en répondant OUI)",
                                default=True)
+
+
+class EmailRemindersForm(BaseForm):
+    email = EmailField("Adresse e-mail (vide : aucun e-mail)", validators=optional_email(),
+                       render_kw={"autocomplete": "email"})
+    also_by_email = BooleanField("Recevoir aussi les confirmations et les rappels par e-mail, en plus des SMS")

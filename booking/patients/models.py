@@ -31,6 +31,12 @@ class Patient(db.Model):
     # Set when the SMS provider says the number cannot receive: the desk fixes it.
     phone_problem: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
+    # E-mail as well as SMS (asked on the account page or at the desk); without a mobile, e-mail is the way anyway.
+    email_reminders: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # Set when the mail server refuses the address for good: reminders fall back to the desk until it is changed.
+    email_problem: Mapped[str | None] = mapped_column(String(200))
+    # The one-click « no more reminders by e-mail » (RFC 8058): confirmations of what the person did still go.
+    email_unsubscribed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     commune_insee: Mapped[str | None] = mapped_column(ForeignKey("communes.insee"), index=True)
     # A postal address, as the person gives it (optional): the desk posts convocations to those no phone reaches.
     street: Mapped[str | None] = mapped_column(String(200))

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 import notifications
-from booking.appointments.messages import can_receive_sms, visit_at
+from booking.appointments.messages import can_receive_email, can_receive_sms, place_of, visit_at
 from booking.appointments.services import book_slot
 from booking.auth.models import User
 from booking.auth.permissions import Action, fetch
@@ -17,7 +17,7 @@ from booking.auth.services import record_audit
 from booking.database import unit_of_work
 from booking.errors import InvalidInput, NotFound
 from booking.extensions import db
-from booking.outgoing import sms
+from booking.outgoing import mail, sms
 from booking.patients.models import Patient
 from booking.signing import sign
 from booking.sites.models import Practitioner, Site
@@ -48,8 +48,9 @@ def join_waitlist(session: Session, actor: User, patient_id: int, site_id: int, 
         raise InvalidInput("Profession inconnue.")
     if last_day < first_day or first_day < now.date() - timedelta(days=1) or (last_day - first_day).days > 180:
         raise InvalidInput("Choisissez une période à venir de six mois au plus.")
-    if not can_receive_sms(patient):
-        raise InvalidInput("La liste d’attente prévient par SMS : il faut un numéro de mobile et l’accord du patient.")
+    if not (can_receive_sms(patient) or can_receive_email(patient)):
+        raise InvalidInput("La liste d’attente prévient par SMS ou par e-mail : il faut un numéro de mobile (avec "
+                           "l’accord du patient) ou une adresse e-mail.")
     entry = WaitlistEntry(patient_id=patient.id, site_id=site.id, profession=profession, first_day=first_day,
                           last_day=last_day, status="waiting", created_by_id=actor.id, created_at=now)
     session.add(entry)
@@ -75,7 +76,8 @@ def offer_freed_slot(session: Session, slot_id: int, now: datetime,
             WaitlistEntry.last_day >= local_day, WaitlistEntry.id.not_in(skip_entry_ids or (0,)))
         .order_by(WaitlistEntry.created_at, WaitlistEntry.id))
     for entry in candidates:
-        if not can_receive_sms(entry.patient):
+        by_sms, by_email = can_receive_sms(entry.patient), can_receive_email(entry.patient)
+        if not (by_sms or by_email):
             continue
         expires = now + timedelta(minutes=OFFER_MINUTES)
         # The hold is taken with a conditional update: a booking that got in first wins.
@@ -88,10 +90,19 @@ def offer_freed_slot(session: Session, slot_id: int, now: datetime,
         entry.status, entry.offered_slot_id, entry.offer_expires_at = "offered", slot.id, expires
         session.flush()
         url = public_url(f"/attente/{offer_token(entry)}")
-        notifications.enqueue(
-            session, channel="sms", recipient=entry.patient.phone, due_at=now,
-            body=sms.waitlist_offer(visit_at(slot), OFFER_MINUTES, url),
-            dedupe_key=f"waitlist:{entry.id}:offer:{slot.id}", group_key=f"waitlist:{entry.id}")
+        key = f"waitlist:{entry.id}:offer:{slot.id}"
+        if by_sms:
+            notifications.enqueue(
+                session, channel="sms", recipient=entry.patient.phone, due_at=now,
+                body=sms.waitlist_offer(visit_at(slot), OFFER_MINUTES, url),
+                dedupe_key=key, group_key=f"waitlist:{entry.id}")
+        if by_email and (not by_sms or entry.patient.email_reminders):
+            letter = mail.waitlist_offer(slot.starts_at, slot.site.time_zone, place_of(slot.site),
+                                         entry.patient.first_name, OFFER_MINUTES, url)
+            notifications.enqueue(
+                session, channel="email", recipient=entry.patient.email, due_at=now, subject=letter.subject,
+                body=mail.as_text(letter), html_body=mail.as_html(letter), dedupe_key=f"{key}:email",
+                group_key=f"waitlist:{entry.id}")
         session.flush()
         return entry
     return None

@@ -111,7 +111,7 @@ def test_a_closure_withdraws_free_slots_then_cancels_bookings_only_when_confirme
     assert date(2026, 12, 18) in _local_days(session, world.site_a)  # other Fridays untouched
     with unit_of_work(session):
         done = cancel_for_closure(session, world.commune_admin_a, result.closure.id, NOW)
-    assert [a.id for a in done.told_by_sms] == [by_sms.id] and [a.id for a in done.to_call] == [by_phone.id]
+    assert [a.id for a in done.told_in_writing] == [by_sms.id] and [a.id for a in done.to_call] == [by_phone.id]
     assert session.get(Appointment, by_phone.id).status == "cancelled"
     told = session.scalar(select(Notification).where(Notification.dedupe_key.like(f"appointment:{by_sms.id}:cancel%")))
     assert told is not None and "annulé par le lieu" in told.body

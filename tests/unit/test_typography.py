@@ -1,4 +1,4 @@
-from booking.typography import _fix_html, french_spacing
+from booking.typography import fix_html, french_spacing
 
 
 def test_no_break_spaces_before_french_punctuation():
@@ -18,7 +18,7 @@ def test_a_time_or_a_phone_number_never_breaks_across_lines():
 
 def test_only_text_between_tags_changes():
     html = '<a title="a : b" href="/x?y=1">Voir : ici</a><textarea>garder : tel quel</textarea>'
-    assert _fix_html(html) == '<a title="a : b" href="/x?y=1">Voir\u00a0: ici</a><textarea>garder : tel quel</textarea>'
+    assert fix_html(html) == '<a title="a : b" href="/x?y=1">Voir\u00a0: ici</a><textarea>garder : tel quel</textarea>'
 
 
 def test_the_first_of_a_month_is_written_as_an_ordinal():
