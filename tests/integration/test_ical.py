@@ -118,3 +118,48 @@ def test_the_feed_page_title_is_plain_text(client, auth, feed_world):
     title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
     assert "<" not in title and title.startswith("Lien de calendrier")  # the tab shows it as text
     assert "js/copy.js" in page  # the copy button's script is still there, in the body
+
+
+def test_the_feed_keeps_a_cancelled_appointment_for_14_days_and_follows_a_rescheduling(session, feed_world):
+    from booking.appointments.services import cancel, reschedule
+    from booking.closures.services import close_site
+
+    world = feed_world
+    cancelled_slot = builders.make_slot(session, world.practitioner_a, world.site_a, NOW + timedelta(days=30))
+    cancelled = builders.make_appointment(session, cancelled_slot, world.patient_b)
+    later = builders.make_slot(session, world.practitioner_a, world.site_a, NOW + timedelta(days=6))
+    session.commit()
+    with unit_of_work(session):
+        token = new_calendar_token(session, world.practitioner_user_a, world.practitioner_a.id)
+    with unit_of_work(session):
+        cancel(session, cancelled, None, "patient", NOW)
+    with unit_of_work(session):
+        moved = reschedule(session, world.resident_a, world.appointment_a.id, later.id, NOW + timedelta(hours=1))
+    with unit_of_work(session):
+        close_site(session, world.commune_admin_a, world.site_a.id, (NOW + timedelta(days=10)).date(),
+                   (NOW + timedelta(days=11)).date(), "works", NOW)
+
+    body = practitioner_feed(session, token, NOW + timedelta(days=1)).decode()
+    parsed = vobject.readOne(body)  # the second parser
+    events = {event.uid.value: event for event in parsed.vevent_list}
+    gone = events[f"appointment-{cancelled.id}@rendez-vous-sante"]
+    assert gone.status.value == "CANCELLED" and gone.sequence.value == "1"
+    assert gone.dtstamp.value == NOW and gone.last_modified.value == NOW  # the change, not the fetch
+    assert gone.summary.value.startswith("Annulé : ")
+    # One event for the rescheduled appointment, under its first UID, at its new time, with a higher SEQUENCE.
+    first_uid = f"appointment-{world.appointment_a.id}@rendez-vous-sante"
+    assert f"appointment-{moved.id}@rendez-vous-sante" not in events
+    assert events[first_uid].dtstart.value == later.starts_at and events[first_uid].status.value == "CONFIRMED"
+    assert int(events[first_uid].sequence.value) >= 2
+    assert events[first_uid].dtstamp.value == NOW + timedelta(hours=1)
+    closure = next(event for uid, event in events.items() if uid.startswith("closure-"))
+    assert closure.summary.value == "Fermé – Cabine de Saint-Bonnet" and "travaux" in closure.description.value
+    assert closure.dtstart.value == (NOW + timedelta(days=10)).date()
+    assert closure.dtend.value == (NOW + timedelta(days=12)).date()  # all day, DTEND exclusive
+
+    def uids(at):
+        feed = vobject.readOne(practitioner_feed(session, token, at).decode())
+        return {event.uid.value for event in feed.vevent_list}
+
+    assert f"appointment-{cancelled.id}@rendez-vous-sante" in uids(NOW + timedelta(days=13))
+    assert f"appointment-{cancelled.id}@rendez-vous-sante" not in uids(NOW + timedelta(days=15))
