@@ -130,7 +130,11 @@ def export_patient(session: Session, patient_id: int) -> dict:
                     "postal_address": {"street": patient.street, "complement": patient.street_complement,
                                        "postal_code": patient.postal_code},
                     "caregiver": {"name": patient.caregiver_name, "phone": patient.caregiver_phone},
-                    "sms_consent": patient.sms_consent, "created_at": patient.created_at.isoformat()},
+                    "sms_consent": patient.sms_consent, "email_reminders": patient.email_reminders,
+                    "email_problem": patient.email_problem,
+                    "email_reminders_stopped_at": patient.email_unsubscribed_at.isoformat()
+                    if patient.email_unsubscribed_at else None,
+                    "created_at": patient.created_at.isoformat()},
         "appointments": [{"reference": a.reference, "start": a.slot.starts_at.isoformat(), "site": a.slot.site.name,
                           "practitioner": a.slot.practitioner.full_name, "status": a.status, "channel": a.channel,
                           "reason": a.reason, "booked_at": a.created_at.isoformat(),

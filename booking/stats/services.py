@@ -423,7 +423,7 @@ def _reminders(scope: _Scope, tally: _Tally) -> Table:
 
 
 REMINDER_CHANNELS = {"sms": "SMS au patient", "voice": "Appel automatique sur le fixe",
-                     "caregiver": "SMS à l’aidant(e)", "desk": "Appel de l’accueil de la mairie",
+                     "caregiver": "SMS à l’aidant(e)", "email": "E-mail", "desk": "Appel de l’accueil de la mairie",
                      "none": "Aucun rappel"}
 
 

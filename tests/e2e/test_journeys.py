@@ -559,3 +559,36 @@ def test_the_new_pages_of_every_role_pass_the_accessibility_checks(visit, live_s
     _no_violations(visit, "professions")
     visit.goto(f"/gestion/sites/{cabin_id}/modifier")
     _no_violations(visit, "modifier le lieu")
+
+
+@pytest.mark.mobile
+def test_a_resident_signed_up_by_email_is_promised_emails_and_gets_them(visit, live_server):
+    page = visit.page
+    visit.goto("/inscription")
+    page.get_by_label("Prénom").fill("Odile")
+    page.get_by_label("Nom", exact=True).fill("Vernhes")
+    page.get_by_label("Date de naissance").fill("1950-06-21")
+    page.get_by_label("Commune de résidence").fill("Saint-Bonnet-de-Salers")
+    page.get_by_label(re.compile("Adresse e-mail")).fill("odile.vernhes@example.org")
+    page.get_by_label("Mot de passe (10 caractères au moins)").fill("les gentianes du puy")
+    page.get_by_label("Confirmez le mot de passe").fill("les gentianes du puy")
+    page.get_by_role("button", name="Créer mon compte").click()
+    page.wait_for_selector("text=Mon compte")
+    assert "Vos rappels arrivent par e-mail (odile.vernhes@example.org)" in page.content()
+    visit.goto("/")
+    page.get_by_role("link", name=re.compile("Cabine de téléconsultation")).first.click()
+    page.locator("a.slot.free").first.click()
+    page.get_by_role("button", name="Confirmer le rendez-vous").click()
+    page.wait_for_selector("text=Rendez-vous confirmé")
+    _no_violations(visit, "confirmation par e-mail")
+    promise = page.locator("main p", has_text="par e-mail").inner_text()
+    assert "par e-mail (odile.vernhes@example.org)" in promise and "notez bien" not in page.content()
+    visit.shot("6-confirmation-par-e-mail-mobile")
+    reference = page.locator(".reference strong").inner_text()
+    sent = [body for recipient, body in outbox(live_server, "appointment:%:email-confirmation:%")
+            if recipient == "odile.vernhes@example.org"]
+    assert len(sent) == 1 and reference in sent[0]
+    visit.goto("/compte")
+    page.get_by_role("link", name="E-mail et rappels").first.click()
+    _no_violations(visit, "e-mail et rappels")
+    visit.shot("7-e-mail-et-rappels-mobile")
