@@ -40,6 +40,7 @@ class Letter:
     facts: list[tuple[str, str]] = field(default_factory=list)
     action: tuple[str, str] | None = None  # the link's words, its address
     closing: list[str] = field(default_factory=list)
+    footer_link: tuple[str, str] | None = None  # a quieter link, e.g. to stop reminders
 
 
 def _when(starts_at: datetime, time_zone: str) -> str:
@@ -90,10 +91,11 @@ def reminder(starts_at: datetime, time_zone: str, place: Place, reference: str, 
              cancel_url: str, unsubscribe_url: str) -> Letter:
     return Letter(
         f"Rappel : rendez-vous {_when(starts_at, time_zone)}, {place.name}", _hello(first_name),
-        ["Nous vous rappelons votre rendez-vous."],
-        _facts(starts_at, time_zone, place, reference), ("Je ne peux pas venir : annuler", cancel_url),
-        [*_cannot_use_link(place),
-         f"Ne plus recevoir les rappels par e-mail (les confirmations continuent) : {unsubscribe_url}"])
+        ["Nous vous rappelons votre rendez-vous.",
+         "Si vous ne pouvez pas venir, annulez-le : la place ira à quelqu’un qui attend."],
+        _facts(starts_at, time_zone, place, reference), ("Annuler ce rendez-vous", cancel_url),
+        _cannot_use_link(place),
+        ("Ne plus recevoir les rappels par e-mail (les confirmations continuent)", unsubscribe_url))
 
 
 def cancelled_by_patient(starts_at: datetime, time_zone: str, place: Place, reference: str,
@@ -137,7 +139,8 @@ _HTML = Environment(autoescape=True).from_string("""<!DOCTYPE html>
 {% endfor %}</dl>
 {% endif %}{% if letter.action %}<p><a href="{{ letter.action[1] }}" style="{{ button }}">{{ letter.action[0] }}</a></p>
 {% endif %}{% for line in letter.closing %}<p>{{ line }}</p>
-{% endfor %}<p>Rendez-vous santé, la plateforme de rendez-vous de votre commune.</p>
+{% endfor %}{% if letter.footer_link %}<p><a href="{{ letter.footer_link[1] }}">{{ letter.footer_link[0] }}</a></p>
+{% endif %}<p>Rendez-vous santé, la plateforme de rendez-vous de votre commune.</p>
 </body></html>
 """)
 
@@ -149,6 +152,8 @@ def as_text(letter: Letter) -> str:
     if letter.action:
         lines += [f"{letter.action[0]} : {letter.action[1]}", ""]
     lines += [line for closing in letter.closing for line in (closing, "")]
+    if letter.footer_link:
+        lines += [f"{letter.footer_link[0]} : {letter.footer_link[1]}", ""]
     lines.append("Rendez-vous santé, la plateforme de rendez-vous de votre commune.")
     return "\n".join(lines)
 

@@ -312,6 +312,7 @@ def test_no_show_rate_by_reminder_channel_with_small_counts_hidden(app, client, 
         ["SMS au patient", 8, 0, 0.0],
         ["Appel automatique sur le fixe", 0, "< 5", None],
         ["SMS à l’aidant(e)", 0, 0, None],
+        ["E-mail", 0, 0, None],
         ["Appel de l’accueil de la mairie", 0, "< 5", None],
         ["Aucun rappel", 0, "< 5", None],
     ]
