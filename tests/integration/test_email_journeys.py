@@ -172,6 +172,9 @@ def test_a_refused_address_goes_to_the_desks_call_list_and_the_account_asks_for_
     smtp_server.refused.add(ADDRESS)
     patient = _by_email(session, account_id=world.resident_a.id, first_name="Marie")
     appointment = _book(session, world, patient, days=1)
+    # Reached by e-mail: not on the desk's call list.
+    listed = call_list(session, world.agent_a, [world.site_a], NOW)
+    assert appointment.id not in [item.appointment.id for item in listed]
     report = run_dispatch(NOW)
     assert report.failed == 1 and smtp_server.messages == []
     session.expire_all()
@@ -195,6 +198,31 @@ def test_a_refused_address_goes_to_the_desks_call_list_and_the_account_asks_for_
     assert session.get(Patient, patient.id).email_problem is None
     assert session.get(Appointment, appointment.id).reminder_channel == "email"
     assert run_dispatch(NOW).sent >= 1 and smtp_server.messages[0]["To"] == "marie.d@example.org"
+
+
+def test_her_own_cancellation_is_confirmed_by_email_and_the_freed_slot_offered_by_email_to_who_waits(
+        session, world, smtp_server):
+    from booking.appointments.services import cancel_appointment
+    from booking.waitlist.services import join_waitlist
+
+    holder = builders.make_user(session, "resident")
+    patient = _by_email(session, account_id=holder.id)
+    waiting = _by_email(session, first_name="Louis", last_name="Bouygues", email="louis@example.org")
+    appointment = _book(session, world, patient)
+    day = appointment.slot.starts_at.date()
+    session.commit()
+    with unit_of_work(session):
+        join_waitlist(session, world.agent_a, waiting.id, world.site_a.id, "medecin_generaliste", day, day, NOW)
+    run_dispatch(NOW)
+    with unit_of_work(session):
+        cancel_appointment(session, holder, appointment.id, "patient", NOW)
+    assert run_dispatch(NOW).sent == 2
+    cancelled = next(m for m in smtp_server.messages if m["To"] == ADDRESS and "annulé" in m["Subject"])
+    assert cancelled["Subject"].startswith("Rendez-vous annulé : jeudi 4 mars")
+    assert _invitation(_parts(cancelled)[2]).method.value == "CANCEL"
+    offer = next(m for m in smtp_server.messages if m["To"] == "louis@example.org")
+    assert offer["Subject"].startswith("Une place s’est libérée : jeudi 4 mars")
+    assert "30 minutes" in _parts(offer)[0] and "http://localhost/attente/" in _parts(offer)[0]
 
 
 def test_an_sms_resident_who_asks_for_email_as_well_gets_both(session, world, smtp_server):
