@@ -19,6 +19,9 @@ class PlatformApi(Api):
     """flask-smorest, documenting our error envelope and leaving error answers to ``booking.main.errors``."""
 
     ERROR_SCHEMA = ErrorEnvelopeSchema
+    # No catch-all « default » answer: each operation lists the statuses it really gives, so that a client (and
+    # schemathesis) can rely on the list.
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def _register_error_handlers(self):
         pass  # one handler for the whole app answers JSON under /api and French pages elsewhere

@@ -108,7 +108,7 @@ def authenticate_first():
 
 
 ERROR_ANSWERS = {
-    400: "Curseur ou requête illisible.",
+    400: "Corps JSON illisible.",
     401: "Jeton absent, invalide ou révoqué (en-tête WWW-Authenticate: Bearer).",
     403: "Le rôle du jeton ne permet pas cette action.",
     404: "Objet introuvable, ou hors de portée du jeton.",
@@ -154,7 +154,7 @@ def communes(args, user: User | None):
 @blueprint.response(200, s.page_of(s.SiteSummarySchema, "SiteSummaryPage"))
 @blueprint.alt_response(400, schema=s.ErrorEnvelopeSchema, description=BAD_CURSOR)
 @blueprint.doc(security=PUBLIC)
-@answers(401)
+@answers(401, 404)
 @unit_of_work()
 @token_auth(required=False)
 def sites(args, user: User | None):
@@ -235,7 +235,7 @@ def slots(args, user: User | None):
 @blueprint.arguments(s.RuleInputSchema())
 @blueprint.response(201, s.RuleCreatedSchema)
 @blueprint.doc(security=BEARER)
-@answers(401, 403, 404, 409)
+@answers(400, 401, 403, 404, 409)
 @unit_of_work()
 @token_auth()
 def publish(data, practitioner_id: int, user: User | None):
@@ -265,7 +265,7 @@ def patients(args, user: User | None):
 @blueprint.arguments(s.PatientInputSchema())
 @blueprint.response(201, s.PatientSchema)
 @blueprint.doc(security=BEARER)
-@answers(401, 403, 409)
+@answers(400, 401, 403, 409)
 @unit_of_work()
 @token_auth(desk=True)
 def new_patient(data, user: User | None):
@@ -279,7 +279,7 @@ def new_patient(data, user: User | None):
 @blueprint.arguments(s.BookingInputSchema())
 @blueprint.response(201, s.AppointmentSchema)
 @blueprint.doc(security=BEARER)
-@answers(401, 403, 404, 409)
+@answers(400, 401, 403, 404, 409)
 @unit_of_work()
 @token_auth()
 def new_appointment(data, user: User | None):
@@ -320,7 +320,7 @@ def appointment(appointment_id: int, user: User | None):
 @blueprint.arguments(s.CancelInputSchema())
 @blueprint.response(200, s.AppointmentSchema)
 @blueprint.doc(security=BEARER)
-@answers(401, 403, 404, 409)
+@answers(400, 401, 403, 404, 409)
 @unit_of_work()
 @token_auth()
 def cancel(data, appointment_id: int, user: User | None):
@@ -333,7 +333,7 @@ def cancel(data, appointment_id: int, user: User | None):
 @blueprint.arguments(s.AttendanceInputSchema())
 @blueprint.response(200, s.AppointmentSchema)
 @blueprint.doc(security=BEARER)
-@answers(401, 403, 404, 409)
+@answers(400, 401, 403, 404, 409)
 @unit_of_work()
 @token_auth()
 def attendance(data, appointment_id: int, user: User | None):
