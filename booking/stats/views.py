@@ -18,9 +18,10 @@ from booking.sites.models import Site
 from booking.sites.professions import PROFESSIONS
 from booking.sites.services import sites_visible_to
 from booking.stats.export import period_label, to_csv, to_pdf
-from booking.stats.open_data import keyed, to_long_csv
+from booking.stats.open_data import keyed, table_schema, to_long_csv
 from booking.stats.report import previous_month
 from booking.stats.services import compute, statistics_for
+from booking.urls import public_url
 
 blueprint = Blueprint("stats", __name__)
 
@@ -137,6 +138,15 @@ def open_data():
         select(Site.operator_commune_insee).where(Site.operator_commune_insee.is_not(None)))).order_by(Commune.name))
     last = previous_month(local_time(now(), DEFAULT_TIME_ZONE).date())
     return render_template("stats/open_data.html", communes=list(communes), month=f"{last[0]:04d}-{last[1]:02d}")
+
+
+@blueprint.route("/donnees-ouvertes/schema.json")
+def open_data_schema():
+    """The Table Schema every CSV export follows (validated against it in the tests with frictionless)."""
+    response = jsonify(table_schema(public_url().rstrip("/")))
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @blueprint.route("/donnees-ouvertes/communes/<insee>/<month>.<fmt>")

@@ -344,10 +344,12 @@ def test_the_open_data_export_is_public_anonymous_and_keeps_suppression(client, 
     outcome = next(t for t in data["tables"] if t["key"] == "outcome")["rows"][0]["values"]
     assert outcome["venus"] == 8 and outcome["absents"] == 5 and outcome["non_renseignes"] == "< 5"
     lines = as_csv.get_data(as_text=True).splitlines()
-    assert lines[0].startswith("commune_insee,period_from,period_to,table_key,row_key,column_key,value")
-    assert "15174,2027-03-01,2027-03-31,headline,no_show_rate,value,38.5,Chiffres clés,Taux d’absence (%)," in lines
-    assert "15174,2027-03-01,2027-03-31,outcome,nombre,non_renseignes,< 5,Issue des rendez-vous,Nombre,Non renseignés" \
+    assert lines[0] == ("commune_insee,period_from,period_to,table_key,row_key,column_key,value,text,table_label,"
+                        "row_label,column_label")
+    assert "15174,2027-03-01,2027-03-31,headline,no_show_rate,value,38.5,,Chiffres clés,Taux d’absence (%),Valeur" \
         in lines
+    assert ("15174,2027-03-01,2027-03-31,outcome,nombre,non_renseignes,< 5,,Issue des rendez-vous,Nombre,"
+            "Non renseignés") in lines
     everything = as_json.get_data(as_text=True) + as_csv.get_data(as_text=True)
     for patient in session.scalars(select(Patient)):
         assert patient.last_name not in everything and patient.first_name not in everything.split(",")
@@ -577,3 +579,36 @@ def test_a_month_is_over_when_it_is_over_for_the_commune(client, session, world)
     assert cantal.status_code == 200 and guadeloupe.status_code == 404
     with time_machine.travel(datetime(2027, 3, 1, 4, 30, tzinfo=UTC), tick=False):  # 00:30 there
         assert client.get(f"/donnees-ouvertes/communes/{GUADELOUPE}/2027-02.json").status_code == 200
+
+
+def test_every_open_data_export_is_valid_against_its_published_table_schema(client, session, counted, tmp_path):
+    """frictionless reads the schema the server publishes and checks each CSV: types, patterns, required cells,
+    « < 5 » as the documented missing value, text never in the value column."""
+    import frictionless
+
+    with time_machine.travel(datetime(2027, 4, 10, 8, 0, tzinfo=UTC), tick=False):
+        schema = client.get("/donnees-ouvertes/schema.json")
+        exports = {f"{insee}-{month}": client.get(f"/donnees-ouvertes/communes/{insee}/{month}.csv")
+                   for insee in ("15174", "15219", "15120") for month in ("2027-02", "2027-03")}
+    assert schema.status_code == 200 and schema.headers["Access-Control-Allow-Origin"] == "*"
+    (tmp_path / "schema.json").write_bytes(schema.data)
+    described = schema.get_json()
+    assert described["missingValues"] == ["", "< 5"]
+    assert all(field["title"] and field["description"] for field in described["fields"])
+    checked = 0
+    for name, export in exports.items():
+        assert export.status_code == 200, name
+        path = tmp_path / f"{name}.csv"
+        path.write_bytes(export.data)
+        resource = frictionless.Resource(path=path.name, basepath=str(tmp_path),
+                                         schema=frictionless.Schema.from_descriptor(described))
+        report = resource.validate()
+        assert report.valid, (name, report.flatten(["rowNumber", "fieldName", "type", "note"])[:5])
+        rows = list(csv.DictReader(io.StringIO(export.data.decode())))
+        checked += len(rows)
+        for row in rows:
+            assert not (row["value"] and row["text"]) and row["column_label"], row
+    assert checked > 100
+    kinds = [row for row in csv.DictReader(io.StringIO(exports["15174-2027-03"].data.decode()))
+             if row["table_key"] == "offer" and row["text"]]
+    assert kinds and all(row["value"] == "" for row in kinds)  # « Point de téléconsultation » is text
