@@ -6,6 +6,8 @@ Pure functions: what a resource says is decided here, from plain values (no data
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from booking.sites.nomenclatures import codings
+
 DEEP_LINK = "http://fhir-registry.smarthealthit.org/StructureDefinition/booking-deep-link"
 BOOKING_PHONE = "http://fhir-registry.smarthealthit.org/StructureDefinition/booking-phone"
 SLOT_CAPACITY = "http://fhir-registry.smarthealthit.org/StructureDefinition/slot-capacity"
@@ -26,7 +28,7 @@ def location(site, base_url: str, kind_label: str, accessibility: list[str], dep
         "identifier": [{"system": f"{base_url}/lieux", "value": str(site.id)}],
         "status": "active",
         "name": site.name,
-        "type": [{"coding": [{"system": f"{base_url}/fhir/CodeSystem/site-kind", "code": site.kind,
+        "type": [{"coding": [{"system": code_system_url(base_url, "site-kind"), "code": site.kind,
                               "display": kind_label}], "text": kind_label}],
         # SMART Scheduling Links requires ``state``: in France, the region (the département stays in district).
         "address": {"line": [site.address], "city": site.commune.name, "postalCode": site.postal_code,
@@ -49,13 +51,30 @@ def schedule_id(site_id: int, practitioner_id: int) -> str:
     return f"{site_id}-{practitioner_id}"
 
 
+def code_system_url(base_url: str, name: str) -> str:
+    """The canonical URL of one of our own code systems: the server answers it with the CodeSystem resource."""
+    return f"{base_url}/fhir/CodeSystem/{name}"
+
+
+def code_system(base_url: str, name: str, title: str, concepts: dict[str, str]) -> dict:
+    """A complete CodeSystem resource (FHIR R4) of our own codes, served at its canonical URL."""
+    return {"resourceType": "CodeSystem", "id": name, "url": code_system_url(base_url, name), "name": name.title()
+            .replace("-", ""), "title": title, "status": "active", "content": "complete", "caseSensitive": True,
+            "count": len(concepts), "concept": [{"code": code, "display": label} for code, label in concepts.items()]}
+
+
 def schedule(site_id: int, practitioner_id: int, profession: str, profession_label: str, base_url: str) -> dict:
-    """One practitioner's offer at one site; who they are is not said (the profession is what people look for)."""
+    """One practitioner's offer at one site; who they are is not said (the profession is what people look for).
+
+    The profession in the ANS nomenclatures (TRE-G15, TRE-R38 for a physician's specialty) that French systems
+    read, our own code beside it, and the French label as text.
+    """
     return {
         "resourceType": "Schedule",
         "id": schedule_id(site_id, practitioner_id),
         "active": True,
-        "serviceType": [{"coding": [{"system": f"{base_url}/fhir/CodeSystem/profession", "code": profession,
+        "serviceType": [{"coding": [*codings(profession),
+                                    {"system": code_system_url(base_url, "profession"), "code": profession,
                                      "display": profession_label}], "text": profession_label}],
         "actor": [{"reference": f"Location/{site_id}"}],
     }

@@ -11,9 +11,11 @@ from sqlalchemy import select
 from booking.clock import now
 from booking.database import read_only_session
 from booking.extensions import db, limiter
+from booking.formatting import SITE_KIND_LABELS
 from booking.geo.models import Commune
-from booking.openslots import services
+from booking.openslots import fhir, services
 from booking.sites.models import Site
+from booking.sites.professions import PROFESSIONS
 from booking.sites.rules import valid_web_origins
 from booking.urls import public_url
 
@@ -54,7 +56,8 @@ def _conditional(etag: str, last_modified: datetime | None, make_body, mimetype:
     return response
 
 
-_FEED = {"openslots.manifest", "openslots.location_file", "openslots.schedule_file", "openslots.slot_file"}
+_FEED = {"openslots.manifest", "openslots.location_file", "openslots.schedule_file", "openslots.slot_file",
+         "openslots.code_system"}
 
 
 @blueprint.after_request
@@ -90,6 +93,19 @@ def manifest():
                    for kind, name in FILES.items()],
         "error": [],
     }, ensure_ascii=False), mimetype="application/json")
+
+
+@blueprint.route("/fhir/CodeSystem/<name>")
+@limiter.exempt
+def code_system(name: str):
+    """Our code systems at their canonical URLs, so that every system the feed names resolves."""
+    systems = {"profession": ("Professions proposées sur la plateforme", dict(PROFESSIONS)),
+               "site-kind": ("Types de lieux de soins des communes", SITE_KIND_LABELS)}
+    if name not in systems:
+        abort(404)
+    title, concepts = systems[name]
+    body = json.dumps(fhir.code_system(public_url(""), name, title, concepts), ensure_ascii=False)
+    return _conditional(services.etag_of(body), None, lambda: body, mimetype="application/fhir+json")
 
 
 @blueprint.route("/fhir/Location.ndjson")

@@ -15,6 +15,7 @@ from booking.appointments.services import SlotUnavailable, book_slot
 from booking.database import unit_of_work
 from booking.extensions import db
 from booking.openslots.fhir import BOOKING_PHONE, DEEP_LINK
+from booking.sites.nomenclatures import PROFESSION_SYSTEM, SPECIALTY_SYSTEM
 from booking.slots.models import Slot, slot_changes
 from tests import builders
 
@@ -47,7 +48,10 @@ def test_every_file_parses_as_fhir_and_every_slot_points_to_its_schedule_and_loc
     assert str(world.site_a.id) in locations
     for schedule in schedules.values():
         assert schedule.actor[0].reference.removeprefix("Location/") in locations
-        assert schedule.serviceType[0].coding[0].code == "medecin_generaliste"
+        codes = {(coding.system, coding.code) for coding in schedule.serviceType[0].coding}
+        assert codes == {(PROFESSION_SYSTEM, "10"), (SPECIALTY_SYSTEM, "SM54"),
+                         ("http://localhost/fhir/CodeSystem/profession", "medecin_generaliste")}
+        assert schedule.serviceType[0].text == "Médecin généraliste"
     for slot in parsed["Slot"]:
         assert slot.schedule.reference.removeprefix("Schedule/") in schedules
     ours = next(slot for slot in parsed["Slot"] if slot.id == str(free.id))
@@ -58,6 +62,28 @@ def test_every_file_parses_as_fhir_and_every_slot_points_to_its_schedule_and_loc
     booked = next(slot for slot in parsed["Slot"] if slot.id == str(world.slot_a.id))
     assert booked.status == "busy"
     assert world.practitioner_a.last_name not in json.dumps([s.model_dump(mode="json") for s in parsed["Schedule"]])
+
+
+def test_every_code_system_of_our_own_that_the_feed_names_resolves_to_a_codesystem(client, session, world):
+    from fhir.resources.R4B.codesystem import CodeSystem
+
+    with time_machine.travel(NOW, tick=False):
+        _, parsed = _fetch_all(client)
+        codings = [coding for location in parsed["Location"] for kind in location.type for coding in kind.coding]
+        codings += [coding for schedule in parsed["Schedule"] for service in schedule.serviceType
+                    for coding in service.coding]
+        ours = [coding for coding in codings if coding.system.startswith("http://localhost/")]
+        assert {coding.system for coding in ours} == {"http://localhost/fhir/CodeSystem/site-kind",
+                                                      "http://localhost/fhir/CodeSystem/profession"}
+        for coding in ours:
+            answer = client.get(coding.system.removeprefix("http://localhost"))
+            assert answer.status_code == 200 and answer.mimetype == "application/fhir+json"
+            system = CodeSystem.model_validate(answer.get_json())  # valid FHIR
+            assert system.url == coding.system and system.content == "complete"
+            assert coding.code in {concept.code for concept in system.concept}
+        assert client.get("/fhir/CodeSystem/inconnu").status_code == 404
+    others = {coding.system for coding in codings} - {coding.system for coding in ours}
+    assert others == {PROFESSION_SYSTEM, SPECIALTY_SYSTEM}  # the ANS's published nomenclatures
 
 
 def test_a_booked_slot_is_busy_in_the_next_file_and_the_deep_link_opens_its_booking_page(client, auth, session, world):
