@@ -56,6 +56,9 @@ def test_the_document_lists_each_status_an_operation_gives_and_no_catch_all(live
     assert len({operation["operationId"] for operation in operations}) == len(operations) == 13
     for operation in operations:
         assert "default" not in operation["responses"] and "401" in operation["responses"]
+    from openapi_spec_validator import validate
+
+    validate(document)  # the OpenAPI 3.0 specification's own schema and rules, by a validator we do not write
 
 
 @pytest.mark.parametrize("role", ["admin", "desk", "resident"])
