@@ -11,7 +11,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from booking.appointments.services import CANCEL_REASONS
 from booking.sites.models import SITE_KINDS
 from booking.sites.professions import PROFESSIONS
-from booking.slots.models import MODALITIES
+from booking.slots.models import MODALITIES, VISIBILITIES
 from booking.text import text_problem
 
 
@@ -184,6 +184,11 @@ class RuleInputSchema(Schema):
     video_url = _text(500, allow_none=True)
     opens_days_ahead = fields.Integer(load_default=60, strict=True, validate=validate.Range(min=0, max=365))
     closes_hours_before = fields.Integer(load_default=2, strict=True, validate=validate.Range(min=0, max=336))
+    visibility = fields.String(load_default="public", validate=validate.OneOf(VISIBILITIES), metadata={
+        "description": "public : tout le monde ; snp : soins non programmés, réservés au SAS jusqu’à "
+                       "snp_release_hours heures avant le créneau ; pro : professionnels et régulateurs."})
+    snp_release_hours = fields.Integer(load_default=None, allow_none=True, strict=True,
+                                       validate=validate.Range(min=0, max=48))
 
 
 class RuleCreatedSchema(Schema):

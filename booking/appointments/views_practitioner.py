@@ -120,7 +120,9 @@ def rule_input(form: RuleForm) -> RuleInput:
         start_time=form.start_time.data, end_time=form.end_time.data, slot_minutes=form.slot_minutes.data,
         buffer_minutes=form.buffer_minutes.data, capacity=form.capacity.data, modality=form.modality.data,
         video_url=(form.video_url.data or "").strip() or None, room_id=form.room_id.data or None,
-        opens_days_ahead=form.opens_days_ahead.data, closes_hours_before=form.closes_hours_before.data)
+        opens_days_ahead=form.opens_days_ahead.data, closes_hours_before=form.closes_hours_before.data,
+        visibility=form.visibility.data,
+        snp_release_hours=form.snp_release_hours.data if form.visibility.data == "snp" else None)
 
 
 @blueprint.route("/praticien/disponibilites/nouvelle", methods=["GET", "POST"])

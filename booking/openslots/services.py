@@ -4,7 +4,7 @@ import hashlib
 import json
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from booking.formatting import SITE_KIND_LABELS
@@ -13,7 +13,7 @@ from booking.openslots import fhir
 from booking.sites.models import Site, SitePractitioner
 from booking.sites.professions import PROFESSIONS
 from booking.sites.rules import ACCESSIBILITY
-from booking.slots.models import Slot, bookable, slot_changes
+from booking.slots.models import Slot, bookable, public, slot_changes
 from booking.slots.services import DEFAULT_HORIZON_DAYS, next_free_slots
 
 BATCH = 2000
@@ -51,10 +51,13 @@ def _slot_query(now: datetime, since: datetime | None):
              .where(Site.booking_open.is_(True), Site.drop_in_only.is_(False), Slot.starts_at > now,
                     Slot.starts_at < horizon))
     if since is not None:
-        # Changes since then, withdrawn slots included (said busy): an aggregator keeps its copy current.
+        # Changes since then, withdrawn slots included (said busy): an aggregator keeps its copy current. An SNP
+        # slot released since then is a change too; one that stopped being public is said busy, as withdrawn.
         changed = select(slot_changes.c.slot_id).where(slot_changes.c.changed_at > since)
-        return query.where(Slot.id.in_(changed)).order_by(Slot.id)
-    return query.where(Slot.status.in_(("open", "blocked"))).order_by(Slot.id)
+        released = and_(Slot.visibility == "snp", Slot.released_at > since, Slot.released_at <= now)
+        return query.where(or_(Slot.id.in_(changed), released)).order_by(Slot.id)
+    # Slots reserved to professionals or, until released, to the SAS are not published.
+    return query.where(Slot.status.in_(("open", "blocked")), public(now)).order_by(Slot.id)
 
 
 def slots(session: Session, base_url: str, now: datetime, since: datetime | None = None):
@@ -73,11 +76,14 @@ def states_covered(session: Session) -> list[str]:
         .where(Site.booking_open.is_(True), Site.drop_in_only.is_(False)).order_by(Region.name)))
 
 
-def slots_version(session: Session) -> tuple[datetime | None, int]:
-    """What changes whenever any slot does: its last update and the highest id (two index look-ups)."""
-    last, highest = session.execute(select(select(func.max(slot_changes.c.changed_at)).scalar_subquery(),
-                                           select(func.max(Slot.id)).scalar_subquery())).one()
-    return last, highest or 0
+def slots_version(session: Session, now: datetime) -> tuple[datetime | None, int]:
+    """What changes whenever any slot does: its last update (or an SNP slot's release) and the highest id (three
+    index look-ups)."""
+    last, released, highest = session.execute(select(
+        select(func.max(slot_changes.c.changed_at)).scalar_subquery(),
+        select(func.max(Slot.released_at)).where(Slot.released_at <= now).scalar_subquery(),
+        select(func.max(Slot.id)).scalar_subquery())).one()
+    return max((moment for moment in (last, released) if moment is not None), default=None), highest or 0
 
 
 def ndjson(resources) -> str:

@@ -82,7 +82,7 @@ def manifest():
     if since:
         _since()
     states = services.states_covered(db.session)
-    last, highest = services.slots_version(db.session)
+    last, highest = services.slots_version(db.session, now())
     # The manifest changes when the files do (their versions) or the regions they cover.
     etag = services.etag_of(f"{last.timestamp() if last else 0}-{highest}-{int(now().timestamp()) // 300}-"
                             f"{since}-{states}")
@@ -128,7 +128,7 @@ def slot_file():
     """Future slots, free or busy; with _since, only those changed since then. Streamed: it may be large."""
     since = _since()
     at = now()
-    last, highest = services.slots_version(db.session)
+    last, highest = services.slots_version(db.session, at)
     # Free/busy also changes as booking windows open and close: a version lasts five minutes at most.
     etag = f"{last.timestamp() if last else 0:.6f}-{highest}-{int(at.timestamp()) // 300}-{since}"
     engine, base = db.engine, public_url("")

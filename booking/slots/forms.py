@@ -33,6 +33,12 @@ class RuleForm(BaseForm):
                                     validators=[NumberRange(0, 365)])
     closes_hours_before = IntegerField("Réservation close (heures avant)", default=2,
                                        validators=[NumberRange(0, 336)])
+    visibility = SelectField("Qui peut réserver ces créneaux", default="public", choices=options([
+        ("public", "Tout le monde : en ligne, à l’accueil de la mairie et le SAS"),
+        ("snp", "Soins non programmés : réservés au SAS (le 15), puis ouverts à tous"),
+        ("pro", "Professionnels de santé et régulateurs du SAS uniquement")]))
+    snp_release_hours = IntegerField("Soins non programmés : ouverts à tous, s’ils sont encore libres, "
+                                     "(heures avant)", default=2, validators=[Optional(), NumberRange(0, 48)])
 
     def validate_days(self, field):
         if not field.data:

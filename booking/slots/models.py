@@ -26,6 +26,9 @@ MODALITIES = ("on_site", "remote")
 # withdrawn: taken out of the offer by a rule change but kept, because cancelled
 # appointments (history, statistics) still point at it.
 SLOT_STATUSES = ("open", "blocked", "withdrawn")
+# Who may take a slot (the SAS guide's slot types, TRE-R314): anyone; health professionals and regulators only;
+# the SAS's regulators for unscheduled care (soins non programmés), until ``released_at`` makes it public.
+VISIBILITIES = ("public", "pro", "snp")
 
 
 class AvailabilityRule(db.Model):
@@ -39,6 +42,7 @@ class AvailabilityRule(db.Model):
         CheckConstraint("buffer_minutes >= 0", name="buffer_minutes"),
         CheckConstraint("capacity >= 1", name="capacity"),
         CheckConstraint("opens_days_ahead >= 0 AND closes_hours_before >= 0", name="window"),
+        CheckConstraint(f"visibility IN {VISIBILITIES!r}", name="visibility"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,6 +62,9 @@ class AvailabilityRule(db.Model):
     video_url: Mapped[str | None] = mapped_column(Text)
     opens_days_ahead: Mapped[int] = mapped_column(default=60)
     closes_hours_before: Mapped[int] = mapped_column(default=2)
+    visibility: Mapped[str] = mapped_column(String(6), default="public", server_default="public")
+    # SNP slots go public this many hours before they start, if no regulator took them.
+    snp_release_hours: Mapped[int | None]
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
@@ -91,10 +98,13 @@ class Slot(db.Model):
         CheckConstraint("ends_at > starts_at", name="span"),
         CheckConstraint("capacity >= 1", name="capacity"),
         CheckConstraint("booked_count >= 0 AND booked_count <= capacity", name="booked_count"),
+        CheckConstraint(f"visibility IN {VISIBILITIES!r}", name="visibility"),
         Index("ix_slots_site_starts_at", "site_id", "starts_at"),
         # The search's first free slot of a practitioner at a site: one ordered probe that stops at the first.
         Index("ix_slots_open_site_practitioner_start", "site_id", "practitioner_id", "starts_at",
               sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+        # The open-data feed's version: the last SNP release (only SNP slots have one).
+        Index("ix_slots_released_at", "released_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -119,6 +129,9 @@ class Slot(db.Model):
     # A téléconsultation at a site whose patients need an assistant, on a day nobody is on duty yet:
     # published, but not bookable until the rota names someone (kept up to date by the rota).
     awaiting_assistant: Mapped[bool] = mapped_column(default=False, server_default="0")
+    visibility: Mapped[str] = mapped_column(String(6), default="public", server_default="public")
+    # An SNP slot nobody from the SAS took is offered to everyone from then on (None: never, for PRO).
+    released_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     # Any change (a seat taken or freed, blocked, withdrawn); copied by the database into slot_changes, which the
     # open-data feed's _since and ETag read.
@@ -183,11 +196,31 @@ _BOOKABILITY = [
 ]
 
 
-def bookable(now: datetime, hold_entry_id: int | None = None):
-    """SQL condition: a slot that can be booked at ``now`` (by the holder of ``hold_entry_id``'s offer, if given)."""
-    return and_(*(condition(now, hold_entry_id) for condition, _, _ in _BOOKABILITY))
+def public(now: datetime):
+    """SQL condition: a slot everyone may see and take at ``now`` (not reserved to professionals or, until its
+    release, to the SAS's regulators). Every surface residents and the desk use goes through it."""
+    return or_(Slot.visibility == "public", and_(Slot.visibility == "snp", Slot.released_at <= now))
 
 
-def why_not_bookable(slot: Slot, now: datetime, hold_entry_id: int | None = None) -> str | None:
+def _is_public(slot: Slot, now: datetime) -> bool:
+    return slot.visibility == "public" or (slot.visibility == "snp" and slot.released_at is not None
+                                           and slot.released_at <= now)
+
+
+_RESERVED = {"pro": "Ce créneau est réservé aux professionnels de santé.",
+             "snp": "Ce créneau est réservé à la régulation médicale (SAS, le 15) pour les soins non programmés."}
+
+
+def bookable(now: datetime, hold_entry_id: int | None = None, regulator: bool = False):
+    """SQL condition: a slot that can be booked at ``now`` (by the holder of ``hold_entry_id``'s offer, if given);
+    by everyone, or with ``regulator`` by the SAS's regulators, who may also take PRO and SNP slots."""
+    conditions = [condition(now, hold_entry_id) for condition, _, _ in _BOOKABILITY]
+    return and_(*conditions) if regulator else and_(public(now), *conditions)
+
+
+def why_not_bookable(slot: Slot, now: datetime, hold_entry_id: int | None = None,
+                     regulator: bool = False) -> str | None:
     """The same rule on a loaded slot: why it cannot be booked at ``now``, in French, or None when it can."""
+    if not regulator and not _is_public(slot, now):
+        return _RESERVED[slot.visibility]
     return next((reason for _, holds, reason in _BOOKABILITY if not holds(slot, now, hold_entry_id)), None)

@@ -21,7 +21,7 @@ from booking.sites.calendar import outside_hours, site_calendar
 from booking.sites.models import Practitioner, Site
 from booking.sites.services import delegation, get_practitioner_for
 from booking.slots import rules
-from booking.slots.models import MODALITIES, AvailabilityRule, Slot, bookable
+from booking.slots.models import MODALITIES, VISIBILITIES, AvailabilityRule, Slot, bookable
 from booking.slots.rota import awaits_assistant, duty_days
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,8 @@ class RuleInput:
     video_url: str | None = None
     opens_days_ahead: int = 60
     closes_hours_before: int = 2
+    visibility: str = "public"
+    snp_release_hours: int | None = None
 
 
 @dataclass
@@ -81,12 +83,7 @@ def _validate(data: RuleInput, site: Site, now: datetime, published_start: date 
         raise InvalidInput("Le nombre d’occurrences va de 1 à 1 000.")
     if not 0 <= data.opens_days_ahead <= 365 or not 0 <= data.closes_hours_before <= 24 * 14:
         raise InvalidInput("La fenêtre de réservation est hors des bornes permises.")
-    if data.video_url and not data.video_url.startswith("https://"):
-        raise InvalidInput("Le lien de visioconsultation doit commencer par https://.")
-    if data.video_url and len(data.video_url) > 500:
-        raise InvalidInput("Le lien de visioconsultation est trop long.")
-    if data.modality == "remote" and not data.video_url:
-        raise InvalidInput("Une consultation à distance demande le lien de votre outil de visioconsultation.")
+    _check_audience_and_video(data)
     if site.drop_in_only:
         raise InvalidInput("Ce lieu reçoit sans rendez-vous : on n’y publie pas de créneaux.")
     if not site.rooms:
@@ -100,6 +97,20 @@ def _validate(data: RuleInput, site: Site, now: datetime, published_start: date 
                 raise InvalidInput(f"{refused} Publiez vos créneaux pendant les horaires d’ouverture, ou demandez "
                                    f"au référent de la commune de les changer.", field="start_time")
     return rrule
+
+
+def _check_audience_and_video(data: RuleInput) -> None:
+    if data.visibility not in VISIBILITIES:
+        raise InvalidInput("Choisissez qui peut réserver ces créneaux.", field="visibility")
+    if data.visibility == "snp" and not (data.snp_release_hours is not None and 0 <= data.snp_release_hours <= 48):
+        raise InvalidInput("Indiquez combien d’heures avant le créneau il s’ouvre à tous (de 0 à 48).",
+                           field="snp_release_hours")
+    if data.video_url and not data.video_url.startswith("https://"):
+        raise InvalidInput("Le lien de visioconsultation doit commencer par https://.")
+    if data.video_url and len(data.video_url) > 500:
+        raise InvalidInput("Le lien de visioconsultation est trop long.")
+    if data.modality == "remote" and not data.video_url:
+        raise InvalidInput("Une consultation à distance demande le lien de votre outil de visioconsultation.")
 
 
 def _check_publisher(session: Session, actor: User, practitioner: Practitioner, site: Site) -> None:
@@ -122,6 +133,8 @@ def _apply(rule: AvailabilityRule, data: RuleInput, rrule: str) -> None:
     rule.modality, rule.room_id = data.modality, data.room_id
     rule.video_url = data.video_url if data.modality == "remote" else None
     rule.opens_days_ahead, rule.closes_hours_before = data.opens_days_ahead, data.closes_hours_before
+    rule.visibility = data.visibility
+    rule.snp_release_hours = data.snp_release_hours if data.visibility == "snp" else None
 
 
 def _day_keys(start: datetime, end: datetime) -> set[date]:
@@ -201,6 +214,7 @@ def _materialize(session: Session, rule: AvailabilityRule, times: list[rules.Slo
         slot = Slot(rule_id=rule.id, practitioner_id=rule.practitioner_id, site_id=site.id, room_id=room.id,
                     starts_at=slot_time.starts_at, ends_at=slot_time.ends_at, modality=rule.modality,
                     capacity=rule.capacity, status="open", **booking_window(rule, slot_time.starts_at),
+                    **audience(rule.visibility, rule.snp_release_hours, slot_time.starts_at),
                     awaiting_assistant=awaits_assistant(site, rule.modality, day, on_duty))
         slot.site, slot.room, slot.practitioner = site, room, rule.practitioner
         session.add(slot)
@@ -215,6 +229,12 @@ def booking_window(rule: AvailabilityRule, starts_at: datetime) -> dict:
     """Return when a slot of this rule opens for booking and when booking closes."""
     return {"opens_at": starts_at - timedelta(days=rule.opens_days_ahead),
             "closes_at": starts_at - timedelta(hours=rule.closes_hours_before)}
+
+
+def audience(visibility: str, release_hours: int | None, starts_at: datetime) -> dict:
+    """Who may take a slot, and when an SNP slot nobody from the SAS took goes public."""
+    released = starts_at - timedelta(hours=release_hours or 0) if visibility == "snp" else None
+    return {"visibility": visibility, "released_at": released}
 
 
 def _times(rule: AvailabilityRule, start: datetime, end: datetime) -> list[rules.SlotTime]:
@@ -304,6 +324,9 @@ def update_rule(session: Session, actor: User, rule_id: int, data: RuleInput, no
             slot.capacity = max(rule.capacity, slot.booked_count)
             slot.modality = rule.modality
             slot.opens_at, slot.closes_at = booking_window(rule, slot.starts_at).values()
+            if slot.booked_count == 0:  # a booked slot keeps the audience it was taken under
+                slot.visibility, slot.released_at = audience(rule.visibility, rule.snp_release_hours,
+                                                             slot.starts_at).values()
     removed = _withdraw_free(session, stale_free)
     created = _materialize_or_conflict(session, rule, sorted(_times(rule, now, now + timedelta(days=horizon_days)),
                                                              key=lambda t: t.starts_at))

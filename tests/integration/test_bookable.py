@@ -93,3 +93,78 @@ def test_a_site_that_takes_no_booking_offers_its_slots_nowhere(client, auth, ses
         auth.login(world.resident_a.email)
         page = client.get(f"/reserver/{free.id}").get_data(as_text=True)  # a link kept from before
         assert "ne prend pas de réservation pour le moment" in page and "Confirmer le rendez-vous" not in page
+
+
+def _everywhere_residents_look(client, session, world, token, at):
+    """The slot ids each public surface offers at ``at``: search, site page, slot grid, widget, SMART feed, API."""
+    import json
+    import re
+
+    import time_machine
+
+    ids = {}
+    with time_machine.travel(at, tick=False):
+        ids["search"] = client.get("/recherche", query_string={"commune": "Saint-Bonnet-de-Salers"}).get_data(
+            as_text=True)
+        ids["site page"] = client.get(f"/lieux/{world.site_a.id}").get_data(as_text=True)
+        ids["grid"] = client.get(f"/lieux/{world.site_a.id}/creneaux").get_data(as_text=True)
+        ids["widget"] = client.get(f"/integrer/lieu/{world.site_a.id}").get_data(as_text=True)
+        for name, text in list(ids.items()):
+            ids[name] = {int(found) for found in re.findall(r"/reserver/(\d+)", text)}
+        feed = [json.loads(line) for line in client.get("/fhir/Slot.ndjson").get_data(as_text=True).splitlines()]
+        ids["SMART feed"] = {int(slot["id"]) for slot in feed}
+        api = client.get("/api/v1/slots", query_string={"site_id": world.site_a.id},
+                         headers={"Authorization": f"Bearer {token}"}).get_json()
+        ids["API"] = {slot["id"] for slot in api["items"]}
+    return ids
+
+
+def test_residents_never_see_a_pro_slot_nor_an_snp_slot_before_its_release(client, auth, session, world):
+    from booking.api.services import create_token
+    from booking.appointments.services import SlotUnavailable, book_slot
+    from booking.database import unit_of_work
+    from booking.waitlist.services import offer_freed_slot
+
+    starts = NOW + timedelta(days=1)
+    shown = builders.make_slot(session, world.practitioner_a, world.site_a, starts)
+    pro = builders.make_slot(session, world.practitioner_a, world.site_a, starts + timedelta(minutes=20),
+                             visibility="pro")
+    snp = builders.make_slot(session, world.practitioner_a, world.site_a, starts + timedelta(minutes=40),
+                             visibility="snp", released_at=starts + timedelta(minutes=40) - timedelta(hours=2))
+    session.add(WaitlistEntry(patient_id=world.patient_b.id, site_id=world.site_a.id,
+                              profession="medecin_generaliste", first_day=NOW.date(),
+                              last_day=NOW.date() + timedelta(days=30), status="waiting", created_at=NOW))
+    session.commit()
+    with unit_of_work(session):
+        token = create_token(session, world.resident_a.email, "test", NOW)
+    before = _everywhere_residents_look(client, session, world, token, NOW)
+    for surface, ids in before.items():
+        assert shown.id in ids and pro.id not in ids and snp.id not in ids, surface
+    assert why_not_bookable(snp, NOW).startswith("Ce créneau est réservé à la régulation médicale (SAS")
+    assert why_not_bookable(pro, NOW) == "Ce créneau est réservé aux professionnels de santé."
+    assert why_not_bookable(snp, NOW, regulator=True) is None and why_not_bookable(pro, NOW, regulator=True) is None
+    for slot in (pro, snp):
+        with pytest.raises(SlotUnavailable), unit_of_work(session):  # the desk, the resident: the same rule
+            book_slot(session, slot_id=slot.id, patient_id=world.patient_a.id, channel="reception", now=NOW)
+        with unit_of_work(session):
+            assert offer_freed_slot(session, slot.id, NOW) is None  # nobody on the waiting list is offered it
+    import time_machine
+
+    with time_machine.travel(NOW, tick=False):
+        auth.login(world.resident_a.email)
+        page = client.get(f"/reserver/{snp.id}").get_data(as_text=True)  # a link passed around
+    assert "réservé à la régulation médicale" in page and "Confirmer le rendez-vous" not in page
+
+    # Two hours before, nobody from the SAS took it: it is everyone's, everywhere, the incremental feed included.
+    released = snp.released_at + timedelta(minutes=1)
+    after = _everywhere_residents_look(client, session, world, token, released)
+    for surface, ids in after.items():
+        if surface in ("search", "site page"):
+            continue  # they show the first free slot of each practitioner: the public one, earlier
+        assert snp.id in ids and pro.id not in ids, surface
+    with time_machine.travel(released, tick=False):
+        since = (snp.released_at - timedelta(minutes=5)).isoformat().replace("+00:00", "Z")
+        changes = client.get("/fhir/Slot.ndjson", query_string={"_since": since}).get_data(as_text=True)
+    assert f'"id":"{snp.id}"' in changes and '"status":"free"' in changes
+    with unit_of_work(session):
+        assert offer_freed_slot(session, snp.id, released) is not None
