@@ -231,3 +231,24 @@ def test_a_new_rule_at_a_cabin_starts_remote_with_the_video_link_given_last_time
         session.commit()
         elsewhere = client.get("/praticien/disponibilites/nouvelle").get_data(as_text=True)
         assert '<option selected value="on_site">' in elsewhere
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_practitioner_publishes_unscheduled_care_slots_for_the_sas(app, session, world):
+    client = _practitioner_client(app, world)
+    form = {"site_id": world.site_a.id, "frequency": "weekly", "position": "1", "days": ["TU"],
+            "start_date": "2027-03-02", "start_time": "08:00", "end_time": "10:00", "slot_minutes": "20",
+            "buffer_minutes": "0", "capacity": "1", "modality": "on_site", "room_id": "0",
+            "opens_days_ahead": "60", "closes_hours_before": "0", "visibility": "snp", "snp_release_hours": ""}
+    refused = client.post("/praticien/disponibilites/nouvelle", data=form)
+    assert refused.status_code == 422
+    assert "combien d’heures avant" in refused.get_data(as_text=True)
+    response = client.post("/praticien/disponibilites/nouvelle", data=dict(form, snp_release_hours="2"))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    rule = session.scalar(select(AvailabilityRule).where(AvailabilityRule.practitioner_id == world.practitioner_a.id,
+                                                         AvailabilityRule.visibility == "snp"))
+    assert rule.snp_release_hours == 2
+    slots = session.scalars(select(Slot).where(Slot.rule_id == rule.id)).all()
+    assert slots and all(s.visibility == "snp" and s.released_at == s.starts_at - timedelta(hours=2) for s in slots)
+    page = client.get("/praticien/agenda?semaine=2027-03-01").get_data(as_text=True).replace("\u202f", " ")
+    assert "soins non programmés, réservé au SAS jusqu’à 7 h" in page  # 9:00 in Paris, two hours before
