@@ -102,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
     from booking.openslots.views import blueprint as openslots
     from booking.patients.views import blueprint as patients
     from booking.privacy.views import blueprint as privacy
+    from booking.sas.views import blueprint as sas
     from booking.search.views import blueprint as search
     from booking.sites.views import blueprint as sites
     from booking.stats.views import blueprint as stats
@@ -109,7 +110,7 @@ def register_blueprints(app: Flask) -> None:
     from booking.walkins.views import blueprint as walkins
 
     for blueprint in (main, auth, sites, site_calendar, slots, appointments, public, reception, patients, accounts,
-                      waitlist, search, stats, privacy, walkins, delegate, openslots, feedback):
+                      waitlist, search, stats, privacy, walkins, delegate, openslots, feedback, sas):
         app.register_blueprint(blueprint)
     from booking.api.docs import init_api
 

@@ -9,6 +9,7 @@ from booking.feedback.models import FeedbackAnswer
 from booking.geo.models import Commune, Departement, Epci, FormerCommune, PostalCode, Region
 from booking.jobs.models import JobLease
 from booking.patients.models import Patient
+from booking.sas.models import SasConsumer
 from booking.search.models import UnmetDemand
 from booking.sites.models import (
     AssistantDuty,
@@ -44,6 +45,6 @@ __all__ = [
     "AuditEvent", "AvailabilityRule", "Commune", "Departement", "Epci",
     "FormerCommune", "JobLease", "Notification", "Patient", "PostalCode", "Practitioner", "Region", "Room", "Site",
     "HolidayOpening", "OpeningHours", "SiteClosure", "WalkInVisit", "AssistantDuty", "Profession", "FeedbackAnswer",
-    "MonthlyFigures", "PractitionerCount",
+    "MonthlyFigures", "PractitionerCount", "SasConsumer",
     "PhoneVerification", "SiteInvitation", "SitePractitioner", "Slot", "UnmetDemand", "User", "WaitlistEntry",
 ]

@@ -4,6 +4,8 @@ Revision ID: f3a4b5c6d7e8
 Revises: e2f3a4b5c6d7
 Create Date: 2026-12-05 17:40:00
 
+On SQLite, no table is rebuilt (a rebuilt ``slots`` would lose the triggers that keep ``slot_changes``): columns
+are added and dropped in place, and the CHECK constraints exist on PostgreSQL only (the models keep them there).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -16,26 +18,30 @@ down_revision = 'e2f3a4b5c6d7'
 branch_labels = None
 depends_on = None
 
+AUDIENCES = "visibility IN ('public', 'pro', 'snp')"
+
+
+def _postgresql() -> bool:
+    return op.get_bind().dialect.name == "postgresql"
+
 
 def upgrade():
-    with op.batch_alter_table('availability_rules', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('visibility', sa.String(length=6), nullable=False, server_default='public'))
-        batch_op.add_column(sa.Column('snp_release_hours', sa.Integer(), nullable=True))
-        batch_op.create_check_constraint(op.f('ck_availability_rules_visibility'), "visibility IN ('public', 'pro', 'snp')")
-    with op.batch_alter_table('slots', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('visibility', sa.String(length=6), nullable=False, server_default='public'))
-        batch_op.add_column(sa.Column('released_at', UtcDateTime(timezone=True), nullable=True))
-        batch_op.create_check_constraint(op.f('ck_slots_visibility'), "visibility IN ('public', 'pro', 'snp')")
-        batch_op.create_index('ix_slots_released_at', ['released_at'], unique=False)
+    op.add_column('availability_rules', sa.Column('visibility', sa.String(length=6), nullable=False,
+                                                  server_default='public'))
+    op.add_column('availability_rules', sa.Column('snp_release_hours', sa.Integer(), nullable=True))
+    op.add_column('slots', sa.Column('visibility', sa.String(length=6), nullable=False, server_default='public'))
+    op.add_column('slots', sa.Column('released_at', UtcDateTime(timezone=True), nullable=True))
+    op.create_index('ix_slots_released_at', 'slots', ['released_at'], unique=False)
+    if _postgresql():
+        op.create_check_constraint(op.f('ck_availability_rules_visibility'), 'availability_rules', AUDIENCES)
+        op.create_check_constraint(op.f('ck_slots_visibility'), 'slots', AUDIENCES)
 
 
 def downgrade():
-    with op.batch_alter_table('slots', schema=None) as batch_op:
-        batch_op.drop_index('ix_slots_released_at')
-        batch_op.drop_constraint(op.f('ck_slots_visibility'), type_='check')
-        batch_op.drop_column('released_at')
-        batch_op.drop_column('visibility')
-    with op.batch_alter_table('availability_rules', schema=None) as batch_op:
-        batch_op.drop_constraint(op.f('ck_availability_rules_visibility'), type_='check')
-        batch_op.drop_column('snp_release_hours')
-        batch_op.drop_column('visibility')
+    if _postgresql():
+        op.drop_constraint(op.f('ck_slots_visibility'), 'slots', type_='check')
+        op.drop_constraint(op.f('ck_availability_rules_visibility'), 'availability_rules', type_='check')
+    op.drop_index('ix_slots_released_at', table_name='slots')
+    for table, column in (('slots', 'released_at'), ('slots', 'visibility'),
+                          ('availability_rules', 'snp_release_hours'), ('availability_rules', 'visibility')):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")  # in place on SQLite too (3.35+)
