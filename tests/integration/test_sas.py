@@ -1,0 +1,200 @@
+"""The SAS's slot search, over a real mutual-TLS connection with a throw-away certificate authority, answered
+as the guide's profiles say (read from their FSH) and as FHIR R4 allows (fhir.resources)."""
+
+import ipaddress
+import ssl
+import threading
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import pytest
+import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from fhir.resources.R4B.bundle import Bundle
+from werkzeug.serving import make_server
+
+from booking.sas.models import SasConsumer
+from tests import builders
+from tests.sas_guide import example_search_request, fixed_matches, rules, values_at
+
+IDNPS = "urn:oid:1.2.250.1.71.4.2.1"
+# The real clock: the TLS handshake checks the certificates' dates against it, whatever Python is told.
+TODAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _guide_search() -> str:
+    """The guide's example request, its period (2 to 6 January 2021, at 10:00) moved to the coming days."""
+    first, last = (TODAY + timedelta(days=1)).date(), (TODAY + timedelta(days=5)).date()
+    return example_search_request().replace("2021-01-02", first.isoformat()).replace("2021-01-06", last.isoformat())
+
+
+def _name(common_name: str, unit: str | None = None) -> x509.Name:
+    parts = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+    if unit:
+        parts.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit))
+    return x509.Name(parts)
+
+
+def _issue(subject: x509.Name, issuer_name: x509.Name, issuer_key, *, ca=False, ip=None):
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(UTC)
+    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer_name).public_key(key.public_key())
+               .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+               .not_valid_after(now + timedelta(days=30))
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    if ip:
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]),
+                                        critical=False)
+    return key, builder.sign(issuer_key or key, hashes.SHA256())
+
+
+def _write(directory, name, key, certificate):
+    (directory / f"{name}.key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                              serialization.PrivateFormat.PKCS8,
+                                                              serialization.NoEncryption()))
+    (directory / f"{name}.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return str(directory / f"{name}.pem"), str(directory / f"{name}.key")
+
+
+@pytest.fixture
+def pki(tmp_path):
+    """A certificate authority made for the test (standing in for IGC-Santé), the server's certificate, the
+    registered SAS's, an unregistered one from the same authority, and one from another authority."""
+    ca_name = _name("Autorité de test IGC-Santé")
+    ca_key, ca_cert = _issue(ca_name, ca_name, None, ca=True)
+    files = {"ca": _write(tmp_path, "ca", ca_key, ca_cert)[0]}
+    for name, subject in (("server", _name("127.0.0.1")), ("sas", _name("sas-test.esante.gouv.fr", "SAS")),
+                          ("stranger", _name("autre.example", "SAS"))):
+        key, cert = _issue(subject, ca_name, ca_key, ip="127.0.0.1" if name == "server" else None)
+        files[name] = _write(tmp_path, name, key, cert)
+    rogue_name = _name("Autorité inconnue")
+    rogue_key, rogue_cert = _issue(rogue_name, rogue_name, None, ca=True)
+    key, cert = _issue(_name("sas-test.esante.gouv.fr", "SAS"), rogue_name, rogue_key)
+    files["rogue"] = _write(tmp_path, "rogue", key, cert)
+    return files
+
+
+@pytest.fixture
+def sas_server(app, session, pki):
+    """The application behind a real TLS server that asks for a client certificate and checks it against the
+    test authority (as nginx does with IGC-Santé); the SAS test system registered by CN and OU."""
+    session.add(SasConsumer(common_name="sas-test.esante.gouv.fr", organizational_unit="SAS", label="SAS (test)"))
+    session.commit()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(*pki["server"])
+    context.load_verify_locations(pki["ca"])
+    context.verify_mode = ssl.CERT_OPTIONAL  # no certificate at all: the application answers 403 itself
+    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=context)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+def _get(url, pki, who="sas", **kwargs):
+    return requests.get(url, cert=pki[who] if who else None, verify=pki["ca"], timeout=30, **kwargs)
+
+
+@pytest.fixture
+def guide_world(session, world):
+    """The practitioners of the guide's example request (RPPS 10101288385 …), with slots on its days."""
+    doctors = [builders.make_practitioner(session, [world.site_a], rpps=rpps, last_name=name)
+               for rpps, name in (("10101288385", "Thomas"), ("00001288385", "Marcel"))]
+    world.site_a.phone = "+33471000001"
+    day = TODAY + timedelta(days=3)
+    slots = [builders.make_slot(session, doctors[0], world.site_a, day + timedelta(hours=8)),
+             builders.make_slot(session, doctors[0], world.site_a, day + timedelta(hours=8, minutes=20),
+                                visibility="snp", released_at=day + timedelta(hours=6, minutes=20)),
+             builders.make_slot(session, doctors[1], world.site_a, day + timedelta(days=1, hours=13),
+                                visibility="pro", modality="remote"),
+             builders.make_slot(session, doctors[1], world.site_a, day + timedelta(days=6, hours=13))]
+    other = builders.make_practitioner(session, [world.site_a], rpps="10000000009")
+    builders.make_slot(session, other, world.site_a, day + timedelta(hours=9))
+    session.commit()
+    return doctors, slots
+
+
+def test_the_guides_example_search_finds_every_slot_a_regulator_may_take(sas_server, pki, guide_world):
+    doctors, (public, snp, pro, too_late) = guide_world
+    answer = _get(f"{sas_server}/fhir/sas/Slot?{_guide_search()}", pki)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["Content-Type"].startswith("application/fhir+json")
+    bundle = answer.json()
+    Bundle.model_validate(bundle)  # valid FHIR, every resource inside included
+    assert bundle["type"] == "searchset" and bundle["total"] == 3
+    slots = {entry["resource"]["id"]: entry["resource"] for entry in bundle["entry"]
+             if entry["search"]["mode"] == "match"}
+    assert set(slots) == {str(public.id), str(snp.id), str(pro.id)}  # the fourth is after the period
+    types = {slot_id: [s["code"] for s in slot["meta"]["security"]] for slot_id, slot in slots.items()}
+    assert types == {str(public.id): ["PUBLIC"], str(snp.id): ["SNP"], str(pro.id): ["PRO"]}
+    assert slots[str(pro.id)]["serviceType"][0]["coding"][0]["code"] == "VR"
+    assert slots[str(public.id)]["serviceType"][0]["coding"][0]["code"] == "AMB"
+    assert slots[str(public.id)]["start"] == public.starts_at.astimezone(ZoneInfo("Europe/Paris")).isoformat()
+    assert slots[str(public.id)]["comment"].endswith(f"/reserver/{public.id}")
+    included = [entry["resource"] for entry in bundle["entry"] if entry["search"]["mode"] == "include"]
+    practitioners = {r["identifier"][0]["value"] for r in included if r["resourceType"] == "Practitioner"}
+    assert practitioners == {"810101288385", "800001288385"}
+    roles = [r for r in included if r["resourceType"] == "PractitionerRole"]
+    assert roles and all(role["contained"][0]["address"]["postalCode"] == "15140" for role in roles)
+    assert {r["resourceType"] for r in included} == {"Schedule", "Practitioner", "PractitionerRole"}
+
+
+def test_every_resource_keeps_the_cardinalities_and_fixed_values_of_its_profile(sas_server, pki, guide_world):
+    bundle = _get(f"{sas_server}/fhir/sas/Slot?{_guide_search()}", pki).json()
+    resources = [bundle] + [entry["resource"] for entry in bundle["entry"]]
+    resources += [contained for r in resources for contained in r.get("contained", [])]
+    checked = 0
+    for resource in resources:
+        profile = resource["meta"]["profile"][0].rsplit("/", 1)[1]
+        for rule in rules(profile):
+            values = values_at(resource, rule.path)
+            if rule.minimum:
+                assert len(values) >= rule.minimum, (profile, rule)
+            if rule.maximum and rule.maximum != "*":
+                assert len(values) <= int(rule.maximum), (profile, rule)
+            if rule.fixed is not None and values:
+                assert fixed_matches(values, rule.fixed), (profile, rule, values)
+            checked += 1
+    assert checked > 20
+
+
+@pytest.mark.parametrize("query, code", [
+    ("status=free&start=ge2021-01-02T10:00:00", "required"),
+    (f"status=free&start=ge2021-01-02&start=le2021-01-06&schedule.actor:Practitioner.identifier={IDNPS}|123",
+     "invalid"),
+    ("start=ge2021-01-02&start=le2021-01-06&schedule.actor:Practitioner.identifier=" + IDNPS + "|810101288385",
+     "required"),
+    ("status=free&start=ge2021-01-02&start=le2021-01-06&schedule.actor:Practitioner.identifier="
+     + ",".join(f"{IDNPS}|8{n:011d}" for n in range(26)), "too-costly"),
+    (f"status=free&start=ge2021-01-09&start=le2021-01-02&schedule.actor:Practitioner.identifier={IDNPS}|810101288385",
+     "invalid"),
+    (f"status=free&start=gemardi&start=le2021-01-02&schedule.actor:Practitioner.identifier={IDNPS}|810101288385",
+     "invalid"),
+])
+def test_a_search_that_cannot_run_gets_an_operation_outcome(sas_server, pki, query, code):
+    answer = _get(f"{sas_server}/fhir/sas/Slot?{quote(query, safe='=&:|,')}", pki)
+    assert answer.status_code == 400
+    outcome = answer.json()
+    assert outcome["resourceType"] == "OperationOutcome" and outcome["issue"][0]["code"] == code
+    assert outcome["issue"][0]["diagnostics"]  # said in French, for the developer reading it
+
+
+def test_only_the_registered_sas_gets_in(sas_server, pki, guide_world):
+    url = f"{sas_server}/fhir/sas/Slot?{_guide_search()}"
+    assert _get(url, pki).status_code == 200
+    for who in ("stranger", None):  # the right authority but not registered; no certificate at all
+        refused = _get(url, pki, who=who)
+        assert refused.status_code == 403 and refused.json()["issue"][0]["code"] == "security", who
+    with pytest.raises(requests.exceptions.SSLError):  # another authority: the handshake itself fails
+        _get(url, pki, who="rogue")
+    # A header typed by a client is not a certificate: without TRUSTED_PROXIES it is not even read.
+    with open(pki["sas"][0]) as certificate:
+        forged = requests.get(url, verify=pki["ca"], timeout=30, headers={
+            "X-SSL-Client-Verify": "SUCCESS", "X-SSL-Client-Cert": quote(certificate.read())})
+    assert forged.status_code == 403
