@@ -48,14 +48,18 @@ def values_at(resource, path: str) -> list:
     """Every value a dotted FHIR path reaches in a JSON resource (lists are walked through)."""
     current = [resource]
     for part in path.split("."):
+        choice = part.endswith("[x]")  # value[x]: valueReference, valueString…
         part = re.sub(r"\[.*\]$", "", part)
         following = []
         for item in current:
-            value = item.get(part) if isinstance(item, dict) else None
-            if isinstance(value, list):
-                following += value
-            elif value is not None:
-                following.append(value)
+            if not isinstance(item, dict):
+                continue
+            found = [v for key, v in item.items() if key.startswith(part)] if choice else [item.get(part)]
+            for value in found:
+                if isinstance(value, list):
+                    following += value
+                elif value is not None:
+                    following.append(value)
         current = following
     return current
 
@@ -66,7 +70,7 @@ def fixed_matches(values: list, fixed: str) -> bool:
         return all(value == fixed[1:] for value in values)
     if "#" in fixed:
         system, code = fixed.split("#", 1)
-        codings = [coding for value in values for coding in (value.get("coding", []) if isinstance(value, dict)
-                                                               else [])]
+        codings = [coding for value in values if isinstance(value, dict)
+                   for coding in value.get("coding", [value])]  # a concept or a coding
         return bool(codings) and all(c.get("system") == system and c.get("code") == code for c in codings)
     return all(value == fixed for value in values)

@@ -11,7 +11,7 @@ from booking.patients.models import Patient
 from booking.slots.models import Slot
 from notifications.sqltypes import UtcDateTime, utcnow
 
-CHANNELS = ("online", "reception", "phone")
+CHANNELS = ("online", "reception", "phone", "sas")
 APPOINTMENT_STATUSES = ("booked", "cancelled", "attended", "no_show")
 
 
@@ -62,6 +62,9 @@ class Appointment(db.Model):
     # SEQUENCE (RFC 5546), so that the person's calendar app moves the event instead of adding a second one.
     calendar_uid: Mapped[str | None] = mapped_column(String(80))
     calendar_sequence: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Booked by a regulator of the SAS (channel "sas"): our identifier of it for the SAS, and the regulator's.
+    sas_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    sas_operator: Mapped[str | None] = mapped_column(String(100))
 
     slot: Mapped[Slot] = relationship()
     patient: Mapped[Patient] = relationship()

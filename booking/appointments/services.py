@@ -86,14 +86,14 @@ class Limit:
 
 
 def _take_seat(session: Session, slot_id: int, now: datetime, hold_entry_id: int | None = None,
-               patient_id: int | None = None, limit: Limit | None = None) -> int | None:
+               patient_id: int | None = None, limit: Limit | None = None, regulator: bool = False) -> int | None:
     """Take one seat of a slot with a single conditional update; return the seat number, or None if refused.
 
     With ``patient_id`` the same statement refuses a patient already on the slot and, with ``limit``, a patient
     who holds enough upcoming appointments of that profession: one round trip decides it all.
     """
     # Of two concurrent bookings of the last seat, the database lets exactly one update the row.
-    statement = _seat_statement(hold_entry_id is not None, patient_id is not None, limit is not None)
+    statement = _seat_statement(hold_entry_id is not None, patient_id is not None, limit is not None, regulator)
     taken = execute_core(session, statement, {
         "slot_id": slot_id, "now": now, "hold": hold_entry_id, "patient_id": patient_id,
         "profession": limit.profession if limit else None, "most": limit.most if limit else None}).first()
@@ -109,10 +109,10 @@ def _take_seat(session: Session, slot_id: int, now: datetime, hold_entry_id: int
 
 
 @cache
-def _seat_statement(held: bool, for_patient: bool, limited: bool):
+def _seat_statement(held: bool, for_patient: bool, limited: bool, regulator: bool = False):
     """The seat-taking UPDATE of each shape, built once (building the expression costs more than running it)."""
     now = bindparam("now", type_=UtcDateTime())
-    conditions = [Slot.id == bindparam("slot_id"), bookable(now, bindparam("hold") if held else None)]
+    conditions = [Slot.id == bindparam("slot_id"), bookable(now, bindparam("hold") if held else None, regulator)]
     if for_patient:
         conditions.append(~_on_slot(bindparam("slot_id"), bindparam("patient_id")))
     if limited:
@@ -152,7 +152,8 @@ def _limit_reached(patient: Patient, held: int, most: int) -> BookingLimitReache
 
 
 def _new_appointment(session: Session, *, slot: Slot, patient: Patient, seat: int, channel: str, now: datetime,
-                     booked_by_id: int | None, reason: str | None, consent: bool) -> Appointment:
+                     booked_by_id: int | None, reason: str | None, consent: bool,
+                     sas: tuple[str, str] | None = None) -> Appointment:
     """Insert the appointment in one statement; a reference already taken (one in a thousand at national scale)
     is drawn again, without a query beforehand for every booking."""
     values = dict(slot_id=slot.id, seat=seat, patient_id=patient.id, channel=channel, booked_by_id=booked_by_id,
@@ -161,7 +162,8 @@ def _new_appointment(session: Session, *, slot: Slot, patient: Patient, seat: in
                   reminder_channel=planned_reminder_channel(patient, slot, now), cancelled_at=None,
                   cancelled_by_id=None, cancel_reason=None, cancelled_late=False, checked_in_at=None,
                   attendance_marked_at=None, attendance_marked_by_id=None, desk_called_at=None,
-                  desk_call_outcome=None)
+                  desk_call_outcome=None, calendar_uid=None, calendar_sequence=0,
+                  sas_id=sas[0] if sas else None, sas_operator=sas[1] if sas else None)
     statement = insert_unless_taken(session.get_bind().dialect.name, Appointment.__table__, "reference")
     while True:
         reference = new_reference()
@@ -175,21 +177,24 @@ def _new_appointment(session: Session, *, slot: Slot, patient: Patient, seat: in
 
 def book_slot(session: Session, *, slot_id: int, patient_id: int, channel: str, now: datetime,
               booked_by_id: int | None = None, reason: str | None = None, consent_recorded: bool = False,
-              hold_entry_id: int | None = None, actor: User | None = None, limit: Limit | None = None) -> Appointment:
+              hold_entry_id: int | None = None, actor: User | None = None, limit: Limit | None = None,
+              sas: tuple[str, str] | None = None) -> Appointment:
     """Book one seat of a slot for a patient, or raise SlotUnavailable (the caller then rolls back).
 
-    With an ``actor``, the audit event is written in the same transaction as the booking.
+    With an ``actor``, the audit event is written in the same transaction as the booking. With ``sas`` (our
+    identifier for the SAS, the regulator's), a regulator of the SAS books: PRO and SNP slots are theirs too.
     """
     if channel not in CHANNELS:
         raise InvalidInput(f"Canal de réservation inconnu : {channel}.")
     patient = fetch(session, Patient, patient_id, "Patient introuvable.")
     try:
-        seat = _take_seat(session, slot_id, now, hold_entry_id, patient_id=patient.id, limit=limit)
+        seat = _take_seat(session, slot_id, now, hold_entry_id, patient_id=patient.id, limit=limit,
+                          regulator=sas is not None)
         if seat is None:
             raise _why_refused(session, slot_id, patient, now, limit)
         slot = session.get(Slot, slot_id)
         appointment = _new_appointment(session, slot=slot, patient=patient, seat=seat, channel=channel, now=now,
-                                       booked_by_id=booked_by_id, reason=reason, consent=consent_recorded)
+                                       booked_by_id=booked_by_id, reason=reason, consent=consent_recorded, sas=sas)
         plan_booking_messages(session, appointment, now)
         if actor is not None:
             record_audit(session, user=actor, action="appointment.book", object_type="appointment",

@@ -44,13 +44,15 @@ def _clean_name(value: str, label: str) -> str:
     return value
 
 
-def create_patient(session: Session, actor: User, data: PatientInput, now: datetime,
+def create_patient(session: Session, actor: User | None, data: PatientInput, now: datetime,
                    account: User | None = None) -> Patient:
-    """Record a patient with what the person has: name, birth date, commune, phone (mobile, landline or none)."""
+    """Record a patient with what the person has: name, birth date, commune, phone (mobile, landline or none).
+
+    Without an ``actor``, a system recorded them (the SAS, for the caller its regulator booked for)."""
     commune = session.get(Commune, data.commune_insee) if data.commune_insee else None
     if data.commune_insee and commune is None:
         raise InvalidInput("Commune de résidence inconnue.")
-    if acts_for_communes(actor) and not actor.commune_codes:
+    if actor is not None and acts_for_communes(actor) and not actor.commune_codes:
         raise Forbidden("Votre compte n’est rattaché à aucune commune.")
     if data.birth_date and not date(1900, 1, 1) <= data.birth_date <= now.date():
         raise InvalidInput("La date de naissance n’est pas plausible.")
@@ -66,7 +68,7 @@ def create_patient(session: Session, actor: User, data: PatientInput, now: datet
         phone=phone.e164 if phone else None, phone_kind=phone.kind if phone else None, email=email,
         sms_consent=bool(data.sms_consent and phone and phone.kind == "mobile"),
         account_id=account.id if account else None, relationship_label=(data.relationship_label or "")[:40] or None,
-        created_by_id=actor.id, created_at=now,
+        created_by_id=actor.id if actor else None, created_at=now,
     )
     apply_reminder_settings(patient, data.calls_refused, data.caregiver_name, data.caregiver_phone,
                             data.caregiver_consent, now, commune.departement_code if commune else None)

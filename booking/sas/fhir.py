@@ -97,3 +97,30 @@ def operation_outcome(code: str, message: str) -> dict:
     """Why a search could not run (FHIR OperationOutcome): ``code`` from the FHIR issue-type codes."""
     return {"resourceType": "OperationOutcome",
             "issue": [{"severity": "error", "code": code, "diagnostics": message}]}
+
+
+OPERATOR_EXTENSION = "http://interopsante.org/fhir/StructureDefinition/FrAppointmentOperator"
+STATUSES = {"booked": "booked", "attended": "fulfilled", "no_show": "noshow", "cancelled": "cancelled"}
+
+
+def appointment(row, authority: str, time_zone: str) -> dict:
+    """An appointment a regulator made, as FrAppointmentSAS says (our identifier, the regulator, the
+    practitioner by national identifier; no word about the patient, as in the guide)."""
+    slot = row.slot
+    return {
+        "resourceType": "Appointment",
+        "id": row.sas_id,
+        "meta": _meta("FrAppointmentSAS"),
+        "extension": [{"url": OPERATOR_EXTENSION, "valueReference": {"identifier": {
+            "type": {"coding": [{"system": IDENTIFIER_TYPES, "code": "IDNPS"}]},
+            "system": IDNPS_SYSTEM, "value": row.sas_operator}}}],
+        "identifier": [{"system": authority, "value": row.sas_id}],
+        "status": STATUSES[row.status],
+        "slot": [{"reference": f"Slot/{slot.id}"}],
+        "start": iso(slot.starts_at, time_zone),
+        "end": iso(slot.ends_at, time_zone),
+        "created": iso(row.created_at, time_zone),
+        "participant": [{"actor": {"identifier": {
+            "type": {"coding": [{"system": IDENTIFIER_TYPES, "code": "IDNPS"}]},
+            "system": IDNPS_SYSTEM, "value": national_id(slot.practitioner.rpps)}}, "status": "accepted"}],
+    }

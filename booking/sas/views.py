@@ -2,11 +2,12 @@
 
 import json
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, g, request
 
 from booking.clock import now
+from booking.database import unit_of_work
 from booking.extensions import csrf, db, limiter
-from booking.sas import fhir, services
+from booking.sas import appointments, fhir, services
 from booking.sas.access import NotAdmitted, admitted_consumer
 from booking.urls import public_url
 
@@ -22,10 +23,53 @@ def _answer(resource: dict, status: int = 200) -> Response:
 @blueprint.before_request
 def only_the_sas():
     try:
-        admitted_consumer(db.session)
+        g.sas_consumer = admitted_consumer(db.session)
     except NotAdmitted as refusal:
         return _answer(fhir.operation_outcome("security", refusal.message), 403)
     return None
+
+
+def _authority() -> str:
+    """Who assigns our appointment identifiers (the guide asks for an OID or a URL of the publisher's own)."""
+    return public_url("/fhir/sas/Appointment")
+
+
+def _refused(refusal: appointments.Refused) -> Response:
+    return _answer(fhir.operation_outcome(refusal.code, refusal.message), refusal.status)
+
+
+def _appointment_answer(appointment, status: int) -> Response:
+    response = _answer(fhir.appointment(appointment, _authority(), appointment.slot.site.time_zone), status)
+    response.headers["Location"] = f"{_authority()}/{appointment.sas_id}"
+    return response
+
+
+@blueprint.post("/Appointment")
+@limiter.exempt
+def create_appointment():
+    """A regulator books a slot for a caller (FHIR create): 201 with Location, or an OperationOutcome."""
+    resource = request.get_json(silent=True)
+    try:
+        with unit_of_work():
+            appointment = appointments.create(db.session, g.sas_consumer, resource, now())
+    except appointments.Refused as refusal:
+        return _refused(refusal)
+    return _appointment_answer(appointment, 201)
+
+
+@blueprint.route("/Appointment", methods=["GET", "PUT"])
+@limiter.exempt
+def appointment_by_identifier():
+    """GET reads, PUT updates (conditional, ``?identifier=…``, as the guide says): the SAS cancels this way."""
+    try:
+        with unit_of_work():
+            appointment = appointments.find(db.session, request.args.get("identifier", ""), _authority())
+            if request.method == "PUT":
+                appointments.update(db.session, appointment, request.get_json(silent=True), now())
+            answer = _appointment_answer(appointment, 200)
+    except appointments.Refused as refusal:
+        return _refused(refusal)
+    return answer
 
 
 @blueprint.get("/Slot")

@@ -49,7 +49,8 @@ from booking.walkins.services import count_visits
 from notifications.models import Notification
 
 ACTIVE = ("booked", "attended", "no_show")
-CHANNEL_LABELS = {"online": "En ligne", "reception": "À l’accueil de la mairie", "phone": "Par téléphone"}
+CHANNEL_LABELS = {"online": "En ligne", "reception": "À l’accueil de la mairie", "phone": "Par téléphone",
+                  "sas": "Par le SAS (le 15)"}
 
 
 def of(name: str) -> str:

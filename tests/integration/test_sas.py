@@ -198,3 +198,116 @@ def test_only_the_registered_sas_gets_in(sas_server, pki, guide_world):
         forged = requests.get(url, verify=pki["ca"], timeout=30, headers={
             "X-SSL-Client-Verify": "SUCCESS", "X-SSL-Client-Cert": quote(certificate.read())})
     assert forged.status_code == 403
+
+
+def _booking(slot_id: int, family="Roux", given="Martine", phone="06 12 34 56 78", operator="3456780581/11242343"):
+    """An Appointment as the guide's FrAppointmentSAS shapes it (its example's regulator), with the slot taken and
+    the caller, whom the guide leaves to the publisher's page, contained."""
+    return {
+        "resourceType": "Appointment",
+        "meta": {"profile": ["http://sas.fr/fhir/StructureDefinition/FrAppointmentSAS"]},
+        "extension": [{"url": "http://interopsante.org/fhir/StructureDefinition/FrAppointmentOperator",
+                       "valueReference": {"identifier": {
+                           "type": {"coding": [{"system": "http://interopsante.org/fhir/CodeSystem/fr-v2-0203",
+                                                "code": "IDNPS"}]},
+                           "system": IDNPS, "value": operator}}}],
+        "status": "booked",
+        "slot": [{"reference": f"Slot/{slot_id}"}],
+        "contained": [{"resourceType": "Patient", "id": "appelant", "name": [{"family": family, "given": [given]}],
+                       "telecom": [{"system": "phone", "value": phone}]}],
+        "participant": [{"actor": {"reference": "#appelant"}, "status": "accepted"}],
+    }
+
+
+def test_a_regulator_books_a_slot_residents_cannot_see_and_cancels_it_as_the_guide_says(
+        sas_server, pki, guide_world, session, app):
+    from sqlalchemy import select
+
+    from booking.appointments.models import Appointment
+    from notifications.models import Notification
+
+    doctors, (public, snp, pro, too_late) = guide_world
+    snp_id, pro_id = snp.id, pro.id
+    session.commit()  # end the read: on SQLite the server's writes would wait for it
+    answer = requests.post(f"{sas_server}/fhir/sas/Appointment", json=_booking(snp_id), cert=pki["sas"],
+                           verify=pki["ca"], timeout=30)
+    assert answer.status_code == 201, answer.text
+    created = answer.json()
+    assert answer.headers["Location"].endswith(f"/fhir/sas/Appointment/{created['id']}")
+    from fhir.resources.R4B.appointment import Appointment as FhirAppointment
+
+    FhirAppointment.model_validate(created)
+    for rule in rules("FrAppointmentSAS"):
+        values = values_at(created, rule.path)
+        if rule.minimum:
+            assert len(values) >= rule.minimum, rule
+        if rule.fixed is not None and values:
+            assert fixed_matches(values, rule.fixed), (rule, values)
+    assert created["status"] == "booked" and created["slot"] == [{"reference": f"Slot/{snp_id}"}]
+    assert created["participant"][0]["actor"]["identifier"]["value"] == "810101288385"
+    session.expire_all()
+    booked = session.scalar(select(Appointment).where(Appointment.sas_id == created["id"]))
+    assert booked.channel == "sas" and booked.sas_operator == "3456780581/11242343"
+    assert booked.patient.full_name == "Martine Roux" and booked.patient.phone == "+33612345678"
+    sms = session.scalars(select(Notification).where(Notification.group_key == f"appointment:{booked.id}")).all()
+    assert "confirmation" in {message.dedupe_key.rsplit(":", 1)[1] for message in sms}  # told like anyone else
+    booked_id = booked.id
+    session.commit()
+
+    # A second regulator on the same slot: one winner.
+    again = requests.post(f"{sas_server}/fhir/sas/Appointment", json=_booking(snp_id, family="Blanc"),
+                          cert=pki["sas"], verify=pki["ca"], timeout=30)
+    assert again.status_code == 422 and again.json()["issue"][0]["code"] == "conflict"
+    # A PRO slot is the regulators' too.
+    assert requests.post(f"{sas_server}/fhir/sas/Appointment", json=_booking(pro_id), cert=pki["sas"],
+                         verify=pki["ca"], timeout=30).status_code == 201
+
+    url = f"{sas_server}/fhir/sas/Appointment?identifier={quote(created['identifier'][0]['system'])}|{created['id']}"
+    cancelled = requests.put(url, json={**created, "status": "cancelled"}, cert=pki["sas"], verify=pki["ca"],
+                             timeout=30)
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert requests.get(url, cert=pki["sas"], verify=pki["ca"], timeout=30).json()["status"] == "cancelled"
+    session.expire_all()
+    assert session.get(Appointment, booked_id).status == "cancelled"
+    session.commit()
+    assert requests.put(url, json={**created, "status": "fulfilled"}, cert=pki["sas"], verify=pki["ca"],
+                        timeout=30).status_code == 422
+    assert requests.post(f"{sas_server}/fhir/sas/Appointment", json={"resourceType": "Patient"}, cert=pki["sas"],
+                         verify=pki["ca"], timeout=30).status_code == 400
+
+
+@pytest.mark.parametrize("count", [4])
+def test_of_regulators_booking_the_last_seat_at_once_exactly_one_wins(sas_server, pki, guide_world, count, session):
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, (public, *_) = guide_world
+    public_id = public.id
+    session.commit()  # end the read: on SQLite the server's writes would wait for it
+    with ThreadPoolExecutor(count) as pool:
+        statuses = list(pool.map(lambda n: requests.post(
+            f"{sas_server}/fhir/sas/Appointment", json=_booking(public_id, family=f"Appelant{n}"), cert=pki["sas"],
+            verify=pki["ca"], timeout=60).status_code, range(count)))
+    assert sorted(statuses) == [201] + [422] * (count - 1)
+
+
+def test_the_practitioner_and_the_desk_see_who_the_sas_sent(app, session, world, auth, client):
+    import time_machine
+
+    from booking.appointments.services import book_slot
+    from booking.database import unit_of_work
+    from tests.conftest import NOW
+
+    slot = builders.make_slot(session, world.practitioner_a, world.site_a, NOW + timedelta(hours=2),
+                              visibility="snp", released_at=NOW + timedelta(hours=1))
+    session.commit()
+    with unit_of_work(session):
+        book_slot(session, slot_id=slot.id, patient_id=world.patient_b.id, channel="sas", now=NOW,
+                  sas=("0f0e0d0c-0b0a-4909-8807-060504030201", "3456780581/11242343"))
+    with time_machine.travel(NOW, tick=False):
+        auth.login(world.practitioner_user_a.email)
+        agenda = client.get("/praticien/agenda?semaine=2027-03-01").get_data(as_text=True)
+        auth.logout()
+        auth.login(world.agent_a.email)
+        sheet = client.get(f"/gestion/sites/{world.site_a.id}/journee").get_data(as_text=True)
+    assert "orienté par le SAS" in agenda
+    assert "orienté par le SAS" in sheet
