@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 import vobject
 from sqlalchemy import select
 
@@ -188,11 +189,14 @@ def test_a_refused_address_goes_to_the_desks_call_list_and_the_account_asks_for_
     assert [(item.appointment.id, item.why) for item in listed if item.appointment.id == appointment.id] == [
         (appointment.id, "e-mail refusé par sa messagerie")]
     session.commit()
-    auth.login(world.resident_a.email)
-    page = client.get("/compte").get_data(as_text=True).replace("\u00a0", " ").replace("\u202f", " ")
-    assert f"L’adresse {ADDRESS} (Marie Durand) a été refusée" in page
-    smtp_server.refused.clear()
-    response = client.post(f"/personnes/{patient.id}/e-mail", data={"email": "marie.d@example.org"})
+    patient_id = patient.id
+    session.commit()
+    with time_machine.travel(NOW, tick=False):  # the world's day, whatever the machine's clock says
+        auth.login(world.resident_a.email)
+        page = client.get("/compte").get_data(as_text=True).replace("\u00a0", " ").replace("\u202f", " ")
+        assert f"L’adresse {ADDRESS} (Marie Durand) a été refusée" in page
+        smtp_server.refused.clear()
+        response = client.post(f"/personnes/{patient_id}/e-mail", data={"email": "marie.d@example.org"})
     assert response.status_code == 302
     session.expire_all()
     assert session.get(Patient, patient.id).email_problem is None

@@ -99,7 +99,8 @@ EXPECTED = {
     "offer": [["Médecin généraliste", "Point de téléconsultation", 22, 2, 6.7]],
     # 1 by phone is hidden, and so is 9 online (« secret statistique »): 19 − 9 − 9 would give the 1 back.
     "demand": [["Réservations — En ligne", "secret statistique"], ["Réservations — À l’accueil de la mairie", 9],
-               ["Réservations — Par téléphone", "< 5"], ["Réservations — total", 19],
+               ["Réservations — Par téléphone", "< 5"], ["Réservations — Par le SAS (le 15)", 0],
+               ["Réservations — total", 19],
                ["Recherches sans créneau libre à 30 jours (demande non satisfaite)", "< 5"],
                ["Inscriptions en liste d’attente", 0], ["… dont ont obtenu un rendez-vous", 0],
                ["Visites sans rendez-vous (permanences)", 0]],
