@@ -94,6 +94,17 @@ class Timer:
         return Step()
 
 
+SAS_CN, SAS_OU = "sas-banc-d-essai.example", "SAS"
+
+
+def rpps_of(number: int) -> str:
+    """A made-up RPPS (11 digits, its Luhn check digit right) for the bench's practitioner ``number``."""
+    from booking.sites.rules import rpps_is_valid
+
+    body = f"9{number:09d}"  # 9…: never a real practitioner's
+    return next(body + str(digit) for digit in range(10) if rpps_is_valid(body + str(digit)))
+
+
 def _assign_half_days(sites: list[int], practitioners: int) -> list[tuple[int, int, int, int]]:
     """(practitioner index, site index, half-day index, room index): no practitioner or room in two places at once."""
     rooms_taken: dict[tuple[int, int], int] = defaultdict(int)
@@ -193,7 +204,7 @@ def _insert_world(connection, communes, scale, today, now, password_hash, search
     practitioner_rows = [{"first_name": FIRST_NAMES[(p * 7) % len(FIRST_NAMES)],
                           "last_name": LAST_NAMES[(p * 11) % len(LAST_NAMES)] + f"-{p % 97}",
                           "profession": PROFESSION_CYCLE[p % len(PROFESSION_CYCLE)], "consults_remotely": False,
-                          "created_at": now} for p in range(scale.practitioners)]
+                          "rpps": rpps_of(p), "created_at": now} for p in range(scale.practitioners)]
     practitioner_ids = list(connection.execute(
         sa.insert(t("practitioners", *[c(k) for k in practitioner_rows[0]])).returning(c("id")),
         practitioner_rows).scalars())
@@ -212,13 +223,21 @@ def _insert_world(connection, communes, scale, today, now, password_hash, search
                       "start_date": start, "start_time": "09:00" if morning else "14:00",
                       "end_time": "12:00" if morning else "17:00", "slot_minutes": 20, "buffer_minutes": 0,
                       "capacity": 1, "modality": "on_site", "opens_days_ahead": 60, "closes_hours_before": 2,
+                      # One half-day in four for unscheduled care (the SAS's until two hours before).
+                      "visibility": "snp" if len(rules) % 4 == 3 else "public",
+                      "snp_release_hours": 2 if len(rules) % 4 == 3 else None,
                       "active": True, "created_at": now, "updated_at": now})
     connection.execute(sa.text(
         "INSERT INTO availability_rules (practitioner_id, site_id, room_id, rrule, start_date, start_time, end_time, "
-        "slot_minutes, buffer_minutes, capacity, modality, opens_days_ahead, closes_hours_before, active, "
-        "created_at, updated_at) VALUES (:practitioner_id, :site_id, :room_id, :rrule, :start_date, "
-        "CAST(:start_time AS time), CAST(:end_time AS time), :slot_minutes, :buffer_minutes, :capacity, :modality, "
-        ":opens_days_ahead, :closes_hours_before, :active, :created_at, :updated_at)"), rules)
+        "slot_minutes, buffer_minutes, capacity, modality, opens_days_ahead, closes_hours_before, visibility, "
+        "snp_release_hours, active, created_at, updated_at) VALUES (:practitioner_id, :site_id, :room_id, :rrule, "
+        ":start_date, CAST(:start_time AS time), CAST(:end_time AS time), :slot_minutes, :buffer_minutes, :capacity, "
+        ":modality, :opens_days_ahead, :closes_hours_before, :visibility, :snp_release_hours, :active, :created_at, "
+        ":updated_at)"), rules)
+    connection.execute(sa.insert(t("sas_consumers", c("common_name"), c("organizational_unit"), c("label"),
+                                   c("active"), c("created_at"))),
+                       [{"common_name": SAS_CN, "organizational_unit": SAS_OU, "label": "SAS (banc d’essai)",
+                         "active": True, "created_at": now}])
     users = [{"email": ADMIN_EMAIL, "role": "admin", "display_name": "Administration (banc d’essai)"}]
     for commune in communes:
         users += [{"email": f"agent-{commune.insee}@bench.test", "role": "agent", "display_name": "Agent d’accueil"},
@@ -248,10 +267,12 @@ def _insert_slots(connection, scale, now) -> int:
     weeks = scale.past_weeks + scale.future_days // 7 + 1
     connection.execute(sa.text("""
         INSERT INTO slots (rule_id, practitioner_id, site_id, room_id, starts_at, ends_at, modality, capacity,
-                           booked_count, status, opens_at, closes_at, created_at, updated_at)
+                           booked_count, status, opens_at, closes_at, visibility, released_at, created_at, updated_at)
         SELECT r.id, r.practitioner_id, r.site_id, r.room_id, t.starts_at, t.starts_at + interval '20 minutes',
                'on_site', 1, CASE WHEN {booked} THEN 1 ELSE 0 END, 'open',
-               t.starts_at - interval '60 days', t.starts_at - interval '2 hours', :now, :now
+               t.starts_at - interval '60 days', t.starts_at - interval '2 hours', r.visibility,
+               CASE WHEN r.visibility = 'snp' THEN t.starts_at - make_interval(hours => r.snp_release_hours) END,
+               :now, :now
         FROM availability_rules r
         JOIN sites s ON s.id = r.site_id
         CROSS JOIN generate_series(0, :weeks) AS w

@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import sqlalchemy as sa
 
@@ -80,6 +80,12 @@ function request()
 end
 """
 
+LUA_GET_WITH_HEADERS = r"""
+function request()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter * 7 + thread_id) % #paths + 1], headers)
+end
+"""
 LUA_BOOK = r"""
 local nthreads = 0
 function init(args)
@@ -195,6 +201,26 @@ def wrk(url: str, script: str, seconds: int, connections: int, args: tuple = (),
     return json.loads(line[len("RESULT "):])
 
 
+def _sas_certificate() -> str:
+    """A client certificate with the CN and OU the generated world admits (self-signed: nginx would have checked
+    the chain; the application reads the subject)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from bench.generate import SAS_CN, SAS_OU
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, SAS_CN),
+                      x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, SAS_OU)])
+    now = datetime.now(UTC)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+                   .not_valid_after(now + timedelta(days=1)).sign(key, hashes.SHA256()))
+    return certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
 def _interpreter() -> str:
     """Which build of Python served: a distribution's (optimised with PGO and LTO, as deployed by docs/deploy.md)
     or one compiled without those options (pyenv's default), slower by about a fifth on these pages."""
@@ -221,8 +247,9 @@ class Bench:
         self.engine = sa.create_engine(self.url)
         self.rows: list[Row] = []
         self.facts: dict[str, str] = {}
+        # TRUSTED_PROXIES: the SAS's client certificate arrives as nginx passes it (wrk plays nginx).
         self.env = dict(os.environ, DATABASE_URL=self.url, RATELIMIT_ENABLED="0", SMS_BACKEND="log",
-                        MAIL_BACKEND="log", SECRET_KEY="bench-secret", PYTHONPATH=str(ROOT))
+                        MAIL_BACKEND="log", SECRET_KEY="bench-secret", PYTHONPATH=str(ROOT), TRUSTED_PROXIES="1")
 
     # --- data ------------------------------------------------------------------------------------------
 
@@ -277,7 +304,7 @@ class Bench:
             sites = connection.execute(sa.text("SELECT id FROM sites ORDER BY id LIMIT 2000")).scalars().all()
             free = connection.execute(sa.text(
                 "SELECT id FROM slots WHERE status = 'open' AND booked_count = 0 AND opens_at <= :now "
-                "AND closes_at > :later ORDER BY md5(id::text) LIMIT 30000"),
+                "AND closes_at > :later AND visibility = 'public' ORDER BY md5(id::text) LIMIT 30000"),
                 {"now": now, "later": now + timedelta(hours=1)}).scalars().all()
             # The bench's own patients who hold no upcoming appointment: earlier runs' bookings would otherwise
             # make the per-profession limit refuse more of each run's bookings than the last.
@@ -286,7 +313,16 @@ class Bench:
                 "AND NOT EXISTS (SELECT 1 FROM appointments a JOIN slots s ON s.id = a.slot_id "
                 "WHERE a.patient_id = p.id AND a.status = 'booked' AND s.starts_at > :now) ORDER BY p.id"),
                 {"regular": self.scale.patients, "now": now}).scalars().all()
-        return {"searches": searches, "sites": sites, "free": free, "patients": patients}
+            # Practitioners with slots in the coming two days, by 25: what a regulator asks in one search.
+            tomorrow = datetime.combine((now + timedelta(days=1)).date(), datetime.min.time(), tzinfo=UTC)
+            rpps = connection.execute(sa.text(
+                "SELECT p.rpps FROM practitioners p WHERE p.rpps IS NOT NULL AND EXISTS (SELECT 1 FROM slots s "
+                "WHERE s.practitioner_id = p.id AND s.starts_at >= :start AND s.starts_at < :end) "
+                "ORDER BY md5(p.id::text) LIMIT 2500"),
+                {"start": tomorrow, "end": tomorrow + timedelta(days=2)}).scalars().all()
+        sas = [rpps[i:i + 25] for i in range(0, len(rpps) - 24, 25)]
+        return {"searches": searches, "sites": sites, "free": free, "patients": patients, "sas": sas,
+                "sas_period": (tomorrow, tomorrow + timedelta(days=2))}
 
     # --- scenarios ---------------------------------------------------------------------------------------
 
@@ -358,6 +394,8 @@ class Bench:
             self.rows.append(_row("API : créneaux libres d’un lieu (14 jours)", result, flask_ceiling,
                                   "p95 < 50 ms", result["p95"] < 50 and result["others"] == 0))
 
+            self.sas_search(server, targets, flask_ceiling)
+
             free, patients = targets["free"], targets["patients"]
             if len(patients) < 2:
                 raise SystemExit("Les patients réservés au banc ont tous un rendez-vous à venir : régénérez la base "
@@ -391,6 +429,29 @@ class Bench:
             self.facts["Mémoire max d’un worker web (VmHWM)"] = f"{server.worker_peak_memory_mib():.0f} Mio"
         finally:
             server.stop()
+
+    def sas_search(self, server, targets: dict, flask_ceiling: float) -> None:
+        """The SAS's search: 25 practitioners over 48 hours, the client certificate passed on as nginx does."""
+        if not targets["sas"]:
+            self.rows.append(Row("SAS : recherche de créneaux, 25 praticiens sur 48 h", notes=[
+                "aucun groupe de 25 praticiens avec des créneaux dans les deux jours"]))
+            return
+        start, end = targets["sas_period"]
+        paths = ["/fhir/sas/Slot?" + urlencode([
+            ("_include", "Slot:schedule"), ("_include:iterate", "Schedule:actor"),
+            ("start", f"ge{start.isoformat()}"), ("start", f"le{end.isoformat()}"),
+            ("schedule.actor:Practitioner.identifier", ",".join(f"urn:oid:1.2.250.1.71.4.2.1|8{rpps}"
+                                                               for rpps in group)),
+            ("status", "free")]) for group in targets["sas"]]
+        headers = {"X-SSL-Client-Verify": "SUCCESS", "X-SSL-Client-Cert": quote(_sas_certificate())}
+        script = (LUA_COMMON + f"paths = {_lua_list(paths)}\nheaders = {{"
+                  + ", ".join(f'["{name}"] = {json.dumps(value)}' for name, value in headers.items()) + "}\n"
+                  + LUA_GET_WITH_HEADERS)
+        result = wrk(server.url, script, self.seconds, READ_CONNECTIONS, warm_up=True)
+        row = _row("SAS : recherche de créneaux, 25 praticiens sur 48 h (FHIR, Bundle avec inclusions)", result,
+                   flask_ceiling, "p95 < 100 ms", result["p95"] < 100 and result["others"] == 0)
+        row.notes.append(f"{len(paths)} recherches différentes, certificat client transmis par en-têtes (nginx)")
+        self.rows.append(row)
 
     def _winners(self, slot_ids: list[int]) -> dict[int, int]:
         with self.engine.connect() as connection:

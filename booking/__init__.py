@@ -173,6 +173,7 @@ def register_commands(app: Flask) -> None:
     from booking.demo import demo_command
     from booking.geo.cli import geo_cli
     from booking.jobs.scheduler import scheduler_command
+    from booking.sas.cli import sas_cli
     from booking.slots.cli import slots_cli
     from booking.stats.cli import reports_cli, stats_cli
 
@@ -183,6 +184,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(scheduler_command)
 
     app.cli.add_command(slots_cli)
+    app.cli.add_command(sas_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(geo_cli)
     app.cli.add_command(demo_command)

@@ -439,6 +439,25 @@ def _reminder_channels(scope: _Scope, tally: _Tally) -> Table:
                  ["Moyen de rappel", "Venus", "Absents", "Taux d’absence (%)"], table_rows, derived=(3,))
 
 
+def _unscheduled_care(scope: _Scope) -> Table:
+    """Unscheduled care for the SAS: SNP slots offered, appointments the SAS made (on any slot), those residents
+    took on SNP slots once released, and the no-shows on SNP slots."""
+    snp = Slot.visibility == "snp"
+    offered = scope.session.scalar(scope.slots(select(func.count(Slot.id)).where(snp, Slot.status == "open")))
+    by_sas, by_residents, absent = scope.session.execute(scope.appointments(
+        _count(Appointment.channel == "sas"),
+        _count(and_(snp, Appointment.channel != "sas", Appointment.status != "cancelled")),
+        _count(and_(snp, Appointment.status == "no_show")))
+        .where(Appointment.status != "cancelled")).one()
+    return Table("unscheduled_care", "Soins non programmés (SAS)",
+                 ["", "Créneaux réservés au SAS proposés", "Rendez-vous pris par le SAS",
+                  "Pris par les habitants après ouverture", "Absences sur ces créneaux"],
+                 [["Soins non programmés", offered or 0, int(by_sas or 0), int(by_residents or 0), int(absent or 0)]],
+                 note="Créneaux « soins non programmés » : réservés aux régulateurs du SAS (le 15) jusqu’à quelques "
+                      "heures avant, puis ouverts à tous. Les rendez-vous pris par le SAS comptent aussi ceux pris "
+                      "sur des créneaux ouverts à tous.")
+
+
 def _feedback(scope: _Scope) -> list[Table]:
     """What residents answered after attended consultations: usefulness, and what they would have done."""
     query = select(FeedbackAnswer.useful, FeedbackAnswer.alternative).where(
@@ -505,7 +524,7 @@ def compute(session: Session, commune_insee: str, start: date, end: date, now: d
     reach, reach_figures = _reach(scope)
     figures |= reach_figures
     stats.tables += [_delays(scope, figures), *reach, _reminders(scope, tally),
-                     _reminder_channels(scope, tally), *_feedback(scope),
+                     _reminder_channels(scope, tally), _unscheduled_care(scope), *_feedback(scope),
                      _trend(session, sites, profession, end, zone, scope.residents_of),
                      _delay_trend(session, sites, profession, end)]
     return _compared(session, _finish(stats, figures, threshold), threshold)
@@ -586,6 +605,8 @@ def release_relations(stats: Statistics, key_figures: Table) -> list[Relation]:
     relations = [
         equal([cell("demand", f"Réservations — {label}", 1) for label in CHANNEL_LABELS.values()], [bookings]),
         equal([cell("headline", 0, "Rendez-vous pris")], [bookings]),
+        equal([cell("unscheduled_care", 0, "Rendez-vous pris par le SAS")],
+              [cell("demand", f"Réservations — {CHANNEL_LABELS['sas']}", 1)]),
         equal([cell("headline", 0, "Demandes non satisfaites")],
               [cell("demand", "Recherches sans créneau libre à 30 jours (demande non satisfaite)", 1)]),
         equal([outcome["Total"]], [bookings]),

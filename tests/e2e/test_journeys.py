@@ -592,3 +592,31 @@ def test_a_resident_signed_up_by_email_is_promised_emails_and_gets_them(visit, l
     page.get_by_role("link", name="E-mail et rappels").first.click()
     _no_violations(visit, "e-mail et rappels")
     visit.shot("7-e-mail-et-rappels-mobile")
+
+
+@pytest.mark.mobile
+def test_a_practitioner_reserves_thursday_late_mornings_to_the_sas_and_residents_do_not_see_them(visit, live_server):
+    page = visit.page
+
+    def published_slots() -> int:
+        return len(page.request.get(f"{visit.base_url}/fhir/Slot.ndjson").text().splitlines())
+
+    before = published_slots()
+    _login(visit, "dr.aymar@demo.test")
+    visit.goto("/praticien/disponibilites/nouvelle")
+    page.get_by_label("Lieu de soins").select_option(label="Cabine de téléconsultation de Saint-Bonnet")
+    page.get_by_label("Rythme", exact=True).select_option("weekly")
+    page.get_by_label("Jeudi").check()
+    page.get_by_label("De", exact=True).fill("11:00")
+    page.get_by_label("À", exact=True).fill("12:00")
+    page.get_by_label(re.compile("Lien de votre outil")).fill("https://visio.example.test/dr-aymar")
+    page.get_by_label("Qui peut réserver ces créneaux").select_option("snp")
+    page.get_by_label(re.compile("Soins non programmés : ouverts à tous")).fill("1")
+    visit.shot("13-praticien-creneaux-sas-mobile")
+    page.get_by_role("button", name="Publier").click()
+    page.wait_for_selector("text=Disponibilités publiées")
+    _no_violations(visit, "agenda avec créneaux SAS")
+    assert "réservé au SAS jusqu’à" in page.content().replace("\u202f", " ")
+    visit.shot("14-praticien-agenda-sas-mobile")
+    # Reserved to the SAS until an hour before: not one more slot offered to residents anywhere in the feed.
+    assert published_slots() == before

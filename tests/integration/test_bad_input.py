@@ -39,9 +39,14 @@ def test_no_page_answers_500(app, client, auth, world, role):
                 # A page, a redirect (to log in, to a canonical page), or a refusal explained in French.
                 assert response.status_code in ANSWERS, where
                 if response.status_code >= 400:
-                    explained = (response.get_json() or {}).get("error", {}).get("message") if response.is_json \
-                        else "Code d’erreur" in response.get_data(as_text=True) or "has-error" in response.get_data(
-                            as_text=True)
+                    body = response.get_json() if response.is_json else None
+                    if response.mimetype == "application/fhir+json":  # the SAS's endpoints speak FHIR
+                        explained = body["resourceType"] == "OperationOutcome" and body["issue"][0]["diagnostics"]
+                    elif body is not None:
+                        explained = body.get("error", {}).get("message")
+                    else:
+                        page = response.get_data(as_text=True)
+                        explained = "Code d’erreur" in page or "has-error" in page
                     assert explained, where
 
 

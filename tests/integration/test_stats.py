@@ -613,3 +613,26 @@ def test_every_open_data_export_is_valid_against_its_published_table_schema(clie
     kinds = [row for row in csv.DictReader(io.StringIO(exports["15174-2027-03"].data.decode()))
              if row["table_key"] == "offer" and row["text"]]
     assert kinds and all(row["value"] == "" for row in kinds)  # « Point de téléconsultation » is text
+
+
+def test_unscheduled_care_for_the_sas_is_counted_by_hand(session, world):
+    """March: six SNP slots at Saint-Bonnet; the SAS took three (one no-show), a resident took one after its release,
+    and the SAS took one public slot too: 6 offered, 4 by the SAS, 1 by residents, 1 absent."""
+    site, practitioner = world.site_a, world.practitioner_a
+    world.slot_a.starts_at, world.slot_a.ends_at = NOW + timedelta(days=60), NOW + timedelta(days=60, minutes=20)
+    snp = [builders.make_slot(session, practitioner, site, datetime(2027, 3, 8 + n, 8, 0, tzinfo=UTC),
+                              visibility="snp", released_at=datetime(2027, 3, 8 + n, 6, 0, tzinfo=UTC))
+           for n in range(6)]
+    public = builders.make_slot(session, practitioner, site, datetime(2027, 3, 20, 8, 0, tzinfo=UTC))
+    outcomes = [(snp[0], "sas", "attended"), (snp[1], "sas", "attended"), (snp[2], "sas", "no_show"),
+                (snp[3], "online", "attended"), (public, "sas", "attended")]
+    for number, (slot, channel, status) in enumerate(outcomes):
+        patient = builders.make_patient(session, first_name=f"S{number}")
+        builders.make_appointment(session, slot, patient, channel=channel, status=status)
+        slot.booked_count = 1
+    session.commit()
+    stats = compute(session, "15174", *MARCH, NOW, threshold=1)
+    assert stats.table("unscheduled_care").rows == [["Soins non programmés", 6, 4, 1, 1]]
+    assert ["Réservations — Par le SAS (le 15)", 4] in stats.table("demand").rows
+    hidden = compute(session, "15174", *MARCH, NOW)  # the usual threshold of 5: every count here is small
+    assert hidden.table("unscheduled_care").rows[0][2:] == ["< 5", "< 5", "< 5"]
