@@ -21,6 +21,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from booking.sites.rules import made_up_rpps
+
 ROOT = Path(__file__).resolve().parent.parent
 GEO_FIXTURE = ROOT / "tests" / "fixtures" / "geo"
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -95,14 +97,6 @@ class Timer:
 
 
 SAS_CN, SAS_OU = "sas-banc-d-essai.example", "SAS"
-
-
-def rpps_of(number: int) -> str:
-    """A made-up RPPS (11 digits, its Luhn check digit right) for the bench's practitioner ``number``."""
-    from booking.sites.rules import rpps_is_valid
-
-    body = f"9{number:09d}"  # 9…: never a real practitioner's
-    return next(body + str(digit) for digit in range(10) if rpps_is_valid(body + str(digit)))
 
 
 def _assign_half_days(sites: list[int], practitioners: int) -> list[tuple[int, int, int, int]]:
@@ -204,7 +198,7 @@ def _insert_world(connection, communes, scale, today, now, password_hash, search
     practitioner_rows = [{"first_name": FIRST_NAMES[(p * 7) % len(FIRST_NAMES)],
                           "last_name": LAST_NAMES[(p * 11) % len(LAST_NAMES)] + f"-{p % 97}",
                           "profession": PROFESSION_CYCLE[p % len(PROFESSION_CYCLE)], "consults_remotely": False,
-                          "rpps": rpps_of(p), "created_at": now} for p in range(scale.practitioners)]
+                          "rpps": made_up_rpps(p), "created_at": now} for p in range(scale.practitioners)]
     practitioner_ids = list(connection.execute(
         sa.insert(t("practitioners", *[c(k) for k in practitioner_rows[0]])).returning(c("id")),
         practitioner_rows).scalars())

@@ -20,6 +20,7 @@ from booking.geo.models import Commune, Epci
 from booking.geo.rules import search_key
 from booking.patients.models import Patient
 from booking.sites.models import OpeningHours, Practitioner, Room, Site, SitePractitioner
+from booking.sites.rules import made_up_rpps
 from booking.slots.models import AvailabilityRule, Slot
 from booking.slots.services import materialize_rule
 
@@ -139,12 +140,14 @@ def build_demo(now: datetime, seed: int = 7) -> dict:
     }
     start = (now - timedelta(days=60)).date()
     rules = []
-    for first, last, profession, specialty, remote, email, site, rrule, t0, t1, minutes, modality in people:
+    for number, (first, last, profession, specialty, remote, email, site, rrule, t0, t1, minutes, modality) in \
+            enumerate(people, start=1):
         user = _account("practitioner", email, f"Dr {first} {last}" if profession != "sage_femme"
                         else f"{first} {last}")
         accounts["practitioner"].append(user)
         practitioner = Practitioner(first_name=first, last_name=last, profession=profession, specialty=specialty,
-                                    consults_remotely=remote, email=email, user=user)
+                                    consults_remotely=remote, email=email, user=user,
+                                    rpps=made_up_rpps(number))  # the SAS finds practitioners by RPPS
         session.add(SitePractitioner(site=site, practitioner=practitioner, status="accepted", accepted_at=now))
         rule = AvailabilityRule(practitioner=practitioner, site=site, room=site.rooms[0], rrule=rrule,
                                 start_date=start, start_time=t0, end_time=t1,

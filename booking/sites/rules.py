@@ -49,6 +49,13 @@ def rpps_is_valid(number: str) -> bool:
     return total % 10 == 0
 
 
+def made_up_rpps(number: int) -> str:
+    """An RPPS for demonstration and test data: 11 digits with a right check digit, starting with 9 (no real
+    practitioner's begins so), different for each ``number``."""
+    body = f"9{number:09d}"
+    return next(body + str(digit) for digit in range(10) if rpps_is_valid(body + str(digit)))
+
+
 def clean_rpps(text: str) -> str:
     """Return the RPPS number without spaces, or raise InvalidInput."""
     number = "".join((text or "").split())

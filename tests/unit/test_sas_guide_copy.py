@@ -20,3 +20,11 @@ def test_the_rules_of_the_slot_profile_are_read_from_its_fsh():
     slot_rules = {(rule.path, rule.fixed) for rule in rules("FrSlotAgregateur") if rule.fixed}
     assert ("status", "#free") in slot_rules
     assert "schedule.actor:Practitioner.identifier" in example_search_request()
+
+
+def test_made_up_rpps_numbers_are_valid_distinct_and_never_a_real_practitioners():
+    from booking.sites.rules import made_up_rpps, rpps_is_valid
+
+    numbers = [made_up_rpps(n) for n in range(1000)]
+    assert all(rpps_is_valid(number) and number.startswith("9") for number in numbers)
+    assert len(set(numbers)) == 1000
