@@ -17,7 +17,15 @@ from booking.formatting import day_param, local_time
 from booking.forms import options
 from booking.sites.models import Practitioner, Site
 from booking.sites.services import accepted_sites, practitioner_of, set_delegation, set_needed_equipment
-from booking.slots.forms import BlockForm, CancelForm, EquipmentForm, FeedForm, RuleForm
+from booking.slots.forms import (
+    SINGLE_SLOT_AUDIENCES,
+    AudienceForm,
+    BlockForm,
+    CancelForm,
+    EquipmentForm,
+    FeedForm,
+    RuleForm,
+)
 from booking.slots.models import AvailabilityRule
 from booking.slots.rules import build_rrule
 from booking.slots.services import (
@@ -28,6 +36,7 @@ from booking.slots.services import (
     last_video_url,
     practitioner_week,
     publish_rule,
+    reserve_for_sas,
     unblock_period,
     update_rule,
 )
@@ -71,6 +80,7 @@ def agenda():
         links=[link for link in practitioner.site_links if link.status == "accepted"],
         equipment_form=EquipmentForm(needed_equipment=practitioner.needed_equipment),
         block_form=BlockForm(), unblock_form=BlockForm(prefix="rouvrir"), feed_form=FeedForm(),
+        audience_form=AudienceForm(prefix="sas"),
         days=[monday + timedelta(days=i) for i in range(7)],
         timedelta=timedelta)
 
@@ -209,6 +219,33 @@ def block():
     return render_template("slots/booked_outside.html",
                            appointments=booked_appointments(db.session, result.booked_slot_ids),
                            title="Des patients ont rendez-vous pendant cette période", form=CancelForm())
+
+
+@blueprint.route("/praticien/creneaux/sas", methods=["POST"])
+@login_required
+def reserve_for_the_sas():
+    """Reserve single free slots of a day to the SAS (unscheduled care), to professionals, or open them again."""
+    practitioner = _practitioner()
+    form = AudienceForm(prefix="sas")
+    if not form.validate_on_submit():
+        flash("Indiquez le jour et les heures des créneaux.", "error")
+        return redirect(url_for("slots.agenda"))
+    try:
+        with unit_of_work():
+            changed = reserve_for_sas(db.session, current_user, practitioner.id, form.day.data, form.start_time.data,
+                                      form.end_time.data, form.visibility.data,
+                                      form.snp_release_hours.data if form.visibility.data == "snp" else None, now())
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("slots.agenda"))
+    if changed:
+        plural = "s" if changed > 1 else ""
+        flash(f"{changed} créneau{'x' if changed > 1 else ''} libre{plural} désormais pour : "
+              f"{SINGLE_SLOT_AUDIENCES[form.visibility.data][0].lower()}{SINGLE_SLOT_AUDIENCES[form.visibility.data][1:]}.",
+              "success")
+    else:
+        flash("Aucun créneau libre à ces heures ce jour-là.", "info")
+    return redirect(url_for("slots.agenda", semaine=form.day.data.isoformat()))
 
 
 @blueprint.route("/praticien/indisponibilites/rouvrir", methods=["POST"])

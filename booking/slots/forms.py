@@ -61,3 +61,21 @@ class FeedForm(BaseForm):
 class EquipmentForm(BaseForm):
     needed_equipment = CheckboxesField("Pour téléconsulter, j’ai besoin sur place de",
                                        choices=options(EQUIPMENT.items()))
+
+
+SINGLE_SLOT_AUDIENCES = {
+    "snp": "Soins non programmés : réservés au SAS, puis ouverts à tous",
+    "pro": "Professionnels de santé et régulateurs du SAS uniquement",
+    "public": "Tout le monde (annuler la réservation au SAS)",
+}
+
+
+class AudienceForm(BaseForm):
+    """Single slots of one day for the SAS (or for everyone again)."""
+
+    day = FrenchDateField("Jour", validators=[InputRequired("Indiquez une date.")])
+    start_time = TimeField("De", validators=[DataRequired("Indiquez une heure.")])
+    end_time = TimeField("À", validators=[DataRequired("Indiquez une heure.")])
+    visibility = SelectField("Pour", default="snp", choices=options(SINGLE_SLOT_AUDIENCES.items()))
+    snp_release_hours = IntegerField("Ouverts à tous, s’ils sont encore libres (heures avant)", default=2,
+                                     validators=[Optional(), NumberRange(0, 48)])

@@ -468,6 +468,29 @@ def unblock_period(session: Session, actor: User, practitioner_id: int, first_da
     return reopened
 
 
+def reserve_for_sas(session: Session, actor: User, practitioner_id: int, day: date, start: time, end: time,
+                    visibility: str, release_hours: int | None, now: datetime) -> int:
+    """Give single free slots of one day (starting from ``start`` to before ``end``, local time) their audience:
+    SNP (the SAS's until ``release_hours`` before), PRO, or public again; return how many changed."""
+    practitioner = get_practitioner_for(session, actor, practitioner_id, Action.PUBLISH)
+    if visibility not in VISIBILITIES:
+        raise InvalidInput("Choisissez qui peut réserver ces créneaux.", field="visibility")
+    if visibility == "snp" and not (release_hours is not None and 0 <= release_hours <= 48):
+        raise InvalidInput("Indiquez combien d’heures avant le créneau il s’ouvre à tous (de 0 à 48).",
+                           field="snp_release_hours")
+    if end <= start:
+        raise InvalidInput("L’heure de fin suit l’heure de début.", field="end_time")
+    changed = 0
+    for slot in _slots_in_local_days(session, practitioner.id, day, day, now):
+        local = slot.starts_at.astimezone(ZoneInfo(slot.site.time_zone)).time()
+        if slot.status != "open" or slot.booked_count or not start <= local < end:
+            continue  # a booked slot keeps the audience it was taken under
+        slot.visibility, slot.released_at = audience(visibility, release_hours, slot.starts_at).values()
+        changed += 1
+    session.flush()
+    return changed
+
+
 def _slots_in_local_days(session: Session, practitioner_id: int, first_day: date, last_day: date,
                          now: datetime) -> list[Slot]:
     # Sites may sit in different zones: widen the UTC window by a day and filter locally.

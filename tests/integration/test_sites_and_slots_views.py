@@ -252,3 +252,34 @@ def test_a_practitioner_publishes_unscheduled_care_slots_for_the_sas(app, sessio
     assert slots and all(s.visibility == "snp" and s.released_at == s.starts_at - timedelta(hours=2) for s in slots)
     page = client.get("/praticien/agenda?semaine=2027-03-01").get_data(as_text=True).replace("\u202f", " ")
     assert "soins non programmés, réservé au SAS jusqu’à 7 h" in page  # 9:00 in Paris, two hours before
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_practitioner_reserves_single_free_slots_of_a_day_to_the_sas_and_opens_them_again(app, session, world):
+    day = datetime(2027, 3, 9, tzinfo=UTC)  # a Tuesday; 8:00 UTC is 9:00 in Paris
+    free = [builders.make_slot(session, world.practitioner_a, world.site_a, day + timedelta(hours=8, minutes=20 * n))
+            for n in range(4)]
+    taken = free.pop(1)
+    builders.make_appointment(session, taken, world.patient_a)
+    taken.booked_count = 1
+    session.commit()
+    client = _practitioner_client(app, world)
+    form = {"sas-day": "09/03/2027", "sas-start_time": "09:00", "sas-end_time": "10:00", "sas-visibility": "snp",
+            "sas-snp_release_hours": "2"}
+    answer = client.post("/praticien/creneaux/sas", data=form, follow_redirects=True)
+    page = answer.get_data(as_text=True).replace("\u202f", " ").replace("\u00a0", " ")
+    assert "2 créneaux libres désormais pour : soins non programmés : réservés au SAS" in page
+    session.expire_all()
+    # 9:00 and 9:40 in Paris; 10:00 is the end of the window, not in it
+    assert [session.get(Slot, s.id).visibility for s in free] == ["snp", "snp", "public"]
+    assert session.get(Slot, taken.id).visibility == "public"  # booked: left as it was taken
+    assert session.get(Slot, free[0].id).released_at == free[0].starts_at - timedelta(hours=2)
+    client.post("/praticien/creneaux/sas", data=dict(form, **{"sas-visibility": "public", "sas-end_time": "11:00"}))
+    session.expire_all()
+    assert {session.get(Slot, s.id).visibility for s in free} == {"public"}
+    assert session.get(Slot, free[0].id).released_at is None
+    other = app.test_client()  # another practitioner's agenda is not hers to change
+    other.post("/connexion", data={"login": world.practitioner_user_b.email, "password": builders.PASSWORD})
+    other.post("/praticien/creneaux/sas", data=form)
+    session.expire_all()
+    assert {session.get(Slot, s.id).visibility for s in free} == {"public"}
