@@ -313,14 +313,17 @@ class Bench:
                 "AND NOT EXISTS (SELECT 1 FROM appointments a JOIN slots s ON s.id = a.slot_id "
                 "WHERE a.patient_id = p.id AND a.status = 'booked' AND s.starts_at > :now) ORDER BY p.id"),
                 {"regular": self.scale.patients, "now": now}).scalars().all()
-            # Practitioners with slots in the coming two days, by 25: what a regulator asks in one search.
+            # Practitioners with slots in the coming two working days, by 25: what a regulator asks in one search.
             tomorrow = datetime.combine((now + timedelta(days=1)).date(), datetime.min.time(), tzinfo=UTC)
+            while tomorrow.weekday() >= 5:
+                tomorrow += timedelta(days=1)
             rpps = connection.execute(sa.text(
                 "SELECT p.rpps FROM practitioners p WHERE p.rpps IS NOT NULL AND EXISTS (SELECT 1 FROM slots s "
                 "WHERE s.practitioner_id = p.id AND s.starts_at >= :start AND s.starts_at < :end) "
                 "ORDER BY md5(p.id::text) LIMIT 2500"),
                 {"start": tomorrow, "end": tomorrow + timedelta(days=2)}).scalars().all()
-        sas = [rpps[i:i + 25] for i in range(0, len(rpps) - 24, 25)]
+        size = min(25, len(rpps))  # a small world has fewer than 25 practitioners on some days
+        sas = [rpps[i:i + size] for i in range(0, len(rpps) - size + 1, size)] if size else []
         return {"searches": searches, "sites": sites, "free": free, "patients": patients, "sas": sas,
                 "sas_period": (tomorrow, tomorrow + timedelta(days=2))}
 
@@ -434,7 +437,7 @@ class Bench:
         """The SAS's search: 25 practitioners over 48 hours, the client certificate passed on as nginx does."""
         if not targets["sas"]:
             self.rows.append(Row("SAS : recherche de créneaux, 25 praticiens sur 48 h", notes=[
-                "aucun groupe de 25 praticiens avec des créneaux dans les deux jours"]))
+                "aucun praticien avec des créneaux dans les deux jours ouvrés à venir"]))
             return
         start, end = targets["sas_period"]
         paths = ["/fhir/sas/Slot?" + urlencode([
@@ -450,7 +453,8 @@ class Bench:
         result = wrk(server.url, script, self.seconds, READ_CONNECTIONS, warm_up=True)
         row = _row("SAS : recherche de créneaux, 25 praticiens sur 48 h (FHIR, Bundle avec inclusions)", result,
                    flask_ceiling, "p95 < 100 ms", result["p95"] < 100 and result["others"] == 0)
-        row.notes.append(f"{len(paths)} recherches différentes, certificat client transmis par en-têtes (nginx)")
+        row.notes.append(f"{len(paths)} recherches différentes de {len(targets['sas'][0])} praticiens, du "
+                         f"{start:%d/%m} au {end:%d/%m} ; certificat client transmis par en-têtes (nginx)")
         self.rows.append(row)
 
     def _winners(self, slot_ids: list[int]) -> dict[int, int]:
