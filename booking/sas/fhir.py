@@ -1,5 +1,7 @@
 """The resources of the SAS slot search, as the guide's profiles shape them (pure functions, no database)."""
 
+from dataclasses import dataclass
+
 from booking.openslots.fhir import iso
 from booking.sites.nomenclatures import codings
 
@@ -67,11 +69,23 @@ def practitioner(row) -> dict:
             "name": [{"family": row.last_name, "given": [row.first_name]}]}
 
 
-def practitioner_role(site, practitioner_id: int) -> dict:
+@dataclass(frozen=True)
+class Place:
+    """Where a PractitionerRole is: a site's id, name, address and phone."""
+
+    id: int
+    name: str
+    address: str
+    postal_code: str
+    city: str
+    phone: str | None
+
+
+def practitioner_role(site: Place, practitioner_id: int) -> dict:
     """The practitioner at one site, the site's Location contained (FrPractitionerRoleExerciceAgregateur)."""
     location = {"resourceType": "Location", "id": f"lieu-{site.id}", "meta": _meta("FrLocationAgregateur"),
                 "name": site.name,
-                "address": {"line": [site.address], "city": site.commune.name, "postalCode": site.postal_code,
+                "address": {"line": [site.address], "city": site.city, "postalCode": site.postal_code,
                             "country": "FR"}}
     role = {"resourceType": "PractitionerRole", "id": schedule_id(site.id, practitioner_id),
             "meta": _meta("FrPractitionerRoleExerciceAgregateur"), "contained": [location],

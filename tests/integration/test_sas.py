@@ -136,7 +136,7 @@ def test_the_guides_example_search_finds_every_slot_a_regulator_may_take(sas_ser
     assert slots[str(pro.id)]["serviceType"][0]["coding"][0]["code"] == "VR"
     assert slots[str(public.id)]["serviceType"][0]["coding"][0]["code"] == "AMB"
     assert slots[str(public.id)]["start"] == public.starts_at.astimezone(ZoneInfo("Europe/Paris")).isoformat()
-    assert slots[str(public.id)]["comment"].endswith(f"/reserver/{public.id}")
+    assert slots[str(public.id)]["comment"] == f"http://localhost/reserver/{public.id}"  # the booking page
     included = [entry["resource"] for entry in bundle["entry"] if entry["search"]["mode"] == "include"]
     practitioners = {r["identifier"][0]["value"] for r in included if r["resourceType"] == "Practitioner"}
     assert practitioners == {"810101288385", "800001288385"}
