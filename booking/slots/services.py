@@ -99,12 +99,16 @@ def _validate(data: RuleInput, site: Site, now: datetime, published_start: date 
     return rrule
 
 
-def _check_audience_and_video(data: RuleInput) -> None:
-    if data.visibility not in VISIBILITIES:
+def _check_audience(visibility: str, release_hours: int | None) -> None:
+    if visibility not in VISIBILITIES:
         raise InvalidInput("Choisissez qui peut réserver ces créneaux.", field="visibility")
-    if data.visibility == "snp" and not (data.snp_release_hours is not None and 0 <= data.snp_release_hours <= 48):
+    if visibility == "snp" and not (release_hours is not None and 0 <= release_hours <= 48):
         raise InvalidInput("Indiquez combien d’heures avant le créneau il s’ouvre à tous (de 0 à 48).",
                            field="snp_release_hours")
+
+
+def _check_audience_and_video(data: RuleInput) -> None:
+    _check_audience(data.visibility, data.snp_release_hours)
     if data.video_url and not data.video_url.startswith("https://"):
         raise InvalidInput("Le lien de visioconsultation doit commencer par https://.")
     if data.video_url and len(data.video_url) > 500:
@@ -473,11 +477,7 @@ def reserve_for_sas(session: Session, actor: User, practitioner_id: int, day: da
     """Give single free slots of one day (starting from ``start`` to before ``end``, local time) their audience:
     SNP (the SAS's until ``release_hours`` before), PRO, or public again; return how many changed."""
     practitioner = get_practitioner_for(session, actor, practitioner_id, Action.PUBLISH)
-    if visibility not in VISIBILITIES:
-        raise InvalidInput("Choisissez qui peut réserver ces créneaux.", field="visibility")
-    if visibility == "snp" and not (release_hours is not None and 0 <= release_hours <= 48):
-        raise InvalidInput("Indiquez combien d’heures avant le créneau il s’ouvre à tous (de 0 à 48).",
-                           field="snp_release_hours")
+    _check_audience(visibility, release_hours)
     if end <= start:
         raise InvalidInput("L’heure de fin suit l’heure de début.", field="end_time")
     changed = 0
