@@ -36,3 +36,20 @@ def search_command(query: str) -> None:
 def count_command() -> None:
     """Print how many communes are loaded."""
     click.echo(count_communes(db.session))
+
+
+@geo_cli.command("import-positions")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_positions_command(path: Path) -> None:
+    """Import the communes' positions, areas and 2015 populations (CSV: insee, latitude, longitude, area_km2,
+    population_2015, population_2021); all or nothing."""
+    from booking.database import unit_of_work
+    from booking.geo.positions import import_positions
+
+    try:
+        with unit_of_work():
+            report = import_positions(db.session, path)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"Positions importées : {report.updated} communes ; {report.without_position} sans position connue"
+               + (f" ; {len(report.unknown)} codes inconnus du référentiel ignorés" if report.unknown else "") + ".")

@@ -42,6 +42,11 @@ class Commune(db.Model):
     departement_code: Mapped[str] = mapped_column(ForeignKey("departements.code"), index=True)
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
     population: Mapped[int | None]
+    # A point inside the commune (WGS 84), from `flask geo import-positions`; None: not known, never 0,0.
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    area_km2: Mapped[float | None]
+    population_2015: Mapped[int | None]  # beside ``population``, for the trend élus are asked for
 
     departement: Mapped[Departement] = relationship()
     postal_codes: Mapped[list["PostalCode"]] = relationship(

@@ -1,7 +1,8 @@
-"""Pure rules about French places: search keys, postal codes, time zones."""
+"""Pure rules about French places: search keys, postal codes, time zones, distances."""
 
 import re
 import unicodedata
+from math import asin, cos, radians, sin, sqrt
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -95,3 +96,26 @@ class NameIndex:
         if " " not in key:
             keep(2, near(self.words), owner=self.word_owner.__getitem__)
         return sorted(best, key=best.__getitem__)
+
+
+EARTH_RADIUS_KM = 6371.0088  # the mean radius (IUGG)
+
+
+def great_circle_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """The distance between two points (latitude, longitude in degrees) along the Earth's surface, in km."""
+    lat1, lon1, lat2, lon2 = map(radians, (*a, *b))
+    h = sin((lat2 - lat1) / 2) ** 2 + cos(lat1) * cos(lat2) * sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * asin(min(1.0, sqrt(h)))
+
+
+def estimated_drive_minutes(km: float, road_factor: float, speed_kmh: float) -> float:
+    """An estimate of the time by car: the distance as the crow flies, lengthened by the roads' detours, at an
+    average speed. The one place a real router (OSRM, Valhalla) would replace."""
+    return km * road_factor / speed_kmh * 60
+
+
+def describe_trip(km: float, minutes: float) -> str:
+    """« à 18 km, environ 22 min en voiture » (« environ 1 h 05 » past the hour)."""
+    rounded = max(1, round(minutes))
+    duration = f"{rounded} min" if rounded < 60 else f"{rounded // 60} h {rounded % 60:02d}"
+    return f"à {round(km)} km, environ {duration} en voiture"

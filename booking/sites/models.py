@@ -87,6 +87,9 @@ class Site(db.Model):
     requires_assistant: Mapped[bool] = mapped_column(default=False, server_default="0")
     # The websites allowed to show this site's widget in an <iframe> (https origins), as the commune declares.
     embed_origins: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    # The site's own position when the référente corrects it; None: its commune's.
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     commune: Mapped[Commune] = relationship(foreign_keys=[commune_insee])
