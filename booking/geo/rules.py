@@ -5,7 +5,7 @@ import unicodedata
 from math import asin, cos, radians, sin, sqrt
 
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA, Levenshtein
 
 from booking.clock import DEFAULT_TIME_ZONE
 
@@ -95,7 +95,10 @@ class NameIndex:
         keep(1, near(self.names, processor=lambda name: name[:len(key)]))
         if " " not in key:
             keep(2, near(self.words), owner=self.word_owner.__getitem__)
-        return sorted(best, key=best.__getitem__)
+        # Between equals, a swap of two letters counts as one typo (« salres » is nearer Salers than Salins), then
+        # the name: the order never depends on the order the rows came in.
+        name_of = dict(zip(self.ids, self.names, strict=True))
+        return sorted(best, key=lambda ident: (*best[ident], OSA.distance(key, name_of[ident]), name_of[ident]))
 
 
 EARTH_RADIUS_KM = 6371.0088  # the mean radius (IUGG)

@@ -34,3 +34,11 @@ def test_postal_code_queries_are_told_from_names():
 ])
 def test_overseas_departements_have_their_own_time_zone(departement, zone):
     assert time_zone_for_departement(departement) == zone
+
+
+def test_names_equally_near_come_in_an_order_that_does_not_depend_on_the_rows_order():
+    from booking.geo.rules import NameIndex
+
+    names = [("salins", "15220"), ("salers", "15219"), ("anglards de salers", "15006")]
+    for rows in (names, list(reversed(names))):
+        assert NameIndex(rows).nearest("salres")[0] == "15219"  # a swap of two letters: one typo
