@@ -83,11 +83,10 @@ def _insert_statement(dialect: str):
             .returning(Notification.__table__.c.id))
 
 
-def cancel_group(session: Session, group_key: str) -> int:
-    """Cancel every pending message of a group; return how many were cancelled."""
-    result = session.execute(
-        update(Notification)
-        .where(Notification.group_key == group_key, Notification.status == "pending")
-        .values(status="cancelled", updated_at=utcnow())
-    )
-    return result.rowcount
+def cancel_group(session: Session, group_key: str, channel: str | None = None, reason: str | None = None) -> int:
+    """Cancel every pending message of a group (of one channel, if given, saying why); return how many."""
+    conditions = [Notification.group_key == group_key, Notification.status == "pending"]
+    if channel is not None:
+        conditions.append(Notification.channel == channel)
+    values = {"status": "cancelled", "updated_at": utcnow(), **({"last_error": reason} if reason else {})}
+    return session.execute(update(Notification).where(*conditions).values(**values)).rowcount

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 import notifications
 from booking.accounts.models import PhoneVerification
+from booking.appointments.messages import can_receive_email
 from booking.auth.models import User
 from booking.auth.services import create_user
 from booking.errors import Conflict, InvalidInput
@@ -144,7 +145,7 @@ def reminders_to(patient: Patient, holder: User, is_holder: bool = False) -> str
     """Say plainly where a person's reminders go, as the account holder reads it (« vos » on their own line)."""
     if patient.sms_confirmation_asked_at and not patient.sms_consent:
         return "Ses rappels iront sur son mobile dès que la personne aura répondu OUI au SMS reçu."
-    email = patient.email if patient.email and not patient.email_problem else None
+    email = patient.email if can_receive_email(patient) else None
     by_sms = patient.phone and patient.phone_kind == "mobile" and patient.sms_consent
     if not by_sms:
         if email:

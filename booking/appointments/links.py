@@ -15,20 +15,26 @@ def cancel_token(secret: str, appointment_id: int, reference: str) -> str:
     return f"{appointment_id}-{_signature(secret, appointment_id, reference)}"
 
 
+def _signed_id(token: str, expected_signature) -> int | None:
+    """The row id a « <id>-<signature> » token names when ``expected_signature(id)`` (None: no such row) matches."""
+    head, _, signature = (token or "").partition("-")
+    row = row_id(head)
+    if row is None or not signature:
+        return None
+    expected = expected_signature(row)
+    return row if expected is not None and hmac.compare_digest(expected, signature) else None
+
+
 def read_cancel_token(secret: str, token: str, reference_of) -> int | None:
     """Return the appointment id a token names when its signature holds, else None.
 
     ``reference_of(appointment_id)`` returns the appointment's reference, or None.
     """
-    head, _, signature = (token or "").partition("-")
-    appointment_id = row_id(head)
-    if appointment_id is None or not signature:
-        return None
-    reference = reference_of(appointment_id)
-    if reference is None:
-        return None
-    expected = _signature(secret, appointment_id, reference)
-    return int(head) if hmac.compare_digest(expected, signature) else None
+    def expected(appointment_id: int) -> str | None:
+        reference = reference_of(appointment_id)
+        return _signature(secret, appointment_id, reference) if reference is not None else None
+
+    return _signed_id(token, expected)
 
 
 def _reminders_signature(secret: str, patient_id: int, email: str) -> str:
@@ -42,9 +48,8 @@ def reminders_token(secret: str, patient_id: int, email: str) -> str:
 
 def read_reminders_token(secret: str, token: str, email_of) -> int | None:
     """Return the patient id a token names when its signature holds for their current address, else None."""
-    head, _, signature = (token or "").partition("-")
-    patient_id = row_id(head)
-    email = email_of(patient_id) if patient_id is not None and signature else None
-    if not email:
-        return None
-    return patient_id if hmac.compare_digest(_reminders_signature(secret, patient_id, email), signature) else None
+    def expected(patient_id: int) -> str | None:
+        email = email_of(patient_id)
+        return _reminders_signature(secret, patient_id, email) if email else None
+
+    return _signed_id(token, expected)

@@ -37,7 +37,6 @@ from booking.patients.services import apply_reminder_settings
 from booking.reactions import ATTENDED, SLOT_FREED, announce
 from booking.sites.models import Practitioner, Site
 from booking.slots.models import Slot, bookable, why_not_bookable
-from notifications.models import Notification
 from notifications.sqltypes import UtcDateTime
 
 CANCEL_REASONS = {
@@ -318,8 +317,6 @@ def reschedule(session: Session, actor: User, appointment_id: int, new_slot_id: 
         _release(session, old, actor, "patient", now)
         # The same event in the person's calendar, moved: its UID, a higher SEQUENCE.
         moved.calendar_uid, moved.calendar_sequence = old.event_uid, old.calendar_sequence + 1
-        import notifications
-
         notifications.cancel_group(session, keys.appointment_group(old.id))
         plan_booking_messages(session, moved, now, moved_from=old)
         record_audit(session, user=actor, action="appointment.reschedule", object_type="appointment",
@@ -432,9 +429,7 @@ def update_reminders(session: Session, actor: User, patient_id: int, calls_refus
         if appointment.reminder_channel == wanted or appointment.reminder_channel not in (None, "none", "voice"):
             continue  # SMS already planned stay as they are
         if appointment.reminder_channel == "voice":
-            session.execute(update(Notification).where(
-                Notification.group_key == keys.appointment_group(appointment.id), Notification.channel == "voice",
-                Notification.status == "pending").values(status="cancelled", last_error="Appels refusés"))
+            notifications.cancel_group(session, keys.appointment_group(appointment.id), "voice", "Appels refusés")
         if wanted == "none":
             appointment.reminder_channel = "none"
         else:
@@ -463,15 +458,10 @@ def set_email(session: Session, actor: User, patient_id: int, email: str | None,
         Appointment.patient_id == patient.id, Appointment.status == "booked", Slot.starts_at > now))
     for appointment in upcoming:
         group = keys.appointment_group(appointment.id)
-        session.execute(update(Notification).where(
-            Notification.group_key == group, Notification.channel == "email", Notification.status == "pending")
-            .values(status="cancelled", last_error="Adresse e-mail changée", updated_at=now))
+        notifications.cancel_group(session, group, "email", "Adresse e-mail changée")
         if appointment.reminder_channel in (None, "none", "email", "voice"):
-            wanted = reminder_channel(patient)
-            if appointment.reminder_channel == "voice" and wanted != "voice":
-                session.execute(update(Notification).where(
-                    Notification.group_key == group, Notification.channel == "voice",
-                    Notification.status == "pending").values(status="cancelled", last_error="Rappel par e-mail"))
+            if appointment.reminder_channel == "voice" and reminder_channel(patient) != "voice":
+                notifications.cancel_group(session, group, "voice", "Rappel par e-mail")
             plan_booking_messages(session, appointment, now)
         elif gets_emails(patient, appointment.reminder_channel):
             notifications.enqueue_many(session, booking_emails(appointment, now, None))

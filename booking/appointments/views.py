@@ -65,12 +65,12 @@ def stop_email_reminders_by_link(token: str):
     The POST is also what a mail app sends for its « se désabonner » button (RFC 8058), without our CSRF token:
     the signed link is the proof. GET changes nothing, since link checkers open every link of an e-mail.
     """
-    if request.method == "POST":
+    done = request.method == "POST"
+    if done:
         patient = stop_email_reminders(db.session, token, now())
-        response = make_response(render_template("appointments/email_reminders.html", patient=patient, done=True))
     else:
         patient = patient_from_reminders_token(db.session, token)
-        response = make_response(render_template("appointments/email_reminders.html", patient=patient, done=False))
+    response = make_response(render_template("appointments/email_reminders.html", patient=patient, done=done))
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
 

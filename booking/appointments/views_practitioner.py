@@ -131,8 +131,7 @@ def rule_input(form: RuleForm) -> RuleInput:
         buffer_minutes=form.buffer_minutes.data, capacity=form.capacity.data, modality=form.modality.data,
         video_url=(form.video_url.data or "").strip() or None, room_id=form.room_id.data or None,
         opens_days_ahead=form.opens_days_ahead.data, closes_hours_before=form.closes_hours_before.data,
-        visibility=form.visibility.data,
-        snp_release_hours=form.snp_release_hours.data if form.visibility.data == "snp" else None)
+        visibility=form.visibility.data, snp_release_hours=form.snp_release_hours.data)
 
 
 @blueprint.route("/praticien/disponibilites/nouvelle", methods=["GET", "POST"])
@@ -233,16 +232,14 @@ def reserve_for_the_sas():
     try:
         with unit_of_work():
             changed = reserve_for_sas(db.session, current_user, practitioner.id, form.day.data, form.start_time.data,
-                                      form.end_time.data, form.visibility.data,
-                                      form.snp_release_hours.data if form.visibility.data == "snp" else None, now())
+                                      form.end_time.data, form.visibility.data, form.snp_release_hours.data, now())
     except DomainError as error:
         flash(error.message, "error")
         return redirect(url_for("slots.agenda"))
     if changed:
-        plural = "s" if changed > 1 else ""
-        flash(f"{changed} créneau{'x' if changed > 1 else ''} libre{plural} désormais pour : "
-              f"{SINGLE_SLOT_AUDIENCES[form.visibility.data][0].lower()}{SINGLE_SLOT_AUDIENCES[form.visibility.data][1:]}.",
-              "success")
+        audience = SINGLE_SLOT_AUDIENCES[form.visibility.data]
+        flash(f"{changed} créneau{'x' if changed > 1 else ''} libre{'s' if changed > 1 else ''} désormais pour : "
+              f"{audience[0].lower()}{audience[1:]}.", "success")
     else:
         flash("Aucun créneau libre à ces heures ce jour-là.", "info")
     return redirect(url_for("slots.agenda", semaine=form.day.data.isoformat()))

@@ -58,9 +58,10 @@ def code_system_url(base_url: str, name: str) -> str:
 
 def code_system(base_url: str, name: str, title: str, concepts: dict[str, str]) -> dict:
     """A complete CodeSystem resource (FHIR R4) of our own codes, served at its canonical URL."""
-    return {"resourceType": "CodeSystem", "id": name, "url": code_system_url(base_url, name), "name": name.title()
-            .replace("-", ""), "title": title, "status": "active", "content": "complete", "caseSensitive": True,
-            "count": len(concepts), "concept": [{"code": code, "display": label} for code, label in concepts.items()]}
+    return {"resourceType": "CodeSystem", "id": name, "url": code_system_url(base_url, name),
+            "name": name.title().replace("-", ""), "title": title, "status": "active", "content": "complete",
+            "caseSensitive": True, "count": len(concepts),
+            "concept": [{"code": code, "display": label} for code, label in concepts.items()]}
 
 
 def schedule(site_id: int, practitioner_id: int, profession: str, profession_label: str, base_url: str) -> dict:

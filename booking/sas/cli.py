@@ -1,4 +1,4 @@
-"""`flask sas consumers …`: the SAS systems allowed to call us, by their certificate's CN and OU."""
+"""`flask sas allow|revoke`: the SAS systems allowed to call us, by their certificate's CN and OU."""
 
 import click
 from flask.cli import AppGroup
@@ -11,6 +11,11 @@ from booking.sas.models import SasConsumer
 sas_cli = AppGroup("sas", help="Service d’accès aux soins : systèmes autorisés (certificats clients).")
 
 
+def _consumer(common_name: str, unit: str) -> SasConsumer | None:
+    return db.session.scalar(select(SasConsumer).where(SasConsumer.common_name == common_name,
+                                                       SasConsumer.organizational_unit == unit))
+
+
 @sas_cli.command("allow")
 @click.option("--cn", "common_name", required=True, help="Common Name (CN) du certificat client IGC-Santé.")
 @click.option("--ou", "unit", required=True, help="Organizational Unit (OU) du certificat client.")
@@ -18,8 +23,7 @@ sas_cli = AppGroup("sas", help="Service d’accès aux soins : systèmes autoris
 def allow_command(common_name, unit, label):
     """Admit a SAS system by its certificate's CN and OU (again: reactivate it)."""
     with unit_of_work():
-        consumer = db.session.scalar(select(SasConsumer).where(SasConsumer.common_name == common_name,
-                                                               SasConsumer.organizational_unit == unit))
+        consumer = _consumer(common_name, unit)
         if consumer is None:
             consumer = SasConsumer(common_name=common_name, organizational_unit=unit, label=label)
             db.session.add(consumer)
@@ -33,8 +37,7 @@ def allow_command(common_name, unit, label):
 def revoke_command(common_name, unit):
     """Refuse a SAS system from now on."""
     with unit_of_work():
-        consumer = db.session.scalar(select(SasConsumer).where(SasConsumer.common_name == common_name,
-                                                               SasConsumer.organizational_unit == unit))
+        consumer = _consumer(common_name, unit)
         if consumer is None:
             raise click.ClickException("Aucun système n’est autorisé avec ce CN et cet OU.")
         consumer.active = False

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from booking.openslots.fhir import iso
-from booking.sites.nomenclatures import codings
+from booking.sites.nomenclatures import SPECIALTY_SYSTEM, codings
 
 PROFILE = "http://sas.fr/fhir/StructureDefinition/"
 IDNPS_SYSTEM = "urn:oid:1.2.250.1.71.4.2.1"  # the national identifier of health professionals (8 + RPPS)
@@ -31,7 +31,7 @@ def _meta(profile: str, **more) -> dict:
 
 def slot(slot_row, practitioner, profession_label: str, time_zone: str, booking_url: str, released: bool) -> dict:
     coded = codings(practitioner.profession)
-    specialties = [coding for coding in coded if "TRE_R38" in coding["system"]]
+    specialties = [coding for coding in coded if coding["system"] == SPECIALTY_SYSTEM]
     resource = {
         "resourceType": "Slot",
         "id": str(slot_row.id),

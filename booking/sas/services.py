@@ -93,7 +93,7 @@ def parse(args) -> Search:
     return Search(start, end, _identifiers(args.getlist(IDENTIFIER)))
 
 
-def search(session: Session, query: Search, now: datetime, base_url: str, self_url: str) -> dict:
+def search(session: Session, query: Search, now: datetime, root_url: str, self_url: str) -> dict:
     """The free slots of the named practitioners in the period, as a searchset Bundle with their Schedule,
     Practitioner and PractitionerRole (Location contained): everything a regulator may book, PRO and SNP
     slots included. Two queries of plain rows (no ORM objects): the SAS asks often, for 25 practitioners."""
@@ -109,12 +109,11 @@ def search(session: Session, query: Search, now: datetime, base_url: str, self_u
                Slot.starts_at <= query.end, bookable(now, regulator=True))
         .order_by(Slot.starts_at, Slot.id)).all()
     matches, included, practitioners_in, schedules_in = [], [], set(), set()
-    booking_base = base_url.removesuffix("/fhir/sas")
     for slot in slots:
         practitioner = practitioners[slot.practitioner_id]
         released = slot.released_at is not None and slot.released_at <= now
         matches.append(fhir.slot(slot, practitioner, PROFESSIONS.get(practitioner.profession, practitioner.profession),
-                                 slot.time_zone, f"{booking_base}/reserver/{slot.id}", released))
+                                 slot.time_zone, f"{root_url}/reserver/{slot.id}", released))
         # Each Schedule, Practitioner and PractitionerRole once, built only the first time.
         if (slot.site_id, practitioner.id) not in schedules_in:
             schedules_in.add((slot.site_id, practitioner.id))
@@ -124,4 +123,4 @@ def search(session: Session, query: Search, now: datetime, base_url: str, self_u
         if practitioner.id not in practitioners_in:
             practitioners_in.add(practitioner.id)
             included.append(fhir.practitioner(practitioner))
-    return fhir.bundle(str(uuid.uuid4()), self_url, base_url, matches, included)
+    return fhir.bundle(str(uuid.uuid4()), self_url, f"{root_url}/fhir/sas", matches, included)

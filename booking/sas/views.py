@@ -80,5 +80,4 @@ def slot_search():
         query = services.parse(request.args)
     except services.SearchError as error:
         return _answer(fhir.operation_outcome(error.code, error.message), 400)
-    base = public_url("/fhir/sas")
-    return _answer(services.search(db.session, query, now(), base, public_url(request.full_path.rstrip("?"))))
+    return _answer(services.search(db.session, query, now(), public_url(), public_url(request.full_path.rstrip("?"))))

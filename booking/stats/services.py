@@ -446,7 +446,7 @@ def _unscheduled_care(scope: _Scope) -> Table:
     offered = scope.session.scalar(scope.slots(select(func.count(Slot.id)).where(snp, Slot.status == "open")))
     by_sas, by_residents, absent = scope.session.execute(scope.appointments(
         _count(Appointment.channel == "sas"),
-        _count(and_(snp, Appointment.channel != "sas", Appointment.status != "cancelled")),
+        _count(and_(snp, Appointment.channel != "sas")),
         _count(and_(snp, Appointment.status == "no_show")))
         .where(Appointment.status != "cancelled")).one()
     return Table("unscheduled_care", "Soins non programmés (SAS)",
