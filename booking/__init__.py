@@ -128,12 +128,14 @@ def register_permissions() -> None:
 def register_reactions(app: Flask) -> None:
     """Subscribe the reactions that run after a committed change (booking.reactions)."""
     from booking.feedback.services import ask_feedback_after_attendance
-    from booking.reactions import ATTENDED, SLOT_FREED, SLOTS_PUBLISHED, subscribe
+    from booking.reactions import ATTENDED, SLOT_FREED, SLOTS_PUBLISHED, STATUS_CHANGED, subscribe
+    from booking.sas.pushes import tell_the_sas
     from booking.waitlist.services import offer_freed_slot, offer_new_slots
 
     subscribe(app, SLOT_FREED, offer_freed_slot)
     subscribe(app, SLOTS_PUBLISHED, offer_new_slots)
     subscribe(app, ATTENDED, ask_feedback_after_attendance)
+    subscribe(app, STATUS_CHANGED, tell_the_sas)
 
 
 def register_notifications(app: Flask) -> None:

@@ -91,6 +91,13 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "Rendez-vous santé <no-reply@localhost>"),
+        # The SAS platform, told of the changes of the appointments its regulators made (the guide's conditional
+        # update, PUT [base]/Appointment?identifier=…): its FHIR base, and how we reach it (mutual TLS).
+        "SAS_PLATFORM_URL": os.environ.get("SAS_PLATFORM_URL"),
+        "PARTNER_BACKEND": os.environ.get("PARTNER_BACKEND", "https" if os.environ.get("SAS_PLATFORM_URL") else "log"),
+        "PARTNER_CLIENT_CERT": os.environ.get("PARTNER_CLIENT_CERT"),
+        "PARTNER_CLIENT_KEY": os.environ.get("PARTNER_CLIENT_KEY"),
+        "PARTNER_CA_FILE": os.environ.get("PARTNER_CA_FILE"),
         # Rate limits: in memory unless a shared store is configured.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         # Lets several platforms (or test runs) share one Redis without mixing their counters.

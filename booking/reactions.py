@@ -16,6 +16,7 @@ from booking.database import after_commit
 SLOT_FREED = "slot_freed"            # slot_id, now: a booked seat became free again
 SLOTS_PUBLISHED = "slots_published"  # site_id, now: new slots were opened at a site
 ATTENDED = "attended"                # appointment_id, now: the desk or the practitioner noted « venu »
+STATUS_CHANGED = "status_changed"    # appointment_id, now: cancelled, attended, no-show, or such a mark undone
 
 
 def subscribe(app: Flask, event: str, reaction: Callable[..., object]) -> None:

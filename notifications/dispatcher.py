@@ -186,12 +186,17 @@ class _Outgoing:
     dedupe_key: str = ""
 
 
-def _send(outgoing: _Outgoing, sms_backend, mail_backend, voice_backend, status_callback, webhook_base_url):
+def _send(outgoing: _Outgoing, sms_backend, mail_backend, voice_backend, status_callback, webhook_base_url,
+          partner_backend=None):
     try:
         if outgoing.channel == "sms":
             return sms_backend.send(outgoing.recipient, outgoing.body, status_callback)
         if outgoing.channel == "voice":
             return _call(outgoing, voice_backend, webhook_base_url)
+        if outgoing.channel == "fhir":
+            if partner_backend is None:
+                return SendResult(error_code=UNSENDABLE, error="Partenaire non configuré")
+            return partner_backend.put(outgoing.recipient, outgoing.body)
         return mail_backend.send(outgoing.recipient, outgoing.subject, outgoing.body, outgoing.html_body,
                                  outgoing.attachments, outgoing.headers, f"{outgoing.id}:{outgoing.dedupe_key}")
     except Exception as error:  # one unsendable message must not hold back the rest of the batch
@@ -247,7 +252,7 @@ class _SmsLoop:
 def dispatch(session: Session, now: datetime, *, sms_backend, mail_backend, status_callback: str | None = None,
              hooks: Hooks | None = None, worker: str | None = None, limit: int | None = None,
              voice_backend=None, webhook_base_url: str | None = None,
-             concurrency: int = SEND_CONCURRENCY, recover: bool = True) -> DispatchReport:
+             concurrency: int = SEND_CONCURRENCY, recover: bool = True, partner_backend=None) -> DispatchReport:
     """Send every message due at ``now``; return what happened.
 
     The provider calls run ``concurrency`` at a time (a provider answers in tens of milliseconds: waiting for
@@ -259,6 +264,7 @@ def dispatch(session: Session, now: datetime, *, sms_backend, mail_backend, stat
     the provider's own records.
     ``webhook_base_url`` (the public address of ``/notifications``) is where calls report keys and outcomes.
     ``recover=False`` leaves stuck messages alone (see ``dispatch_in_processes``).
+    ``partner_backend`` PUTs the ``fhir`` messages (documents for partner systems, see ``partners``).
     """
     hooks = hooks or Hooks()
     worker = worker or worker_name()
@@ -283,7 +289,7 @@ def dispatch(session: Session, now: datetime, *, sms_backend, mail_backend, stat
                         sms_loop = _SmsLoop(sms_backend, status_callback, concurrency)
                     futures = [sms_loop.submit(item) if sms_loop is not None and item.channel == "sms" else
                                pool.submit(_send, item, sms_backend, mail_backend, voice_backend, status_callback,
-                                           webhook_base_url) for item in outgoing]
+                                           webhook_base_url, partner_backend) for item in outgoing]
                     if remaining is not None:
                         remaining -= claimed
                 if in_flight is not None:

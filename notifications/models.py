@@ -7,7 +7,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from notifications.sqltypes import UtcDateTime, utcnow
 
-CHANNELS = ("sms", "email", "voice")
+CHANNELS = ("sms", "email", "voice", "fhir")  # fhir: a document PUT to a partner system
 STATUSES = ("pending", "sending", "sent", "delivered", "undelivered", "failed", "cancelled")
 
 # Own metadata: this package is independent of the application that uses it.

@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 
 from notifications.dispatcher import Hooks, dispatch, dispatch_in_processes
 from notifications.mail import LogMailBackend, SmtpMailBackend
+from notifications.partners import HttpsPartnerBackend, LogPartnerBackend
 from notifications.sms import LogSmsBackend, TwilioSmsBackend
 from notifications.voice import LogVoiceBackend, TwilioVoiceBackend
 from notifications.webhooks import blueprint
@@ -67,6 +68,15 @@ def mail_backend_from_config(config) -> object:
     return LogMailBackend()
 
 
+def partner_backend_from_config(config) -> object:
+    """Build the backend of documents for partner systems: HTTPS with our client certificate when PARTNER_BACKEND
+    is https, else the log."""
+    if config.get("PARTNER_BACKEND") == "https":
+        return HttpsPartnerBackend(config.get("PARTNER_CLIENT_CERT"), config.get("PARTNER_CLIENT_KEY"),
+                                   config.get("PARTNER_CA_FILE"))
+    return LogPartnerBackend()
+
+
 def status_callback_url(config) -> str | None:
     """Return the URL Twilio calls with delivery statuses."""
     return config["PUBLIC_BASE_URL"].rstrip("/") + "/notifications/twilio/status"
@@ -82,7 +92,8 @@ def run_dispatch(now, limit=None, processes=None):
                         mail_backend=mail_backend_from_config(config), status_callback=status_callback_url(config),
                         hooks=settings.hooks, limit=share_limit, voice_backend=voice_backend_from_config(config),
                         webhook_base_url=config["PUBLIC_BASE_URL"].rstrip("/") + "/notifications",
-                        concurrency=concurrency, recover=recover)
+                        concurrency=concurrency, recover=recover,
+                        partner_backend=partner_backend_from_config(config))
 
     processes = config.get("DISPATCH_PROCESSES", 1) if processes is None else processes
     return dispatch_in_processes(settings.session(), now, processes, send, limit)

@@ -34,7 +34,7 @@ from booking.fastpath import add_as_inserted, execute_core, forget_loaded, inser
 from booking.outgoing import keys
 from booking.patients.models import Patient
 from booking.patients.services import apply_reminder_settings
-from booking.reactions import ATTENDED, SLOT_FREED, announce
+from booking.reactions import ATTENDED, SLOT_FREED, STATUS_CHANGED, announce
 from booking.sites.models import Practitioner, Site
 from booking.slots.models import Slot, bookable, why_not_bookable
 from notifications.sqltypes import UtcDateTime
@@ -278,6 +278,7 @@ def _release(session: Session, appointment: Appointment, actor, reason: str, now
         session.execute(update(Slot).where(Slot.id == appointment.slot_id, Slot.booked_count == 0)
                         .values(status="blocked").execution_options(synchronize_session=False))
     forget_loaded(session, Slot, appointment.slot_id)
+    announce(session, STATUS_CHANGED, appointment_id=appointment.id, now=now)
     session.expire(appointment)
 
 
@@ -369,6 +370,8 @@ def undo_attendance(session: Session, actor: User, appointment_id: int, now: dat
         appointment.checked_in_at = None
     record_audit(session, user=actor, action="appointment.undo", object_type="appointment",
                  object_id=appointment.id, patient_id=appointment.patient_id, details={"undone": undone}, now=now)
+    if undone != "check_in":
+        announce(session, STATUS_CHANGED, appointment_id=appointment.id, now=now)
     session.flush()
     return appointment
 
@@ -389,6 +392,7 @@ def mark_attendance(session: Session, actor: User, appointment_id: int, status: 
                  object_id=appointment.id, patient_id=appointment.patient_id, now=now)
     if status == "attended":
         announce(session, ATTENDED, appointment_id=appointment.id, now=now)
+    announce(session, STATUS_CHANGED, appointment_id=appointment.id, now=now)
     session.flush()
     return appointment
 

@@ -9,6 +9,7 @@ from booking.database import unit_of_work
 from booking.extensions import csrf, db, limiter
 from booking.sas import appointments, fhir, services
 from booking.sas.access import NotAdmitted, admitted_consumer
+from booking.sas.pushes import authority
 from booking.urls import public_url
 
 blueprint = Blueprint("sas", __name__, url_prefix="/fhir/sas")
@@ -29,18 +30,13 @@ def only_the_sas():
     return None
 
 
-def _authority() -> str:
-    """Who assigns our appointment identifiers (the guide asks for an OID or a URL of the publisher's own)."""
-    return public_url("/fhir/sas/Appointment")
-
-
 def _refused(refusal: appointments.Refused) -> Response:
     return _answer(fhir.operation_outcome(refusal.code, refusal.message), refusal.status)
 
 
 def _appointment_answer(appointment, status: int) -> Response:
-    response = _answer(fhir.appointment(appointment, _authority(), appointment.slot.site.time_zone), status)
-    response.headers["Location"] = f"{_authority()}/{appointment.sas_id}"
+    response = _answer(fhir.appointment(appointment, authority(), appointment.slot.site.time_zone), status)
+    response.headers["Location"] = f"{authority()}/{appointment.sas_id}"
     return response
 
 
@@ -60,10 +56,12 @@ def create_appointment():
 @blueprint.route("/Appointment", methods=["GET", "PUT"])
 @limiter.exempt
 def appointment_by_identifier():
-    """GET reads, PUT updates (conditional, ``?identifier=…``, as the guide says): the SAS cancels this way."""
+    """GET reads, PUT updates (conditional, ``?identifier=…``; the guide writes ``Identifier``, both are read):
+    the SAS cancels this way."""
     try:
         with unit_of_work():
-            appointment = appointments.find(db.session, request.args.get("identifier", ""), _authority())
+            identifier = request.args.get("identifier") or request.args.get("Identifier", "")
+            appointment = appointments.find(db.session, identifier, authority())
             if request.method == "PUT":
                 appointments.update(db.session, appointment, request.get_json(silent=True), now())
             answer = _appointment_answer(appointment, 200)

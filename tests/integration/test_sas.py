@@ -2,10 +2,11 @@
 as the guide's profiles say (read from their FSH) and as FHIR R4 allows (fhir.resources)."""
 
 import ipaddress
+import json
 import ssl
 import threading
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -63,12 +64,14 @@ def _write(directory, name, key, certificate):
 @pytest.fixture
 def pki(tmp_path):
     """A certificate authority made for the test (standing in for IGC-Santé), the server's certificate, the
-    registered SAS's, an unregistered one from the same authority, and one from another authority."""
+    registered SAS's, an unregistered one from the same authority, one from another authority, and ours (the
+    publisher's, with which we call the SAS platform)."""
     ca_name = _name("Autorité de test IGC-Santé")
     ca_key, ca_cert = _issue(ca_name, ca_name, None, ca=True)
     files = {"ca": _write(tmp_path, "ca", ca_key, ca_cert)[0]}
     for name, subject in (("server", _name("127.0.0.1")), ("sas", _name("sas-test.esante.gouv.fr", "SAS")),
-                          ("stranger", _name("autre.example", "SAS"))):
+                          ("stranger", _name("autre.example", "SAS")),
+                          ("publisher", _name("rdv-sante.example", "Editeur"))):
         key, cert = _issue(subject, ca_name, ca_key, ip="127.0.0.1" if name == "server" else None)
         files[name] = _write(tmp_path, name, key, cert)
     rogue_name = _name("Autorité inconnue")
@@ -311,3 +314,158 @@ def test_the_practitioner_and_the_desk_see_who_the_sas_sent(app, session, world,
         sheet = client.get(f"/gestion/sites/{world.site_a.id}/journee").get_data(as_text=True)
     assert "orienté par le SAS" in agenda
     assert "orienté par le SAS" in sheet
+
+
+class _SasPlatform:
+    """The SAS platform's side of the guide's « Mise à jour de rendez-vous »: a real TLS server that asks for our
+    client certificate, records each request, and answers with the statuses the test lines up (then 200)."""
+
+    def __init__(self, pki):
+        import http.server
+
+        platform = self
+        self.received: list[dict] = []
+        self.answers: list[int] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_PUT(self):  # noqa: N802 (http.server's naming)
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                subject = dict(item[0] for item in self.connection.getpeercert()["subject"])
+                platform.received.append({"path": self.path, "type": self.headers["Content-Type"],
+                                          "client": subject["commonName"], "document": json.loads(body)})
+                status = platform.answers.pop(0) if platform.answers else 200
+                self.send_response(status)
+                self.send_header("Content-Type", "application/fhir+json")
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args):
+                pass
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*pki["server"])
+        context.load_verify_locations(pki["ca"])
+        context.verify_mode = ssl.CERT_REQUIRED  # mutual TLS: no certificate of the authority, no connection
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"https://127.0.0.1:{self.server.server_port}/fhir"
+
+    def stop(self):
+        self.server.shutdown()
+        self.thread.join()
+        self.server.server_close()
+
+
+@pytest.fixture
+def sas_platform(app, pki):
+    platform = _SasPlatform(pki)
+    app.config.update(SAS_PLATFORM_URL=platform.url, PARTNER_BACKEND="https", PARTNER_CA_FILE=pki["ca"],
+                      PARTNER_CLIENT_CERT=pki["publisher"][0], PARTNER_CLIENT_KEY=pki["publisher"][1])
+    yield platform
+    platform.stop()
+
+
+def _assert_guide_shaped(document: dict) -> None:
+    from fhir.resources.R4B.appointment import Appointment as FhirAppointment
+
+    FhirAppointment.model_validate(document)
+    for rule in rules("FrAppointmentSAS"):
+        values = values_at(document, rule.path)
+        if rule.minimum:
+            assert len(values) >= rule.minimum, rule
+        if rule.fixed is not None and values:
+            assert fixed_matches(values, rule.fixed), (rule, values)
+
+
+def test_the_sas_platform_hears_of_each_change_we_make_to_its_appointments(
+        sas_server, sas_platform, pki, guide_world, session, world, app):
+    from sqlalchemy import select
+
+    from booking.appointments.models import Appointment
+    from booking.appointments.services import book_slot, cancel, mark_attendance, undo_attendance
+    from booking.database import unit_of_work
+    from notifications.models import Notification
+    from notifications.setup import run_dispatch
+
+    doctors, (public, snp, pro, too_late) = guide_world
+    ids = {"snp": snp.id, "pro": pro.id, "public": public.id}
+    ours = builders.make_slot(session, doctors[0], world.site_a, TODAY + timedelta(days=3, hours=10))
+    ours_id = ours.id
+    session.commit()
+    made = {}
+    for name in ("snp", "pro"):
+        answer = requests.post(f"{sas_server}/fhir/sas/Appointment", json=_booking(ids[name], family=name.title()),
+                               cert=pki["sas"], verify=pki["ca"], timeout=30)
+        assert answer.status_code == 201, answer.text
+        made[name] = answer.json()
+    with unit_of_work(session):
+        resident_booking = book_slot(session, slot_id=ours_id, patient_id=world.patient_b.id, channel="online",
+                                     now=datetime.now(UTC))
+    resident_booking_id = resident_booking.id
+    by_sas_id = {row.sas_id: row.id for row in session.execute(select(Appointment.sas_id, Appointment.id)
+                                                                 .where(Appointment.sas_id.is_not(None)))}
+    snp_appointment, pro_appointment = by_sas_id[made["snp"]["id"]], by_sas_id[made["pro"]["id"]]
+    session.commit()
+
+    # The practitioner cannot come: the SNP appointment is cancelled on our side; the resident's one too.
+    sas_platform.answers = [503]  # the platform is down at first: the outbox tries again later
+    with unit_of_work(session):
+        cancel(session, session.get(Appointment, snp_appointment), world.agent_a, "practitioner", datetime.now(UTC))
+        cancel(session, session.get(Appointment, resident_booking_id), world.agent_a, "practitioner",
+               datetime.now(UTC))
+    pushes = session.scalars(select(Notification).where(Notification.channel == "fhir")).all()
+    assert len(pushes) == 1  # the resident's own appointment is none of the SAS's business
+    session.commit()
+    first = run_dispatch(datetime.now(UTC))
+    assert first.retried == 1 and len(sas_platform.received) == 1
+    session.expire_all()
+    assert session.scalars(select(Notification.status).where(Notification.channel == "fhir")).all() == ["pending"]
+    session.commit()
+    run_dispatch(datetime.now(UTC) + timedelta(hours=1))
+    assert len(sas_platform.received) == 2
+
+    sent = sas_platform.received[-1]
+    authority = made["snp"]["identifier"][0]["system"]
+    path, _, query = sent["path"].partition("?")
+    assert path == "/fhir/Appointment" and parse_qs(query) == {"identifier": [f"{authority}|{made['snp']['id']}"]}
+    assert sent["type"] == "application/fhir+json" and sent["client"] == "rdv-sante.example"
+    assert sent["document"]["status"] == "cancelled" and sent["document"]["id"] == made["snp"]["id"]
+    _assert_guide_shaped(sent["document"])
+
+    # The PRO appointment took place without the caller: « absent », then corrected to « venu ».
+    later = datetime.now(UTC) + timedelta(days=5)
+    with unit_of_work(session):
+        mark_attendance(session, world.agent_a, pro_appointment, "no_show", later)
+    with unit_of_work(session):
+        undo_attendance(session, world.agent_a, pro_appointment, later)
+    with unit_of_work(session):
+        mark_attendance(session, world.agent_a, pro_appointment, "attended", later)
+    session.commit()
+    run_dispatch(later)  # only the latest state of the appointment goes
+    assert [item["document"]["status"] for item in sas_platform.received] == ["cancelled", "cancelled", "fulfilled"]
+    _assert_guide_shaped(sas_platform.received[-1]["document"])
+    withdrawn = session.scalars(select(Notification.last_error).where(Notification.channel == "fhir",
+                                                                       Notification.status == "cancelled")).all()
+    assert withdrawn == ["Remplacé par un état récent"] * 2
+
+
+def test_without_a_platform_configured_nothing_waits_for_the_sas(sas_server, pki, guide_world, session, world):
+    from sqlalchemy import func, select
+
+    from booking.appointments.models import Appointment
+    from booking.appointments.services import cancel
+    from booking.database import unit_of_work
+    from notifications.models import Notification
+
+    _, (public, *_) = guide_world
+    public_id = public.id
+    session.commit()
+    made = requests.post(f"{sas_server}/fhir/sas/Appointment", json=_booking(public_id), cert=pki["sas"],
+                         verify=pki["ca"], timeout=30).json()
+    appointment = session.scalar(select(Appointment).where(Appointment.sas_id == made["id"]))
+    with unit_of_work(session):
+        cancel(session, appointment, world.agent_a, "practitioner", datetime.now(UTC))
+    assert session.scalar(select(func.count()).select_from(Notification).where(Notification.channel == "fhir")) == 0
