@@ -156,6 +156,13 @@ def build_demo(now: datetime, seed: int = 7) -> dict:
         rules.append(rule)
     # Cardiology has its own room so that it never competes with ophthalmology.
     rules[2].room = centre.rooms[1]
+    # Dr Vidal keeps Thursday's first afternoon hour for unscheduled care: the SAS's regulators may take it until
+    # two hours before, then it is everyone's.
+    rules.append(AvailabilityRule(practitioner=rules[0].practitioner, site=cabin, room=cabin.rooms[0],
+                                  rrule="FREQ=WEEKLY;BYDAY=TH", start_date=start, start_time=time(14),
+                                  end_time=time(15), slot_minutes=20, modality="remote", opens_days_ahead=2,
+                                  video_url="https://visio.demo.test/dr-vidal", visibility="snp",
+                                  snp_release_hours=2))
     for group in accounts.values():
         session.add_all(group)
     session.add_all(rules)

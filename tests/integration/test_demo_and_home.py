@@ -1,6 +1,6 @@
 """The demo world, the home page and the health check."""
 
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -28,6 +28,11 @@ def test_demo_fills_a_believable_world_and_prints_logins(runner, session):
                                   .group_by(Appointment.slot_id)).all())
     for slot_id, booked in session.execute(select(Slot.id, Slot.booked_count)):
         assert booked == active.get(slot_id, 0)
+    # Dr Vidal's Thursday hour for unscheduled care: the SAS's until two hours before.
+    unscheduled = session.execute(select(Slot.starts_at, Slot.released_at).where(Slot.visibility == "snp")).all()
+    assert len(unscheduled) >= 3 * 8
+    assert all(starts - released == timedelta(hours=2) for starts, released in unscheduled)
+    assert max(starts for starts, _ in unscheduled) > datetime(2027, 3, 1, 8, tzinfo=UTC)
 
 
 def test_demo_does_not_load_twice(runner, session):
