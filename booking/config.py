@@ -91,6 +91,10 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "Rendez-vous santé <no-reply@localhost>"),
+        # Travel times are estimates (booking/geo/travel.py): the distance as the crow flies × a road factor, at an
+        # average speed; 1.3 and 60 km/h suit rural roads (mountain départements may want 1.4 and 50).
+        "TRAVEL_ROAD_FACTOR": float(os.environ.get("TRAVEL_ROAD_FACTOR", 1.3)),
+        "TRAVEL_SPEED_KMH": float(os.environ.get("TRAVEL_SPEED_KMH", 60)),
         # The SAS platform, told of the changes of the appointments its regulators made (the guide's conditional
         # update, PUT [base]/Appointment?identifier=…): its FHIR base, and how we reach it (mutual TLS).
         "SAS_PLATFORM_URL": os.environ.get("SAS_PLATFORM_URL"),

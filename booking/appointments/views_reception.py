@@ -28,6 +28,7 @@ from booking.errors import DomainError
 from booking.extensions import db
 from booking.formatting import day_param, local_time
 from booking.geo.services import commune_label
+from booking.geo.travel import position, trip
 from booking.patients.forms import FindPatientForm
 from booking.patients.services import find_patients, find_patients_by_phone
 from booking.phones import looks_like_phone
@@ -77,6 +78,7 @@ def book_for(patient_id: int):
     offers = [(site, next_free_slots(db.session, site, now(), per_practitioner=DESK_SLOTS_SHOWN,
                                      profession=profession, start=after))
               for site in sites]
+    offers, trips = _nearest_first(offers, patient.commune)
     form = DeskBookForm()
     if request.method == "GET":
         form.channel.data = session.get("desk_channel", "reception")  # the desk tends to work one way for a while
@@ -98,8 +100,24 @@ def book_for(patient_id: int):
         else:
             status = 400 if "csrf_token" in form.errors else 422
     return render_template("reception/book.html", patient=patient, offers=offers, profession=profession,
-                           upcoming=upcoming,
+                           upcoming=upcoming, trips=trips,
                            professions=PROFESSIONS, form=form, after=after, per_practitioner=DESK_SLOTS_SHOWN), status
+
+
+def _nearest_first(offers, commune):
+    """The desk's sites by the estimated drive from the patient's commune, then the first free slot (as the
+    public search ranks them); with each site's trip, or none when a position is unknown."""
+    origin = position(commune.latitude, commune.longitude) if commune is not None else None
+    trips = {site.id: trip(origin, site.position) for site, _ in offers}
+    never = datetime.max.replace(tzinfo=ZoneInfo("UTC"))
+
+    def rank(offer):
+        site, by_practitioner = offer
+        first = min((slots[0].starts_at for slots in by_practitioner.values() if slots), default=never)
+        journey = trips[site.id]
+        return (journey is None, round(journey.minutes) if journey else 0, first, site.name)
+
+    return sorted(offers, key=rank), trips
 
 
 def _instant_param(text: str | None) -> datetime | None:

@@ -39,12 +39,14 @@ def count_command() -> None:
 
 
 @geo_cli.command("import-positions")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_positions_command(path: Path) -> None:
+@click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_positions_command(path: Path | None) -> None:
     """Import the communes' positions, areas and 2015 populations (CSV: insee, latitude, longitude, area_km2,
-    population_2015, population_2021); all or nothing."""
+    population_2015, population_2021; default: the file shipped in booking/geo/data); all or nothing."""
     from booking.database import unit_of_work
-    from booking.geo.positions import import_positions
+    from booking.geo.positions import SHIPPED_POSITIONS, import_positions
+
+    path = path or SHIPPED_POSITIONS
 
     try:
         with unit_of_work():
@@ -53,3 +55,11 @@ def import_positions_command(path: Path) -> None:
         raise click.ClickException(error.message) from None
     click.echo(f"Positions importées : {report.updated} communes ; {report.without_position} sans position connue"
                + (f" ; {len(report.unknown)} codes inconnus du référentiel ignorés" if report.unknown else "") + ".")
+
+
+@geo_cli.command("count-positions")
+def count_positions_command() -> None:
+    """Print how many communes have a position."""
+    from booking.geo.positions import count_placed
+
+    click.echo(count_placed(db.session))

@@ -43,7 +43,7 @@ class Commune(db.Model):
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
     population: Mapped[int | None]
     # A point inside the commune (WGS 84), from `flask geo import-positions`; None: not known, never 0,0.
-    latitude: Mapped[float | None]
+    latitude: Mapped[float | None] = mapped_column(index=True)  # the search's box of communes within reach
     longitude: Mapped[float | None]
     area_km2: Mapped[float | None]
     population_2015: Mapped[int | None]  # beside ``population``, for the trend élus are asked for

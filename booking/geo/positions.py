@@ -5,12 +5,13 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from booking.errors import InvalidInput
 from booking.geo.models import Commune
 
+SHIPPED_POSITIONS = Path(__file__).parent / "data" / "communes-positions.csv"
 COLUMNS = ("insee", "latitude", "longitude", "area_km2", "population_2015", "population_2021")
 MAX_ERRORS_SAID = 20
 
@@ -69,3 +70,7 @@ def import_positions(session: Session, path: Path) -> PositionsReport:
             population_2015=bindparam("population_2015")).execution_options(synchronize_session=False), found)
     without = len(known) - len(found)
     return PositionsReport(len(found), sorted(set(rows) - known), without)
+
+
+def count_placed(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Commune).where(Commune.latitude.is_not(None)))

@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from booking.formatting import SITE_KIND_LABELS
 from booking.forms import BaseForm, FrenchDateField, SelectField, options
+from booking.search.services import RADIUS_CHOICES
 from booking.sites.professions import profession_choices
 
 
@@ -20,3 +21,6 @@ class SearchForm(BaseForm):
     kind = SelectField("Type de lieu", validate_choice=False,
                        choices=options([("", "Tous les lieux")] + list(SITE_KIND_LABELS.items())))
     depuis = FrenchDateField("À partir du", validators=[Optional()])
+    # Named as the address bar shows it: ?jusqua=30
+    jusqua = SelectField("Temps de trajet en voiture", validate_choice=False, choices=options(
+        [("", "Sans limite")] + [(str(minutes), f"jusqu’à {minutes} min") for minutes in RADIUS_CHOICES]))

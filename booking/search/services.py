@@ -3,16 +3,18 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cache
+from math import cos, radians
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, literal, select, union_all
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from booking.database import one_of
 from booking.geo.models import Commune, epci_members
 from booking.geo.rules import time_zone_for_departement
 from booking.geo.services import find_communes, the_one_commune_named
+from booking.geo.travel import Trip, position, reach_km, trip
 from booking.search.models import UnmetDemand
 from booking.sites.models import SITE_KINDS, Practitioner, Site, SitePractitioner, site_served_communes
 from booking.sites.professions import PROFESSIONS
@@ -21,6 +23,9 @@ from notifications.sqltypes import UtcDateTime
 
 UNMET_DEMAND_DAYS = 30
 FAR_SITES_SHOWN = 10
+# The longest drive a search looks across the département's border for, when the person sets no limit.
+REACH_MINUTES = 60
+RADIUS_CHOICES = (15, 20, 30, 45, 60)  # « jusqu'à 30 min »
 TIER_LABELS = ("Dans votre commune", "À proximité (sites qui desservent votre commune, intercommunalité)",
                "Ailleurs dans votre département")
 
@@ -35,6 +40,7 @@ class SiteResult:
     site: Site
     tier: int
     practitioners: list[tuple[Practitioner, NextSlot | None]] = field(default_factory=list)
+    trip: Trip | None = None         # from the person's commune; None when either end has no known position
 
 
 @dataclass
@@ -45,6 +51,9 @@ class SearchResult:
     found_free_slot: bool
     typed: str | None = None         # what the person typed, when the commune was found despite a typo
     more_elsewhere: int = 0          # sites further away in the département, left out of this page
+    placed: bool = False             # the commune has a known position: sites are ranked by travel time
+    radius: int | None = None        # « jusqu'à N min », as asked
+    beyond_radius: int = 0           # sites left out by the radius (or whose distance is unknown)
 
     @property
     def total(self) -> int:
@@ -54,13 +63,17 @@ class SearchResult:
 def search(session: Session, query: str, now: datetime, profession: str | None = None, kind: str | None = None,
            from_day: date | None = None, commune_insee: str | None = None, record_demand: bool = True,
            with_all_practitioners: bool = False, all_sites: bool = False,
-           departement_first: str | None = None) -> SearchResult:
-    """Find the sites serving a commune (then its EPCI, then its département) and their next free slots.
+           departement_first: str | None = None, radius: int | None = None) -> SearchResult:
+    """Find the sites near a commune and their next free slots: by estimated travel time from the commune (then
+    the first free slot) when it is placed, else the sites serving it, its EPCI's, then its département's.
 
-    Of the sites elsewhere in the département, only the ``FAR_SITES_SHOWN`` with the soonest free slot are kept
-    unless ``all_sites``. ``with_all_practitioners`` also loads every practitioner of each site found (the API
-    lists their professions).
+    The candidates are the sites of the commune, those serving it or its EPCI, the département's, and, for a
+    placed commune, those within ``radius`` minutes (``REACH_MINUTES`` without one) across the border. Of the
+    sites elsewhere, only the ``FAR_SITES_SHOWN`` nearest (or soonest) are kept unless ``all_sites``.
+    ``with_all_practitioners`` also loads every practitioner of each site found (the API lists their
+    professions).
     """
+    radius = radius if radius in RADIUS_CHOICES else None
     profession = profession if profession in PROFESSIONS else None
     kind = kind if kind in SITE_KINDS else None
     commune = session.scalar(_COMMUNE, {"insee": commune_insee}) if commune_insee else None
@@ -73,8 +86,12 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
             return SearchResult(None, matches, [], False, typed=query.strip() if misspelt else None)
         # Demand is counted for a commune the person named exactly (or picked), not for a guess from a typo.
         chosen = commune.search_name == _key(query) or query.strip() in {p.code for p in commune.postal_codes}
-    tiers = session.execute(_TIERS, {"insee": commune.insee, "departement": commune.departement_code}).all()
+    origin = position(commune.latitude, commune.longitude)
+    tiers = session.execute(_TIERS, {"insee": commune.insee, "departement": commune.departement_code,
+                                     **_box(origin, radius or REACH_MINUTES)}).all()
     tier_of = {row.id: row.tier for row in tiers}
+    trips = {row.id: trip(origin, position(row.latitude, row.longitude)) for row in tiers} if origin else {}
+
     # « À partir du 2 mars » is the person's 2 March: their commune's day (La Réunion is 3 hours ahead of Paris).
     zone = ZoneInfo(time_zone_for_departement(commune.departement_code))
     start = max(now, datetime.combine(from_day, time(), tzinfo=zone)) if from_day else now
@@ -93,10 +110,20 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
     # practitioners. Without a profession, the drop-in permanences are candidates too (nobody to book there:
     # one comes).
     candidates = [row for row in of_kind if row.id in practitioner_ids_at or (not profession and row.drop_in_only)]
+    beyond = 0
+    if origin and radius:
+        within = [row for row in candidates if trips[row.id] is not None and trips[row.id].minutes <= radius]
+        beyond, candidates = len(candidates) - len(within), within
     never = datetime.max.replace(tzinfo=ZoneInfo("UTC"))
     soonest = {row.id: min((nexts[row.id, p].starts_at for p in practitioner_ids_at.get(row.id, ())
                             if (row.id, p) in nexts), default=never) for row in candidates}
-    candidates.sort(key=lambda row: (tier_of[row.id], soonest[row.id], row.name))
+    if origin:
+        # By the drive, to the minute (two sites of one town are as near), then the first free slot; sites whose
+        # place is unknown last, as without positions.
+        candidates.sort(key=lambda row: (0, round(trips[row.id].minutes), soonest[row.id], row.name)
+                        if trips[row.id] else (1, tier_of[row.id], soonest[row.id], row.name))
+    else:
+        candidates.sort(key=lambda row: (tier_of[row.id], soonest[row.id], row.name))
     horizon = now + timedelta(days=UNMET_DEMAND_DAYS)
     found = any(first <= horizon for first in soonest.values())
     more_elsewhere = 0
@@ -111,7 +138,8 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
     practitioners = {p.id: p for p in session.scalars(_practitioners_by_id(dialect), {"ids": sorted(
         {p for site_id in shown_ids for p in practitioner_ids_at.get(site_id, ())})})}
     results = [SiteResult(sites[site_id], tier_of[site_id],
-                          [(practitioners[p], nexts.get((site_id, p))) for p in practitioner_ids_at.get(site_id, ())])
+                          [(practitioners[p], nexts.get((site_id, p))) for p in practitioner_ids_at.get(site_id, ())],
+                          trips.get(site_id))
                for site_id in shown_ids]
     if not found and record_demand and chosen:
         # Anonymous by construction: which commune, which profession, which day — nobody's name.
@@ -119,7 +147,20 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
                                 searched_on=now.date()))
         session.flush()
     return SearchResult(commune, [], results, found, typed=query.strip() if misspelt else None,
-                        more_elsewhere=more_elsewhere)
+                        more_elsewhere=more_elsewhere, placed=origin is not None, radius=radius,
+                        beyond_radius=beyond)
+
+
+def _box(origin: tuple[float, float] | None, minutes: int) -> dict:
+    """The bounds of the latitudes and longitudes a drive of ``minutes`` may reach from ``origin`` (a square
+    around the circle: the trip itself decides); an empty box for a commune without position."""
+    if origin is None:
+        return {"south": 1.0, "north": -1.0, "west": 1.0, "east": -1.0}
+    km = reach_km(minutes)
+    latitude, longitude = origin
+    dlat = km / 111.2
+    dlon = km / (111.2 * max(0.05, cos(radians(latitude))))
+    return {"south": latitude - dlat, "north": latitude + dlat, "west": longitude - dlon, "east": longitude + dlon}
 
 
 def _tiers():
@@ -138,10 +179,22 @@ def _tiers():
         select(Site.id, literal(1)).where(Site.operator_epci_siren.in_(epcis)),
         select(Site.id, literal(2)).join(Commune, Site.commune_insee == Commune.insee).where(
             Commune.departement_code == bindparam("departement")),
+        # Within reach across the border: the sites of the communes in the box, and those placed in it.
+        select(Site.id, literal(2)).join(Commune, Site.commune_insee == Commune.insee).where(
+            Commune.latitude.between(bindparam("south"), bindparam("north")),
+            Commune.longitude.between(bindparam("west"), bindparam("east"))),
+        select(Site.id, literal(2)).where(Site.latitude.between(bindparam("south"), bindparam("north")),
+                                          Site.longitude.between(bindparam("west"), bindparam("east"))),
     ).subquery()
-    # With what decides which are candidates and their order (name, kind, drop-in): no second query for them.
-    return (select(Site.id, func.min(tiers.c.tier).label("tier"), Site.name, Site.kind, Site.drop_in_only)
-            .join(Site, Site.id == tiers.c.site_id).group_by(Site.id, Site.name, Site.kind, Site.drop_in_only))
+    # With what decides which are candidates and their order (name, kind, drop-in, where it is): no second query.
+    place = aliased(Commune)
+    latitude = func.coalesce(Site.latitude, place.latitude).label("latitude")
+    longitude = func.coalesce(Site.longitude, place.longitude).label("longitude")
+    return (select(Site.id, func.min(tiers.c.tier).label("tier"), Site.name, Site.kind, Site.drop_in_only,
+                   latitude, longitude)
+            .join(Site, Site.id == tiers.c.site_id).join(place, place.insee == Site.commune_insee)
+            .group_by(Site.id, Site.name, Site.kind, Site.drop_in_only, Site.latitude, Site.longitude,
+                      place.latitude, place.longitude))
 
 
 # The search's statements are built once, with their values bound at each search: building them cost more

@@ -30,7 +30,8 @@ def search_page():
         result = search(db.session, form.commune.data, now(), profession=form.profession.data or None,
                         kind=form.kind.data or None, from_day=form.depuis.data,
                         commune_insee=request.args.get("insee"), all_sites=request.args.get("tous") == "1",
-                        departement_first=home_departement(db.session, current_user))
+                        departement_first=home_departement(db.session, current_user),
+                        radius=int(form.jusqua.data) if (form.jusqua.data or "").isdigit() else None)
     return render_template("public/search.html", form=form, result=result, tiers=TIER_LABELS)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from booking.clock import DEFAULT_TIME_ZONE
 from booking.extensions import db
 from booking.geo.models import Commune, Epci
+from booking.geo.travel import Position, position
 from notifications.sqltypes import UtcDateTime, utcnow
 
 SMS_LABEL_LENGTH = 30
@@ -115,6 +116,14 @@ class Site(db.Model):
         if self.operator_commune_insee:
             return {self.operator_commune_insee}
         return {member.insee for member in self.operator_epci.members} if self.operator_epci else set()
+
+    @property
+    def position(self) -> Position | None:
+        """Where the site is: its own corrected position, else its commune's; None when neither is known."""
+        own = position(self.latitude, self.longitude)
+        if own is None and self.commune is not None:
+            return position(self.commune.latitude, self.commune.longitude)
+        return own
 
 
 class Room(db.Model):

@@ -1,0 +1,112 @@
+"""How far care is: the search and the desk rank sites by the estimated drive, on a world placed by hand.
+
+Distances counted by hand (mean Earth radius 6 371.0088 km, so 0.1° of latitude = 11.12 km), drives at the
+default 1.3 road factor and 60 km/h (× 1.3 min per km):
+- Saint-Bonnet (the person) at 45.00 N 2.00 E; Mauriac 0.1° north: 11.12 km, 14.5 min; Allanche 0.2° north:
+  22.24 km, 28.9 min; a site in Corsica whose own position was corrected to 45.05 N: 5.56 km, 7.2 min;
+- Alleuze has no known position: its site is said « distance inconnue », last, and never within a radius.
+"""
+
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from booking.geo.models import Commune
+from tests import builders
+from tests.conftest import NOW
+
+SAINT_BONNET, MAURIAC, ALLANCHE, ALLEUZE, AJACCIO = "15174", "15120", "15001", "15002", "2A004"
+
+
+def _plain(page: str) -> str:
+    return page.replace("\u00a0", " ").replace("\u202f", " ")
+
+
+@pytest.fixture
+def placed(session, world, restore_geo):
+    """The communes placed by hand, and six sites with a midwife each (nobody else in the world is one)."""
+    for insee, latitude in ((SAINT_BONNET, 45.0), (MAURIAC, 45.1), (ALLANCHE, 45.2), (ALLEUZE, None)):
+        commune = session.get(Commune, insee)
+        commune.latitude, commune.longitude = latitude, 2.0 if latitude is not None else None
+    sites = {}
+    for name, insee, first_slot_in_days, own in (
+            ("Cabinet du bourg", SAINT_BONNET, 5, None), ("Maison de santé d’Ajaccio", AJACCIO, 6, (45.05, 2.0)),
+            ("Mauriac, cabinet A", MAURIAC, 3, None), ("Mauriac, cabinet B", MAURIAC, 2, None),
+            ("Permanence d’Allanche", ALLANCHE, 1, None), ("Permanence d’Alleuze", ALLEUZE, 1, None)):
+        # Saint-Bonnet's desk runs them all but Ajaccio's, a candidate only by being within reach.
+        site = builders.make_site(session, insee, name=name,
+                                  operator_commune_insee=AJACCIO if insee == AJACCIO else SAINT_BONNET)
+        if own:
+            site.latitude, site.longitude = own
+        midwife = builders.make_practitioner(session, [site], profession="sage_femme")
+        builders.make_slot(session, midwife, site, NOW + timedelta(days=first_slot_in_days))
+        sites[name] = site
+    session.commit()
+    return sites
+
+
+def _search(client, **more):
+    query = {"commune": "Saint-Bonnet-de-Salers", "insee": SAINT_BONNET, "profession": "sage_femme", **more}
+    with time_machine.travel(NOW, tick=False):
+        return _plain(client.get("/recherche", query_string=query).get_data(as_text=True))
+
+
+def _cards(page: str) -> list[tuple[str, str]]:
+    """(site, what the card says of the trip) in the page's order."""
+    return re.findall(r'<h4><a href="/lieux/\d+">([^<]+)</a></h4>\s*<p>[^<]*</p>\s*<p class="trip">([^<]+)</p>',
+                      page.replace("&#39;", "’").replace("&rsquo;", "’"))
+
+
+def test_the_search_ranks_sites_by_the_drive_then_the_first_free_slot(client, placed):
+    page = _search(client)
+    assert _cards(page) == [
+        ("Cabinet du bourg", "Dans votre commune"),
+        ("Maison de santé d’Ajaccio", "À 6 km, environ 7 min"),  # another département, near by its own position
+        ("Mauriac, cabinet B", "À 11 km, environ 14 min"),  # as near as A: its free slot is sooner
+        ("Mauriac, cabinet A", "À 11 km, environ 14 min"),
+        ("Permanence d’Allanche", "À 22 km, environ 29 min"),
+        ("Permanence d’Alleuze", "Distance inconnue (lieu sans position)"),
+    ]
+    assert "6 lieux de soins pour Saint-Bonnet-de-Salers" in page
+    assert "temps de trajet en voiture estimés" in page
+
+
+def test_a_radius_keeps_the_sites_within_that_drive_and_says_how_many_it_left_out(client, placed):
+    page = _search(client, jusqua="20")
+    assert [name for name, _ in _cards(page)] == ["Cabinet du bourg", "Maison de santé d’Ajaccio",
+                                                  "Mauriac, cabinet B", "Mauriac, cabinet A"]
+    assert "jusqu’à 20 min" in page and "2 autres lieux plus loin ne sont pas montrés" in page
+    assert '<option selected value="20">' in page or '<option value="20" selected>' in page
+    assert [name for name, _ in _cards(_search(client, jusqua="30"))][-1] == "Permanence d’Allanche"
+    assert len(_cards(_search(client, jusqua="999"))) == 6  # not a choice: no limit, never an error
+
+
+def test_a_commune_without_position_is_said_so_and_ranked_as_before(client, session, placed):
+    session.get(Commune, SAINT_BONNET).latitude = None
+    session.commit()
+    page = _search(client, jusqua="20")
+    assert "La position de Saint-Bonnet-de-Salers n’est pas connue" in page
+    assert "sans limite de temps de trajet" in page
+    assert "Maison de santé d’Ajaccio" not in page  # no position, no « near » across the border
+    headings = re.findall(r'<h3 class="tier">([^<]+)</h3>', page)
+    assert headings[0] == "Dans votre commune" and headings[1].startswith("À proximité")  # the tiers, as before
+    assert 'class="trip"' not in page and "environ" not in page  # no distance at all
+
+
+def test_the_desk_sees_its_sites_nearest_the_patient_first(client, auth, session, world, placed):
+    patient = builders.make_patient(session, SAINT_BONNET, last_name="Vergne")
+    session.commit()
+    with time_machine.travel(NOW, tick=False):
+        auth.login(world.agent_a.email)
+        page = _plain(client.get(f"/accueil/patients/{patient.id}/reserver",
+                                 query_string={"profession": "sage_femme"}).get_data(as_text=True))
+    legends = [legend.replace("&#39;", "’") for legend in re.findall(r"<legend>([^<]+)</legend>", page)]
+    assert legends == [
+        "Cabinet du bourg — dans sa commune",
+        "Mauriac, cabinet B — à 11 km, environ 14 min de Saint-Bonnet-de-Salers",
+        "Mauriac, cabinet A — à 11 km, environ 14 min de Saint-Bonnet-de-Salers",
+        "Permanence d’Allanche — à 22 km, environ 29 min de Saint-Bonnet-de-Salers",
+        "Permanence d’Alleuze",
+    ]
