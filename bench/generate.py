@@ -136,6 +136,8 @@ def generate(scale: Scale, url: str, today: date) -> dict:
             upgrade()
         with timer.step("référentiel géographique"):
             import_reference_data(db.session, GEO_FIXTURE if scale.departements else None)
+        with timer.step("positions des communes"):
+            place_communes(db.session)
         engine = db.engine
         now = datetime.now(UTC)
         password_hash = generate_password_hash(PASSWORD, method="scrypt")
@@ -169,6 +171,16 @@ def generate(scale: Scale, url: str, today: date) -> dict:
                                        "SET value = excluded.value"), {"v": json.dumps(meta)})
         engine.dispose()
     return meta
+
+
+def place_communes(session) -> int:
+    """Where the communes are (the shipped file; the test extract's lines are the same), as `flask geo
+    import-positions` would; returns how many are placed."""
+    from booking.database import unit_of_work
+    from booking.geo.positions import SHIPPED_POSITIONS, import_positions
+
+    with unit_of_work(session):
+        return import_positions(session, SHIPPED_POSITIONS).updated
 
 
 def _insert_world(connection, communes, scale, today, now, password_hash, search_key, zone_for) -> list[int]:

@@ -262,6 +262,22 @@ class Bench:
 
         return create_app({"SQLALCHEMY_DATABASE_URI": self.url, "SMS_BACKEND": "log", "MAIL_BACKEND": "log"})
 
+    def bring_up_to_date(self) -> str:
+        """A reused base gets the migrations written since it was generated, and the communes' positions if it
+        was generated before them."""
+        from flask_migrate import upgrade
+
+        from bench.generate import place_communes
+        from booking.extensions import db
+        from booking.geo.positions import count_placed
+
+        with self.app().app_context():
+            upgrade()
+            placed = count_placed(db.session)
+            said = f"{placed} communes placées" if placed else f"{place_communes(db.session)} communes placées"
+            db.engine.dispose()
+        return said
+
     def undo_earlier_runs(self) -> int:
         """Take back what earlier runs on this base booked (their appointments, messages, audit events and seats):
         a reused base then starts every run as generated, with its pool of free patients and slots whole."""
@@ -631,6 +647,7 @@ def main(argv=None) -> None:
     logging.getLogger("booking").setLevel(logging.WARNING)
     world = bench.world()
     if args.reuse:
+        _say(f"Base mise à jour : {bench.bring_up_to_date()}")
         _say(f"Réservations des passages précédents retirées : {bench.undo_earlier_runs()}")
     _say("Plafonds…")
     flask_ceiling, db_ceiling = bench.ceilings()
