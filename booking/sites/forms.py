@@ -31,6 +31,10 @@ class SiteForm(BaseForm):
     served_communes = CheckboxesField("Communes desservies (par défaut : la commune, ou tout le groupement)",
                                       choices=[])
     time_zone = SelectField("Fuseau horaire", choices=[])
+    latitude = StringField("Latitude du lieu (facultatif, par exemple 45,1581 ; vide : le point de sa commune)",
+                           validators=[Optional(), Length(max=20)], render_kw={"inputmode": "decimal"})
+    longitude = StringField("Longitude du lieu (facultatif, par exemple 2,4993)",
+                            validators=[Optional(), Length(max=20)], render_kw={"inputmode": "decimal"})
     phone = StringField("Téléphone de la mairie ou du lieu", validators=[Optional(), Length(max=30)])
     contact_email = EmailField("E-mail de contact (reçoit le rapport mensuel)",
                                validators=[Optional(), Email("Adresse e-mail invalide."), Length(max=254)])

@@ -26,7 +26,7 @@ from booking.auth.tokens import token_hash
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
 from booking.extensions import db
 from booking.geo.models import Commune, Epci, epci_members
-from booking.geo.rules import time_zone_for_departement
+from booking.geo.rules import great_circle_km, time_zone_for_departement
 from booking.outgoing import mail
 from booking.sites.access import site_ids_run_by
 from booking.sites.models import (
@@ -110,6 +110,41 @@ class SiteInput:
     max_future_bookings: int = 2
     reminder_hours_before: int = 24
     second_reminder_hours: int | None = 2
+    # The site's own position as typed (« 45,1581 »); both empty: its commune's point.
+    latitude: str | float | None = None
+    longitude: str | float | None = None
+
+
+# How far from its commune's point a site may be placed: further, the figures were surely swapped or mistyped.
+SITE_POSITION_MAX_KM = 30
+
+
+def _coordinate(value, label: str, bound: float, field: str) -> float | None:
+    text = str(value if value is not None else "").strip().replace(",", ".").replace("\u00a0", "")
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        raise InvalidInput(f"{label} : un nombre décimal est attendu, par exemple 45,1581.", field=field) from None
+    if not -bound <= number <= bound:
+        raise InvalidInput(f"{label} : entre -{bound:g} et {bound:g} degrés.", field=field)
+    return number
+
+
+def _site_position(commune: Commune, data: SiteInput) -> tuple[float | None, float | None]:
+    """The position typed for a site, checked against its commune's point; (None, None): the commune's."""
+    latitude = _coordinate(data.latitude, "Latitude", 90, "latitude")
+    longitude = _coordinate(data.longitude, "Longitude", 180, "longitude")
+    if (latitude is None) != (longitude is None):
+        raise InvalidInput("Donnez la latitude et la longitude, ou laissez les deux vides (le point de la commune).",
+                           field="longitude" if longitude is None else "latitude")
+    if latitude is not None and commune.latitude is not None:
+        km = great_circle_km((latitude, longitude), (commune.latitude, commune.longitude))
+        if km > SITE_POSITION_MAX_KM:
+            raise InvalidInput(f"Ce point est à {round(km)} km de {commune.name} : vérifiez la latitude et la "
+                               "longitude (ne sont-elles pas inversées ?).", field="latitude")
+    return latitude, longitude
 
 
 def _text(value: str | None, label: str, limit: int, required: bool = False) -> str | None:
@@ -156,6 +191,7 @@ def _apply_site_input(session: Session, site: Site, data: SiteInput) -> None:
         raise InvalidInput("Les limites de réservation ou de rappel sont hors des bornes permises.")
     if data.second_reminder_hours is not None and not 1 <= data.second_reminder_hours < data.reminder_hours_before:
         raise InvalidInput("Le second rappel doit partir après le premier (entre 1 heure et le premier rappel).")
+    latitude, longitude = _site_position(commune, data)
 
     site.kind = data.kind
     site.name = _text(data.name, "Nom", 200, required=True)
@@ -164,6 +200,7 @@ def _apply_site_input(session: Session, site: Site, data: SiteInput) -> None:
     site.address = _text(data.address, "Adresse", 300, required=True)
     site.postal_code = postal_code
     site.commune_insee = commune.insee
+    site.latitude, site.longitude = latitude, longitude
     site.operator_epci_siren = epci.siren if epci else None
     site.operator_commune_insee = None if epci else commune.insee
     site.served_communes = served

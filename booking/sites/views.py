@@ -101,6 +101,7 @@ def _site_input(form: SiteForm) -> SiteInput:
         commune_insee=form.commune_insee.data,
         operator_epci_siren=operator.split(":", 1)[1] if operator.startswith("epci:") else None,
         served_communes=form.served_communes.data or [], time_zone=form.time_zone.data or None,
+        latitude=form.latitude.data, longitude=form.longitude.data,
         phone=form.phone.data, contact_email=form.contact_email.data, opening_hours=form.opening_hours.data,
         instructions=form.instructions.data, equipment=form.equipment.data or [],
         accessibility=form.accessibility.data or [], rooms=(form.rooms.data or "").splitlines(),

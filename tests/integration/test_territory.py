@@ -110,3 +110,74 @@ def test_the_desk_sees_its_sites_nearest_the_patient_first(client, auth, session
         "Permanence d’Allanche — à 22 km, environ 29 min de Saint-Bonnet-de-Salers",
         "Permanence d’Alleuze",
     ]
+
+
+def test_the_referente_corrects_a_sites_position_and_a_wrong_one_is_refused_with_its_reason(
+        client, auth, session, world, placed):
+    from booking.sites.models import Site
+
+    site = placed["Cabinet du bourg"]
+    site_id = site.id
+    session.commit()
+    with time_machine.travel(NOW, tick=False):
+        auth.login(world.commune_admin_a.email)
+        form = client.get(f"/gestion/sites/{site_id}/modifier").get_data(as_text=True)
+        assert 'name="latitude"' in form and 'inputmode="decimal"' in form
+        fields = _form_fields(form)
+        swapped = client.post(f"/gestion/sites/{site_id}/modifier", data={**fields, "latitude": "2,0",
+                                                                          "longitude": "45,12"})
+        page = _plain(swapped.get_data(as_text=True))
+        assert swapped.status_code == 422 and "Ce point est à" in page and "inversées" in page
+        assert page.index('id="latitude-error"') < page.index('name="latitude"') + 600  # said beside its field
+        half = client.post(f"/gestion/sites/{site_id}/modifier", data={**fields, "latitude": "45,12",
+                                                                       "longitude": ""})
+        assert half.status_code == 422 and "Donnez la latitude et la longitude" in half.get_data(as_text=True)
+        session.expire_all()
+        assert session.get(Site, site_id).latitude is None  # nothing saved by a refused form
+        session.commit()
+        saved = client.post(f"/gestion/sites/{site_id}/modifier", data={**fields, "latitude": "45,05",
+                                                                        "longitude": "2,0"})
+        assert saved.status_code == 302
+    session.expire_all()
+    corrected = session.get(Site, site_id)
+    assert (corrected.latitude, corrected.longitude) == (45.05, 2.0) and corrected.position == (45.05, 2.0)
+
+
+def _form_fields(page: str) -> dict:
+    """What the browser would send back untouched: inputs, checked boxes, selected options, text areas."""
+    from html.parser import HTMLParser
+
+    class Fields(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.values, self.select, self.textarea = {}, None, None
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "input" and attrs.get("name"):
+                if attrs.get("type") in ("checkbox", "radio"):
+                    if "checked" in attrs:
+                        self.values.setdefault(attrs["name"], []).append(attrs.get("value", "y"))
+                elif attrs.get("type") != "submit":
+                    self.values[attrs["name"]] = attrs.get("value", "")
+            elif tag == "select":
+                self.select = attrs.get("name")
+            elif tag == "option" and self.select and "selected" in attrs:
+                self.values[self.select] = attrs.get("value", "")
+            elif tag == "textarea":
+                self.textarea = attrs.get("name")
+                self.values[self.textarea] = ""
+
+        def handle_endtag(self, tag):
+            if tag == "select":
+                self.select = None
+            elif tag == "textarea":
+                self.textarea = None
+
+        def handle_data(self, data):
+            if self.textarea:
+                self.values[self.textarea] += data
+
+    parser = Fields()
+    parser.feed(page)
+    return parser.values
