@@ -16,7 +16,7 @@ from sqlalchemy.orm import object_session
 
 from booking.auth.models import User
 from booking.errors import Forbidden, NotFound
-from booking.geo.models import Commune, Epci, epci_members
+from booking.geo.models import Commune, Departement, Epci, epci_members
 
 
 class Action(StrEnum):
@@ -147,7 +147,7 @@ ROLE_ACTIONS: dict[str, dict[str, frozenset[Action]]] = {
                       "practitioner": frozenset({V}), "epci": frozenset({S})},
     "epci_admin": {"commune": frozenset({V, S}), "site": frozenset({V, M, S, X}), "patient": frozenset({V}),
                    "appointment": frozenset({V, C, A}), "epci": frozenset({S})},
-    "departement_viewer": {"commune": frozenset({S}), "epci": frozenset({S})},
+    "departement_viewer": {"commune": frozenset({S}), "epci": frozenset({S}), "departement": frozenset({S})},
     "practitioner": {"site": frozenset({V, P, A}), "patient": frozenset({V}), "appointment": frozenset({V, C, A}),
                      "practitioner": frozenset({V, P, M})},
 }
@@ -227,8 +227,14 @@ def _epci_within_reach(user: User, epci: Epci) -> bool:
     return False
 
 
+def _departement_within_reach(user: User, departement: Departement) -> bool:
+    """A département's figures and map: its viewers (and the platform's administrators)."""
+    return user.role == "departement_viewer" and user.departement_code == departement.code
+
+
 register(Commune, Kind("commune", _commune_within_reach))
 register(Epci, Kind("epci", _epci_within_reach))
+register(Departement, Kind("departement", _departement_within_reach))
 
 
 def fetch(session, model, object_id: int | str | tuple, missing: str, user: User | None = None,

@@ -49,6 +49,8 @@ def login():
             flash(f"Bonjour{(' ' + user.display_name) if user.display_name else ''}, vous êtes connecté(e).", "success")
             # Staff start their day from their workspace (day sheets, presences to note); residents from home.
             landing = url_for("main.workspace") if user.is_staff else url_for("main.home")
+            if user.role == "departement_viewer":  # the département's map is what its observers come for
+                landing = url_for("stats.departement_access", code=user.departement_code)
             return redirect(safe_next(request.args.get("next")) or landing)
     return render_template("auth/login.html", form=form)
 

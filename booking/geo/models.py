@@ -46,7 +46,8 @@ class Commune(db.Model):
     latitude: Mapped[float | None] = mapped_column(index=True)  # the search's box of communes within reach
     longitude: Mapped[float | None]
     area_km2: Mapped[float | None]
-    population_2015: Mapped[int | None]  # beside ``population``, for the trend élus are asked for
+    population_2015: Mapped[int | None]  # the trend élus are asked for: 2015 → 2021 (INSEE, populations légales)
+    population_2021: Mapped[int | None]
 
     departement: Mapped[Departement] = relationship()
     postal_codes: Mapped[list["PostalCode"]] = relationship(

@@ -49,6 +49,8 @@ def _read(text: str) -> dict[str, dict]:
                 else None,
                 "population_2015": _number(row["population_2015"], int, 0, 5_000_000)
                 if (row.get("population_2015") or "").strip() else None,
+                "population_2021": _number(row["population_2021"], int, 0, 5_000_000)
+                if (row.get("population_2021") or "").strip() else None,
             }
         except (ValueError, KeyError, TypeError) as error:
             errors.append(f"ligne {line} : {error}")
@@ -67,7 +69,8 @@ def import_positions(session: Session, path: Path) -> PositionsReport:
         table = Commune.__table__
         session.execute(update(table).where(table.c.insee == bindparam("key")).values(
             latitude=bindparam("latitude"), longitude=bindparam("longitude"), area_km2=bindparam("area_km2"),
-            population_2015=bindparam("population_2015")).execution_options(synchronize_session=False), found)
+            population_2015=bindparam("population_2015"), population_2021=bindparam("population_2021"))
+            .execution_options(synchronize_session=False), found)
     without = len(known) - len(found)
     return PositionsReport(len(found), sorted(set(rows) - known), without)
 

@@ -138,3 +138,46 @@ def _pdf_table(rows: list[list]) -> PdfTable:
                                ("GRID", (0, 0), (-1, -1), 0.3, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
                                ("FONT", (0, 0), (-1, -1), body.fontName, body.fontSize, body.leading)]))
     return table
+
+
+def territory_csv(drawn) -> bytes:
+    """A territory's access figures and its communes, the French way (as ``to_csv``)."""
+    from booking.stats.access import TERRITORY_COLUMNS, territory_figures, territory_rows
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([drawn.picture.title])
+    writer.writerow([])
+    for label, value in territory_figures(drawn):
+        writer.writerow([label, format_cell(value)])
+    writer.writerow([])
+    writer.writerow(TERRITORY_COLUMNS)
+    for row in territory_rows(drawn):
+        writer.writerow([format_cell(cell) for cell in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def territory_pdf(drawn, start, end, generated_at: datetime | None = None) -> bytes:
+    """The map page as an A4 PDF: key figures, the same map, the table of communes."""
+    from booking.stats.access import TERRITORY_COLUMNS, territory_figures, territory_rows
+    from booking.stats.maps import to_drawing
+
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(buffer, pagesize=A4, title=drawn.picture.title, leftMargin=15 * mm,
+                            rightMargin=15 * mm, topMargin=15 * mm, bottomMargin=18 * mm)
+    canvas = type("ReportCanvas", (_NumberedCanvas,), {"generated": f"Rapport généré le "
+                                                       f"{format_moment(generated_at or now(), 'Europe/Paris', True)}"})
+    story = [Paragraph(escape(drawn.picture.title), STYLES["Title"]),
+             Paragraph(f"Période du {format_day(start)} au {format_day(end - timedelta(days=1))}", STYLES["Normal"]),
+             Spacer(1, 4 * mm), _pdf_table([["Indicateur", "Valeur"]] + [[label, format_cell(value) or "—"]
+                                                                         for label, value in territory_figures(drawn)]),
+             Spacer(1, 4 * mm)]
+    if drawn.picture.dots:
+        story += [to_drawing(drawn.picture, 170 * mm, 200 * mm),
+                  Paragraph(escape(drawn.picture.description), STYLES["Italic"])]
+    story += [Paragraph("Communes", STYLES["Heading2"]),
+              _pdf_table([TERRITORY_COLUMNS] + [[format_cell(c) for c in row] for row in territory_rows(drawn)]),
+              Paragraph("Les effectifs de 1 à 4 sont masqués (« < 5 ») ; aucune donnée nominative ne figure dans ce "
+                        "rapport.", STYLES["Italic"])]
+    doc.build(story, canvasmaker=canvas)
+    return buffer.getvalue()

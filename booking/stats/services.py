@@ -27,6 +27,7 @@ from booking.sites.access import site_ids_run_by
 from booking.sites.models import Practitioner, Site, site_served_communes
 from booking.sites.professions import PROFESSIONS
 from booking.slots.models import Slot
+from booking.stats.access import access_tables
 from booking.stats.models import DelaySample
 from booking.stats.reference import density_table
 from booking.stats.rules import (
@@ -112,7 +113,8 @@ def _minutes(session: Session, start, end):
     return (func.julianday(end) - func.julianday(start)) * 1440
 
 
-def _bounds(day: date, zone: str) -> datetime:
+def local_midnight(day: date, zone: str) -> datetime:
+    """The first instant of a local day, in UTC."""
     return datetime.combine(day, time(), tzinfo=ZoneInfo(zone)).astimezone(ZoneInfo("UTC"))
 
 
@@ -504,8 +506,8 @@ def compute(session: Session, commune_insee: str, start: date, end: date, now: d
     sites = list(session.scalars(run_by))
     if site_id is not None:
         sites = [site_id] if site_id in sites else []
-    scope = _Scope(session, area, sites, start, end, _bounds(start, zone), _bounds(end, zone), zone, profession,
-                   now, threshold, area.insee if area.kind == "residents" else None)
+    scope = _Scope(session, area, sites, start, end, local_midnight(start, zone), local_midnight(end, zone), zone,
+                   profession, now, threshold, area.insee if area.kind == "residents" else None)
     stats = Statistics(area, start, end, site_id, profession)
 
     offer, figures = _offer(scope)
@@ -525,6 +527,7 @@ def compute(session: Session, commune_insee: str, start: date, end: date, now: d
     figures |= reach_figures
     stats.tables += [_delays(scope, figures), *reach, _reminders(scope, tally),
                      _reminder_channels(scope, tally), _unscheduled_care(scope), *_feedback(scope),
+                     *access_tables(session, area.commune_codes, profession, now, scope.first, scope.last),
                      _trend(session, sites, profession, end, zone, scope.residents_of),
                      _delay_trend(session, sites, profession, end)]
     return _compared(session, _finish(stats, figures, threshold), threshold)

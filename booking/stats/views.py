@@ -4,23 +4,33 @@ from datetime import date, timedelta
 
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from booking.auth.decorators import staff_required
+from booking.auth.permissions import Action, require
 from booking.clock import now
 from booking.database import unit_of_work
 from booking.errors import InvalidInput
 from booking.extensions import db, limiter
-from booking.formatting import day_param, local_time
-from booking.geo.models import Commune, Epci
+from booking.formatting import day_param, format_day, local_time
+from booking.geo.models import Commune, Departement, Epci
 from booking.geo.rules import DEFAULT_TIME_ZONE, time_zone_for_departement
 from booking.sites.models import Site
 from booking.sites.professions import PROFESSIONS
 from booking.sites.services import sites_visible_to
-from booking.stats.export import period_label, to_csv, to_pdf
+from booking.stats.access import (
+    DEFAULT_PROFESSION,
+    TERRITORY_COLUMNS,
+    territory_figures,
+    territory_map,
+    territory_rows,
+)
+from booking.stats.export import period_label, territory_csv, territory_pdf, to_csv, to_pdf
+from booking.stats.maps import to_svg
 from booking.stats.open_data import keyed, table_schema, to_long_csv
 from booking.stats.report import previous_month
-from booking.stats.services import compute, statistics_for
+from booking.stats.services import compute, local_midnight, statistics_for
 from booking.urls import public_url
 
 blueprint = Blueprint("stats", __name__)
@@ -129,6 +139,61 @@ def csv_file(insee: str):
 def pdf_file(insee: str):
     """The PDF report for any period (by default the last full month)."""
     return _pdf(_statistics(insee))
+
+
+def _territory(departement: Departement | None = None, epci: Epci | None = None):
+    """The access map of a département or an EPCI, for the profession and month asked (a generalist, last month)."""
+    target = departement or epci
+    require(current_user, Action.READ_STATS, target)
+    profession = request.args.get("profession") or DEFAULT_PROFESSION
+    if profession not in PROFESSIONS:
+        raise InvalidInput("Profession inconnue.")
+    zone = time_zone_for_departement(departement.code) if departement else _zone_of(None, epci.siren)
+    start, end = _period(zone)
+    name = f"{departement.name} ({departement.code})" if departement else epci.name
+    codes = None if departement else {member.insee for member in epci.members}
+    return territory_map(db.session, name, profession, now(), start, end, local_midnight(start, zone),
+                         local_midnight(end, zone), codes=codes, departement=departement.code if departement else None,
+                         demand=request.args.get("carte") == "demande"), start, end
+
+
+def _territory_answer(fmt: str, departement: Departement | None = None, epci: Epci | None = None):
+    drawn, start, end = _territory(departement, epci)
+    stem = f"acces-{departement.code if departement else epci.siren}-{start:%Y-%m}"
+    if fmt == "csv":
+        return Response(territory_csv(drawn), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'})
+    if fmt == "pdf":
+        return Response(territory_pdf(drawn, start, end), mimetype="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{stem}.pdf"'})
+    if fmt != "html":
+        abort(404)
+    endpoint, key = (("stats.departement_access", {"code": departement.code}) if departement
+                     else ("stats.epci_access", {"siren": epci.siren}))
+    return render_template("stats/territory.html", map=drawn, svg=Markup(to_svg(drawn.picture, legend=False)),
+                           professions=PROFESSIONS, month=f"{start:%Y-%m}", departement=departement, epci=epci,
+                           period=f"du {format_day(start)} au {format_day(end - timedelta(days=1))}",
+                           figures=territory_figures(drawn), columns=TERRITORY_COLUMNS, rows=territory_rows(drawn),
+                           csv_url=url_for(endpoint, fmt="csv", **key, **request.args),
+                           pdf_url=url_for(endpoint, fmt="pdf", **key, **request.args))
+
+
+@blueprint.route("/gestion/departements/<code>/acces", defaults={"fmt": "html"})
+@blueprint.route("/gestion/departements/<code>/acces.<fmt>")
+@staff_required
+def departement_access(code: str, fmt: str):
+    """The département's map: each commune's drive to the nearest site, or where searches found nothing."""
+    departement = db.session.get(Departement, code.upper()) or abort(404)
+    return _territory_answer(fmt, departement=departement)
+
+
+@blueprint.route("/gestion/intercommunalites/<siren>/acces", defaults={"fmt": "html"})
+@blueprint.route("/gestion/intercommunalites/<siren>/acces.<fmt>")
+@staff_required
+def epci_access(siren: str, fmt: str):
+    """The same map for an EPCI's member communes."""
+    epci = db.session.get(Epci, siren) or abort(404)
+    return _territory_answer(fmt, epci=epci)
 
 
 @blueprint.route("/donnees-ouvertes")
