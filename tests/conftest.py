@@ -98,7 +98,7 @@ def database_url(request, tmp_path_factory):
     with app.app_context():
         upgrade()
         import_reference_data(db.session, GEO_FIXTURE)
-        _place_communes()
+        place_communes()
         db.engine.dispose()
     yield url
     if name:
@@ -150,10 +150,10 @@ def restore_geo(app):
     db.session.rollback()
     _empty_tables(keep_geo=False)
     import_reference_data(db.session, GEO_FIXTURE)
-    _place_communes()
+    place_communes()
 
 
-def _place_communes() -> None:
+def place_communes() -> None:
     """The test world's communes where they are (the extract of the shipped positions: Cantal, Corsica, overseas)."""
     from booking.database import unit_of_work
     from booking.geo.positions import import_positions

@@ -12,7 +12,7 @@ import time_machine
 from werkzeug.serving import make_server
 
 from booking.extensions import db
-from tests.conftest import GEO_FIXTURE, make_app
+from tests.conftest import GEO_FIXTURE, make_app, place_communes
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -100,6 +100,7 @@ def live_server(tmp_path_factory, e2e_clock):
     with app.app_context():
         upgrade()
         import_reference_data(db.session, GEO_FIXTURE)
+        place_communes()  # as scripts/run does: distances in the search, the département's map
         with time_machine.travel(e2e_clock(), tick=True):
             _world(datetime.now(UTC))
         db.session.remove()

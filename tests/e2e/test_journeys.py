@@ -12,6 +12,20 @@ def _no_violations(visit, label):
     assert visit.axe(label) == [], f"{label}: {visit.checked[label]}"
 
 
+def _postal_code_of(live_server, sentence: str) -> str:
+    """The postal code of the commune a page names (« … Commune : Ally. »): whoever the demo put first."""
+    from booking.extensions import db
+    from booking.geo.models import Commune
+
+    plain = sentence.replace("\u00a0", " ").replace("\u202f", " ")
+    name = plain.rsplit("Commune :", 1)[1].strip().rstrip(".").strip()
+    with live_server.test_request_context():
+        commune = db.session.query(Commune).filter_by(name=name, departement_code="15").one()
+        code = commune.postal_codes[0].code
+        db.session.remove()
+    return code
+
+
 @pytest.mark.mobile
 def test_resident_on_a_phone_books_for_her_father_and_cancels_from_the_sms(visit, live_server):
     page = visit.page
@@ -21,6 +35,11 @@ def test_resident_on_a_phone_books_for_her_father_and_cancels_from_the_sms(visit
     page.get_by_label("Votre commune ou code postal").fill("Saint-Bonnet-de-Salers")
     page.get_by_role("button", name="Trouver un rendez-vous").click()
     page.wait_for_selector("text=Dans votre commune")
+    # Every other place says how far it is, as the search ranks them: by the drive from her commune.
+    trips = page.locator("p.trip").all_inner_texts()
+    assert trips[0] == "Dans votre commune" and len(trips) >= 2
+    assert all(re.fullmatch(r"À \d+\s?km, environ \d+\s?min", trip.replace("\u202f", " ").replace("\u00a0", " "))
+               for trip in trips[1:]), trips
     _no_violations(visit, "recherche")
     visit.shot("2-recherche-mobile")
     page.locator("article", has_text="Cabine de téléconsultation").get_by_role("link").nth(1).click()
@@ -204,12 +223,12 @@ def test_the_desk_on_a_phone_finds_by_number_corrects_yesterday_and_addresses_th
     _no_violations(visit, "courriers : adresses à compléter")
     page.get_by_role("link", name="compléter l’adresse").first.click()
     page.get_by_label("Adresse : numéro et rue, ou lieu-dit").fill("3 place de l’Église")
-    page.get_by_label("Code postal").fill("15140")
+    page.get_by_label("Code postal").fill(_postal_code_of(live_server, page.get_by_text("Commune :").inner_text()))
     page.get_by_role("button", name="Enregistrer l’adresse").click()
     page.wait_for_selector("text=Adresse enregistrée")
     visit.goto("/accueil/courriers")
     assert page.locator("section.letter").count() >= 1
-    assert "3 place de l’Église" in page.locator("section.letter").first.inner_text()
+    assert any("3 place de l’Église" in letter for letter in page.locator("section.letter").all_inner_texts())
     assert page.get_by_role("button", name=re.compile("^Imprimer (la convocation|les \\d+ convocations)$")).count()
     visit.shot("22-accueil-courriers-mobile")
 
@@ -506,6 +525,18 @@ def test_the_widget_shows_on_the_communes_website_and_nowhere_else(browser, live
 def test_the_departement_reads_an_epcis_figures_and_nothing_personal(visit, live_server):
     page = visit.page
     _login(visit, "observatoire@cantal.demo.test")
+    # The département's observers open on its map: each commune's drive to the nearest generalist.
+    page.wait_for_selector("svg.map")
+    assert page.url.endswith("/gestion/departements/15/acces")
+    assert page.locator("svg.map circle").count() > 100 and page.locator("svg.map polygon.site").count() >= 1
+    _no_violations(visit, "carte du département")
+    visit.shot("23-carte-du-departement")
+    page.get_by_text(re.compile("^Le tableau des \\d+ communes")).click()  # the map's text alternative
+    assert page.locator("table[data-table=communes] tbody tr").count() > 100
+    page.get_by_label("Carte", exact=True).select_option("demande")
+    page.get_by_role("button", name="Afficher").click()
+    page.get_by_role("heading", name=re.compile("^Recherches restées sans créneau")).wait_for()
+    _no_violations(visit, "carte de la demande sans réponse")
     visit.goto("/espace")
     _no_violations(visit, "espace département")
     page.get_by_role("link", name="Statistiques de CC du Pays de Salers").click()

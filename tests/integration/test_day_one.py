@@ -365,6 +365,7 @@ def test_a_typo_finds_the_commune_says_so_and_is_not_counted_as_demand(client, s
 
 
 def test_dans_votre_commune_lists_only_the_sites_that_stand_there(client, session, world):
+    import re
     from datetime import timedelta
 
     from booking.sites.models import site_served_communes
@@ -377,8 +378,12 @@ def test_dans_votre_commune_lists_only_the_sites_that_stand_there(client, sessio
     with time_machine.travel(NOW, tick=False):
         page = client.get("/recherche", query_string={"commune": "Saint-Bonnet-de-Salers", "insee": "15174"}
                           ).get_data(as_text=True)
-    here, _, elsewhere = page.partition("À proximité")
-    assert world.site_a.name in here and world.site_b.name not in here and world.site_b.name in elsewhere
+    # Placed communes: one list by the drive, each card saying where it stands.
+    cards = dict(re.findall(r'<h4><a href="/lieux/\d+">([^<]+)</a></h4>\s*<p>[^<]*</p>\s*<p class="trip">([^<]+)</p>',
+                            page.replace("\u00a0", " ").replace("\u202f", " ")))
+    assert cards[world.site_a.name] == "Dans votre commune"
+    assert cards[world.site_b.name] == "À 16 km, environ 20 min"  # Saint-Bonnet to Mauriac, counted in test_positions
+    assert page.index(world.site_a.name) < page.index(world.site_b.name)
 
 
 def test_every_error_is_listed_at_the_top_with_a_link_to_its_field(client, auth, world):
