@@ -29,9 +29,15 @@ def _meta(profile: str, **more) -> dict:
     return {"profile": [PROFILE + profile], **more}
 
 
-def slot(slot_row, practitioner, profession_label: str, time_zone: str, booking_url: str, released: bool) -> dict:
-    coded = codings(practitioner.profession)
-    specialties = [coding for coding in coded if coding["system"] == SPECIALTY_SYSTEM]
+def specialties(profession: str) -> list[dict]:
+    """The ``specialty`` of a practitioner's slots (TRE-R38), computed once a practitioner, not once a slot."""
+    return [{"coding": [coding]} for coding in codings(profession) if coding["system"] == SPECIALTY_SYSTEM]
+
+
+def slot(slot_row, practitioner, profession_label: str, time_zone: str, booking_url: str, released: bool,
+         specialty: list[dict] | None = None) -> dict:
+    if specialty is None:
+        specialty = specialties(practitioner.profession)
     resource = {
         "resourceType": "Slot",
         "id": str(slot_row.id),
@@ -46,8 +52,8 @@ def slot(slot_row, practitioner, profession_label: str, time_zone: str, booking_
         "end": iso(slot_row.ends_at, time_zone),
         "comment": booking_url,
     }
-    if specialties:
-        resource["specialty"] = [{"coding": [specialty]} for specialty in specialties]
+    if specialty:
+        resource["specialty"] = specialty
     return resource
 
 

@@ -109,11 +109,14 @@ def search(session: Session, query: Search, now: datetime, root_url: str, self_u
                Slot.starts_at <= query.end, bookable(now, regulator=True))
         .order_by(Slot.starts_at, Slot.id)).all()
     matches, included, practitioners_in, schedules_in = [], [], set(), set()
+    coded = {p.id: (PROFESSIONS.get(p.profession, p.profession), fhir.specialties(p.profession))
+             for p in practitioners.values()}
     for slot in slots:
         practitioner = practitioners[slot.practitioner_id]
         released = slot.released_at is not None and slot.released_at <= now
-        matches.append(fhir.slot(slot, practitioner, PROFESSIONS.get(practitioner.profession, practitioner.profession),
-                                 slot.time_zone, f"{root_url}/reserver/{slot.id}", released))
+        label, specialty = coded[practitioner.id]
+        matches.append(fhir.slot(slot, practitioner, label, slot.time_zone, f"{root_url}/reserver/{slot.id}",
+                                 released, specialty))
         # Each Schedule, Practitioner and PractitionerRole once, built only the first time.
         if (slot.site_id, practitioner.id) not in schedules_in:
             schedules_in.add((slot.site_id, practitioner.id))

@@ -1,7 +1,6 @@
 """The SAS's endpoints: FHIR JSON, OperationOutcome on every refusal, admitted by client certificate."""
 
-import json
-
+import orjson
 from flask import Blueprint, Response, g, request
 
 from booking.clock import now
@@ -18,7 +17,7 @@ csrf.exempt(blueprint)
 
 
 def _answer(resource: dict, status: int = 200) -> Response:
-    return Response(json.dumps(resource, ensure_ascii=False), status=status, mimetype=FHIR_JSON)
+    return Response(orjson.dumps(resource), status=status, mimetype=FHIR_JSON)  # UTF-8, as json.dumps wrote it
 
 
 @blueprint.before_request
