@@ -568,6 +568,8 @@ class Bench:
             row.notes.append(f"{seconds:.1f} s au total (statistiques, PDF et CSV de chaque commune)")
             self.rows.append(row)
 
+            self.access_figures(db.session, now)
+
             later = now + timedelta(days=7)
             start = time.perf_counter()
             created = extend_horizon(db.session, later)
@@ -576,6 +578,38 @@ class Bench:
             row.notes.append(f"{created} créneaux créés en {seconds:.1f} s")
             self.rows.append(row)
             db.engine.dispose()
+
+    def access_figures(self, session, now: datetime) -> None:
+        """Every département's access figures, every profession offered (what élus read on the map page)."""
+        from booking.stats.access import DEFAULT_PROFESSION, departement_figures, territory_access
+
+        codes = session.scalars(sa.select(sa.text("code")).select_from(sa.text("departements")).order_by(
+            sa.text("code"))).all()
+        durations, figures = {}, 0
+        started = time.perf_counter()
+        for code in codes:
+            start = time.perf_counter()
+            figures += len(departement_figures(session, code, now))
+            durations[code] = time.perf_counter() - start
+        total = time.perf_counter() - started
+        session.rollback()
+        slowest = max(durations, key=durations.get)
+        row = Row(f"Accès aux soins de tous les départements ({len(codes)}), toutes professions", len(codes),
+                  len(codes) / total, target="< 5 min", verdict="atteint" if total < 300 else "manqué")
+        row.notes.append(f"{total:.1f} s au total, {figures} jeux de chiffres (département × profession) ; le plus "
+                         f"long : {slowest} en {durations[slowest]:.2f} s")
+        self.rows.append(row)
+        timings = []
+        for _ in range(4):
+            start = time.perf_counter()
+            territory_access(session, DEFAULT_PROFESSION, now, departement=slowest)
+            timings.append((time.perf_counter() - start) * 1000)
+        median = statistics.median(timings[1:])
+        row = Row("Carte d’un département (le plus long), une profession", 3, 1000 / median, p50=median,
+                  target="< 2 s", verdict="atteint" if median < 2000 else "manqué")
+        row.notes.append(f"département {slowest}, médiane de 3 calculs après un premier")
+        self.rows.append(row)
+        session.rollback()
 
     def scheduler_memory(self) -> None:
         code = ("import resource; from booking import create_app; app = create_app(); "
