@@ -362,3 +362,12 @@ def territory_rows(drawn: TerritoryMap) -> list[list]:
               "position inconnue", "position inconnue", None, None, "non placée"]
              for commune in drawn.access.unplaced]
     return rows
+
+
+def departement_figures(session: Session, code: str, now: datetime) -> dict[str, TerritoryAccess]:
+    """A département's access for every profession offered in or around it: its communes and the sites within
+    reach read once (what a monthly job computing every département's figures runs)."""
+    communes = territory_communes(session, departement=code)
+    sites = sites_around(session, [c.position for c in communes if c.position], now)
+    return {profession: measure(communes, sites, profession)
+            for profession in sorted({p for site in sites for p in site.professions})}
