@@ -23,6 +23,7 @@ from booking.patients.accounts import account_patients, holder_record_id, home_d
 from booking.patients.forms import RelativeForm
 from booking.patients.services import PatientInput
 from booking.urls import safe_next
+from booking.waitlist.forms import WEEKDAYS
 
 blueprint = Blueprint("accounts", __name__)
 
@@ -88,6 +89,7 @@ def account():
     patients = account_patients(db.session, user)
     appointments, waiting = account_overview(db.session, [p.id for p in patients], now())
     return render_template("public/account.html", patients=patients, appointments=appointments, waiting=waiting,
+                           weekdays=WEEKDAYS,
                            form=form, needs_code=bool(user.phone and not user.phone_verified_at),
                            holder_mobile=_holder_mobile(user), reminders_to=reminders_to,
                            holder_id=holder_record_id(patients)), \

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 import notifications
@@ -17,6 +17,8 @@ from booking.auth.services import record_audit
 from booking.database import unit_of_work
 from booking.errors import InvalidInput, NotFound
 from booking.extensions import db
+from booking.geo.models import Commune
+from booking.geo.travel import Position, position, trip
 from booking.outgoing import mail, sms
 from booking.patients.models import Patient
 from booking.signing import sign
@@ -28,6 +30,8 @@ from booking.urls import public_url
 from booking.waitlist.models import WaitlistEntry
 
 OFFER_MINUTES = 30
+SHARED_MINUTES = (15, 20, 30, 45, 60)  # « tout lieu à moins de 30 min de chez moi »
+NEW_SLOTS_LOOKED_AT = 50  # of a site's new slots, the first that suits someone's mornings and weekdays
 
 
 def _signature(entry_id: int, slot_id: int) -> str:
@@ -39,20 +43,35 @@ def offer_token(entry: WaitlistEntry) -> str:
     return f"{entry.id}-{_signature(entry.id, entry.offered_slot_id)}"
 
 
-def join_waitlist(session: Session, actor: User, patient_id: int, site_id: int, profession: str,
-                  first_day: date, last_day: date, now: datetime) -> WaitlistEntry:
-    """Put a patient on the waiting list of a site for a profession over a range of days."""
+def join_waitlist(session: Session, actor: User, patient_id: int, site_id: int | None, profession: str,
+                  first_day: date, last_day: date, now: datetime, *, max_minutes: int | None = None,
+                  mornings_only: bool = False, avoid_weekday: int | None = None) -> WaitlistEntry:
+    """Put a patient on the waiting list of a profession over a range of days: of one site, or (``site_id``
+    None) shared by every site within ``max_minutes`` of the drive from the patient's commune."""
     patient = fetch(session, Patient, patient_id, "Patient introuvable.", actor, Action.BOOK)
-    site = fetch(session, Site, site_id, "Lieu de soins introuvable.")
+    site = fetch(session, Site, site_id, "Lieu de soins introuvable.") if site_id else None
     if profession not in PROFESSIONS:
         raise InvalidInput("Profession inconnue.")
+    if site is None:
+        if max_minutes not in SHARED_MINUTES:
+            raise InvalidInput("Choisissez un temps de trajet : "
+                               f"{', '.join(str(m) for m in SHARED_MINUTES)} minutes au plus.", field="max_minutes")
+        commune = patient.commune
+        if commune is None or commune.latitude is None:
+            raise InvalidInput("La position de la commune de ce patient n’est pas connue : choisissez un lieu de "
+                               "soins précis.", field="site_id")
+    if avoid_weekday is not None and avoid_weekday not in range(7):
+        raise InvalidInput("Jour à éviter inconnu.", field="avoid_weekday")
     if last_day < first_day or first_day < now.date() - timedelta(days=1) or (last_day - first_day).days > 180:
         raise InvalidInput("Choisissez une période à venir de six mois au plus.")
     if not (can_receive_sms(patient) or can_receive_email(patient)):
         raise InvalidInput("La liste d’attente prévient par SMS ou par e-mail : il faut un numéro de mobile (avec "
                            "l’accord du patient) ou une adresse e-mail.")
-    entry = WaitlistEntry(patient_id=patient.id, site_id=site.id, profession=profession, first_day=first_day,
-                          last_day=last_day, status="waiting", created_by_id=actor.id, created_at=now)
+    entry = WaitlistEntry(patient_id=patient.id, site_id=site.id if site else None, profession=profession,
+                          first_day=first_day, last_day=last_day, status="waiting", created_by_id=actor.id,
+                          created_at=now, origin_insee=None if site else patient.commune_insee,
+                          max_minutes=None if site else max_minutes, mornings_only=bool(mornings_only),
+                          avoid_weekday=avoid_weekday)
     session.add(entry)
     session.flush()
     record_audit(session, user=actor, action="waitlist.join", object_type="waitlist", object_id=entry.id,
@@ -67,15 +86,22 @@ def offer_freed_slot(session: Session, slot_id: int, now: datetime,
     slot = session.get(Slot, slot_id)
     if slot is None or not session.scalar(select(Slot.id).where(Slot.id == slot_id, bookable(now))):
         return None
-    local_day = slot.starts_at.astimezone(ZoneInfo(slot.site.time_zone)).date()
+    local_start = slot.starts_at.astimezone(ZoneInfo(slot.site.time_zone))
+    local_day = local_start.date()
     profession = session.scalar(select(Practitioner.profession).where(Practitioner.id == slot.practitioner_id))
-    candidates = session.scalars(
-        select(WaitlistEntry).where(
-            WaitlistEntry.site_id == slot.site_id, WaitlistEntry.profession == profession,
+    # The site's own list and the shared one, longest waiting first: whoever is within reach and free then.
+    candidates = session.execute(
+        select(WaitlistEntry, Commune.latitude, Commune.longitude)
+        .outerjoin(Commune, Commune.insee == WaitlistEntry.origin_insee).where(
+            or_(WaitlistEntry.site_id == slot.site_id, WaitlistEntry.site_id.is_(None)),
+            WaitlistEntry.profession == profession,
             WaitlistEntry.status == "waiting", WaitlistEntry.first_day <= local_day,
             WaitlistEntry.last_day >= local_day, WaitlistEntry.id.not_in(skip_entry_ids or (0,)))
         .order_by(WaitlistEntry.created_at, WaitlistEntry.id))
-    for entry in candidates:
+    site_position = slot.site.position
+    for entry, latitude, longitude in candidates:
+        if not (within_reach(entry, position(latitude, longitude), site_position) and suits(entry, local_start)):
+            continue
         by_sms, by_email = can_receive_sms(entry.patient), can_receive_email(entry.patient)
         if not (by_sms or by_email):
             continue
@@ -153,19 +179,44 @@ def accept_offer(session: Session, token: str, now: datetime):
     return appointment
 
 
+def within_reach(entry: WaitlistEntry, origin: Position | None, site_position: Position | None) -> bool:
+    """A site's own list reaches its site; the shared list, the sites within the person's drive."""
+    if entry.site_id is not None:
+        return True
+    drive = trip(origin, site_position)
+    return drive is not None and drive.minutes <= (entry.max_minutes or 0)
+
+
+def suits(entry: WaitlistEntry, local_start: datetime) -> bool:
+    """Whether a slot starting at ``local_start`` (the site's time) suits a waiting person: in the morning if they
+    asked, not on the day they avoid."""
+    if entry.mornings_only and local_start.hour >= 12:
+        return False
+    return entry.avoid_weekday is None or local_start.weekday() != entry.avoid_weekday
+
+
 def offer_new_slots(session: Session, site_id: int, now: datetime) -> int:
-    """Offer newly published slots of a site to the people waiting there; return how many offers went out."""
+    """Offer newly published slots of a site to the people waiting there or, on the shared list, within reach of
+    it; return how many offers went out."""
+    site = session.get(Site, site_id)
+    zone, site_position = ZoneInfo(site.time_zone), site.position
     offers = 0
-    entries = list(session.scalars(select(WaitlistEntry).where(
-        WaitlistEntry.site_id == site_id, WaitlistEntry.status == "waiting").order_by(WaitlistEntry.created_at)))
-    for entry in entries:
-        zone = ZoneInfo(session.get(Site, site_id).time_zone)
+    rows = session.execute(
+        select(WaitlistEntry, Commune.latitude, Commune.longitude)
+        .outerjoin(Commune, Commune.insee == WaitlistEntry.origin_insee)
+        .where(or_(WaitlistEntry.site_id == site_id, WaitlistEntry.site_id.is_(None)),
+               WaitlistEntry.status == "waiting").order_by(WaitlistEntry.created_at, WaitlistEntry.id)).all()
+    for entry, latitude, longitude in rows:
+        origin = position(latitude, longitude)
+        if not within_reach(entry, origin, site_position):
+            continue
         first = datetime.combine(entry.first_day, datetime.min.time(), tzinfo=zone)
         last = datetime.combine(entry.last_day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
-        slot_id = session.scalar(
-            select(Slot.id).join(Practitioner, Slot.practitioner_id == Practitioner.id)
+        starts = session.execute(
+            select(Slot.id, Slot.starts_at).join(Practitioner, Slot.practitioner_id == Practitioner.id)
             .where(Slot.site_id == site_id, Practitioner.profession == entry.profession, bookable(now),
-                   Slot.starts_at >= first, Slot.starts_at < last).order_by(Slot.starts_at).limit(1))
+                   Slot.starts_at >= first, Slot.starts_at < last).order_by(Slot.starts_at).limit(NEW_SLOTS_LOOKED_AT))
+        slot_id = next((slot_id for slot_id, start in starts if suits(entry, start.astimezone(zone))), None)
         if slot_id is not None:
             offered = offer_freed_slot(session, slot_id, now)
             offers += offered is not None

@@ -11,7 +11,6 @@ from booking.clock import now
 from booking.database import unit_of_work
 from booking.errors import DomainError
 from booking.extensions import db
-from booking.forms import options
 from booking.patients.accounts import account_patients
 from booking.sites.models import Site
 from booking.sites.services import sites_visible_to
@@ -27,20 +26,22 @@ def waitlist():
     """Join the waiting list of a site."""
     user = current_resident()
     form = WaitlistForm()
-    form.site_id.choices = options((s.id, s.name) for s in db.session.scalars(db.select(Site).order_by(Site.name)))
+    form.fill_sites(db.session.scalars(db.select(Site).order_by(Site.name)))
     patients = account_patients(db.session, user)
     patient_id = request.values.get("patient_id", type=int) or (patients[0].id if patients else None)
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                join_waitlist(db.session, user, patient_id, form.site_id.data, form.profession.data,
-                              form.first_day.data, form.last_day.data, now())
+                choices = form.choices()
+                join_waitlist(db.session, user, patient_id, choices.pop("site_id"), form.profession.data,
+                              form.first_day.data, form.last_day.data, now(), **choices)
         except DomainError as error:
             form.add_domain_error(error)
         else:
             flash("Inscrit sur la liste d’attente : un SMS vous préviendra si une place se libère.", "success")
             return redirect(url_for("accounts.account"))
-    return render_template("public/waitlist.html", form=form, patients=patients, patient_id=patient_id)
+    return render_template("public/waitlist.html", form=form, patients=patients, patient_id=patient_id), \
+        422 if form.errors or form.form_errors else 200
 
 
 @blueprint.route("/attente/<token>", methods=["GET", "POST"])
@@ -68,16 +69,18 @@ def waitlist_for(patient_id: int):
     actor = current_desk_user()
     patient, _ = read_patient(db.session, actor, patient_id, now())
     form = WaitlistForm()
-    form.site_id.choices = options((s.id, s.name) for s in sites_visible_to(db.session, actor))
+    form.fill_sites(sites_visible_to(db.session, actor))
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                join_waitlist(db.session, actor, patient.id, form.site_id.data, form.profession.data,
-                              form.first_day.data, form.last_day.data, now())
+                choices = form.choices()
+                join_waitlist(db.session, actor, patient.id, choices.pop("site_id"), form.profession.data,
+                              form.first_day.data, form.last_day.data, now(), **choices)
 
         except DomainError as error:
             form.add_domain_error(error)
         else:
             flash(f"{patient.full_name} est inscrit(e) sur la liste d’attente.", "success")
             return redirect(url_for("reception.home"))
-    return render_template("public/waitlist.html", form=form, patients=[patient], patient_id=patient.id)
+    return render_template("public/waitlist.html", form=form, patients=[patient], patient_id=patient.id), \
+        422 if form.errors or form.form_errors else 200

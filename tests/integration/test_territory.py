@@ -8,7 +8,7 @@ default 1.3 road factor and 60 km/h (× 1.3 min per km):
 """
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -181,3 +181,88 @@ def _form_fields(page: str) -> dict:
     parser = Fields()
     parser.feed(page)
     return parser.values
+
+
+def _free(session, site, local_start, first_patient):
+    """A slot of the site's midwife at ``local_start`` (Paris), booked then cancelled: freed, as a cancellation
+    frees it (the waiting list hears of it after the commit)."""
+    from booking.appointments.models import Appointment
+    from booking.appointments.services import book_slot, cancel
+    from booking.database import unit_of_work
+
+    midwife = site.practitioner_links[0].practitioner
+    slot = builders.make_slot(session, midwife, site, local_start.astimezone(NOW.tzinfo))
+    session.commit()
+    with unit_of_work(session):
+        booked = book_slot(session, slot_id=slot.id, patient_id=first_patient.id, channel="reception", now=NOW)
+    with unit_of_work(session):
+        cancel(session, session.get(Appointment, booked.id), None, "patient", NOW)
+    return slot.id
+
+
+def test_the_shared_waiting_list_offers_each_freed_slot_to_the_longest_waiting_person_within_reach(
+        session, world, placed):
+    from zoneinfo import ZoneInfo
+
+    from booking.waitlist.models import WaitlistEntry
+    from booking.waitlist.services import join_waitlist
+
+    paris = ZoneInfo("Europe/Paris")
+    day = (NOW + timedelta(days=8)).astimezone(paris).date()  # a Tuesday
+    people = {}
+    # Oldest first: Allanche (45.2) within 20 min, Saint-Bonnet (45.0) within 30, Mauriac (45.1) within 60 but
+    # only in the mornings.
+    for age, (name, insee, minutes, mornings) in enumerate((("Allanche", ALLANCHE, 20, False),
+                                                           ("Bourg", SAINT_BONNET, 30, False),
+                                                           ("Mauriac", MAURIAC, 60, True))):
+        patient = builders.make_patient(session, insee, last_name=f"Attente{name}", phone=f"+3361234560{age}")
+        with time_machine.travel(NOW, tick=False):
+            people[name] = join_waitlist(session, world.admin, patient.id, None, "sage_femme", day, day,
+                                         NOW - timedelta(days=3 - age), max_minutes=minutes, mornings_only=mornings)
+    session.commit()
+    someone = builders.make_patient(session, SAINT_BONNET, last_name="Premier")
+    bourg, allanche = placed["Cabinet du bourg"], placed["Permanence d’Allanche"]
+    afternoon = datetime.combine(day, time(14), tzinfo=paris)
+
+    # Freed in Saint-Bonnet: Allanche's person waits longest but is 29 min away (she said 20): the next one.
+    at_bourg = _free(session, bourg, afternoon, someone)
+    session.expire_all()
+    offered = {name: (entry.status, entry.offered_slot_id) for name, entry in
+               ((name, session.get(WaitlistEntry, entry.id)) for name, entry in people.items())}
+    assert offered == {"Allanche": ("waiting", None), "Bourg": ("offered", at_bourg), "Mauriac": ("waiting", None)}
+
+    # Freed in Allanche, the afternoon: hers (0 min); not Mauriac's (mornings only), not Bourg's (offered already).
+    at_allanche = _free(session, allanche, afternoon + timedelta(hours=1), someone)
+    session.expire_all()
+    assert session.get(WaitlistEntry, people["Allanche"].id).offered_slot_id == at_allanche
+    assert session.get(WaitlistEntry, people["Mauriac"].id).status == "waiting"
+
+    # A morning slot freed in Allanche (14.5 min from Mauriac): the last one's.
+    morning = _free(session, allanche, datetime.combine(day, time(9), tzinfo=paris), someone)
+    session.expire_all()
+    assert session.get(WaitlistEntry, people["Mauriac"].id).offered_slot_id == morning
+
+
+def test_the_desk_signs_a_patient_up_on_the_shared_list(client, auth, session, world, placed):
+    from booking.waitlist.models import WaitlistEntry
+
+    patient = builders.make_patient(session, SAINT_BONNET, last_name="Partage")
+    unplaced = builders.make_patient(session, SAINT_BONNET, last_name="Sansposition")
+    session.commit()
+    form = {"site_id": "0", "max_minutes": "30", "profession": "sage_femme", "first_day": "08/03/2027",
+            "last_day": "31/03/2027", "mornings_only": "y", "avoid_weekday": "2"}
+    with time_machine.travel(NOW, tick=False):
+        auth.login(world.agent_a.email)
+        page = client.get(f"/accueil/patients/{patient.id}/attente").get_data(as_text=True)
+        assert "Tout lieu assez proche (liste partagée)" in page and "Pas le mercredi" in page
+        saved = client.post(f"/accueil/patients/{patient.id}/attente", data=form)
+        assert saved.status_code == 302
+        session.get(Commune, SAINT_BONNET).latitude = None  # now nobody knows where Saint-Bonnet is
+        session.commit()
+        refused = client.post(f"/accueil/patients/{unplaced.id}/attente", data=form)
+    assert refused.status_code == 422
+    assert "La position de la commune de ce patient n’est pas connue" in _plain(refused.get_data(as_text=True))
+    entry = session.query(WaitlistEntry).filter_by(patient_id=patient.id).one()
+    assert (entry.site_id, entry.origin_insee, entry.max_minutes, entry.mornings_only, entry.avoid_weekday) == (
+        None, SAINT_BONNET, 30, True, 2)
+    assert session.query(WaitlistEntry).filter_by(patient_id=unplaced.id).count() == 0
