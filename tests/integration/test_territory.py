@@ -108,7 +108,7 @@ def test_the_desk_sees_its_sites_nearest_the_patient_first(client, auth, session
         "Mauriac, cabinet B — à 11 km, environ 14 min de Saint-Bonnet-de-Salers",
         "Mauriac, cabinet A — à 11 km, environ 14 min de Saint-Bonnet-de-Salers",
         "Permanence d’Allanche — à 22 km, environ 29 min de Saint-Bonnet-de-Salers",
-        "Permanence d’Alleuze",
+        "Permanence d’Alleuze — distance inconnue",
     ]
 
 
