@@ -79,3 +79,12 @@ def appointment(item: Appointment, sms: bool) -> dict:
             "channel": item.channel, "reason": item.reason, "booked_at": instant(item.created_at),
             "cancelled_at": instant(item.cancelled_at), "cancel_reason": item.cancel_reason,
             "checked_in_at": instant(item.checked_in_at), "sms": sms, "slot": slot(item.slot)}
+
+
+def access_commune(commune, unmet, per_thousand) -> dict:
+    """A commune of a département's access figures (booking.stats.access.CommuneAccess)."""
+    return {"insee": commune.insee, "name": commune.name, "placed": commune.position is not None,
+            "population_2021": commune.population, "population_2015": commune.population_2015,
+            "minutes_to_site": round(commune.to_site) if commune.to_site is not None else None,
+            "minutes_to_free_slot": round(commune.to_free_slot) if commune.to_free_slot is not None else None,
+            "unmet_searches": unmet, "unmet_per_thousand": per_thousand}

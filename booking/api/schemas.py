@@ -302,3 +302,40 @@ class StatsSchema(Schema):
                            metadata={"description": "appointments_booked, occupancy_rate, no_show_rate, "
                                                     "median_lead_days, unmet_searches."})
     tables = fields.List(fields.Nested(StatsTableSchema), required=True)
+
+
+class AccessArgsSchema(Schema):
+    profession = fields.String(validate=PROFESSION, load_default="medecin_generaliste")
+    month = fields.String(validate=validate.Regexp(r"^(19|20)\d\d-(0[1-9]|1[0-2])$",
+                                                   error="Mois attendu au format AAAA-MM."),
+                          metadata={"description": "Mois des consultations et des recherches (par défaut le "
+                                                   "dernier mois terminé)."})
+
+
+class DepartementRefSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class AccessCommuneSchema(Schema):
+    insee = fields.String(required=True)
+    name = fields.String(required=True)
+    placed = fields.Boolean(required=True, metadata={"description": "Position connue ; sinon, non comptée."})
+    population_2021 = fields.Integer(allow_none=True)
+    population_2015 = fields.Integer(allow_none=True)
+    minutes_to_site = fields.Integer(allow_none=True, metadata={
+        "description": "Trajet estimé en voiture jusqu’au lieu le plus proche qui propose la profession ; null : "
+                       "aucun à moins de 60 min, ou commune sans position."})
+    minutes_to_free_slot = fields.Integer(allow_none=True, metadata={
+        "description": "Même chose jusqu’à un lieu qui a un créneau libre dans les 7 jours."})
+    unmet_searches = fields.Raw(allow_none=True, metadata={
+        "description": "Recherches restées sans créneau dans le mois : nombre, ou « < 5 » (de 1 à 4)."})
+    unmet_per_thousand = fields.Float(allow_none=True)
+
+
+class AccessSchema(Schema):
+    departement = fields.Nested(DepartementRefSchema, required=True)
+    profession = fields.String(required=True)
+    period = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    figures = fields.List(fields.Nested(FigureSchema), required=True)
+    communes = fields.List(fields.Nested(AccessCommuneSchema), required=True)

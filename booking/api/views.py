@@ -19,20 +19,24 @@ from booking.appointments.messages import can_receive_sms
 from booking.appointments.queries import read_appointment
 from booking.appointments.services import book, cancel_appointment, mark_attendance
 from booking.auth.models import User
-from booking.auth.permissions import fetch, is_resident, may_book, works_at_desk
+from booking.auth.permissions import Action, fetch, is_resident, may_book, works_at_desk
 from booking.auth.tokens import token_hash
 from booking.clock import DEFAULT_TIME_ZONE, now
 from booking.database import unit_of_work
 from booking.errors import DomainError, Forbidden, InvalidInput
 from booking.extensions import db, limiter
-from booking.geo.models import Commune
+from booking.geo.models import Commune, Departement
+from booking.geo.rules import time_zone_for_departement
 from booking.geo.services import search_communes
 from booking.patients.services import PatientInput, create_patient, find_patients
 from booking.search.services import search
 from booking.sites.models import Practitioner, Site
+from booking.sites.professions import PROFESSIONS
 from booking.sites.services import practitioners_at
 from booking.slots.services import RuleInput, list_slots, publish_rule
-from booking.stats.open_data import keyed
+from booking.stats.access import territory_figures, territory_map
+from booking.stats.open_data import keyed, slug
+from booking.stats.report import previous_month
 from booking.stats.services import statistics_for
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1", description="API v1 de la prise de rendez-vous.")
@@ -359,3 +363,36 @@ def commune_stats(args, insee: str, user: User | None):
     stats = statistics_for(db.session, user, insee, args["from_"], args["to"] + timedelta(days=1), now(),
                            site_id=args.get("site_id"), profession=args.get("profession"))
     return keyed(stats)
+
+
+@blueprint.get("/departements/<code>/access")
+@blueprint.arguments(s.AccessArgsSchema(), location="query")
+@blueprint.response(200, s.AccessSchema)
+@blueprint.doc(security=BEARER)
+@answers(401, 403, 404)
+@token_auth()
+def departement_access(args, code: str, user: User | None):
+    """Accès aux soins d’un département : le trajet estimé de chaque commune jusqu’au lieu le plus proche qui
+    propose la profession, les parts de la population à plus de 20 et 30 min, les recherches restées sans
+    créneau (de 1 à 4 : « < 5 »). Ce que montre la carte du département, pour ses observateurs."""
+    departement = fetch(db.session, Departement, code.upper()[:3], "Département inconnu.", user, Action.READ_STATS)
+    if args["profession"] not in PROFESSIONS:
+        raise InvalidInput("Profession inconnue.")
+    zone = time_zone_for_departement(departement.code)
+    if args.get("month"):
+        year, month = (int(part) for part in args["month"].split("-"))
+    else:
+        year, month = previous_month(now().astimezone(ZoneInfo(zone)).date())
+    start = date(year, month, 1)
+    end = date(year + (month == 12), month % 12 + 1, 1)
+    drawn = territory_map(db.session, f"{departement.name} ({departement.code})", args["profession"], now(), start,
+                          end, _local_midnight(start, zone), _local_midnight(end, zone),
+                          departement=departement.code)
+    return {"departement": {"code": departement.code, "name": departement.name},
+            "profession": args["profession"],
+            "period": {"from": start.isoformat(), "to": (end - timedelta(days=1)).isoformat()},
+            "figures": [{"key": slug(label), "label": label, "value": value}
+                        for label, value in territory_figures(drawn)],
+            "communes": [present.access_commune(row.commune, row.unmet, row.unmet_per_thousand)
+                         for row in drawn.rows]
+            + [present.access_commune(commune, None, None) for commune in drawn.access.unplaced]}

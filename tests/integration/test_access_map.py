@@ -167,3 +167,33 @@ def test_a_communes_dashboard_carries_its_access_and_population(session, world, 
     access, population = stats.table("access"), stats.table("population")
     assert access.rows == [["Sage-femme", 14, 0.0, 0.0, 0.0, 0.0]]
     assert population.rows == [["Habitants", 200, 300, 50.0]]
+
+
+def test_the_api_gives_the_departements_access_to_its_observers(client, session, world, cantal):
+    from booking.api.services import create_token
+    from booking.database import unit_of_work
+
+    _came(session, cantal[0], "15002", 5)
+    session.commit()
+    with unit_of_work(session):
+        tokens = {who: create_token(session, getattr(world, who).email, "test", NOW)
+                  for who in ("departement_viewer", "agent_a", "epci_admin_a")}
+
+    def get(who, path="/api/v1/departements/15/access", **query):
+        with time_machine.travel(NOW, tick=False):
+            return client.get(path, query_string={"profession": "sage_femme", **query},
+                              headers={"Authorization": f"Bearer {tokens[who]}"})
+
+    answer = get("departement_viewer").get_json()
+    figures = {figure["key"]: figure["value"] for figure in answer["figures"]}
+    assert answer["period"] == {"from": "2027-02-01", "to": "2027-02-28"}
+    assert figures["habitants_a_plus_de_20_min_d_un_lieu_de_soins"] == 4.8
+    assert figures["habitants_a_plus_de_30_min_d_un_creneau_libre_sous_7_jours"] == 28.6
+    assert figures["temps_de_trajet_median_estime_des_personnes_venues_min"] == 14
+    communes = {commune["insee"]: commune for commune in answer["communes"]}
+    assert communes["15005"]["minutes_to_site"] == 22 and communes["15005"]["minutes_to_free_slot"] is None
+    assert communes["15174"]["placed"] is False and communes["15174"]["minutes_to_site"] is None
+    assert get("agent_a").status_code == 404 and get("epci_admin_a").status_code == 404
+    assert get("departement_viewer", "/api/v1/departements/19/access").status_code == 404
+    assert get("departement_viewer", month="2027-13").status_code == 422
+    assert get("departement_viewer", profession="astronaute").status_code in (400, 422)

@@ -53,7 +53,7 @@ def test_the_document_lists_each_status_an_operation_gives_and_no_catch_all(live
         document = json.load(answer)
     operations = [operation for path in document["paths"].values() for method, operation in path.items()
                   if method in ("get", "post", "put", "patch", "delete")]
-    assert len({operation["operationId"] for operation in operations}) == len(operations) == 13
+    assert len({operation["operationId"] for operation in operations}) == len(operations) == 14
     for operation in operations:
         assert "default" not in operation["responses"] and "401" in operation["responses"]
     from openapi_spec_validator import validate
@@ -67,7 +67,7 @@ def test_every_operation_answers_as_documented(live_api, mode, role):
     """All of schemathesis's response checks, strict: a status the document does not list fails the run."""
     base_url, tokens = live_api
     operations = _operations(base_url)
-    assert len(operations) == 13
+    assert len(operations) == 14
     cases = []
     for operation in operations:
 
@@ -97,6 +97,7 @@ def test_answers_about_existing_objects_match_the_document(live_api, world, sess
          {"path_parameters": {"appointment_id": world.appointment_a.id}}),
         ("/api/v1/patients", "GET", {"query": {"last_name": "Lefèvre"}}),
         ("/api/v1/communes/{insee}/stats", "GET", {"path_parameters": {"insee": "15174"}}),
+        ("/api/v1/departements/{code}/access", "GET", {"path_parameters": {"code": "15"}}),
     ]
     session.rollback()  # reading the ids began a transaction; SQLite writers would wait for it
     statuses = set()
