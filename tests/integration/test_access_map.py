@@ -157,6 +157,9 @@ def test_who_reads_which_map(client, auth, session, world, who, path, status):
     with time_machine.travel(NOW, tick=False):
         auth.login(getattr(world, who).email)
         assert client.get(path).status_code == status
+        if who == "epci_admin_a" and status == 200:  # reached from the EPCI's dashboard
+            dashboard = client.get(f"/gestion/intercommunalites/{builders.EPCI_A}/statistiques").get_data(as_text=True)
+            assert f'href="{path}">Carte de l’accès aux soins</a>' in dashboard
 
 
 def test_a_communes_dashboard_carries_its_access_and_population(session, world, cantal):
