@@ -211,10 +211,15 @@ def access_tables(session: Session, codes: set[str], profession: str | None, now
                           "Habitants à plus de 30 min d’un créneau libre sous 7 jours (%)"],
                          rows, sensitive=False, note=note)
     drives = travel_of_those_who_came(session, codes, first, last, profession)
+    # The median only, not how many came: that count (residents at any site) can equal a count another table
+    # hides by secondary suppression (a commune whose residents all go to the sites serving it).
     travel = Table("travel", "Trajet des habitants venus en consultation",
-                   ["", "Consultations", "Temps de trajet médian estimé (min)"],
-                   [["Habitants venus en consultation", len(drives), round(median(drives)) if drives else None]],
-                   derived=(2,), note="Du point de leur commune au lieu de soins, quel qu’il soit.")
+                   ["", "Temps de trajet médian estimé (min)"],
+                   [["Habitants venus en consultation",
+                     round(median(drives)) if len(drives) >= SMALL_COUNT else SUPPRESSED if drives else None]],
+                   sensitive=False,
+                   note="Du point de leur commune au lieu de soins, quel qu’il soit. « < 5 » : moins de 5 "
+                        "consultations, médiane non publiée.")
     known = [c for c in communes if c.population is not None and c.population_2015 is not None]
     before, after = sum(c.population_2015 for c in known), sum(c.population for c in known)
     population = Table("population", "Évolution de la population",

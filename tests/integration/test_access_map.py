@@ -53,11 +53,12 @@ def cantal(session, world, restore_geo):
     return near, far
 
 
-def _came(session, site, insee, count):
-    """``count`` residents of ``insee`` who came to ``site`` in February."""
+def _came(session, site, insee, count, day=0):
+    """``count`` residents of ``insee`` who came to ``site`` on a day of February (``day`` after the 9th)."""
     midwife = site.practitioner_links[0].practitioner
     for number in range(count):
-        slot = builders.make_slot(session, midwife, site, FEBRUARY + timedelta(hours=number, minutes=number))
+        slot = builders.make_slot(session, midwife, site, FEBRUARY + timedelta(days=day, hours=number,
+                                                                               minutes=number))
         builders.make_appointment(session, slot, builders.make_patient(session, insee, last_name=f"Venue{number}"),
                                   status="attended")
 
@@ -170,6 +171,16 @@ def test_a_communes_dashboard_carries_its_access_and_population(session, world, 
     access, population = stats.table("access"), stats.table("population")
     assert access.rows == [["Sage-femme", 14, 0.0, 0.0, 0.0, 0.0]]
     assert population.rows == [["Habitants", 200, 300, 50.0]]
+    assert stats.table("travel").rows == [["Habitants venus en consultation", None]]  # nobody came
+    _came(session, cantal[0], "15002", 4)
+    session.commit()
+    few = compute(session, "15002", FEBRUARY.date().replace(day=1), NOW.date(), NOW, profession="sage_femme")
+    assert few.table("travel").rows == [["Habitants venus en consultation", "< 5"]]  # no median of four
+    _came(session, cantal[0], "15002", 1, day=1)
+    session.commit()
+    five = compute(session, "15002", FEBRUARY.date().replace(day=1), NOW.date(), NOW, profession="sage_femme")
+    assert five.table("travel").rows == [["Habitants venus en consultation", 14]]
+    assert "Consultations" not in five.table("travel").columns  # the count is never published beside it
 
 
 def test_the_api_gives_the_departements_access_to_its_observers(client, session, world, cantal):
