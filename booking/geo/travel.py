@@ -7,6 +7,7 @@ known position gives no trip at all: never a distance from 0,0.
 """
 
 from dataclasses import dataclass
+from math import cos, radians
 
 from flask import current_app
 
@@ -58,3 +59,16 @@ def reach_km(minutes: float, road_factor: float | None = None, speed_kmh: float 
     if road_factor is None or speed_kmh is None:
         road_factor, speed_kmh = settings()
     return minutes / 60 * speed_kmh / road_factor
+
+
+KM_PER_DEGREE_OF_LATITUDE = 111.2
+
+
+def reach_box(points: list[Position], minutes: float) -> tuple[float, float, float, float]:
+    """South, north, west and east bounds of what a drive of ``minutes`` may reach from any of ``points``: a
+    rectangle around the circles (as the crow flies), for an index to narrow; the trip itself then decides."""
+    km = reach_km(minutes)
+    south, north = min(p[0] for p in points), max(p[0] for p in points)
+    slack_lon = km / (KM_PER_DEGREE_OF_LATITUDE * max(0.05, cos(radians(max(abs(south), abs(north))))))
+    return (south - km / KM_PER_DEGREE_OF_LATITUDE, north + km / KM_PER_DEGREE_OF_LATITUDE,
+            min(p[1] for p in points) - slack_lon, max(p[1] for p in points) + slack_lon)

@@ -3,7 +3,6 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cache
-from math import cos, radians
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -14,9 +13,16 @@ from booking.database import one_of
 from booking.geo.models import Commune, epci_members
 from booking.geo.rules import time_zone_for_departement
 from booking.geo.services import find_communes, the_one_commune_named
-from booking.geo.travel import Trip, position, reach_km, trip
+from booking.geo.travel import Trip, position, reach_box, trip
 from booking.search.models import UnmetDemand
-from booking.sites.models import SITE_KINDS, Practitioner, Site, SitePractitioner, site_served_communes
+from booking.sites.models import (
+    SITE_KINDS,
+    Practitioner,
+    Site,
+    SitePractitioner,
+    site_position_columns,
+    site_served_communes,
+)
 from booking.sites.professions import PROFESSIONS
 from booking.slots.models import Slot, bookable
 from notifications.sqltypes import UtcDateTime
@@ -152,15 +158,11 @@ def search(session: Session, query: str, now: datetime, profession: str | None =
 
 
 def _box(origin: tuple[float, float] | None, minutes: int) -> dict:
-    """The bounds of the latitudes and longitudes a drive of ``minutes`` may reach from ``origin`` (a square
-    around the circle: the trip itself decides); an empty box for a commune without position."""
+    """The bounds a drive of ``minutes`` may reach from ``origin``, as the search binds them; an empty box for a
+    commune without position."""
     if origin is None:
         return {"south": 1.0, "north": -1.0, "west": 1.0, "east": -1.0}
-    km = reach_km(minutes)
-    latitude, longitude = origin
-    dlat = km / 111.2
-    dlon = km / (111.2 * max(0.05, cos(radians(latitude))))
-    return {"south": latitude - dlat, "north": latitude + dlat, "west": longitude - dlon, "east": longitude + dlon}
+    return dict(zip(("south", "north", "west", "east"), reach_box([origin], minutes), strict=True))
 
 
 def _tiers():
@@ -188,10 +190,9 @@ def _tiers():
     ).subquery()
     # With what decides which are candidates and their order (name, kind, drop-in, where it is): no second query.
     place = aliased(Commune)
-    latitude = func.coalesce(Site.latitude, place.latitude).label("latitude")
-    longitude = func.coalesce(Site.longitude, place.longitude).label("longitude")
+    latitude, longitude = site_position_columns(place)
     return (select(Site.id, func.min(tiers.c.tier).label("tier"), Site.name, Site.kind, Site.drop_in_only,
-                   latitude, longitude)
+                   latitude.label("latitude"), longitude.label("longitude"))
             .join(Site, Site.id == tiers.c.site_id).join(place, place.insee == Site.commune_insee)
             .group_by(Site.id, Site.name, Site.kind, Site.drop_in_only, Site.latitude, Site.longitude,
                       place.latitude, place.longitude))

@@ -3,7 +3,7 @@
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booking.clock import DEFAULT_TIME_ZONE
@@ -124,6 +124,13 @@ class Site(db.Model):
         if own is None and self.commune is not None:
             return position(self.commune.latitude, self.commune.longitude)
         return own
+
+
+
+def site_position_columns(commune):
+    """Where a site is, in SQL, as ``Site.position`` says it: its own position, else its commune's (``commune``: the
+    alias of ``Commune`` the query joined on ``Site.commune_insee``)."""
+    return func.coalesce(Site.latitude, commune.latitude), func.coalesce(Site.longitude, commune.longitude)
 
 
 class Room(db.Model):

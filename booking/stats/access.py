@@ -9,7 +9,6 @@ A commune without a known position is counted apart, never placed.
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from math import cos, radians
 from statistics import median
 
 from sqlalchemy import and_, func, select
@@ -17,10 +16,10 @@ from sqlalchemy.orm import Session, aliased
 
 from booking.appointments.models import Appointment
 from booking.geo.models import Commune
-from booking.geo.travel import Position, position, reach_km, settings, trip
+from booking.geo.travel import Position, position, reach_box, settings, trip
 from booking.patients.models import Patient
 from booking.search.models import UnmetDemand
-from booking.sites.models import Practitioner, Site, SitePractitioner
+from booking.sites.models import Practitioner, Site, SitePractitioner, site_position_columns
 from booking.sites.professions import PROFESSIONS
 from booking.slots.models import Slot, bookable
 from booking.stats.maps import FAR, MIDDLE, NEAR, NONE, NOT_REACHED, Category, Picture, picture
@@ -31,6 +30,7 @@ LIMITS = (20, 30)          # « à plus de 20 min », « à plus de 30 min »
 FREE_SLOT_DAYS = 7
 REACH_MINUTES = 60         # sites further than this from every commune of the territory are not looked at
 DEFAULT_PROFESSION = "medecin_generaliste"
+SMALL_COUNT = 5            # 1 to 4 people, or searches, are never published (« < 5 »)
 
 
 @dataclass
@@ -87,23 +87,14 @@ class TerritoryAccess:
         return None
 
 
-def _box(points: list[Position], minutes: float) -> tuple[float, float, float, float]:
-    km = reach_km(minutes)
-    south, north = min(p[0] for p in points), max(p[0] for p in points)
-    slack_lon = km / (111.2 * max(0.05, cos(radians(max(abs(south), abs(north))))))
-    return (south - km / 111.2, north + km / 111.2, min(p[1] for p in points) - slack_lon,
-            max(p[1] for p in points) + slack_lon)
-
-
 def sites_around(session: Session, points: list[Position], now: datetime) -> list[SitePoint]:
     """The bookable sites within reach of any of ``points``, with the professions they offer and those with a
     free slot within FREE_SLOT_DAYS (two statements)."""
     if not points:
         return []
-    south, north, west, east = _box(points, REACH_MINUTES)
+    south, north, west, east = reach_box(points, REACH_MINUTES)
     place = aliased(Commune)
-    latitude = func.coalesce(Site.latitude, place.latitude)
-    longitude = func.coalesce(Site.longitude, place.longitude)
+    latitude, longitude = site_position_columns(place)
     rows = session.execute(
         select(Site.id, Site.name, latitude, longitude, Practitioner.profession)
         .join(place, place.insee == Site.commune_insee)
@@ -133,9 +124,13 @@ def territory_communes(session: Session, codes: set[str] | None = None,
             for insee, name, lat, lon, p2021, population, p2015 in session.execute(query.order_by(Commune.name))]
 
 
-def measure(communes: list[CommuneAccess], sites: list[SitePoint], profession: str) -> TerritoryAccess:
-    """Each placed commune's drive to the nearest site offering ``profession`` (and with a free slot soon)."""
+def measure(communes: list[CommuneAccess], sites: list[SitePoint], profession: str,
+            drives: dict[tuple[str, int], float] | None = None) -> TerritoryAccess:
+    """Each placed commune's drive to the nearest site offering ``profession`` (and with a free slot soon).
+    ``drives`` keeps the drives (commune, site) already counted, for the next profession measured on the same
+    communes and sites."""
     road_factor, speed = settings()
+    drives = {} if drives is None else drives
     offering = [site for site in sites if profession in site.professions]
     placed, unplaced = [], []
     for commune in communes:
@@ -145,7 +140,10 @@ def measure(communes: list[CommuneAccess], sites: list[SitePoint], profession: s
             unplaced.append(measured)
             continue
         for site in offering:
-            minutes = trip(commune.position, site.position, road_factor, speed).minutes
+            minutes = drives.get((commune.insee, site.id))
+            if minutes is None:
+                minutes = drives[commune.insee, site.id] = trip(commune.position, site.position, road_factor,
+                                                                speed).minutes
             if minutes > REACH_MINUTES:
                 continue
             if measured.to_site is None or minutes < measured.to_site:
@@ -167,8 +165,7 @@ def travel_of_those_who_came(session: Session, codes: set[str], first: datetime,
                              profession: str | None) -> list[float]:
     """The estimated drives, from their commune to the site, of the area's residents who came in [first, last)."""
     home, place = aliased(Commune), aliased(Commune)
-    query = (select(home.latitude, home.longitude, func.coalesce(Site.latitude, place.latitude),
-                    func.coalesce(Site.longitude, place.longitude))
+    query = (select(home.latitude, home.longitude, *site_position_columns(place))
              .select_from(Appointment).join(Patient, Patient.id == Appointment.patient_id)
              .join(home, home.insee == Patient.commune_insee).join(Slot, Slot.id == Appointment.slot_id)
              .join(Site, Site.id == Slot.site_id).join(place, place.insee == Site.commune_insee)
@@ -187,6 +184,13 @@ NOTE = ("Temps de trajet estimés en voiture : distance à vol d’oiseau du poi
         "à vitesse moyenne. « Créneau libre sous 7 jours » : à l’heure du calcul.")
 
 
+def population_change(communes: list[CommuneAccess]) -> tuple[int, int, float | None]:
+    """The 2015 and 2021 populations of the communes that know both, and the change in %."""
+    known = [c for c in communes if c.population is not None and c.population_2015 is not None]
+    before, after = sum(c.population_2015 for c in known), sum(c.population for c in known)
+    return before, after, round(100 * (after - before) / before, 1) if before else None
+
+
 def access_tables(session: Session, codes: set[str], profession: str | None, now: datetime, first: datetime,
                   last: datetime) -> list[Table]:
     """The access figures of an area's communes, as tables every view shows (dashboard, CSV, PDF, API, open
@@ -194,10 +198,10 @@ def access_tables(session: Session, codes: set[str], profession: str | None, now
     communes = territory_communes(session, codes)
     sites = sites_around(session, [c.position for c in communes if c.position], now)
     offered = sorted({p for site in sites for p in site.professions}, key=lambda p: PROFESSIONS.get(p, p))
-    rows = []
+    rows, drives = [], {}
     unplaced = 0
     for code in ([profession] if profession else offered):
-        access = measure(communes, sites, code)
+        access = measure(communes, sites, code, drives)
         unplaced = len(access.unplaced)
         rows.append([PROFESSIONS.get(code, code), access.median_minutes(),
                      *[access.share_beyond(limit) for limit in LIMITS],
@@ -220,12 +224,10 @@ def access_tables(session: Session, codes: set[str], profession: str | None, now
                    sensitive=False,
                    note="Du point de leur commune au lieu de soins, quel qu’il soit. « < 5 » : moins de 5 "
                         "consultations, médiane non publiée.")
-    known = [c for c in communes if c.population is not None and c.population_2015 is not None]
-    before, after = sum(c.population_2015 for c in known), sum(c.population for c in known)
+    before, after, change = population_change(communes)
     population = Table("population", "Évolution de la population",
                        ["", "2015", "2021", "Évolution (%)"],
-                       [["Habitants", before or None, after or None,
-                         round(100 * (after - before) / before, 1) if before else None]],
+                       [["Habitants", before or None, after or None, change]],
                        sensitive=False, note="Populations légales (INSEE).")
     return [access_table, travel, population]
 
@@ -239,7 +241,6 @@ DEMAND_CATEGORIES = (Category("none", "Aucune recherche restée sans créneau", 
                      Category("secret", "1 à 4 recherches (secret statistique)", SECRET_GREY),
                      Category("low", "Moins de 5 pour 1 000 habitants", MIDDLE),
                      Category("high", "5 pour 1 000 habitants ou plus", FAR))
-SMALL_COUNT = 5
 
 
 def access_category(minutes: float | None) -> Category:
@@ -327,12 +328,9 @@ def _minutes_cell(minutes: float | None) -> str:
 def territory_figures(drawn: TerritoryMap) -> list[tuple[str, object]]:
     """The key figures above the map, in the CSV and in the PDF."""
     access = drawn.access
-    everyone = access.communes + access.unplaced
-    known = [c for c in everyone if c.population is not None and c.population_2015 is not None]
-    before, after = sum(c.population_2015 for c in known), sum(c.population for c in known)
+    before, after, change = population_change(access.communes + access.unplaced)
     figures = [("Habitants (2021)", after or None), ("Habitants (2015)", before or None),
-               ("Évolution de la population 2015 → 2021 (%)", round(100 * (after - before) / before, 1)
-                if before else None)]
+               ("Évolution de la population 2015 → 2021 (%)", change)]
     for limit in LIMITS:
         figures.append((f"Habitants à plus de {limit} min d’un lieu de soins (%)", access.share_beyond(limit)))
     for limit in LIMITS:
@@ -356,9 +354,7 @@ TERRITORY_COLUMNS = ["Commune", "Code INSEE", "Habitants (2021)", "Habitants (20
 def territory_rows(drawn: TerritoryMap) -> list[list]:
     """The table under the map: every commune, placed or not (the map's text alternative)."""
     def trend(commune: CommuneAccess):
-        if not commune.population_2015 or commune.population is None:
-            return None
-        return round(100 * (commune.population - commune.population_2015) / commune.population_2015, 1)
+        return population_change([commune])[2]
 
     rows = [[row.commune.name, row.commune.insee, row.commune.population, row.commune.population_2015,
              trend(row.commune), _minutes_cell(row.commune.to_site), _minutes_cell(row.commune.to_free_slot),
@@ -374,5 +370,6 @@ def departement_figures(session: Session, code: str, now: datetime) -> dict[str,
     reach read once (what a monthly job computing every département's figures runs)."""
     communes = territory_communes(session, departement=code)
     sites = sites_around(session, [c.position for c in communes if c.position], now)
-    return {profession: measure(communes, sites, profession)
+    drives: dict[tuple[str, int], float] = {}
+    return {profession: measure(communes, sites, profession, drives)
             for profession in sorted({p for site in sites for p in site.professions})}

@@ -90,14 +90,9 @@ def offer_freed_slot(session: Session, slot_id: int, now: datetime,
     local_day = local_start.date()
     profession = session.scalar(select(Practitioner.profession).where(Practitioner.id == slot.practitioner_id))
     # The site's own list and the shared one, longest waiting first: whoever is within reach and free then.
-    candidates = session.execute(
-        select(WaitlistEntry, Commune.latitude, Commune.longitude)
-        .outerjoin(Commune, Commune.insee == WaitlistEntry.origin_insee).where(
-            or_(WaitlistEntry.site_id == slot.site_id, WaitlistEntry.site_id.is_(None)),
-            WaitlistEntry.profession == profession,
-            WaitlistEntry.status == "waiting", WaitlistEntry.first_day <= local_day,
-            WaitlistEntry.last_day >= local_day, WaitlistEntry.id.not_in(skip_entry_ids or (0,)))
-        .order_by(WaitlistEntry.created_at, WaitlistEntry.id))
+    candidates = session.execute(_waiting_for(
+        slot.site_id, WaitlistEntry.profession == profession, WaitlistEntry.first_day <= local_day,
+        WaitlistEntry.last_day >= local_day, WaitlistEntry.id.not_in(skip_entry_ids or (0,))))
     site_position = slot.site.position
     for entry, latitude, longitude in candidates:
         if not (within_reach(entry, position(latitude, longitude), site_position) and suits(entry, local_start)):
@@ -179,6 +174,16 @@ def accept_offer(session: Session, token: str, now: datetime):
     return appointment
 
 
+def _waiting_for(site_id: int, *conditions):
+    """The people waiting who may be offered a slot of a site (its own list, and the shared one: each with where
+    they wait from), longest waiting first."""
+    return (select(WaitlistEntry, Commune.latitude, Commune.longitude)
+            .outerjoin(Commune, Commune.insee == WaitlistEntry.origin_insee)
+            .where(or_(WaitlistEntry.site_id == site_id, WaitlistEntry.site_id.is_(None)),
+                   WaitlistEntry.status == "waiting", *conditions)
+            .order_by(WaitlistEntry.created_at, WaitlistEntry.id))
+
+
 def within_reach(entry: WaitlistEntry, origin: Position | None, site_position: Position | None) -> bool:
     """A site's own list reaches its site; the shared list, the sites within the person's drive."""
     if entry.site_id is not None:
@@ -201,11 +206,7 @@ def offer_new_slots(session: Session, site_id: int, now: datetime) -> int:
     site = session.get(Site, site_id)
     zone, site_position = ZoneInfo(site.time_zone), site.position
     offers = 0
-    rows = session.execute(
-        select(WaitlistEntry, Commune.latitude, Commune.longitude)
-        .outerjoin(Commune, Commune.insee == WaitlistEntry.origin_insee)
-        .where(or_(WaitlistEntry.site_id == site_id, WaitlistEntry.site_id.is_(None)),
-               WaitlistEntry.status == "waiting").order_by(WaitlistEntry.created_at, WaitlistEntry.id)).all()
+    rows = session.execute(_waiting_for(site_id)).all()
     for entry, latitude, longitude in rows:
         origin = position(latitude, longitude)
         if not within_reach(entry, origin, site_position):
